@@ -1,0 +1,72 @@
+/*
+ * secret.c - libsodium start-up, randomness, guarded memory, hex
+ */
+#include "wg_crypto.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+wg_rc wg_crypto_init(wg_err *err)
+{
+    if (sodium_init() < 0)
+        return wg_err_set(err, WG_ERR_INTERNAL, "cannot initialise libsodium");
+    return WG_OK;
+}
+
+void wg_random(void *buf, size_t n)
+{
+    randombytes_buf(buf, n);
+}
+
+void *wg_secret_alloc(size_t n)
+{
+    void *p = sodium_malloc(n);
+    if (!p) {
+        fprintf(stderr, "wings: out of secure memory allocating %zu bytes\n", n);
+        abort();
+    }
+    sodium_memzero(p, n);
+    return p;
+}
+
+void wg_secret_free(void *p)
+{
+    sodium_free(p); /* wipes; accepts NULL */
+}
+
+void wg_wipe(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}
+
+int wg_equal(const void *a, const void *b, size_t n)
+{
+    return sodium_memcmp(a, b, n) == 0;
+}
+
+void wg_hex_encode(char *out, const uint8_t *in, size_t n)
+{
+    sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+wg_rc wg_hex_decode(uint8_t *out, size_t n, const char *hex, wg_err *err)
+{
+    size_t got = 0;
+    const char *end = NULL;
+    size_t len = 0;
+    while (hex[len])
+        len++;
+    if (len != 2 * n)
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "expected %zu hex digits, got %zu", 2 * n, len);
+    for (size_t i = 0; i < len; i++) {
+        char c = hex[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+              (c >= 'A' && c <= 'F')))
+            return wg_err_set(err, WG_ERR_INVALID, "not a hex digit at %zu", i);
+    }
+    if (sodium_hex2bin(out, n, hex, len, NULL, &got, &end) != 0 || got != n)
+        return wg_err_set(err, WG_ERR_INVALID, "bad hex string");
+    return WG_OK;
+}

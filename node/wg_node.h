@@ -1,0 +1,106 @@
+/*
+ * wg_node.h - the wings command line, as a library
+ *
+ * node/ wires everything together and is the only place that parses command
+ * lines or prints for people. main.c only calls wg_node_main(), so every
+ * command can be reached from a test without a process.
+ */
+#ifndef WG_NODE_H
+#define WG_NODE_H
+
+#include <stdio.h>
+
+#include "wg_err.h"
+#include "wg_store.h"
+
+/* Exit codes: the contract of ../shared/CLI.md. */
+enum {
+    WG_EXIT_OK = 0,
+    WG_EXIT_INTERNAL = 1,
+    WG_EXIT_USAGE = 2,
+    WG_EXIT_INVALID = 3,
+    WG_EXIT_STORE = 4,
+    WG_EXIT_NOTFOUND = 5,
+    WG_EXIT_SYNC = 6
+};
+
+/* Options every command shares. */
+typedef struct wg_cli {
+    const char *dir;          /* --dir, $WINGS_DIR, or ./wings-node */
+    const char *pass_file;    /* --passphrase-file */
+    int json;                 /* --json */
+    const char *prog;         /* "wings" */
+    FILE *out;                /* data: stdout */
+    FILE *errf;               /* diagnostics: stderr */
+    int in_command;           /* parsing a command's options, not global */
+} wg_cli;
+
+typedef int (*wg_cmd_fn)(wg_cli *cli, int argc, char **argv);
+
+typedef struct wg_cmd {
+    const char *name;
+    wg_cmd_fn fn;
+    const char *summary;     /* one line, for `wings --help` */
+    const char *usage;       /* "init --name NAME --county CODE ..." */
+    const char *help;        /* options and an example, for `wings help CMD` */
+} wg_cmd;
+
+/* Run the wings command line; returns the process exit code. */
+int wg_node_main(int argc, char **argv);
+
+/* ---- helpers shared by the cmd_*.c files -------------------------------- */
+
+/* Map a wg_rc to its exit code. */
+int wg_exit_code(wg_rc rc);
+
+/* Print "wings: MSG" to stderr and return the exit code for ERR. */
+int wg_cli_fail(wg_cli *cli, const wg_err *err);
+/* Print "wings: ..." and return CODE. */
+int wg_cli_failf(wg_cli *cli, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parse a command's options. LONGOPTS is the command's own getopt_long
+ * table (terminated by a zero entry); the shared --json, --dir,
+ * --passphrase-file and --help are added. Returns the option character, -1
+ * at the end of options, '?' after printing a usage error, or 'h' for
+ * --help (the caller prints its help). */
+struct option;
+int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
+                  const struct option *longopts, int *done_help);
+void wg_cli_reset_getopt(void);
+
+/* Print the help of command NAME; returns 0, or 2 if unknown. */
+int wg_cli_help(wg_cli *cli, const char *name, FILE *to);
+/* Usage error for CMD: prints the message and a hint; returns 2. */
+int wg_cli_usage(wg_cli *cli, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Get the passphrase: $WINGS_PASSPHRASE, else the first line of
+ * --passphrase-file, else a prompt when stdin is a terminal (twice when
+ * CONFIRM). *OUT is guarded memory: release with wg_secret_free(). */
+wg_rc wg_passphrase_get(wg_cli *cli, const char *prompt, int confirm,
+                        char **out, size_t *len, wg_err *err);
+/* The new passphrase for `passwd`: $WINGS_NEW_PASSPHRASE, else a prompt. */
+wg_rc wg_passphrase_get_new(wg_cli *cli, char **out, size_t *len, wg_err *err);
+
+/* Open the node's store with its passphrase; prints the error and returns
+ * the exit code (4) on failure, 0 on success. */
+int wg_cli_open_store(wg_cli *cli, wg_store **out);
+
+/* The identity line `NAME KEY ENDPOINT`, or its JSON object. */
+void wg_cli_print_identity(wg_cli *cli, const wg_node_info *info);
+
+/* JSON output helpers. */
+void wg_json_str(FILE *f, const char *s);
+
+/* The log sink for store/ and sync/: stderr, level from $WINGS_LOG. */
+void wg_log_sink(void *ctx, int level, const char *module, const char *msg);
+int wg_log_level(void);
+
+/* Subcommands. */
+int cmd_init(wg_cli *cli, int argc, char **argv);
+int cmd_id(wg_cli *cli, int argc, char **argv);
+int cmd_passwd(wg_cli *cli, int argc, char **argv);
+int cmd_audit(wg_cli *cli, int argc, char **argv);
+
+#endif

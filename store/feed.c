@@ -1,0 +1,395 @@
+/*
+ * feed.c - changes from elsewhere: verify, apply, read, recheck, dump
+ *
+ * wg_store_apply() is the one door through which a peer's changes enter.
+ * Per change, in order:
+ *
+ *   decode --> frozen? --> seq <= head: same hash? skip : equivocation
+ *                     \--> seq == head+1: prev == head hash --> store --> merge
+ *                     \--> otherwise: gap, refuse
+ *   after the batch: every new change covered by a verified signature at
+ *   or after it in its feed, or the whole batch is refused.
+ *
+ * Signatures are checked as they come (a signed change's signature covers
+ * its hash, which chains to everything before it).
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void short_key(char out[9], const uint8_t *key)
+{
+    wg_hex_encode(out, key, 4);
+}
+
+/* Mark (OID, PART) frozen in its own transaction, outside any batch. */
+static void freeze(wg_store *st, uint32_t oid, const char *part)
+{
+    sqlite3_stmt *s;
+    if (wg_store__prepare(st, "UPDATE feed SET frozen = 1 WHERE oid = ? AND "
+                              "part = ?", &s, NULL))
+        return;
+    sqlite3_bind_int64(s, 1, oid);
+    sqlite3_bind_text(s, 2, part, -1, SQLITE_STATIC);
+    sqlite3_step(s);
+    sqlite3_finalize(s);
+}
+
+static wg_rc held_hash(wg_store *st, uint32_t oid, const char *part,
+                       uint64_t seq, uint8_t out[WG_HASH_BYTES], wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__prepare(st, "SELECT hash FROM change WHERE oid = ? "
+                                     "AND part = ? AND seq = ?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, oid);
+    sqlite3_bind_text(s, 2, part, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == WG_HASH_BYTES)
+        memcpy(out, sqlite3_column_blob(s, 0), WG_HASH_BYTES);
+    else if (r == SQLITE_ROW || r == SQLITE_DONE)
+        rc = wg_err_set(err, WG_ERR_CORRUPT, "change %llu of a held feed is "
+                        "missing", (unsigned long long)seq);
+    else
+        rc = wg_store__sqlerr(st, r, "reading a change", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
+                     size_t *applied, wg_err *err)
+{
+    *applied = 0;
+    if (n == 0)
+        return WG_OK;
+    wg_rc rc = wg_store_begin(st, err);
+    if (rc)
+        return rc;
+    uint32_t frozen_oid = 0;
+    char frozen_part[WG_PARTITION_MAX + 1] = "";
+    size_t fresh = 0;
+    int skewed = 0;
+    for (size_t i = 0; i < n && rc == WG_OK; i++) {
+        wg_change c;
+        uint8_t hash[WG_HASH_BYTES];
+        char who[9];
+        if ((rc = wg_change_decode(cs[i].body, cs[i].len, &c, err)))
+            break;
+        short_key(who, c.origin);
+        uint32_t oid;
+        wg_feed_state *fs;
+        if ((rc = wg_store__oid(st, c.origin, &oid, err)) ||
+            (rc = wg_store__feed(st, oid, c.partition, &fs, err)))
+            break;
+        if (fs->frozen) {
+            rc = wg_err_set(err, WG_ERR_AUTH, "feed %s/%s is frozen after an "
+                            "equivocation", who, c.partition);
+            break;
+        }
+        wg_hash(hash, cs[i].body, cs[i].len);
+        if (c.seq <= fs->head) {
+            uint8_t have[WG_HASH_BYTES];
+            if ((rc = held_hash(st, oid, c.partition, c.seq, have, err)))
+                break;
+            if (memcmp(have, hash, WG_HASH_BYTES) == 0)
+                continue; /* already held: applying twice changes nothing */
+            if (cs[i].has_sig &&
+                wg_verify(cs[i].sig, hash, WG_HASH_BYTES, c.origin) != WG_OK) {
+                rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu has a bad "
+                                "signature", who, c.partition,
+                                (unsigned long long)c.seq);
+                break;
+            }
+            frozen_oid = oid;
+            snprintf(frozen_part, sizeof frozen_part, "%s", c.partition);
+            rc = wg_err_set(err, WG_ERR_AUTH,
+                            "equivocation: origin %s wrote two different "
+                            "changes at %s#%llu; its feed is frozen", who,
+                            c.partition, (unsigned long long)c.seq);
+            break;
+        }
+        if (c.seq != fs->head + 1) {
+            rc = wg_err_set(err, WG_ERR_PROTO, "gap in feed %s/%s: have %llu, "
+                            "got %llu", who, c.partition,
+                            (unsigned long long)fs->head,
+                            (unsigned long long)c.seq);
+            break;
+        }
+        if (memcmp(c.prev, fs->head_hash, WG_HASH_BYTES) != 0) {
+            rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu does not "
+                            "chain to the previous one", who, c.partition,
+                            (unsigned long long)c.seq);
+            break;
+        }
+        if (cs[i].has_sig) {
+            if (wg_verify(cs[i].sig, hash, WG_HASH_BYTES, c.origin) != WG_OK) {
+                rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu has a bad "
+                                "signature", who, c.partition,
+                                (unsigned long long)c.seq);
+                break;
+            }
+            fs->unsigned_n = 0;
+        } else {
+            fs->unsigned_n++;
+        }
+        skewed |= wg_store__hlc_observe(st, c.hlc);
+        if ((rc = wg_store__put_change(st, oid, &c, cs[i].body, cs[i].len,
+                                       hash, cs[i].has_sig ? cs[i].sig : NULL,
+                                       err)))
+            break;
+        fs->head = c.seq;
+        memcpy(fs->head_hash, hash, WG_HASH_BYTES);
+        if ((rc = wg_store__merge(st, &c, oid, err)))
+            break;
+        fresh++;
+    }
+    for (int i = 0; rc == WG_OK && i < st->ntf; i++)
+        if (st->tf[i].unsigned_n)
+            rc = wg_err_set(err, WG_ERR_AUTH, "batch ends with %u unsigned "
+                            "changes in feed %s", st->tf[i].unsigned_n,
+                            st->tf[i].part);
+    if (rc == WG_OK)
+        rc = wg_store__flush_feeds(st, err);
+    if (rc == WG_OK) {
+        rc = wg_store__commit(st, err);
+        st->in_txn = 0;
+        wg_store__forget_feeds(st);
+    } else {
+        wg_store_rollback(st);
+    }
+    if (frozen_oid)
+        freeze(st, frozen_oid, frozen_part);
+    if (skewed)
+        wg_store__logf(st, WG_LOG_WARN, "a change's clock is more than %d s "
+                       "ahead of ours; not followed", WG_HLC_MAX_DRIFT_MS / 1000);
+    if (rc == WG_OK)
+        *applied = fresh;
+    return rc;
+}
+
+wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
+                         const char *partition, uint64_t after, size_t max,
+                         wg_change_fn fn, void *ctx, wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__prepare(
+        st, "SELECT c.seq, c.body, c.sig FROM change c JOIN origin o "
+            "ON o.oid = c.oid WHERE o.key = ? AND c.part = ? AND c.seq > ? "
+            "ORDER BY c.seq LIMIT ?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_blob(s, 1, origin, WG_SIGN_PK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, partition, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)after);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        wg_signed_change c;
+        c.body = sqlite3_column_blob(s, 1);
+        c.len = (size_t)sqlite3_column_bytes(s, 1);
+        c.has_sig = sqlite3_column_bytes(s, 2) == WG_SIG_BYTES;
+        if (c.has_sig)
+            memcpy(c.sig, sqlite3_column_blob(s, 2), WG_SIG_BYTES);
+        if (fn(ctx, &c, (uint64_t)sqlite3_column_int64(s, 0)))
+            break;
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = wg_store__sqlerr(st, r, "reading a feed", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+wg_rc wg_store_feeds(wg_store *st, wg_feed_fn fn, void *ctx, wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__prepare(
+        st, "SELECT o.key, f.part, f.head, f.head_hash, f.frozen FROM feed f "
+            "JOIN origin o ON o.oid = f.oid ORDER BY o.key, f.part", &s, err);
+    if (rc)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        wg_feed_head h;
+        memset(&h, 0, sizeof h);
+        if (sqlite3_column_bytes(s, 0) != WG_SIGN_PK_BYTES ||
+            sqlite3_column_bytes(s, 3) != WG_HASH_BYTES)
+            continue;
+        memcpy(h.origin, sqlite3_column_blob(s, 0), WG_SIGN_PK_BYTES);
+        snprintf(h.partition, sizeof h.partition, "%s",
+                 (const char *)sqlite3_column_text(s, 1));
+        h.head = (uint64_t)sqlite3_column_int64(s, 2);
+        memcpy(h.head_hash, sqlite3_column_blob(s, 3), WG_HASH_BYTES);
+        h.frozen = sqlite3_column_int(s, 4);
+        if (fn(ctx, &h))
+            break;
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = wg_store__sqlerr(st, r, "listing feeds", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- recheck -------------------------------------------------------------- */
+
+#define PROBLEM(...)                                                          \
+    do {                                                                      \
+        char what_[200];                                                      \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                           \
+        fn(ctx, what_);                                                       \
+        (*bad)++;                                                             \
+    } while (0)
+
+wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
+                            long *checked, long *bad, wg_err *err)
+{
+    sqlite3_stmt *feeds, *s;
+    *checked = *bad = 0;
+    wg_rc rc = wg_store__prepare(
+        st, "SELECT f.oid, o.key, f.part, f.head, f.head_hash, f.frozen "
+            "FROM feed f JOIN origin o ON o.oid = f.oid ORDER BY f.oid, f.part",
+        &feeds, err);
+    if (rc)
+        return rc;
+    if ((rc = wg_store__prepare(st, "SELECT seq, hash, sig, body FROM change "
+                                    "WHERE oid = ? AND part = ? ORDER BY seq",
+                                &s, err))) {
+        sqlite3_finalize(feeds);
+        return rc;
+    }
+    int r;
+    while ((r = sqlite3_step(feeds)) == SQLITE_ROW) {
+        uint8_t key[WG_SIGN_PK_BYTES], prev[WG_HASH_BYTES];
+        char who[9], part[WG_PARTITION_MAX + 1];
+        if (sqlite3_column_bytes(feeds, 1) != WG_SIGN_PK_BYTES) {
+            PROBLEM("feed of origin #%lld: malformed origin key",
+                    (long long)sqlite3_column_int64(feeds, 0));
+            continue;
+        }
+        memcpy(key, sqlite3_column_blob(feeds, 1), WG_SIGN_PK_BYTES);
+        short_key(who, key);
+        snprintf(part, sizeof part, "%s",
+                 (const char *)sqlite3_column_text(feeds, 2));
+        uint64_t head = (uint64_t)sqlite3_column_int64(feeds, 3);
+        if (sqlite3_column_int(feeds, 5))
+            PROBLEM("feed %s/%s: frozen after an equivocation", who, part);
+        memset(prev, 0, sizeof prev);
+        uint64_t expect = 1;
+        int last_signed = 0;
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, sqlite3_column_int64(feeds, 0));
+        sqlite3_bind_text(s, 2, part, -1, SQLITE_TRANSIENT);
+        int r2;
+        while ((r2 = sqlite3_step(s)) == SQLITE_ROW) {
+            uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+            const uint8_t *body = sqlite3_column_blob(s, 3);
+            size_t len = (size_t)sqlite3_column_bytes(s, 3);
+            uint8_t hash[WG_HASH_BYTES];
+            wg_change c;
+            (*checked)++;
+            if (seq != expect) {
+                PROBLEM("feed %s/%s: change %llu is missing", who, part,
+                        (unsigned long long)expect);
+                expect = seq;
+            }
+            wg_hash(hash, body, len);
+            if (sqlite3_column_bytes(s, 1) != WG_HASH_BYTES ||
+                memcmp(hash, sqlite3_column_blob(s, 1), WG_HASH_BYTES))
+                PROBLEM("feed %s/%s: change %llu was altered (hash mismatch)",
+                        who, part, (unsigned long long)seq);
+            if (wg_change_decode(body, len, &c, NULL) != WG_OK) {
+                PROBLEM("feed %s/%s: change %llu is malformed", who, part,
+                        (unsigned long long)seq);
+            } else {
+                if (memcmp(c.origin, key, WG_SIGN_PK_BYTES) ||
+                    strcmp(c.partition, part) || c.seq != seq)
+                    PROBLEM("feed %s/%s: change %llu belongs elsewhere "
+                            "(%llu in its bytes): reordered or moved", who,
+                            part, (unsigned long long)seq,
+                            (unsigned long long)c.seq);
+                if (memcmp(c.prev, prev, WG_HASH_BYTES))
+                    PROBLEM("feed %s/%s: change %llu does not chain to the "
+                            "change before it", who, part,
+                            (unsigned long long)seq);
+            }
+            last_signed = sqlite3_column_bytes(s, 2) == WG_SIG_BYTES;
+            if (last_signed &&
+                wg_verify(sqlite3_column_blob(s, 2), hash, WG_HASH_BYTES,
+                          key) != WG_OK)
+                PROBLEM("feed %s/%s: change %llu has a signature that does "
+                        "not verify under its origin", who, part,
+                        (unsigned long long)seq);
+            memcpy(prev, hash, WG_HASH_BYTES);
+            expect = seq + 1;
+        }
+        if (r2 != SQLITE_DONE) {
+            rc = wg_store__sqlerr(st, r2, "rechecking feeds", err);
+            break;
+        }
+        if (expect - 1 != head)
+            PROBLEM("feed %s/%s: holds up to %llu but its head says %llu", who,
+                    part, (unsigned long long)(expect - 1),
+                    (unsigned long long)head);
+        else if (sqlite3_column_bytes(feeds, 4) != WG_HASH_BYTES ||
+                 memcmp(prev, sqlite3_column_blob(feeds, 4), WG_HASH_BYTES))
+            PROBLEM("feed %s/%s: head hash does not match its last change",
+                    who, part);
+        if (head && !last_signed)
+            PROBLEM("feed %s/%s: last change %llu is not signed", who, part,
+                    (unsigned long long)head);
+    }
+    if (rc == WG_OK && r != SQLITE_DONE)
+        rc = wg_store__sqlerr(st, r, "rechecking feeds", err);
+    sqlite3_finalize(s);
+    sqlite3_finalize(feeds);
+    return rc;
+}
+
+/* ---- canonical dump ----------------------------------------------------- */
+
+wg_rc wg_store_dump(wg_store *st, wg_buf *out, wg_err *err)
+{
+    wg_rc rc = WG_OK;
+    for (uint8_t tno = 1; rc == WG_OK && tno <= 3; tno++) {
+        const wg_table *t = wg_change_table(tno);
+        char sql[64];
+        sqlite3_stmt *s;
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY id", t->name);
+        if ((rc = wg_store__prepare(st, sql, &s, err)))
+            break;
+        rc = wg_buf_printf(out, err, "[%s]\n", t->name);
+        int r;
+        while (rc == WG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+            int ncol = sqlite3_column_count(s);
+            for (int i = 0; rc == WG_OK && i < ncol - 1; i++) {
+                int ty = sqlite3_column_type(s, i);
+                if (ty == SQLITE_NULL)
+                    rc = wg_buf_printf(out, err, "%s~", i ? "|" : "");
+                else if (ty == SQLITE_INTEGER)
+                    rc = wg_buf_printf(out, err, "%si%lld", i ? "|" : "",
+                                       (long long)sqlite3_column_int64(s, i));
+                else
+                    rc = wg_buf_printf(out, err, "%st%s", i ? "|" : "",
+                                       (const char *)sqlite3_column_text(s, i));
+            }
+            const uint8_t *cl = sqlite3_column_blob(s, ncol - 1);
+            int clen = sqlite3_column_bytes(s, ncol - 1);
+            for (int i = 0; rc == WG_OK && i + 12 <= clen; i += 12) {
+                uint64_t h = wg_get_u64be(cl + i);
+                uint32_t o = wg_get_u32be(cl + i + 8);
+                char k[WG_KEY_HEX_CHARS + 1] = "-";
+                if (o && o < st->nokeys)
+                    wg_hex_encode(k, st->okeys[o], WG_SIGN_PK_BYTES);
+                rc = wg_buf_printf(out, err, "|%llu@%s", (unsigned long long)h,
+                                   k);
+            }
+            if (rc == WG_OK)
+                rc = wg_buf_printf(out, err, "\n");
+        }
+        sqlite3_finalize(s);
+    }
+    return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * store_int.h - what the files of store/ share and nobody else sees
+ */
+#ifndef WG_STORE_INT_H
+#define WG_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "wg_buf.h"
+#include "wg_crypto.h"
+#include "wg_schema.h"
+#include "wg_store.h"
+
+#include "wg_change.h"
+
+#define WG_VFS_NAME "wings"
+/* A commit signs each touched feed's head; a long commit also signs every
+ * WG_SIGN_EVERY changes, so a sync batch can always end on a signature. */
+#define WG_SIGN_EVERY 256
+/* How far a peer's clock may drag ours beyond our wall clock (ms). */
+#define WG_HLC_MAX_DRIFT_MS (5 * 60 * 1000)
+#define WG_NTABLES 4   /* change table numbers 1..4 */
+#define WG_PAGE_BYTES 4096
+#define WG_RESERVE_BYTES (WG_AEAD_NONCE_BYTES + WG_AEAD_TAG_BYTES)
+
+/* A feed touched by the transaction in hand. */
+typedef struct wg_feed_state {
+    uint32_t oid;
+    char part[WG_PARTITION_MAX + 1];
+    uint64_t head;
+    uint8_t head_hash[WG_HASH_BYTES];
+    int frozen;
+    int is_new;            /* no row in `feed` yet */
+    uint32_t unsigned_n;   /* changes since the last signature */
+} wg_feed_state;
+
+struct wg_store {
+    sqlite3 *db;
+    uint32_t self_oid;
+    uint64_t hlc;
+    uint8_t (*okeys)[WG_SIGN_PK_BYTES];  /* oid -> origin key; [0] unused */
+    uint32_t nokeys, capokeys;
+    int in_txn;
+    wg_feed_state *tf;
+    int ntf, captf;
+    sqlite3_stmt *s_row_get[WG_NTABLES + 1], *s_row_put[WG_NTABLES + 1];
+    sqlite3_stmt *s_change_put, *s_change_at, *s_feed_get, *s_feed_put,
+        *s_sig_put, *s_origin_put;
+    wg_buf enc;
+    char *dir;       /* as given */
+    char *dbpath;    /* absolute, symlinks resolved: the VFS registry key */
+    uint8_t *sk;     /* Ed25519 secret key, guarded memory */
+    wg_node_info info;
+    wg_log_fn log;
+    void *log_ctx;
+};
+
+/* vfs.c */
+wg_rc wg_vfs_register(wg_err *err);
+/* Seal DBPATH (and its WAL) under KEY/DBID from now on; the key is copied
+ * into guarded memory. */
+wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
+                    const uint8_t dbid[WG_DBID_BYTES], wg_err *err);
+void wg_vfs_detach(const char *dbpath);
+/* The last authentication failure seen by this thread, or NULL. */
+const char *wg_vfs_failure(void);
+void wg_vfs_clear_failure(void);
+wg_rc wg_vfs_verify(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
+                    const uint8_t dbid[WG_DBID_BYTES], wg_problem_fn fn,
+                    void *ctx, long *checked, long *bad, wg_err *err);
+
+/* store.c */
+/* Turn an SQLite result into a wg_rc with a message naming WHAT. */
+wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err);
+wg_rc wg_store__exec(wg_store *st, const char *sql, wg_err *err);
+wg_rc wg_store__prepare(wg_store *st, const char *sql, sqlite3_stmt **out,
+                        wg_err *err);
+wg_rc wg_store__begin(wg_store *st, wg_err *err);
+wg_rc wg_store__commit(wg_store *st, wg_err *err);
+void wg_store__rollback(wg_store *st);
+void wg_store__logf(wg_store *st, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* records.c */
+/* CREATE statements for every table, run once at creation. */
+wg_rc wg_store__create_schema(wg_store *st, wg_err *err);
+/* Load the origin cache, own oid and clock after open. */
+wg_rc wg_store__load_state(wg_store *st, wg_err *err);
+void wg_store__finalize(wg_store *st);
+/* Merge one decoded change by per-field last-writer-wins. */
+wg_rc wg_store__merge(wg_store *st, const wg_change *c, uint32_t oid,
+                      wg_err *err);
+/* oid of origin KEY, adding it when new. */
+wg_rc wg_store__oid(wg_store *st, const uint8_t key[WG_SIGN_PK_BYTES],
+                    uint32_t *oid, wg_err *err);
+/* The feed state of (OID, PART) in this transaction, loaded on first use. */
+wg_rc wg_store__feed(wg_store *st, uint32_t oid, const char *part,
+                     wg_feed_state **out, wg_err *err);
+/* Sign the head of FS with the node key and store the signature. */
+wg_rc wg_store__sign_head(wg_store *st, wg_feed_state *fs, wg_err *err);
+/* Write every touched feed's head back and persist the clock. */
+wg_rc wg_store__flush_feeds(wg_store *st, wg_err *err);
+/* Append a change: encode, hash, store (with SIG if non-NULL). */
+wg_rc wg_store__put_change(wg_store *st, uint32_t oid, const wg_change *c,
+                           const uint8_t *body, size_t len,
+                           const uint8_t hash[WG_HASH_BYTES],
+                           const uint8_t *sig, wg_err *err);
+void wg_store__forget_feeds(wg_store *st);
+
+/* hlc.c */
+uint64_t wg_hlc_now_ms(void);
+/* Next clock value for a local change. */
+uint64_t wg_store__hlc_tick(wg_store *st);
+/* Take in a clock seen on a remote change; returns 1 when it was beyond the
+ * allowed drift (and so was not followed). */
+int wg_store__hlc_observe(wg_store *st, uint64_t remote);
+void wg_hlc_format(uint64_t hlc, char out[32]);
+
+#endif

@@ -1,0 +1,482 @@
+/*
+ * validate.c - checking record field values against the schema
+ *
+ * One checker per wg_ftype, a dispatcher that also writes the canonical form,
+ * and the record-level rules (required fields, canonical values, cross-field
+ * dates). Values come straight from people and files, so nothing here asserts
+ * on them: every malformed value is a WG_ERR_INVALID naming the field.
+ */
+#include "wg_validate.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Scratch for canonical forms that differ from the input (INT, IDNUM): the
+ * longest is a sign, 19 digits and the NUL. */
+#define CANON_SMALL_BYTES 24
+
+/* A value echoed in a message is cut to this many bytes (then "..."), so a
+ * long value cannot crowd out the reason in a WG_ERR_MSG_BYTES message. */
+#define SHOW_MAX 40
+#define SHOW_BYTES (SHOW_MAX + 4)
+
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_digit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+static int is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* Length (1-4) of the well-formed UTF-8 sequence at P, or 0 if it is not one:
+ * the byte ranges of Unicode table 3-7, which exclude overlong forms,
+ * surrogates and code points past U+10FFFF. A NUL is never in a continuation
+ * range, so this stops at the end of the string. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+    size_t n;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0;  /* below: overlong */
+        else if (c == 0xed)
+            hi = 0x9f;  /* above: surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90;  /* below: overlong */
+        else if (c == 0xf4)
+            hi = 0x8f;  /* above: past U+10FFFF */
+    } else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* V made fit to quote in a one-line message: controls and bytes that are not
+ * UTF-8 written as \xNN, cut at a character boundary after SHOW_MAX bytes.
+ * Returns BUF (SHOW_BYTES long). */
+static const char *show(const char *v, char *buf)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    size_t o = 0;
+
+    while (*p) {
+        size_t n = utf8_len(p);
+        int escape = n == 0 || (n == 1 && is_control(*p));
+        size_t need = escape ? 4 : n;
+
+        if (o + need > SHOW_MAX) {
+            memcpy(buf + o, "...", 4);
+            return buf;
+        }
+        if (escape) {
+            snprintf(buf + o, 5, "\\x%02x", *p);
+            o += 4;
+            p++;
+        } else {
+            memcpy(buf + o, p, n);
+            o += n;
+            p += n;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+enum date_fault { DATE_OK, DATE_FORMAT, DATE_CALENDAR, DATE_RANGE };
+
+/* Parse S as YYYY-MM-DD. Each position is tested in order, so a short
+ * string fails at its NUL rather than being read past. */
+static enum date_fault parse_date(const char *s, int *y, int *m, int *d)
+{
+    static const int mdays[12] = { 31, 28, 31, 30, 31, 30,
+                                   31, 31, 30, 31, 30, 31 };
+    static const char shape[] = "dddd-dd-dd";
+
+    for (int i = 0; shape[i]; i++)
+        if (shape[i] == 'd' ? !is_digit((unsigned char)s[i]) : s[i] != '-')
+            return DATE_FORMAT;
+    if (s[10] != '\0')
+        return DATE_FORMAT;
+
+    *y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10
+         + (s[3] - '0');
+    *m = (s[5] - '0') * 10 + (s[6] - '0');
+    *d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (*m < 1 || *m > 12 || *d < 1)
+        return DATE_CALENDAR;
+    if (*d > mdays[*m - 1] + (*m == 2 && is_leap(*y)))
+        return DATE_CALENDAR;
+    if (*y < 1900 || *y > 2100)
+        return DATE_RANGE;
+    return DATE_OK;
+}
+
+int wg_validate_date(const char *s, int *y, int *m, int *d)
+{
+    int yy, mm, dd;
+
+    if (parse_date(s, &yy, &mm, &dd) != DATE_OK)
+        return 0;
+    if (y)
+        *y = yy;
+    if (m)
+        *m = mm;
+    if (d)
+        *d = dd;
+    return 1;
+}
+
+int wg_validate_idnum_check(const char *id18)
+{
+    /* GB 11643-1999: weight 2^(17-i) mod 11 for position i, and the map from
+     * the weighted sum mod 11 to the check character. */
+    static const int weight[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6,
+                                    3, 7, 9, 10, 5, 8, 4, 2 };
+    int sum = 0;
+
+    for (int i = 0; i < 17; i++) {
+        if (!is_digit((unsigned char)id18[i]))
+            return 0;
+        sum += (id18[i] - '0') * weight[i];
+    }
+    return "10X98765432"[sum % 11];
+}
+
+int wg_validate_record_id(const char *s)
+{
+    for (int i = 0; i < WG_ID_HEX_CHARS; i++)
+        if (!is_digit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+            return 0;
+    return s[WG_ID_HEX_CHARS] == '\0';
+}
+
+static wg_rc check_text(const wg_field *f, const char *v, wg_err *err)
+{
+    size_t lim = f->max_len && f->max_len < WG_FIELD_MAX_BYTES
+                     ? f->max_len : WG_FIELD_MAX_BYTES;
+    const unsigned char *p = (const unsigned char *)v;
+
+    if (strnlen(v, lim + 1) > lim)
+        return wg_err_set(err, WG_ERR_INVALID, "%s: longer than %zu bytes",
+                          f->name, lim);
+    for (size_t i = 0; p[i];) {
+        size_t n = utf8_len(p + i);
+        if (n == 0)
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "%s: invalid utf-8 at byte %zu", f->name, i + 1);
+        if (n == 1 && is_control(p[i]))
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "%s: control character 0x%02x at byte %zu",
+                              f->name, p[i], i + 1);
+        i += n;
+    }
+    return WG_OK;
+}
+
+static wg_rc check_int(const wg_field *f, const char *v, char *canon,
+                       wg_err *err)
+{
+    char sb[SHOW_BYTES];
+    const char *p = v;
+    int neg = 0, over = 0;
+    uint64_t mag = 0;
+    int64_t n = 0;
+    size_t nd;
+
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    nd = strlen(p);
+    if (nd == 0 || !all_digits(p, nd))
+        return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not an integer",
+                          f->name, show(v, sb));
+    while (*p == '0' && p[1]) {  /* keep one zero of "000" */
+        p++;
+        nd--;
+    }
+    /* 19 digits cannot wrap a uint64_t (< 1.9e19); more cannot fit int64_t. */
+    if (nd > 19)
+        over = 1;
+    else
+        for (size_t i = 0; i < nd; i++)
+            mag = mag * 10 + (uint64_t)(p[i] - '0');
+    if (mag > (uint64_t)INT64_MAX + neg)
+        over = 1;
+    if (!over && mag == 0)
+        neg = 0;  /* "-0" is 0 */
+    if (!over)  /* -(mag - 1) - 1 reaches INT64_MIN without overflowing */
+        n = neg ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
+    if (over || n < f->min || n > f->max)
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: %s%s is out of range %" PRId64 "-%" PRId64,
+                          f->name, neg ? "-" : "", show(p, sb), f->min,
+                          f->max);
+    snprintf(canon, CANON_SMALL_BYTES, "%" PRId64, n);
+    return WG_OK;
+}
+
+static wg_rc check_date(const wg_field *f, const char *v, wg_err *err)
+{
+    char sb[SHOW_BYTES];
+    int y, m, d;
+
+    switch (parse_date(v, &y, &m, &d)) {
+    case DATE_OK:
+        return WG_OK;
+    case DATE_FORMAT:
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: '%s' is not a date (YYYY-MM-DD)", f->name,
+                          show(v, sb));
+    case DATE_CALENDAR:
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: %s is not a calendar date", f->name, v);
+    case DATE_RANGE:
+        break;
+    }
+    return wg_err_set(err, WG_ERR_INVALID,
+                      "%s: %s is outside 1900-01-01..2100-12-31", f->name, v);
+}
+
+static wg_rc check_bool(const wg_field *f, const char *v, wg_err *err)
+{
+    char sb[SHOW_BYTES];
+
+    if ((v[0] == '0' || v[0] == '1') && v[1] == '\0')
+        return WG_OK;
+    return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not 0 or 1", f->name,
+                      show(v, sb));
+}
+
+static wg_rc check_enum(const wg_field *f, const char *v, wg_err *err)
+{
+    char sb[SHOW_BYTES];
+    char list[WG_ERR_MSG_BYTES];
+    size_t o = 0;
+
+    assert(f->enum_values);
+    for (const char *const *e = f->enum_values; *e; e++)
+        if (!strcmp(*e, v))
+            return WG_OK;
+    list[0] = '\0';
+    for (const char *const *e = f->enum_values; *e; e++) {
+        int k = snprintf(list + o, sizeof list - o, "%s%s",
+                         e == f->enum_values ? "" : ", ", *e);
+        if (k < 0 || (size_t)k >= sizeof list - o)
+            break;  /* the message is cut short by wg_err_set anyway */
+        o += (size_t)k;
+    }
+    return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not one of %s",
+                      f->name, show(v, sb), list);
+}
+
+static wg_rc check_idnum(const wg_field *f, const char *v, char *canon,
+                         wg_err *err)
+{
+    char sb[SHOW_BYTES];
+    char date[11];
+    int want, got;
+
+    if (strnlen(v, 19) != 18)
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: '%s' is not 18 characters long", f->name,
+                          show(v, sb));
+    for (int i = 0; i < 17; i++)
+        if (!is_digit((unsigned char)v[i]))
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "%s: character %d is not a digit", f->name,
+                              i + 1);
+    got = v[17] == 'x' ? 'X' : v[17];
+    if (!is_digit(got) && got != 'X')
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: character 18 is not a digit or X", f->name);
+    if (!memcmp(v, "000000", 6))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: region code 000000 is not valid", f->name);
+    snprintf(date, sizeof date, "%.4s-%.2s-%.2s", v + 6, v + 10, v + 12);
+    if (!wg_validate_date(date, NULL, NULL, NULL))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: birth date %.8s is not a valid date", f->name,
+                          v + 6);
+    want = wg_validate_idnum_check(v);
+    if (got != want)
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: check digit is %c, expected %c", f->name, got,
+                          want);
+    memcpy(canon, v, 17);
+    canon[17] = (char)got;
+    canon[18] = '\0';
+    return WG_OK;
+}
+
+static wg_rc check_county(const wg_field *f, const char *v, wg_err *err)
+{
+    char sb[SHOW_BYTES];
+
+    if (strnlen(v, 7) != 6 || !all_digits(v, 6))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: '%s' is not a 6-digit county code", f->name,
+                          show(v, sb));
+    /* 000000 names the national HQ in a config, never a record's county. */
+    if (!strcmp(v, "000000"))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: 000000 is not a county code", f->name);
+    return WG_OK;
+}
+
+static wg_rc check_ref(const wg_field *f, const char *v, wg_err *err)
+{
+    char sb[SHOW_BYTES];
+
+    if (wg_validate_record_id(v))
+        return WG_OK;
+    return wg_err_set(err, WG_ERR_INVALID,
+                      "%s: '%s' is not a record id (32 lower-case hex "
+                      "characters)", f->name, show(v, sb));
+}
+
+wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
+                        size_t outsz, wg_err *err)
+{
+    char small[CANON_SMALL_BYTES];
+    const char *canon = value;  /* most types are canonical once accepted */
+    wg_rc rc;
+    size_t n;
+
+    assert(f && value);
+    if (f->type != WG_FT_TEXT && value[0] == '\0')
+        return wg_err_set(err, WG_ERR_INVALID, "%s: empty", f->name);
+    switch (f->type) {
+    case WG_FT_TEXT:
+        rc = check_text(f, value, err);
+        break;
+    case WG_FT_INT:
+        rc = check_int(f, value, small, err);
+        canon = small;
+        break;
+    case WG_FT_DATE:
+        rc = check_date(f, value, err);
+        break;
+    case WG_FT_BOOL:
+        rc = check_bool(f, value, err);
+        break;
+    case WG_FT_ENUM:
+        rc = check_enum(f, value, err);
+        break;
+    case WG_FT_IDNUM:
+        rc = check_idnum(f, value, small, err);
+        canon = small;
+        break;
+    case WG_FT_COUNTY:
+        rc = check_county(f, value, err);
+        break;
+    case WG_FT_REF:
+        rc = check_ref(f, value, err);
+        break;
+    default:
+        return wg_err_set(err, WG_ERR_INTERNAL, "%s: unknown field type %d",
+                          f->name, (int)f->type);
+    }
+    if (rc != WG_OK || !out)
+        return rc;
+    n = strlen(canon);
+    if (n >= outsz)
+        return wg_err_set(err, WG_ERR_INTERNAL,
+                          "%s: canonical value needs %zu bytes, buffer has %zu",
+                          f->name, n + 1, outsz);
+    memmove(out, canon, n + 1);  /* OUT may be VALUE itself */
+    return WG_OK;
+}
+
+static const char *present(const wg_table *t, const char *const *values,
+                           const char *name)
+{
+    int i = wg_schema_field_index(t, name);
+    const char *v = i >= 0 ? values[i] : NULL;
+
+    return v && v[0] ? v : NULL;
+}
+
+wg_rc wg_validate_record(const wg_table *t, const char *const *values,
+                         wg_err *err)
+{
+    const char *start, *end, *birth, *idnum;
+
+    assert(t && values);
+    for (int i = 0; i < t->nfields; i++) {
+        const wg_field *f = &t->fields[i];
+        const char *v = values[i];
+        char canon[WG_FIELD_MAX_BYTES + 1];
+        char sb[SHOW_BYTES], sc[SHOW_BYTES];
+        wg_rc rc;
+
+        if (!v || !v[0]) {
+            if (f->required)
+                return wg_err_set(err, WG_ERR_INVALID, "%s: required",
+                                  f->name);
+            continue;
+        }
+        rc = wg_validate_value(f, v, canon, sizeof canon, err);
+        if (rc != WG_OK)
+            return rc;
+        /* The store compares and indexes the stored bytes, so "007" beside
+         * "7", or an id number ending in x beside one ending in X, would be
+         * two values for one fact. */
+        if (strcmp(canon, v))
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "%s: '%s' is not canonical, expected '%s'",
+                              f->name, show(v, sb), show(canon, sc));
+    }
+
+    /* Valid dates are fixed-width YYYY-MM-DD, so byte order is date order. */
+    start = present(t, values, "start_date");
+    end = present(t, values, "end_date");
+    if (start && end && strcmp(end, start) < 0)
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "end_date: %s is before start_date %s", end, start);
+
+    birth = present(t, values, "birth_date");
+    idnum = present(t, values, "id_number");
+    if (birth && idnum) {
+        char enc[11];
+
+        snprintf(enc, sizeof enc, "%.4s-%.2s-%.2s", idnum + 6, idnum + 10,
+                 idnum + 12);
+        if (strcmp(enc, birth))
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "birth_date: %s does not match the id number's "
+                              "%s", birth, enc);
+    }
+    return WG_OK;
+}

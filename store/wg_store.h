@@ -1,0 +1,230 @@
+/*
+ * wg_store.h - the node's encrypted record store
+ *
+ * One SQLite database, every page encrypted by the wings VFS, holding the
+ * node's identity and secret keys, the records, the feeds they were built
+ * from, and the audit trail. No sqlite3 type appears here. A handle is used
+ * by one thread at a time; one process at a time holds a store open.
+ *
+ * A node folder holds:
+ *   wings.key      the data key, wrapped under the passphrase (Argon2id)
+ *   wings.db       the database, every page sealed
+ *   wings.db-wal   its write-ahead log, every frame sealed (while open)
+ */
+#ifndef WG_STORE_H
+#define WG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wg_buf.h"
+#include "wg_crypto.h"
+#include "wg_err.h"
+#include "wg_schema.h"
+
+#define WG_STORE_KEYFILE "wings.key"
+#define WG_STORE_DBFILE "wings.db"
+#define WG_NAME_MAX 64
+#define WG_ENDPOINT_MAX 256
+#define WG_COUNTY_CHARS 6
+
+typedef struct wg_store wg_store;
+
+typedef enum wg_role { WG_ROLE_OFFICE = 0, WG_ROLE_HQ = 1 } wg_role;
+
+/* Who this node is. Everything here is public. */
+typedef struct wg_node_info {
+    char name[WG_NAME_MAX + 1];
+    char county[WG_COUNTY_CHARS + 1];
+    wg_role role;
+    char endpoint[WG_ENDPOINT_MAX + 1];
+    uint8_t pk[WG_SIGN_PK_BYTES];          /* Ed25519 identity */
+    char key_hex[WG_KEY_HEX_CHARS + 1];    /* pk as the KEY token */
+} wg_node_info;
+
+/* Log sink: store/ stays silent when none is given. */
+typedef void (*wg_log_fn)(void *ctx, int level, const char *module,
+                          const char *msg);
+enum { WG_LOG_ERROR = 0, WG_LOG_WARN, WG_LOG_INFO, WG_LOG_DEBUG };
+
+/* Create a node in DIR (made if absent, mode 0700): a fresh data key wrapped
+ * under PASS with KDF, a fresh identity, and an empty database holding INFO
+ * (name, county, role, endpoint; pk and key_hex are filled in on return).
+ * WG_ERR_EXISTS when DIR already holds a node; WG_ERR_INVALID for a bad
+ * name, county or endpoint; WG_ERR_IO. Nothing is left behind on failure. */
+wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
+                      wg_kdf kdf, wg_node_info *info, wg_err *err);
+
+/* Open the store in DIR with PASS. On success *OUT is a new handle: caller
+ * owns; release with wg_store_close(). Fails with WG_ERR_NOTFOUND (no node
+ * in DIR, or the key file missing), WG_ERR_AUTH (wrong passphrase, or a page
+ * that fails authentication: ERR names the page), WG_ERR_CORRUPT (key file
+ * or database malformed), WG_ERR_IO (including "in use by another
+ * process"). */
+wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
+                    wg_store **out, wg_err *err);
+
+/* Close and NULL *ST; accepts NULL. Checkpoints the WAL into the database. */
+void wg_store_close(wg_store **st);
+
+/* Route store/ diagnostics to FN (NULL: silent). */
+void wg_store_set_log(wg_store *st, wg_log_fn fn, void *ctx);
+
+/* The node's identity. Borrowed: valid until wg_store_close(). */
+const wg_node_info *wg_store_info(const wg_store *st);
+
+/* The node's Ed25519 secret key. Borrowed secret memory: valid until
+ * wg_store_close(); never copy it out of guarded memory. */
+const uint8_t *wg_store_secret_key(const wg_store *st);
+
+/* Change the passphrase: rewrap the data key under NEWPASS (same KDF cost)
+ * and replace the key file atomically. The database is not touched.
+ * WG_ERR_AUTH when OLDPASS is wrong. */
+wg_rc wg_store_passwd(const char *dir, const char *oldpass, size_t oldlen,
+                      const char *newpass, size_t newlen, wg_err *err);
+
+/* One problem found by a verification pass, as a line of text. */
+typedef void (*wg_problem_fn)(void *ctx, const char *what);
+
+/* Read and authenticate every page of the database and every frame of its
+ * WAL in DIR, without SQLite, calling FN for each that fails. *CHECKED and
+ * *BAD count units read and failed. WG_OK means the pass ran (look at *BAD);
+ * other codes as for wg_store_open(). Works on a store whose page 1 is
+ * damaged, and beside a process holding it open. */
+wg_rc wg_store_verify_pages(const char *dir, const char *pass, size_t passlen,
+                            wg_problem_fn fn, void *ctx, long *checked,
+                            long *bad, wg_err *err);
+
+/* ---- records ----------------------------------------------------------- */
+
+/* Is COUNTY inside the scope of node INFO? An office: its own county. An
+ * hq: every county whose code starts with the hq code's non-zero prefix
+ * (450000 -> 45xxxx; 000000 -> all). */
+int wg_scope_contains(const wg_node_info *info, const char *county);
+
+/* A record as read: values as text (integers in decimal), NULL when unset.
+ * Embed and release with wg_record_release(). */
+typedef struct wg_record {
+    const wg_table *table;
+    char id[WG_ID_HEX_CHARS + 1];
+    char *values[WG_MAX_FIELDS];
+    int deleted;
+} wg_record;
+
+void wg_record_release(wg_record *r);
+
+/* Writes happen inside one transaction: wg_store_begin(), any number of
+ * add / update / delete, then wg_store_commit() (or wg_store_rollback()).
+ * Each write is validated before anything changes; a failed write leaves
+ * the transaction as it was, so the caller may still commit the others
+ * (import --skip-invalid) or roll back (all or nothing). The commit appends
+ * the changes to this node's signed feeds and returns only once durable. */
+wg_rc wg_store_begin(wg_store *st, wg_err *err);
+wg_rc wg_store_commit(wg_store *st, wg_err *err);
+void wg_store_rollback(wg_store *st);
+
+/* Add a record to table T from N (name, value) pairs as a person typed them.
+ * A pair named "id" keeps that id (import across nodes); otherwise a random
+ * one is drawn. county defaults to the node's own. ID_OUT (33 bytes) gets
+ * the new id. WG_ERR_INVALID naming the field (bad value, unknown field,
+ * out of scope, reference to no person, id taken). */
+wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
+                   const char *const *values, int n, char *id_out,
+                   wg_err *err);
+
+/* Change the named fields of record ID; an empty value clears a field.
+ * WG_ERR_NOTFOUND when there is no such live record. */
+wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
+                      const char *const *names, const char *const *values,
+                      int n, wg_err *err);
+
+/* Delete record ID (it stays in the feeds and in history). */
+wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
+                      wg_err *err);
+
+/* Read record ID, deleted or not, into *R (release with
+ * wg_record_release()). WG_ERR_NOTFOUND when never seen. */
+wg_rc wg_store_get(wg_store *st, const wg_table *t, const char *id,
+                   wg_record *r, wg_err *err);
+
+/* Call FN for every live record of T, sorted by id, that matches every
+ * (name = value) pair of WHERE (N pairs; values canonicalised first). A
+ * non-zero return from FN stops the walk. R is borrowed for the call. */
+typedef int (*wg_record_fn)(void *ctx, const wg_record *r);
+wg_rc wg_store_list(wg_store *st, const wg_table *t,
+                    const char *const *names, const char *const *values,
+                    int n, wg_record_fn fn, void *ctx, wg_err *err);
+
+/* One change to a record, as history shows it. */
+typedef struct wg_history_entry {
+    uint64_t hlc;
+    char when[32];                        /* UTC, from the clock */
+    char origin_hex[WG_KEY_HEX_CHARS + 1];
+    int deleted;                          /* -1 untouched, 0 restore, 1 delete */
+    int nfields;
+    const char *names[WG_MAX_FIELDS];
+    char *values[WG_MAX_FIELDS];          /* NULL when cleared */
+} wg_history_entry;
+
+/* Every change to record ID, oldest first (by clock, then origin).
+ * WG_ERR_NOTFOUND when there is none. */
+typedef int (*wg_history_fn)(void *ctx, const wg_history_entry *e);
+wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
+                       wg_history_fn fn, void *ctx, wg_err *err);
+
+/* Count live records of T. */
+wg_rc wg_store_count(wg_store *st, const wg_table *t, long *n, wg_err *err);
+
+/* ---- feeds --------------------------------------------------------------- */
+
+/* One stored change: its bytes, its hash, and its signature when it is the
+ * head of a commit. */
+typedef struct wg_signed_change {
+    const uint8_t *body;
+    size_t len;
+    int has_sig;
+    uint8_t sig[WG_SIG_BYTES];
+} wg_signed_change;
+
+/* Verify and apply changes that arrived from elsewhere, in one transaction:
+ * each must continue its feed (seq = head + 1, prev = head hash); every
+ * signature present must verify under the change's origin, and the last
+ * change of each feed in the batch must be signed. A change already held
+ * (same hash) is skipped; a different change at a held seq is equivocation:
+ * the feed is frozen and WG_ERR_AUTH returned. On any failure nothing of
+ * the batch is applied. *APPLIED counts changes new to this store. */
+wg_rc wg_store_apply(wg_store *st, const wg_signed_change *c, size_t n,
+                     size_t *applied, wg_err *err);
+
+/* Call FN for each change of feed (ORIGIN, PARTITION) with seq > AFTER, in
+ * seq order, at most MAX changes. The change is borrowed for the call. */
+typedef int (*wg_change_fn)(void *ctx, const wg_signed_change *c,
+                            uint64_t seq);
+wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
+                         const char *partition, uint64_t after, size_t max,
+                         wg_change_fn fn, void *ctx, wg_err *err);
+
+/* One feed this store holds: the version vector is the list of these. */
+typedef struct wg_feed_head {
+    uint8_t origin[WG_SIGN_PK_BYTES];
+    char partition[17];
+    uint64_t head;
+    uint8_t head_hash[WG_HASH_BYTES];
+    int frozen;
+} wg_feed_head;
+
+typedef int (*wg_feed_fn)(void *ctx, const wg_feed_head *h);
+wg_rc wg_store_feeds(wg_store *st, wg_feed_fn fn, void *ctx, wg_err *err);
+
+/* Recheck every feed: each change's hash, chain link and seq, that it
+ * decodes and belongs to its feed, every signature, and that each feed's
+ * head is signed. FN is called per problem; *BAD counts them. */
+wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
+                            long *checked, long *bad, wg_err *err);
+
+/* A canonical text dump of every record table with its per-field clocks
+ * (origins as keys): two stores holding the same changes give the same
+ * bytes. Caller owns *OUT; release with wg_buf_release(). */
+wg_rc wg_store_dump(wg_store *st, wg_buf *out, wg_err *err);
+
+#endif
