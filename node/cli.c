@@ -45,6 +45,72 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings --dir ronan passwd\n" },
+    { "add", cmd_add, "add a record, print its id",
+      "add TABLE FIELD=VALUE...",
+      "TABLE is person, training or placement. Integers in decimal, dates\n"
+      "YYYY-MM-DD, booleans 0/1; county defaults to the node's own. The\n"
+      "record is checked first (required fields, enums, calendar dates, the\n"
+      "resident id number's check digit, references to an existing person,\n"
+      "the node's scope); a rejected record changes nothing (exit 3).\n"
+      "--json prints the whole record.\n"
+      "\n"
+      "Example:\n"
+      "  wings add person name=韦小宝 id_number=11010519491231002X \\\n"
+      "      disability_category=physical disability_grade=2\n" },
+    { "update", cmd_update, "change fields of a record",
+      "update TABLE ID FIELD=VALUE...",
+      "Changes the named fields; an empty value (FIELD=) clears one. The\n"
+      "record as it would be afterwards is checked as add checks it.\n"
+      "\n"
+      "Example:\n"
+      "  wings update placement 3f2a...e1 status=ended end_date=2026-10-31\n" },
+    { "delete", cmd_delete, "delete a record (history keeps it)",
+      "delete TABLE ID",
+      "Marks the record deleted; it leaves list and get, and history still\n"
+      "shows every change to it.\n"
+      "\n"
+      "Example:\n"
+      "  wings delete training 3f2a...e1\n" },
+    { "get", cmd_get, "show one record",
+      "get TABLE ID",
+      "Prints every field of the record; --json prints one object. Exit 5\n"
+      "when there is no such record.\n"
+      "\n"
+      "Example:\n"
+      "  wings --json get person 3f2a...e1\n" },
+    { "list", cmd_list, "list records of a table",
+      "list TABLE [--where FIELD=VALUE]... [--csv]",
+      "Live records sorted by id, as an aligned table, CSV (--csv) or a JSON\n"
+      "array (--json). --where keeps records whose FIELD equals VALUE\n"
+      "(FIELD= keeps those where it is empty); several --where must all hold.\n"
+      "\n"
+      "Example:\n"
+      "  wings list placement --where status=active --where county=450224\n" },
+    { "history", cmd_history, "every change to a record, oldest first",
+      "history TABLE ID",
+      "When, which node (its key), and which fields each change wrote,\n"
+      "including values that lost a conflict to a later write.\n"
+      "\n"
+      "Example:\n"
+      "  wings history person 3f2a...e1\n" },
+    { "import", cmd_import, "add records from a CSV file",
+      "import TABLE FILE [--skip-invalid]",
+      "FILE is CSV (RFC 4180, UTF-8) with a header row of field names; an\n"
+      "id column keeps each record's id, so a record exported on one node\n"
+      "stays the same record on another. Every row is checked first: if any\n"
+      "fails, each failing row is listed (line, field, reason) and nothing\n"
+      "is written (exit 3). --skip-invalid writes the valid rows and lists\n"
+      "the rest.\n"
+      "\n"
+      "Example:\n"
+      "  wings import person persons.csv\n" },
+    { "export", cmd_export, "write a table as CSV",
+      "export TABLE [--out FILE]",
+      "CSV with a header row (id and every field), readable by import on\n"
+      "another node. Without --out it goes to standard output.\n"
+      "\n"
+      "Example:\n"
+      "  wings export person --out persons.csv\n" },
     { "audit", cmd_audit, "show sync history, or verify the store",
       "audit [--peer NAME] [--verify]",
       "Without --verify: the sync history known to this node, newest last.\n"

@@ -97,10 +97,39 @@ void wg_json_str(FILE *f, const char *s);
 void wg_log_sink(void *ctx, int level, const char *module, const char *msg);
 int wg_log_level(void);
 
+/* ---- records (records_io.c) ---------------------------------------------- */
+
+/* The table NAME, or NULL after printing "no table" (exit 5). */
+const wg_table *wg_cli_table(wg_cli *cli, const char *cmd, const char *name);
+/* Split ARGV's FIELD=VALUE words in place into NAMES and VALUES (at most
+ * MAX). Returns the count, or -1 after printing a usage error. */
+int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
+                       const char **names, const char **values, int max);
+void wg_cli_record_json(FILE *out, const wg_record *r);
+void wg_cli_record_text(FILE *out, const wg_record *r);
+wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);
+wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err);
+
+/* An aligned text table (table_out.c). Caller owns; release with
+ * wg_tabout_destroy(). Cells are copied. */
+typedef struct wg_tabout wg_tabout;
+wg_tabout *wg_tabout_new(int ncols);
+void wg_tabout_row(wg_tabout *t, const char *const *cells);
+void wg_tabout_print(wg_tabout *t, FILE *out);
+void wg_tabout_destroy(wg_tabout **t);
+
 /* Subcommands. */
 int cmd_init(wg_cli *cli, int argc, char **argv);
 int cmd_id(wg_cli *cli, int argc, char **argv);
 int cmd_passwd(wg_cli *cli, int argc, char **argv);
 int cmd_audit(wg_cli *cli, int argc, char **argv);
+int cmd_add(wg_cli *cli, int argc, char **argv);
+int cmd_update(wg_cli *cli, int argc, char **argv);
+int cmd_delete(wg_cli *cli, int argc, char **argv);
+int cmd_get(wg_cli *cli, int argc, char **argv);
+int cmd_list(wg_cli *cli, int argc, char **argv);
+int cmd_history(wg_cli *cli, int argc, char **argv);
+int cmd_import(wg_cli *cli, int argc, char **argv);
+int cmd_export(wg_cli *cli, int argc, char **argv);
 
 #endif

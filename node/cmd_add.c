@@ -1,0 +1,53 @@
+/*
+ * cmd_add.c - `wings add TABLE FIELD=VALUE...`
+ */
+#include <getopt.h>
+
+#include "wg_node.h"
+
+int cmd_add(wg_cli *cli, int argc, char **argv)
+{
+    int help = 0, c;
+    while ((c = wg_cli_getopt(cli, argc, argv, "", NULL, &help)) != -1) {
+        if (c == 'h')
+            return wg_cli_help(cli, "add", cli->out);
+        return WG_EXIT_USAGE;
+    }
+    if (argc - optind < 2)
+        return wg_cli_usage(cli, "add", "add needs TABLE and FIELD=VALUE");
+    const wg_table *t = wg_cli_table(cli, "add", argv[optind]);
+    if (!t)
+        return WG_EXIT_NOTFOUND;
+    const char *names[WG_MAX_FIELDS + 1], *values[WG_MAX_FIELDS + 1];
+    int n = wg_cli_assignments(cli, "add", argc - optind - 1, argv + optind + 1,
+                               names, values, WG_MAX_FIELDS + 1);
+    if (n < 0)
+        return WG_EXIT_USAGE;
+
+    wg_store *st = NULL;
+    int code = wg_cli_open_store(cli, &st);
+    if (code)
+        return code;
+    wg_err err = { 0 };
+    char id[WG_ID_HEX_CHARS + 1];
+    wg_rc rc = wg_store_begin(st, &err);
+    if (rc == WG_OK &&
+        (rc = wg_store_add(st, t, names, values, n, id, &err)) != WG_OK)
+        wg_store_rollback(st);
+    else if (rc == WG_OK)
+        rc = wg_store_commit(st, &err);
+    if (rc) {
+        code = wg_cli_fail(cli, &err);
+    } else if (cli->json) {
+        wg_record r;
+        if (wg_store_get(st, t, id, &r, &err) == WG_OK) {
+            wg_cli_record_json(cli->out, &r);
+            fputc('\n', cli->out);
+            wg_record_release(&r);
+        }
+    } else {
+        fprintf(cli->out, "%s\n", id);
+    }
+    wg_store_close(&st);
+    return code;
+}

@@ -1,0 +1,91 @@
+/*
+ * records_io.c - what the record commands share: FIELD=VALUE arguments,
+ * finding a table, and printing records for people, JSON and CSV
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wg_csv.h"
+#include "wg_node.h"
+
+const wg_table *wg_cli_table(wg_cli *cli, const char *cmd, const char *name)
+{
+    const wg_table *t = wg_schema_table(name);
+    if (!t)
+        wg_cli_failf(cli, WG_EXIT_NOTFOUND,
+                     "no table '%s' (use person, training or placement)", name);
+    return t;
+}
+
+int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
+                       const char **names, const char **values, int max)
+{
+    if (argc > max) {
+        wg_cli_usage(cli, cmd, "too many fields (at most %d)", max);
+        return -1;
+    }
+    for (int i = 0; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i]) {
+            wg_cli_usage(cli, cmd, "'%s' is not FIELD=VALUE", argv[i]);
+            return -1;
+        }
+        *eq = 0;
+        names[i] = argv[i];
+        values[i] = eq + 1;
+    }
+    return argc;
+}
+
+static int is_number(const wg_field *f)
+{
+    return f->type == WG_FT_INT || f->type == WG_FT_BOOL;
+}
+
+void wg_cli_record_json(FILE *out, const wg_record *r)
+{
+    const wg_table *t = r->table;
+    fputs("{\"id\":", out);
+    wg_json_str(out, r->id);
+    for (int i = 0; i < t->nfields; i++) {
+        fputc(',', out);
+        wg_json_str(out, t->fields[i].name);
+        fputc(':', out);
+        if (!r->values[i])
+            fputs("null", out);
+        else if (is_number(&t->fields[i]))
+            fputs(r->values[i], out);
+        else
+            wg_json_str(out, r->values[i]);
+    }
+    fputc('}', out);
+}
+
+void wg_cli_record_text(FILE *out, const wg_record *r)
+{
+    const wg_table *t = r->table;
+    fprintf(out, "%-20s %s\n", "id", r->id);
+    for (int i = 0; i < t->nfields; i++)
+        fprintf(out, "%-20s %s\n", t->fields[i].name,
+                r->values[i] ? r->values[i] : "");
+    if (r->deleted)
+        fprintf(out, "%-20s %s\n", "deleted", "yes");
+}
+
+wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err)
+{
+    const char *h[WG_MAX_FIELDS + 1];
+    h[0] = "id";
+    for (int i = 0; i < t->nfields; i++)
+        h[i + 1] = t->fields[i].name;
+    return wg_csv_write(out, h, (size_t)t->nfields + 1, err);
+}
+
+wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err)
+{
+    const char *row[WG_MAX_FIELDS + 1];
+    row[0] = r->id;
+    for (int i = 0; i < r->table->nfields; i++)
+        row[i + 1] = r->values[i];
+    return wg_csv_write(out, row, (size_t)r->table->nfields + 1, err);
+}

@@ -1,0 +1,571 @@
+/*
+ * check_records.c - records, the signed feed, and merge
+ *
+ * The merge property: any set of changes from several origins, applied in
+ * any order that keeps each feed's own order, with duplicates, leaves every
+ * store byte-identical (compared through the canonical dump).
+ */
+#include <check.h>
+
+#include "store_int.h"
+#include "testutil.h"
+
+#define PASS "pw"
+
+static char *dir;
+
+static void setup(void)
+{
+    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
+    dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(&dir);
+}
+
+static wg_store *node(const char *name, const char *county, wg_role role)
+{
+    char *d = tu_path(dir, name);
+    wg_node_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.name, sizeof info.name, "%s", name);
+    snprintf(info.county, sizeof info.county, "%s", county);
+    info.role = role;
+    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    wg_err err = { 0 };
+    ck_assert_msg(wg_store_create(d, PASS, 2, WG_KDF_INTERACTIVE, &info,
+                                  &err) == WG_OK, "%s", err.msg);
+    wg_store *st = NULL;
+    ck_assert_msg(wg_store_open(d, PASS, 2, &st, &err) == WG_OK, "%s",
+                  err.msg);
+    free(d);
+    return st;
+}
+
+/* A valid resident id number for birth date YYYYMMDD and serial. */
+static void idnum(char out[19], const char *ymd, int serial)
+{
+    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8,
+                               4, 2 };
+    snprintf(out, 19, "450224%s%03d", ymd, serial % 1000);
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (out[i] - '0') * w[i];
+    out[17] = "10X98765432"[sum % 11];
+    out[18] = 0;
+}
+
+static void add_person(wg_store *st, const char *id, const char *name,
+                       int serial)
+{
+    char num[19];
+    idnum(num, "19800101", serial);
+    const char *n[] = { "id", "name", "id_number", "disability_category" };
+    const char *v[] = { id, name, num, "physical" };
+    wg_err err = { 0 };
+    ck_assert_int_eq(wg_store_begin(st, NULL), WG_OK);
+    ck_assert_msg(wg_store_add(st, wg_schema_table("person"), n, v, 4, NULL,
+                               &err) == WG_OK, "%s", err.msg);
+    ck_assert_int_eq(wg_store_commit(st, NULL), WG_OK);
+}
+
+static void update1(wg_store *st, const char *id, const char *field,
+                    const char *value)
+{
+    wg_err err = { 0 };
+    ck_assert_int_eq(wg_store_begin(st, NULL), WG_OK);
+    ck_assert_msg(wg_store_update(st, wg_schema_table("person"), id, &field,
+                                  &value, 1, &err) == WG_OK, "%s", err.msg);
+    ck_assert_int_eq(wg_store_commit(st, NULL), WG_OK);
+}
+
+/* ---- collecting a store's own changes ---------------------------------- */
+
+typedef struct feedcopy {
+    wg_signed_change *c;
+    uint8_t **bodies;
+    size_t n, cap;
+} feedcopy;
+
+static int copy_change(void *ctx, const wg_signed_change *c, uint64_t seq)
+{
+    feedcopy *f = ctx;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->c = realloc(f->c, f->cap * sizeof *f->c);
+        f->bodies = realloc(f->bodies, f->cap * sizeof *f->bodies);
+    }
+    f->bodies[f->n] = malloc(c->len);
+    memcpy(f->bodies[f->n], c->body, c->len);
+    f->c[f->n] = *c;
+    f->c[f->n].body = f->bodies[f->n];
+    f->n++;
+    return 0;
+}
+
+static void collect(wg_store *st, const char *part, feedcopy *f)
+{
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(wg_store_feed_read(st, wg_store_info(st)->pk, part, 0,
+                                        1000000, copy_change, f, NULL),
+                     WG_OK);
+}
+
+static void feedcopy_free(feedcopy *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->bodies[i]);
+    free(f->bodies);
+    free(f->c);
+}
+
+static char *dump(wg_store *st)
+{
+    wg_buf b;
+    wg_buf_init(&b, 1 << 24);
+    ck_assert_int_eq(wg_store_dump(st, &b, NULL), WG_OK);
+    ck_assert_int_eq(wg_buf_cstr(&b, NULL), WG_OK);
+    return (char *)b.data;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
+    const char *id = "0123456789abcdef0123456789abcdef";
+    add_person(a, id, "first", 1);
+    feedcopy fa;
+    collect(a, "450224", &fa);
+    size_t applied;
+    ck_assert_int_eq(wg_store_apply(b, fa.c, fa.n, &applied, NULL), WG_OK);
+    ck_assert_uint_eq(applied, 1);
+    update1(a, id, "name", "from-a");   /* earlier */
+    update1(b, id, "name", "from-b");   /* later: wins */
+    feedcopy fa2, fb;
+    collect(a, "450224", &fa2);
+    collect(b, "450224", &fb);
+    ck_assert_int_eq(wg_store_apply(a, fb.c, fb.n, &applied, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_apply(b, fa2.c, fa2.n, &applied, NULL), WG_OK);
+    wg_record r;
+    ck_assert_int_eq(wg_store_get(a, wg_schema_table("person"), id, &r, NULL),
+                     WG_OK);
+    ck_assert_str_eq(r.values[0], "from-b");
+    wg_record_release(&r);
+    char *da = dump(a), *db = dump(b);
+    ck_assert_str_eq(da, db);
+    free(da);
+    free(db);
+    feedcopy_free(&fa);
+    feedcopy_free(&fa2);
+    feedcopy_free(&fb);
+    wg_store_close(&a);
+    wg_store_close(&b);
+}
+END_TEST
+
+static int count_entry(void *ctx, const wg_history_entry *e)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+START_TEST(test_records_delete_sticks_against_an_earlier_concurrent_update)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
+    const char *id = "00000000000000000000000000000001";
+    add_person(a, id, "p", 2);
+    feedcopy f1;
+    collect(a, "450224", &f1);
+    size_t n;
+    ck_assert_int_eq(wg_store_apply(b, f1.c, f1.n, &n, NULL), WG_OK);
+    update1(b, id, "phone", "13800000000");
+    ck_assert_int_eq(wg_store_begin(a, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_delete(a, wg_schema_table("person"), id, NULL),
+                     WG_OK);
+    ck_assert_int_eq(wg_store_commit(a, NULL), WG_OK);
+    feedcopy fa, fb;
+    collect(a, "450224", &fa);
+    collect(b, "450224", &fb);
+    ck_assert_int_eq(wg_store_apply(a, fb.c, fb.n, &n, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_apply(b, fa.c, fa.n, &n, NULL), WG_OK);
+    wg_record r;
+    ck_assert_int_eq(wg_store_get(b, wg_schema_table("person"), id, &r, NULL),
+                     WG_OK);
+    ck_assert_int_eq(r.deleted, 1);
+    ck_assert_str_eq(r.values[9], "13800000000"); /* the update still merged */
+    wg_record_release(&r);
+    int entries = 0;
+    ck_assert_int_eq(wg_store_history(b, wg_schema_table("person"), id,
+                                      count_entry, &entries, NULL),
+                     WG_OK);
+    ck_assert_int_eq(entries, 3);
+    feedcopy_free(&f1);
+    feedcopy_free(&fa);
+    feedcopy_free(&fb);
+    wg_store_close(&a);
+    wg_store_close(&b);
+}
+END_TEST
+
+static uint64_t rnd_state;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rnd_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+START_TEST(test_records_merge_converges_in_any_order_with_duplicates)
+{
+    enum { ORIGINS = 3, RECORDS = 6, WRITES = 60, ORDERS = 12 };
+    const char *fields[] = { "name", "phone", "township", "disability_grade",
+                             "certificate_no" };
+    wg_store *o[ORIGINS];
+    char ids[RECORDS][33];
+    rnd_state = 42;
+    for (int i = 0; i < ORIGINS; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "o%d", i);
+        o[i] = node(name, "450224", WG_ROLE_OFFICE);
+    }
+    /* Every origin creates every record (concurrent creation). */
+    for (int r = 0; r < RECORDS; r++) {
+        snprintf(ids[r], sizeof ids[r], "%032x", r + 1);
+        for (int i = 0; i < ORIGINS; i++)
+            add_person(o[i], ids[r], "initial", r);
+    }
+    /* Random updates and deletes, some with equal clocks on all origins. */
+    uint64_t base = (wg_hlc_now_ms() + 60000) << 16;
+    for (int w = 0; w < WRITES; w++) {
+        int i = (int)(rnd() % ORIGINS), r = (int)(rnd() % RECORDS);
+        if (w % 10 == 0) /* force the same clock value on every origin */
+            for (int k = 0; k < ORIGINS; k++)
+                o[k]->hlc = base + (uint64_t)w * 10;
+        wg_record cur;
+        ck_assert_int_eq(wg_store_get(o[i], wg_schema_table("person"), ids[r],
+                                      &cur, NULL), WG_OK);
+        int dead = cur.deleted;
+        wg_record_release(&cur);
+        if (dead)
+            continue;
+        if (rnd() % 8 == 0) {
+            ck_assert_int_eq(wg_store_begin(o[i], NULL), WG_OK);
+            ck_assert_int_eq(wg_store_delete(o[i], wg_schema_table("person"),
+                                             ids[r], NULL), WG_OK);
+            ck_assert_int_eq(wg_store_commit(o[i], NULL), WG_OK);
+        } else {
+            const char *f = fields[rnd() % 5];
+            char v[32];
+            if (!strcmp(f, "disability_grade"))
+                snprintf(v, sizeof v, "%d", (int)(rnd() % 4) + 1);
+            else
+                snprintf(v, sizeof v, "v%d-%d", w, i);
+            update1(o[i], ids[r], f, v);
+        }
+    }
+    feedcopy f[ORIGINS];
+    for (int i = 0; i < ORIGINS; i++)
+        collect(o[i], "450224", &f[i]);
+
+    char *first = NULL;
+    for (int order = 0; order < ORDERS; order++) {
+        char name[16];
+        snprintf(name, sizeof name, "fresh%d", order);
+        wg_store *fresh = node(name, "450224", WG_ROLE_OFFICE);
+        size_t pos[ORIGINS] = { 0 };
+        int left = ORIGINS;
+        while (left) {
+            int i = (int)(rnd() % ORIGINS);
+            if (pos[i] == f[i].n)
+                continue;
+            /* A chunk ending on a signed change (here every commit is one
+             * change, so every change is signed). */
+            size_t len = 1 + (size_t)(rnd() % 7);
+            if (pos[i] + len > f[i].n)
+                len = f[i].n - pos[i];
+            size_t applied;
+            wg_err err = { 0 };
+            ck_assert_msg(wg_store_apply(fresh, f[i].c + pos[i], len, &applied,
+                                         &err) == WG_OK, "%s", err.msg);
+            ck_assert_uint_eq(applied, len);
+            /* Now and then replay something already held: no effect. */
+            if (rnd() % 3 == 0) {
+                size_t from = (size_t)(rnd() % (pos[i] + len));
+                ck_assert_int_eq(wg_store_apply(fresh, f[i].c + from,
+                                                pos[i] + len - from, &applied,
+                                                &err), WG_OK);
+                ck_assert_uint_eq(applied, 0);
+            }
+            pos[i] += len;
+            if (pos[i] == f[i].n)
+                left--;
+        }
+        char *d = dump(fresh);
+        if (!first)
+            first = d;
+        else {
+            ck_assert_str_eq(d, first);
+            free(d);
+        }
+        wg_store_close(&fresh);
+    }
+    /* The origins, once they hold everything, agree too. */
+    for (int i = 0; i < ORIGINS; i++) {
+        for (int j = 0; j < ORIGINS; j++) {
+            size_t applied;
+            if (i != j)
+                ck_assert_int_eq(wg_store_apply(o[i], f[j].c, f[j].n,
+                                                &applied, NULL), WG_OK);
+        }
+        char *d = dump(o[i]);
+        ck_assert_str_eq(d, first);
+        free(d);
+    }
+    ck_assert_ptr_nonnull(strstr(first, "[person]"));
+    if (getenv("WG_SHOW_DUMP"))
+        fputs(first, stderr);
+    free(first);
+    for (int i = 0; i < ORIGINS; i++) {
+        feedcopy_free(&f[i]);
+        wg_store_close(&o[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_records_apply_refuses_forged_gapped_and_unsigned_changes)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
+    for (int i = 0; i < 4; i++) {
+        char id[33];
+        snprintf(id, sizeof id, "%032x", i + 100);
+        add_person(a, id, "x", i);
+    }
+    feedcopy f;
+    collect(a, "450224", &f);
+    ck_assert_uint_eq(f.n, 4);
+    size_t n;
+    wg_err err = { 0 };
+    /* A gap: change 2 before change 1. */
+    ck_assert_int_eq(wg_store_apply(b, f.c + 1, 1, &n, &err), WG_ERR_PROTO);
+    /* A forged body: the signature no longer verifies. */
+    f.bodies[0][f.c[0].len - 1] ^= 1;
+    ck_assert_int_eq(wg_store_apply(b, f.c, 1, &n, &err), WG_ERR_AUTH);
+    f.bodies[0][f.c[0].len - 1] ^= 1;
+    /* An unsigned tail. */
+    wg_signed_change unsig = f.c[0];
+    unsig.has_sig = 0;
+    ck_assert_int_eq(wg_store_apply(b, &unsig, 1, &n, &err), WG_ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(err.msg, "unsigned"));
+    /* Nothing of the refused batches landed. */
+    long count = -1;
+    ck_assert_int_eq(wg_store_count(b, wg_schema_table("person"), &count, NULL),
+                     WG_OK);
+    ck_assert_int_eq(count, 0);
+    ck_assert_int_eq(wg_store_apply(b, f.c, 4, &n, &err), WG_OK);
+    ck_assert_uint_eq(n, 4);
+    feedcopy_free(&f);
+    wg_store_close(&a);
+    wg_store_close(&b);
+}
+END_TEST
+
+START_TEST(test_records_equivocation_freezes_the_feed)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
+    add_person(a, "000000000000000000000000000000aa", "x", 1);
+    feedcopy f1;
+    collect(a, "450224", &f1);
+    size_t n;
+    ck_assert_int_eq(wg_store_apply(b, f1.c, 1, &n, NULL), WG_OK);
+    /* The same origin signs a different change 1: rewind a's feed. */
+    ck_assert_int_eq(wg_store__exec(a, "DELETE FROM change; DELETE FROM feed;"
+                                       "DELETE FROM person;", NULL), WG_OK);
+    add_person(a, "000000000000000000000000000000bb", "y", 2);
+    feedcopy f2;
+    collect(a, "450224", &f2);
+    wg_err err = { 0 };
+    ck_assert_int_eq(wg_store_apply(b, f2.c, 1, &n, &err), WG_ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(err.msg, "equivocation"));
+    /* Frozen: even the honest continuation is refused now. */
+    ck_assert_int_eq(wg_store_apply(b, f1.c, 1, &n, &err), WG_ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(err.msg, "frozen"));
+    feedcopy_free(&f1);
+    feedcopy_free(&f2);
+    wg_store_close(&a);
+    wg_store_close(&b);
+}
+END_TEST
+
+typedef struct problems {
+    int n;
+    char text[16][200];
+} problems;
+
+static void on_problem(void *ctx, const char *what)
+{
+    problems *p = ctx;
+    if (p->n < 16)
+        snprintf(p->text[p->n], sizeof p->text[0], "%s", what);
+    p->n++;
+}
+
+static int has(const problems *p, const char *needle)
+{
+    for (int i = 0; i < p->n && i < 16; i++)
+        if (strstr(p->text[i], needle))
+            return 1;
+    return 0;
+}
+
+/* A store with 8 changes in its feed, each its own signed commit. */
+static wg_store *fed(void)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    for (int i = 0; i < 8; i++) {
+        char id[33];
+        snprintf(id, sizeof id, "%032x", i + 1);
+        add_person(a, id, "x", i);
+    }
+    problems p = { 0 };
+    long checked, bad;
+    ck_assert_int_eq(wg_store_verify_feeds(a, on_problem, &p, &checked, &bad,
+                                           NULL), WG_OK);
+    ck_assert_int_eq(bad, 0);
+    ck_assert_int_eq(checked, 8);
+    return a;
+}
+
+static problems recheck(wg_store *a)
+{
+    problems p = { 0 };
+    long checked, bad;
+    ck_assert_int_eq(wg_store_verify_feeds(a, on_problem, &p, &checked, &bad,
+                                           NULL), WG_OK);
+    ck_assert_int_eq(bad, p.n);
+    return p;
+}
+
+START_TEST(test_records_feed_check_reports_an_altered_change)
+{
+    wg_store *a = fed();
+    ck_assert_int_eq(wg_store__exec(a, "UPDATE change SET body = "
+                                       "substr(body, 1, 100) || x'ff' || "
+                                       "substr(body, 102) WHERE seq = 3", NULL),
+                     WG_OK);
+    problems p = recheck(a);
+    ck_assert(has(&p, "change 3 was altered (hash mismatch)"));
+    wg_store_close(&a);
+}
+END_TEST
+
+START_TEST(test_records_feed_check_reports_a_dropped_change)
+{
+    wg_store *a = fed();
+    ck_assert_int_eq(wg_store__exec(a, "DELETE FROM change WHERE seq = 4",
+                                    NULL), WG_OK);
+    problems p = recheck(a);
+    ck_assert(has(&p, "change 4 is missing"));
+    ck_assert(has(&p, "change 5 does not chain"));
+    wg_store_close(&a);
+}
+END_TEST
+
+START_TEST(test_records_feed_check_reports_two_reordered_changes)
+{
+    wg_store *a = fed();
+    ck_assert_int_eq(
+        wg_store__exec(a,
+                       "UPDATE change SET seq = -5 WHERE seq = 5;"
+                       "UPDATE change SET seq = 5 WHERE seq = 6;"
+                       "UPDATE change SET seq = 6 WHERE seq = -5;", NULL),
+        WG_OK);
+    problems p = recheck(a);
+    ck_assert(has(&p, "change 5 belongs elsewhere (6 in its bytes)"));
+    ck_assert(has(&p, "change 6 belongs elsewhere (5 in its bytes)"));
+    wg_store_close(&a);
+}
+END_TEST
+
+START_TEST(test_records_feed_check_reports_a_signature_by_another_key)
+{
+    wg_store *a = fed();
+    uint8_t pk[WG_SIGN_PK_BYTES], sk[WG_SIGN_SK_BYTES], sig[WG_SIG_BYTES];
+    wg_sign_keypair(pk, sk);
+    sqlite3_stmt *s;
+    ck_assert_int_eq(wg_store__prepare(a, "SELECT hash FROM change WHERE seq = "
+                                          "8", &s, NULL), WG_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    wg_sign(sig, sqlite3_column_blob(s, 0), WG_HASH_BYTES, sk);
+    sqlite3_finalize(s);
+    ck_assert_int_eq(wg_store__prepare(a, "UPDATE change SET sig = ? WHERE "
+                                          "seq = 8", &s, NULL), WG_OK);
+    sqlite3_bind_blob(s, 1, sig, WG_SIG_BYTES, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    problems p = recheck(a);
+    ck_assert(has(&p, "change 8 has a signature that does not verify"));
+    wg_store_close(&a);
+}
+END_TEST
+
+START_TEST(test_records_clock_survives_restart)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    a->hlc = (wg_hlc_now_ms() + 3600000) << 16; /* an hour ahead */
+    add_person(a, "000000000000000000000000000000cc", "x", 1);
+    uint64_t before = a->hlc;
+    wg_store_close(&a);
+    char *d = tu_path(dir, "a");
+    wg_err err = { 0 };
+    ck_assert_int_eq(wg_store_open(d, PASS, 2, &a, &err), WG_OK);
+    ck_assert_uint_eq(a->hlc, before);
+    ck_assert_uint_gt(wg_store__hlc_tick(a), before);
+    /* A remote clock a year ahead does not drag ours along. */
+    uint64_t year = (wg_hlc_now_ms() + 365ULL * 86400000) << 16;
+    ck_assert_int_eq(wg_store__hlc_observe(a, year), 1);
+    ck_assert_uint_lt(a->hlc, year);
+    free(d);
+    wg_store_close(&a);
+}
+END_TEST
+
+static Suite *records_suite(void)
+{
+    Suite *s = suite_create("records");
+    TCase *t = tcase_create("merge");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, test_records_later_write_wins_and_history_keeps_the_loser);
+    tcase_add_test(t, test_records_delete_sticks_against_an_earlier_concurrent_update);
+    tcase_add_test(t, test_records_merge_converges_in_any_order_with_duplicates);
+    tcase_add_test(t, test_records_clock_survives_restart);
+    suite_add_tcase(s, t);
+    t = tcase_create("feed");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, test_records_apply_refuses_forged_gapped_and_unsigned_changes);
+    tcase_add_test(t, test_records_equivocation_freezes_the_feed);
+    tcase_add_test(t, test_records_feed_check_reports_an_altered_change);
+    tcase_add_test(t, test_records_feed_check_reports_a_dropped_change);
+    tcase_add_test(t, test_records_feed_check_reports_two_reordered_changes);
+    tcase_add_test(t, test_records_feed_check_reports_a_signature_by_another_key);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(records_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
