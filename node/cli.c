@@ -30,13 +30,13 @@ static const wg_cmd commands[] = {
       "                     (default, about 0.8 s and 256 MiB) or sensitive\n"
       "\n"
       "Example:\n"
-      "  WINGS_PASSPHRASE=... wings --dir ronan init --name ronan --county 450224\n" },
+      "  WINGS_PASSPHRASE=... wings --dir ronan init --name ronan --county 450224\n", 0 },
     { "id", cmd_id, "print this node's identity line",
       "id",
       "Prints NAME KEY ENDPOINT; --json adds county and role.\n"
       "\n"
       "Example:\n"
-      "  wings --dir ronan id\n" },
+      "  wings --dir ronan id\n", 1 },
     { "passwd", cmd_passwd, "change the passphrase",
       "passwd",
       "Rewraps the data key under a new passphrase, taken from\n"
@@ -44,7 +44,7 @@ static const wg_cmd commands[] = {
       "passphrase stops working; no record is rewritten.\n"
       "\n"
       "Example:\n"
-      "  wings --dir ronan passwd\n" },
+      "  wings --dir ronan passwd\n", 0 },
     { "add", cmd_add, "add a record, print its id",
       "add TABLE FIELD=VALUE...",
       "TABLE is person, training or placement. Integers in decimal, dates\n"
@@ -56,28 +56,28 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings add person name=韦小宝 id_number=11010519491231002X \\\n"
-      "      disability_category=physical disability_grade=2\n" },
+      "      disability_category=physical disability_grade=2\n", 1 },
     { "update", cmd_update, "change fields of a record",
       "update TABLE ID FIELD=VALUE...",
       "Changes the named fields; an empty value (FIELD=) clears one. The\n"
       "record as it would be afterwards is checked as add checks it.\n"
       "\n"
       "Example:\n"
-      "  wings update placement 3f2a...e1 status=ended end_date=2026-10-31\n" },
+      "  wings update placement 3f2a...e1 status=ended end_date=2026-10-31\n", 1 },
     { "delete", cmd_delete, "delete a record (history keeps it)",
       "delete TABLE ID",
       "Marks the record deleted; it leaves list and get, and history still\n"
       "shows every change to it.\n"
       "\n"
       "Example:\n"
-      "  wings delete training 3f2a...e1\n" },
+      "  wings delete training 3f2a...e1\n", 1 },
     { "get", cmd_get, "show one record",
       "get TABLE ID",
       "Prints every field of the record; --json prints one object. Exit 5\n"
       "when there is no such record.\n"
       "\n"
       "Example:\n"
-      "  wings --json get person 3f2a...e1\n" },
+      "  wings --json get person 3f2a...e1\n", 1 },
     { "list", cmd_list, "list records of a table",
       "list TABLE [--where FIELD=VALUE]... [--csv]",
       "Live records sorted by id, as an aligned table, CSV (--csv) or a JSON\n"
@@ -85,14 +85,14 @@ static const wg_cmd commands[] = {
       "(FIELD= keeps those where it is empty); several --where must all hold.\n"
       "\n"
       "Example:\n"
-      "  wings list placement --where status=active --where county=450224\n" },
+      "  wings list placement --where status=active --where county=450224\n", 1 },
     { "history", cmd_history, "every change to a record, oldest first",
       "history TABLE ID",
       "When, which node (its key), and which fields each change wrote,\n"
       "including values that lost a conflict to a later write.\n"
       "\n"
       "Example:\n"
-      "  wings history person 3f2a...e1\n" },
+      "  wings history person 3f2a...e1\n", 1 },
     { "import", cmd_import, "add records from a CSV file",
       "import TABLE FILE [--skip-invalid]",
       "FILE is CSV (RFC 4180, UTF-8) with a header row of field names; an\n"
@@ -103,14 +103,49 @@ static const wg_cmd commands[] = {
       "the rest.\n"
       "\n"
       "Example:\n"
-      "  wings import person persons.csv\n" },
+      "  wings import person persons.csv\n", 1 },
     { "export", cmd_export, "write a table as CSV",
       "export TABLE [--out FILE]",
       "CSV with a header row (id and every field), readable by import on\n"
       "another node. Without --out it goes to standard output.\n"
       "\n"
       "Example:\n"
-      "  wings export person --out persons.csv\n" },
+      "  wings export person --out persons.csv\n", 1 },
+    { "peer", cmd_peer, "trust, list or forget peers",
+      "peer add NAME KEY ENDPOINT | peer list | peer remove NAME",
+      "add: trust the node whose key is KEY (as its 'wings id' prints),\n"
+      "reachable at ENDPOINT, under NAME. Both sides must add each other.\n"
+      "list: every peer with its last session (--json: objects with name,\n"
+      "key, endpoint, last_sync, last_result, last_error, sent, received).\n"
+      "remove: forget a peer; its live sessions are closed.\n"
+      "\n"
+      "Example:\n"
+      "  wings peer add hechi 5c1e...9a tcp://10.8.0.2:7400\n", 1 },
+    { "sync", cmd_sync, "exchange changes with peers now",
+      "sync [PEER...] [--timeout SECONDS]",
+      "One session with each named peer (default: all), then exit. Prints\n"
+      "'PEER ok sent=N received=M' or 'PEER failed: REASON' per peer; exit 0\n"
+      "when every session succeeded, else 6. --timeout (default 30) bounds\n"
+      "how long a silent or unreachable peer is waited for.\n"
+      "\n"
+      "Example:\n"
+      "  wings sync hq --timeout 10\n", 1 },
+    { "serve", cmd_serve, "run the node: accept peers, sync on a timer",
+      "serve [--listen ENDPOINT] [--interval SECONDS]",
+      "Runs in the foreground: accepts sessions from trusted peers and every\n"
+      "interval (default 30 s) starts one with each peer, backing off from\n"
+      "peers that fail. While it runs, other wings commands for this folder\n"
+      "are carried out by it. SIGINT/SIGTERM stop it cleanly (exit 0).\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan serve --interval 60\n", 0 },
+    { "status", cmd_status, "identity, record counts, feeds, peers",
+      "status",
+      "Shows who this node is, how many records and feeds it holds, and per\n"
+      "peer when the last session ran and how it ended.\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan status\n", 1 },
     { "audit", cmd_audit, "show sync history, or verify the store",
       "audit [--peer NAME] [--verify]",
       "Without --verify: the sync history known to this node, newest last.\n"
@@ -119,7 +154,7 @@ static const wg_cmd commands[] = {
       "4 when anything fails.\n"
       "\n"
       "Example:\n"
-      "  wings --dir ronan audit --verify\n" },
+      "  wings --dir ronan audit --verify\n", 1 },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -301,11 +336,26 @@ int wg_node_main(int argc, char **argv)
     const wg_cmd *cmd = find_cmd(name);
     if (!cmd)
         return wg_cli_usage(&cli, NULL, "unknown command '%s'", name);
-    wg_cli_reset_getopt();
-    cli.in_command = 1;
-    int rc = cmd->fn(&cli, argc - first, argv + first);
+    int rc;
+    if (!cmd->forward || !wg_daemon_forward(&cli, argc - first, argv + first,
+                                             &rc))
+        rc = wg_cli_dispatch(&cli, argc - first, argv + first);
     fflush(cli.out);
     if (ferror(cli.out))
         return wg_cli_failf(&cli, WG_EXIT_INTERNAL, "cannot write output");
     return rc;
+}
+
+int wg_cli_dispatch(wg_cli *cli, int argc, char **argv)
+{
+    const wg_cmd *cmd = argc > 0 ? find_cmd(argv[0]) : NULL;
+    if (!cmd)
+        return wg_cli_usage(cli, NULL, "unknown command '%s'",
+                            argc > 0 ? argv[0] : "");
+    if (cli->shared_store && !cmd->forward)
+        return wg_cli_failf(cli, WG_EXIT_USAGE, "'%s' cannot run through the "
+                            "daemon", argv[0]);
+    wg_cli_reset_getopt();
+    cli->in_command = 1;
+    return cmd->fn(cli, argc, argv);
 }

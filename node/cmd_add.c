@@ -48,6 +48,6 @@ int cmd_add(wg_cli *cli, int argc, char **argv)
     } else {
         fprintf(cli->out, "%s\n", id);
     }
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

@@ -1,5 +1,5 @@
 /*
- * cmd_audit.c - `wings audit`: sync history, and `audit --verify`
+ * cmd_audit.c - `wings audit`: the sync history, and `audit --verify`
  */
 #include <getopt.h>
 #include <string.h>
@@ -25,7 +25,8 @@ static void on_problem(void *p, const char *what)
 }
 
 /* Pages first, without SQLite (a damaged page 1 must not hide the rest);
- * then, when the store opens, every feed's chain and signatures. */
+ * then, when the store opens, every feed's chain and signatures. Inside the
+ * daemon the store is open already and its key in memory. */
 static int verify(wg_cli *cli)
 {
     wg_err err = { 0 };
@@ -33,20 +34,24 @@ static int verify(wg_cli *cli)
     size_t len = 0;
     long pages = 0, bad = 0, changes = 0, badfeeds = 0;
     verify_ctx v = { cli, 1 };
-    wg_rc rc = wg_passphrase_get(cli, "passphrase: ", 0, &pass, &len, &err);
+    wg_store *st = cli->shared_store;
+    wg_rc rc = WG_OK;
+    if (!st)
+        rc = wg_passphrase_get(cli, "passphrase: ", 0, &pass, &len, &err);
     if (rc == WG_OK) {
         if (cli->json)
             fputs("{\"problems\":[", cli->out);
-        rc = wg_store_verify_pages(cli->dir, pass, len, on_problem, &v,
-                                   &pages, &bad, &err);
+        rc = st ? wg_store_verify_open(st, on_problem, &v, &pages, &bad, &err)
+                : wg_store_verify_pages(cli->dir, pass, len, on_problem, &v,
+                                        &pages, &bad, &err);
     }
     if (rc == WG_OK && bad == 0) {
-        wg_store *st = NULL;
-        rc = wg_store_open(cli->dir, pass, len, &st, &err);
+        if (!st)
+            rc = wg_store_open(cli->dir, pass, len, &st, &err);
         if (rc == WG_OK)
             rc = wg_store_verify_feeds(st, on_problem, &v, &changes,
                                        &badfeeds, &err);
-        wg_store_close(&st);
+        wg_cli_close_store(cli, &st);
     }
     wg_secret_free(pass);
     if (rc) {
@@ -74,6 +79,60 @@ static int verify(wg_cli *cli)
     return WG_EXIT_OK;
 }
 
+typedef struct list_ctx {
+    wg_cli *cli;
+    const char *peer;
+    int first;
+    wg_tabout *tab;
+} list_ctx;
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static int on_entry(void *p, const wg_audit_entry *e)
+{
+    list_ctx *l = p;
+    if (l->peer && strcmp(nz(e->peer), l->peer) && strcmp(nz(e->node), l->peer))
+        return 0;
+    FILE *out = l->cli->out;
+    if (l->cli->json) {
+        fputs(l->first ? "[" : ",", out);
+        fputs("{\"time\":", out);
+        wg_json_str(out, nz(e->time));
+        fputs(",\"node\":", out);
+        wg_json_str(out, nz(e->node));
+        fputs(",\"peer\":", out);
+        wg_json_str(out, nz(e->peer));
+        fputs(",\"event\":", out);
+        wg_json_str(out, nz(e->event));
+        fputs(",\"direction\":", out);
+        wg_json_str(out, nz(e->direction));
+        fprintf(out, ",\"sent\":%lld,\"received\":%lld,\"refused\":%lld",
+                (long long)e->sent, (long long)e->received,
+                (long long)e->refused);
+        fputs(",\"result\":", out);
+        wg_json_str(out, nz(e->result));
+        fputs(",\"reason\":", out);
+        wg_json_str(out, nz(e->reason));
+        fputs(",\"peer_key\":", out);
+        wg_json_str(out, nz(e->peer_key));
+        fputc('}', out);
+    } else {
+        char sent[24], recv[24], refused[24];
+        snprintf(sent, sizeof sent, "%lld", (long long)e->sent);
+        snprintf(recv, sizeof recv, "%lld", (long long)e->received);
+        snprintf(refused, sizeof refused, "%lld", (long long)e->refused);
+        const char *row[] = { nz(e->time), nz(e->node), nz(e->event),
+                              nz(e->peer), nz(e->direction), sent, recv,
+                              refused, nz(e->result), nz(e->reason) };
+        wg_tabout_row(l->tab, row);
+    }
+    l->first = 0;
+    return 0;
+}
+
 int cmd_audit(wg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -81,10 +140,11 @@ int cmd_audit(wg_cli *cli, int argc, char **argv)
         { "peer", required_argument, NULL, 'p' },
         { 0, 0, 0, 0 } };
     int help = 0, c, do_verify = 0;
+    list_ctx l = { .cli = cli, .first = 1 };
     while ((c = wg_cli_getopt(cli, argc, argv, "", opts, &help)) != -1) {
         switch (c) {
         case 'v': do_verify = 1; break;
-        case 'p': break;
+        case 'p': l.peer = optarg; break;
         case 'h': return wg_cli_help(cli, "audit", cli->out);
         default: return WG_EXIT_USAGE;
         }
@@ -98,9 +158,24 @@ int cmd_audit(wg_cli *cli, int argc, char **argv)
     int code = wg_cli_open_store(cli, &st);
     if (code)
         return code;
-    /* No sync sessions exist yet: the history is empty. */
-    if (cli->json)
-        fputs("[]\n", cli->out);
-    wg_store_close(&st);
-    return WG_EXIT_OK;
+    if (!cli->json) {
+        static const char *const head[] = { "time", "node", "event", "peer",
+                                            "dir", "sent", "received",
+                                            "refused", "result", "reason" };
+        l.tab = wg_tabout_new(10);
+        wg_tabout_row(l.tab, head);
+    }
+    wg_err err = { 0 };
+    wg_rc rc = wg_store_audit_list(st, on_entry, &l, &err);
+    if (rc)
+        code = wg_cli_fail(cli, &err);
+    else if (cli->json)
+        fputs(l.first ? "[]\n" : "]\n", cli->out);
+    else if (l.first)
+        fputs("no sync history yet\n", cli->out);
+    else
+        wg_tabout_print(l.tab, cli->out);
+    wg_tabout_destroy(&l.tab);
+    wg_cli_close_store(cli, &st);
+    return code;
 }

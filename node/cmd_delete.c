@@ -35,6 +35,6 @@ int cmd_delete(wg_cli *cli, int argc, char **argv)
         fprintf(cli->out, "{\"id\":\"%s\",\"deleted\":true}\n", id);
     else
         fprintf(cli->out, "deleted %s %s\n", t->name, id);
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

@@ -51,7 +51,7 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
         snprintf(tmp, sizeof tmp, "%s.partial", path);
         x.out = fopen(tmp, "wb");
         if (!x.out) {
-            wg_store_close(&st);
+            wg_cli_close_store(cli, &st);
             return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %m",
                                 tmp);
         }
@@ -84,6 +84,6 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
     else if (path)
         fprintf(cli->json ? stderr : cli->out, "exported %ld %s rows to %s\n",
                 n, t->name, path);
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

@@ -41,6 +41,6 @@ int cmd_get(wg_cli *cli, int argc, char **argv)
         }
         wg_record_release(&r);
     }
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

@@ -82,6 +82,6 @@ int cmd_history(wg_cli *cli, int argc, char **argv)
         code = wg_cli_fail(cli, &err);
     else if (cli->json)
         fputs("]\n", cli->out);
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

@@ -42,6 +42,6 @@ int cmd_id(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     wg_cli_print_identity(cli, wg_store_info(st));
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return WG_EXIT_OK;
 }

@@ -147,6 +147,6 @@ out:
         free(header[i]);
     wg_csv_reader_destroy(&r);
     fclose(fp);
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

@@ -95,6 +95,6 @@ int cmd_list(wg_cli *cli, int argc, char **argv)
         wg_tabout_print(l.tab, cli->out);
     }
     wg_tabout_destroy(&l.tab);
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

@@ -49,6 +49,6 @@ int cmd_update(wg_cli *cli, int argc, char **argv)
     } else {
         fprintf(cli->out, "updated %s %s\n", t->name, id);
     }
-    wg_store_close(&st);
+    wg_cli_close_store(cli, &st);
     return code;
 }

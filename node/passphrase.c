@@ -182,8 +182,20 @@ wg_rc wg_passphrase_get_new(wg_cli *cli, char **out, size_t *len, wg_err *err)
     return finish(buf, n, out, len, rc);
 }
 
+void wg_cli_close_store(wg_cli *cli, wg_store **st)
+{
+    if (*st && *st == cli->shared_store)
+        *st = NULL;
+    else
+        wg_store_close(st);
+}
+
 int wg_cli_open_store(wg_cli *cli, wg_store **out)
 {
+    if (cli->shared_store) {
+        *out = cli->shared_store;
+        return WG_EXIT_OK;
+    }
     wg_err err = { 0 };
     char *pass = NULL;
     size_t len = 0;

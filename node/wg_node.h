@@ -12,6 +12,7 @@
 
 #include "wg_err.h"
 #include "wg_store.h"
+#include "wg_sync.h"
 
 /* Exit codes: the contract of ../shared/CLI.md. */
 enum {
@@ -33,6 +34,9 @@ typedef struct wg_cli {
     FILE *out;                /* data: stdout */
     FILE *errf;               /* diagnostics: stderr */
     int in_command;           /* parsing a command's options, not global */
+    wg_store *shared_store;   /* inside the daemon: its open store */
+    wg_engine *engine;        /* inside the daemon: its sync engine */
+    const char *cwd;          /* inside the daemon: the caller's folder */
 } wg_cli;
 
 typedef int (*wg_cmd_fn)(wg_cli *cli, int argc, char **argv);
@@ -43,6 +47,7 @@ typedef struct wg_cmd {
     const char *summary;     /* one line, for `wings --help` */
     const char *usage;       /* "init --name NAME --county CODE ..." */
     const char *help;        /* options and an example, for `wings help CMD` */
+    int forward;             /* carried out by the daemon when one serves */
 } wg_cmd;
 
 /* Run the wings command line; returns the process exit code. */
@@ -83,9 +88,35 @@ wg_rc wg_passphrase_get(wg_cli *cli, const char *prompt, int confirm,
 /* The new passphrase for `passwd`: $WINGS_NEW_PASSPHRASE, else a prompt. */
 wg_rc wg_passphrase_get_new(wg_cli *cli, char **out, size_t *len, wg_err *err);
 
-/* Open the node's store with its passphrase; prints the error and returns
- * the exit code (4) on failure, 0 on success. */
+/* Open the node's store with its passphrase (inside the daemon: borrow its
+ * store); prints the error and returns the exit code (4) on failure, 0 on
+ * success. Release with wg_cli_close_store(). */
 int wg_cli_open_store(wg_cli *cli, wg_store **out);
+void wg_cli_close_store(wg_cli *cli, wg_store **st);
+
+/* Run command ARGV[0] with CLI as given (the daemon calls this for each
+ * forwarded command line). */
+int wg_cli_dispatch(wg_cli *cli, int argc, char **argv);
+
+/* ---- the daemon (daemon.c) ---------------------------------------------- */
+
+#define WG_CONTROL_FILE "wings.ctl"
+#define WG_PID_FILE "wings.pid"
+
+/* If a daemon serves DIR, have it run ARGV and set *CODE to its exit code
+ * (its output printed here); returns 1. Returns 0 when no daemon runs. */
+int wg_daemon_forward(wg_cli *cli, int argc, char **argv, int *code);
+/* Bind the control socket of DIR in E's context and serve forwarded
+ * commands from the loop. Caller owns; release with wg_control_close(). */
+typedef struct wg_control wg_control;
+wg_rc wg_control_open(wg_engine *e, wg_store *st, const char *dir,
+                      wg_control **out, wg_err *err);
+void wg_control_close(wg_control **c);
+
+/* Results of sync sessions, for whoever waits for them. */
+void wg_sync_results_reset(void);
+void wg_sync_on_done(void *ctx, const wg_sync_result *r);
+const wg_sync_result *wg_sync_result_for(const char *peer);
 
 /* The identity line `NAME KEY ENDPOINT`, or its JSON object. */
 void wg_cli_print_identity(wg_cli *cli, const wg_node_info *info);
@@ -131,5 +162,9 @@ int cmd_list(wg_cli *cli, int argc, char **argv);
 int cmd_history(wg_cli *cli, int argc, char **argv);
 int cmd_import(wg_cli *cli, int argc, char **argv);
 int cmd_export(wg_cli *cli, int argc, char **argv);
+int cmd_peer(wg_cli *cli, int argc, char **argv);
+int cmd_sync(wg_cli *cli, int argc, char **argv);
+int cmd_serve(wg_cli *cli, int argc, char **argv);
+int cmd_status(wg_cli *cli, int argc, char **argv);
 
 #endif

@@ -85,6 +85,12 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         if ((rc = wg_store__oid(st, c.origin, &oid, err)) ||
             (rc = wg_store__feed(st, oid, c.partition, &fs, err)))
             break;
+        if (!wg_scope_contains(&st->info, c.partition)) {
+            rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu is outside "
+                            "this node's scope", who, c.partition,
+                            (unsigned long long)c.seq);
+            break;
+        }
         if (fs->frozen) {
             rc = wg_err_set(err, WG_ERR_AUTH, "feed %s/%s is frozen after an "
                             "equivocation", who, c.partition);

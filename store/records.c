@@ -70,7 +70,12 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
         "seq INTEGER NOT NULL, hash BLOB NOT NULL, sig BLOB, "
         "body BLOB NOT NULL, tbl INTEGER NOT NULL, rid TEXT NOT NULL, "
         "PRIMARY KEY(oid, part, seq)) WITHOUT ROWID;"
-        "CREATE INDEX change_row ON change(tbl, rid);",
+        "CREATE INDEX change_row ON change(tbl, rid);"
+        "CREATE TABLE peer(name TEXT PRIMARY KEY, key BLOB NOT NULL UNIQUE, "
+        "endpoint TEXT NOT NULL, last_time INTEGER NOT NULL DEFAULT 0, "
+        "last_result TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL "
+        "DEFAULT '', last_sent INTEGER NOT NULL DEFAULT 0, "
+        "last_received INTEGER NOT NULL DEFAULT 0);",
         err);
     for (uint8_t i = 1; rc == WG_OK && i <= WG_NTABLES; i++)
         rc = create_record_table(st, wg_change_table(i), err);
@@ -82,7 +87,8 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
             "CREATE INDEX training_person ON training(person_id);"
             "CREATE INDEX training_county ON training(county);"
             "CREATE INDEX placement_person ON placement(person_id);"
-            "CREATE INDEX placement_county ON placement(county);",
+            "CREATE INDEX placement_county ON placement(county);"
+            "CREATE INDEX audit_time ON audit(time);",
             err);
     return rc;
 }
@@ -502,7 +508,7 @@ void wg_store_rollback(wg_store *st)
 
 /* Append a local change to the node's own feed for its partition and merge
  * it. C has everything but origin, seq, prev and hlc. */
-static wg_rc local_change(wg_store *st, wg_change *c, wg_err *err)
+wg_rc wg_store__local_change(wg_store *st, wg_change *c, wg_err *err)
 {
     wg_feed_state *fs;
     wg_rc rc = wg_store__feed(st, st->self_oid, c->partition, &fs, err);
@@ -738,7 +744,7 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
     for (int f = 0; f < t->nfields; f++)
         if (vals[f])
             set_field(&ch, t, f, vals[f]);
-    if ((rc = local_change(st, &ch, err)))
+    if ((rc = wg_store__local_change(st, &ch, err)))
         goto out;
     if (id_out)
         memcpy(id_out, id, sizeof id);
@@ -799,7 +805,7 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
         rc = wg_err_set(err, WG_ERR_INVALID, "nothing to update");
         goto out;
     }
-    rc = local_change(st, &ch, err);
+    rc = wg_store__local_change(st, &ch, err);
 out:
     free_vals(vals);
     wg_record_release(&cur);
@@ -825,7 +831,7 @@ wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
         f->index = WG_FIELD_DELETED;
         f->type = WG_VAL_INT;
         f->i = 1;
-        rc = local_change(st, &ch, err);
+        rc = wg_store__local_change(st, &ch, err);
     }
     wg_record_release(&cur);
     return rc;

@@ -655,3 +655,9 @@ wg_rc wg_store_verify_pages(const char *dir, const char *pass, size_t passlen,
     wg_secret_free(key);
     return rc;
 }
+
+wg_rc wg_store_verify_open(wg_store *st, wg_problem_fn fn, void *ctx,
+                           long *checked, long *bad, wg_err *err)
+{
+    return wg_vfs_verify_attached(st->dbpath, fn, ctx, checked, bad, err);
+}

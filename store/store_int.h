@@ -65,6 +65,9 @@ void wg_vfs_detach(const char *dbpath);
 /* The last authentication failure seen by this thread, or NULL. */
 const char *wg_vfs_failure(void);
 void wg_vfs_clear_failure(void);
+/* wg_vfs_verify() with the key attached to DBPATH in this process. */
+wg_rc wg_vfs_verify_attached(const char *dbpath, wg_problem_fn fn, void *ctx,
+                             long *checked, long *bad, wg_err *err);
 wg_rc wg_vfs_verify(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
                     const uint8_t dbid[WG_DBID_BYTES], wg_problem_fn fn,
                     void *ctx, long *checked, long *bad, wg_err *err);
@@ -106,6 +109,9 @@ wg_rc wg_store__put_change(wg_store *st, uint32_t oid, const wg_change *c,
                            const uint8_t hash[WG_HASH_BYTES],
                            const uint8_t *sig, wg_err *err);
 void wg_store__forget_feeds(wg_store *st);
+/* Append a local change (origin, seq, prev, hlc filled in) to the node's
+ * own feed for C's partition, and merge it. Inside a transaction. */
+wg_rc wg_store__local_change(wg_store *st, wg_change *c, wg_err *err);
 
 /* hlc.c */
 uint64_t wg_hlc_now_ms(void);

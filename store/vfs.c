@@ -693,6 +693,16 @@ wg_rc wg_vfs_register(wg_err *err)
 
 /* ---- offline verification ---------------------------------------------- */
 
+wg_rc wg_vfs_verify_attached(const char *dbpath, wg_problem_fn fn, void *ctx,
+                             long *checked, long *bad, wg_err *err)
+{
+    keyent *k = lookup(dbpath);
+    if (!k)
+        return wg_err_set(err, WG_ERR_INTERNAL, "no key attached for '%s'",
+                          dbpath);
+    return wg_vfs_verify(dbpath, k->key, k->dbid, fn, ctx, checked, bad, err);
+}
+
 static int read_exact(int fd, uint8_t *p, size_t n, off_t off)
 {
     size_t done = 0;

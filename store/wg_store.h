@@ -222,6 +222,66 @@ wg_rc wg_store_feeds(wg_store *st, wg_feed_fn fn, void *ctx, wg_err *err);
 wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
                             long *checked, long *bad, wg_err *err);
 
+/* ---- peers (local settings, never replicated) --------------------------- */
+
+typedef struct wg_peer {
+    char name[WG_NAME_MAX + 1];
+    uint8_t key[WG_SIGN_PK_BYTES];
+    char key_hex[WG_KEY_HEX_CHARS + 1];
+    char endpoint[WG_ENDPOINT_MAX + 1];
+    int64_t last_time;          /* unix seconds of the last session; 0 never */
+    char last_result[16];       /* "ok" or "failed" */
+    char last_error[256];
+    int64_t last_sent, last_received;
+} wg_peer;
+
+/* Trust KEY_HEX (64 hex digits: an Ed25519 key) under NAME at ENDPOINT.
+ * WG_ERR_INVALID for a malformed argument, WG_ERR_EXISTS when the name or
+ * the key is already a peer. */
+wg_rc wg_store_peer_add(wg_store *st, const char *name, const char *key_hex,
+                        const char *endpoint, wg_err *err);
+/* WG_ERR_NOTFOUND when no such peer. */
+wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err);
+/* Every peer, sorted by name. P is borrowed for the call. */
+typedef int (*wg_peer_fn)(void *ctx, const wg_peer *p);
+wg_rc wg_store_peers(wg_store *st, wg_peer_fn fn, void *ctx, wg_err *err);
+/* The peer called NAME into *P; WG_ERR_NOTFOUND. */
+wg_rc wg_store_peer_get(wg_store *st, const char *name, wg_peer *p,
+                        wg_err *err);
+/* Remember how the last session with NAME ended. */
+wg_rc wg_store_peer_result(wg_store *st, const char *name, int ok,
+                           const char *error, int64_t sent, int64_t received,
+                           wg_err *err);
+
+/* ---- audit trail ------------------------------------------------------------ */
+
+/* One audit entry; text fields may be NULL. */
+typedef struct wg_audit_entry {
+    const char *time;        /* UTC, "2026-11-28T14:00:00Z"; NULL: now */
+    const char *event;       /* session, refused, rejected, equivocation,
+                                clock_skew, protocol */
+    const char *node;        /* the writing node's name (filled on read) */
+    const char *peer;
+    const char *peer_key;
+    const char *direction;   /* "in" (peer connected to us) or "out" */
+    int64_t sent, received, refused;
+    const char *result;      /* "ok" or "failed" */
+    const char *reason;
+} wg_audit_entry;
+
+/* Append E to this node's own audit feed in its own transaction (signed,
+ * replicated like a record). Must not be called inside wg_store_begin. */
+wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err);
+/* Every audit entry held (this node's and any relayed), oldest first. */
+typedef int (*wg_audit_fn)(void *ctx, const wg_audit_entry *e);
+wg_rc wg_store_audit_list(wg_store *st, wg_audit_fn fn, void *ctx,
+                          wg_err *err);
+
+/* The per-page check of wg_store_verify_pages() for a store this process
+ * holds open (the key is already in memory). */
+wg_rc wg_store_verify_open(wg_store *st, wg_problem_fn fn, void *ctx,
+                           long *checked, long *bad, wg_err *err);
+
 /* A canonical text dump of every record table with its per-field clocks
  * (origins as keys): two stores holding the same changes give the same
  * bytes. Caller owns *OUT; release with wg_buf_release(). */

@@ -1,0 +1,187 @@
+/*
+ * cmd_serve.c - `wings serve`: the node daemon
+ *
+ * Only wiring: open the store, start the engine (listen, control socket,
+ * signals), then loop: every interval start a session with each peer that
+ * is due, backing off from peers that fail (doubling up to ten minutes).
+ * SIGINT/SIGTERM end the loop after the step in hand; the engine then ends
+ * open sessions (audited as interrupted) and the store is closed.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wg_node.h"
+
+#define MAX_BACKOFF_S 600
+#define MAX_PEERS 256
+
+typedef struct sched {
+    char name[WG_NAME_MAX + 1];
+    int64_t due;        /* monotonic ms */
+    int backoff_s;
+    int running;
+} sched;
+
+static sched peers[MAX_PEERS];
+static int npeers;
+static long interval_s = 30;
+static int stop;
+static int sigfd = -1;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static sched *find(const char *name)
+{
+    for (int i = 0; i < npeers; i++)
+        if (!strcmp(peers[i].name, name))
+            return &peers[i];
+    return NULL;
+}
+
+static void on_done(void *ctx, const wg_sync_result *r)
+{
+    wg_sync_on_done(ctx, r); /* a forwarded `wings sync` may wait on it */
+    sched *p = find(r->peer);
+    if (!p)
+        return;
+    p->running = 0;
+    if (r->ok) {
+        p->backoff_s = 0;
+        p->due = now_ms() + interval_s * 1000;
+    } else {
+        p->backoff_s = p->backoff_s ? p->backoff_s * 2 : (int)interval_s;
+        if (p->backoff_s > MAX_BACKOFF_S)
+            p->backoff_s = MAX_BACKOFF_S;
+        p->due = now_ms() + (int64_t)p->backoff_s * 1000;
+    }
+}
+
+typedef struct rebuild {
+    sched list[MAX_PEERS];
+    int n;
+} rebuild;
+
+/* Rebuild the schedule from the peer list, keeping each known peer's. */
+static int on_peer(void *ctx, const wg_peer *peer)
+{
+    rebuild *r = ctx;
+    if (r->n >= MAX_PEERS)
+        return 1;
+    sched *old = find(peer->name);
+    r->list[r->n] = old ? *old : (sched){ .due = now_ms() };
+    snprintf(r->list[r->n].name, sizeof r->list[r->n].name, "%s", peer->name);
+    r->n++;
+    return 0;
+}
+
+static void on_signal(void *ctx)
+{
+    struct signalfd_siginfo si;
+    if (read(sigfd, &si, sizeof si) == sizeof si)
+        stop = 1;
+}
+
+int cmd_serve(wg_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "interval", required_argument, NULL, 'i' },
+        { 0, 0, 0, 0 } };
+    const char *listen = NULL;
+    int help = 0, c;
+    while ((c = wg_cli_getopt(cli, argc, argv, "", opts, &help)) != -1) {
+        switch (c) {
+        case 'l': listen = optarg; break;
+        case 'i': {
+            char *end;
+            interval_s = strtol(optarg, &end, 10);
+            if (*end || interval_s < 1 || interval_s > 86400)
+                return wg_cli_usage(cli, "serve", "--interval takes 1 to 86400 "
+                                    "seconds, not '%s'", optarg);
+            break;
+        }
+        case 'h': return wg_cli_help(cli, "serve", cli->out);
+        default: return WG_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return wg_cli_usage(cli, "serve", "unexpected argument '%s'",
+                            argv[optind]);
+    if (cli->shared_store)
+        return wg_cli_failf(cli, WG_EXIT_USAGE, "'%s' is already served",
+                            cli->dir);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+
+    wg_store *st = NULL;
+    int code = wg_cli_open_store(cli, &st);
+    if (code)
+        return code;
+    wg_err err = { 0 };
+    wg_engine *e = NULL;
+    wg_control *ctl = NULL;
+    const wg_node_info *me = wg_store_info(st);
+    if (!listen)
+        listen = me->endpoint;
+    if (wg_engine_new(st, &e, &err) != WG_OK ||
+        wg_engine_listen(e, listen, &err) != WG_OK ||
+        wg_control_open(e, st, cli->dir, &ctl, &err) != WG_OK) {
+        code = wg_cli_fail(cli, &err);
+        goto out;
+    }
+    wg_engine_on_done(e, on_done, NULL);
+    wg_engine_watch(e, NULL, sigfd, on_signal, NULL);
+    fprintf(cli->out, "serving %s on %s (every %ld s; stop with Ctrl-C)\n",
+            me->name, listen, interval_s);
+    fflush(cli->out);
+    while (!stop) {
+        static rebuild r;
+        r.n = 0;
+        if (wg_store_peers(st, on_peer, &r, &err) == WG_OK) {
+            memcpy(peers, r.list, sizeof(sched) * (size_t)r.n);
+            npeers = r.n;
+        }
+        int64_t t = now_ms(), next = t + 1000;
+        for (int i = 0; i < npeers; i++) {
+            sched *p = &peers[i];
+            if (!p->running && p->due <= t) {
+                p->running = 1;
+                if (wg_engine_connect(e, p->name, WG_SYNC_DEFAULT_TIMEOUT_MS,
+                                      &err) != WG_OK) {
+                    p->running = 0;
+                    p->due = t + interval_s * 1000;
+                }
+            }
+            if (!p->running && p->due < next)
+                next = p->due;
+        }
+        if (wg_engine_step(e, (int)(next > t ? next - t : 0), &err) != WG_OK) {
+            code = wg_cli_fail(cli, &err);
+            break;
+        }
+    }
+    if (stop && !cli->json)
+        fprintf(cli->out, "stopped\n");
+out:
+    wg_control_close(&ctl);
+    wg_engine_destroy(&e);
+    wg_cli_close_store(cli, &st);
+    if (sigfd >= 0)
+        close(sigfd);
+    return code;
+}

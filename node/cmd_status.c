@@ -1,0 +1,131 @@
+/*
+ * cmd_status.c - `wings status`: identity, records, feeds, peers
+ */
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#include "wg_node.h"
+
+typedef struct feed_ctx {
+    long feeds, changes, frozen;
+} feed_ctx;
+
+static int on_feed(void *p, const wg_feed_head *h)
+{
+    feed_ctx *f = p;
+    f->feeds++;
+    f->changes += (long)h->head;
+    f->frozen += h->frozen != 0;
+    return 0;
+}
+
+typedef struct peer_ctx {
+    wg_cli *cli;
+    int first;
+} peer_ctx;
+
+static int on_peer(void *p, const wg_peer *peer)
+{
+    peer_ctx *c = p;
+    FILE *out = c->cli->out;
+    char when[32] = "never";
+    if (peer->last_time) {
+        time_t t = (time_t)peer->last_time;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    if (c->cli->json) {
+        fputs(c->first ? "" : ",", out);
+        fputs("{\"name\":", out);
+        wg_json_str(out, peer->name);
+        fputs(",\"last_sync\":", out);
+        if (peer->last_time)
+            wg_json_str(out, when);
+        else
+            fputs("null", out);
+        fputs(",\"last_result\":", out);
+        wg_json_str(out, peer->last_result);
+        fputs(",\"last_error\":", out);
+        wg_json_str(out, peer->last_error);
+        fputc('}', out);
+    } else {
+        fprintf(out, "  %-16s last sync %s%s%s%s\n", peer->name, when,
+                peer->last_time ? " " : "", peer->last_result,
+                peer->last_error[0] ? ": " : "");
+        if (peer->last_error[0])
+            fprintf(out, "    %s\n", peer->last_error);
+    }
+    c->first = 0;
+    return 0;
+}
+
+int cmd_status(wg_cli *cli, int argc, char **argv)
+{
+    int help = 0, c;
+    while ((c = wg_cli_getopt(cli, argc, argv, "", NULL, &help)) != -1) {
+        if (c == 'h')
+            return wg_cli_help(cli, "status", cli->out);
+        return WG_EXIT_USAGE;
+    }
+    if (optind < argc)
+        return wg_cli_usage(cli, "status", "unexpected argument '%s'",
+                            argv[optind]);
+    wg_store *st = NULL;
+    int code = wg_cli_open_store(cli, &st);
+    if (code)
+        return code;
+    wg_err err = { 0 };
+    const wg_node_info *me = wg_store_info(st);
+    long counts[3] = { 0 };
+    feed_ctx f = { 0 };
+    wg_rc rc = WG_OK;
+    for (int i = 0; rc == WG_OK && i < 3; i++)
+        rc = wg_store_count(st, wg_schema_table_at(i), &counts[i], &err);
+    if (rc == WG_OK)
+        rc = wg_store_feeds(st, on_feed, &f, &err);
+    if (rc) {
+        code = wg_cli_fail(cli, &err);
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
+    const char *role = me->role == WG_ROLE_HQ ? "hq" : "office";
+    FILE *out = cli->out;
+    if (cli->json) {
+        fputs("{\"name\":", out);
+        wg_json_str(out, me->name);
+        fputs(",\"key\":", out);
+        wg_json_str(out, me->key_hex);
+        fputs(",\"endpoint\":", out);
+        wg_json_str(out, me->endpoint);
+        fputs(",\"county\":", out);
+        wg_json_str(out, me->county);
+        fputs(",\"role\":", out);
+        wg_json_str(out, role);
+        fprintf(out, ",\"serving\":%s,\"records\":{\"person\":%ld,"
+                "\"training\":%ld,\"placement\":%ld},\"feeds\":%ld,"
+                "\"changes\":%ld,\"frozen_feeds\":%ld,\"peers\":[",
+                cli->shared_store ? "true" : "false", counts[0], counts[1],
+                counts[2], f.feeds, f.changes, f.frozen);
+    } else {
+        fprintf(out, "%s %s %s\n", me->name, me->key_hex, me->endpoint);
+        fprintf(out, "role %s, county %s%s\n", role, me->county,
+                cli->shared_store ? ", serving" : "");
+        fprintf(out, "records: %ld persons, %ld trainings, %ld placements\n",
+                counts[0], counts[1], counts[2]);
+        fprintf(out, "feeds held: %ld (%ld changes)%s\n", f.feeds, f.changes,
+                f.frozen ? ", some frozen after an equivocation" : "");
+        fputs("peers:\n", out);
+    }
+    peer_ctx pc = { cli, 1 };
+    rc = wg_store_peers(st, on_peer, &pc, &err);
+    if (cli->json)
+        fputs("]}\n", out);
+    else if (pc.first)
+        fputs("  none\n", out);
+    if (rc)
+        code = wg_cli_fail(cli, &err);
+    wg_cli_close_store(cli, &st);
+    return code;
+}

@@ -1,0 +1,163 @@
+/*
+ * cmd_sync.c - `wings sync [PEER...] [--timeout SECONDS]`: one session now
+ * with each named peer (default: all), then exit
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wg_node.h"
+
+#define MAX_RESULTS 256
+
+static wg_sync_result results[MAX_RESULTS];
+static int nresults;
+
+void wg_sync_results_reset(void)
+{
+    nresults = 0;
+}
+
+void wg_sync_on_done(void *ctx, const wg_sync_result *r)
+{
+    (void)ctx;
+    if (nresults < MAX_RESULTS)
+        results[nresults++] = *r;
+}
+
+const wg_sync_result *wg_sync_result_for(const char *peer)
+{
+    for (int i = nresults - 1; i >= 0; i--)
+        if (!strcmp(results[i].peer, peer))
+            return &results[i];
+    return NULL;
+}
+
+typedef struct names {
+    char (*v)[WG_NAME_MAX + 1];
+    int n, cap;
+} names;
+
+static int on_peer(void *p, const wg_peer *peer)
+{
+    names *ns = p;
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? ns->cap * 2 : 16;
+        ns->v = wg_xrealloc(ns->v, (size_t)ns->cap * sizeof *ns->v);
+    }
+    snprintf(ns->v[ns->n++], WG_NAME_MAX + 1, "%s", peer->name);
+    return 0;
+}
+
+int cmd_sync(wg_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "timeout", required_argument, NULL, 't' },
+        { 0, 0, 0, 0 } };
+    int help = 0, c;
+    long timeout_s = WG_SYNC_DEFAULT_TIMEOUT_MS / 1000;
+    while ((c = wg_cli_getopt(cli, argc, argv, "", opts, &help)) != -1) {
+        switch (c) {
+        case 't': {
+            char *end;
+            timeout_s = strtol(optarg, &end, 10);
+            if (*end || timeout_s < 1 || timeout_s > 86400)
+                return wg_cli_usage(cli, "sync", "--timeout takes 1 to 86400 "
+                                    "seconds, not '%s'", optarg);
+            break;
+        }
+        case 'h': return wg_cli_help(cli, "sync", cli->out);
+        default: return WG_EXIT_USAGE;
+        }
+    }
+    wg_store *st = NULL;
+    int code = wg_cli_open_store(cli, &st);
+    if (code)
+        return code;
+    wg_err err = { 0 };
+    names ns = { 0 };
+    if (optind < argc) {
+        for (int i = optind; i < argc; i++) {
+            wg_peer p;
+            if (wg_store_peer_get(st, argv[i], &p, &err) != WG_OK) {
+                code = wg_cli_fail(cli, &err);
+                free(ns.v);
+                wg_cli_close_store(cli, &st);
+                return code;
+            }
+            on_peer(&ns, &p);
+        }
+    } else if (wg_store_peers(st, on_peer, &ns, &err) != WG_OK) {
+        code = wg_cli_fail(cli, &err);
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
+    wg_engine *e = cli->engine;
+    if (!e) {
+        if (wg_engine_new(st, &e, &err) != WG_OK) {
+            code = wg_cli_fail(cli, &err);
+            free(ns.v);
+            wg_cli_close_store(cli, &st);
+            return code;
+        }
+        wg_engine_on_done(e, wg_sync_on_done, NULL);
+    }
+    wg_sync_results_reset();
+    for (int i = 0; i < ns.n; i++)
+        if (wg_engine_connect(e, ns.v[i], (int)timeout_s * 1000, &err) !=
+            WG_OK) {
+            wg_sync_result r = { 0 };
+            snprintf(r.peer, sizeof r.peer, "%s", ns.v[i]);
+            snprintf(r.error, sizeof r.error, "%s", err.msg);
+            wg_sync_on_done(NULL, &r);
+        }
+    /* Wait for every session we started (inside the daemon other sessions
+     * may run too: wait for our peers' results). */
+    for (;;) {
+        int pending = 0;
+        for (int i = 0; i < ns.n; i++)
+            pending += wg_sync_result_for(ns.v[i]) == NULL;
+        if (!pending)
+            break;
+        if (wg_engine_step(e, 200, &err) != WG_OK) {
+            code = wg_cli_fail(cli, &err);
+            break;
+        }
+    }
+    int failed = 0;
+    if (cli->json)
+        fputs("[", cli->out);
+    for (int i = 0; i < ns.n; i++) {
+        const wg_sync_result *r = wg_sync_result_for(ns.v[i]);
+        if (!r)
+            continue;
+        failed |= !r->ok;
+        if (cli->json) {
+            fputs(i ? ",{\"peer\":" : "{\"peer\":", cli->out);
+            wg_json_str(cli->out, r->peer);
+            fprintf(cli->out, ",\"ok\":%s,\"sent\":%ld,\"received\":%ld,"
+                    "\"error\":", r->ok ? "true" : "false", r->sent,
+                    r->received);
+            if (r->ok)
+                fputs("null}", cli->out);
+            else {
+                wg_json_str(cli->out, r->error);
+                fputc('}', cli->out);
+            }
+        } else if (r->ok) {
+            fprintf(cli->out, "%s ok sent=%ld received=%ld\n", r->peer,
+                    r->sent, r->received);
+        } else {
+            fprintf(cli->out, "%s failed: %s\n", r->peer, r->error);
+        }
+    }
+    if (cli->json)
+        fputs("]\n", cli->out);
+    if (!code && failed)
+        code = WG_EXIT_SYNC;
+    if (!cli->engine)
+        wg_engine_destroy(&e);
+    free(ns.v);
+    wg_cli_close_store(cli, &st);
+    return code;
+}

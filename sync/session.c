@@ -1,0 +1,501 @@
+/*
+ * session.c - the sync session state machine
+ *
+ * Transport-agnostic: messages in through wg_session_receive(), out through
+ * the send callback. Both sides run the same machine; only the opening
+ * differs.
+ *
+ *   client                               server
+ *   START --HELLO(digest 0)------------>  WAIT_HELLO
+ *   WAIT_HELLO <--HELLO(digest S)------   WAIT_VECTOR
+ *     digest(C) == S: --BYE-->  DONE      (BYE: DONE)
+ *     else --VECTOR(C)----------------->
+ *   WAIT_VECTOR <--VECTOR(S)-----------   STREAM
+ *   STREAM                                STREAM
+ *     <--BATCH n / ACK n-->   (each side: at most WG_SYNC_CREDIT batches
+ *                              unacknowledged; each received batch verified
+ *                              and applied in one transaction, then acked)
+ *     --DONE--> when everything is sent and acknowledged
+ *   DONE when DONE was both sent and received
+ *
+ * Transitions: start(), on_hello(), on_vector(), pump() (sends batches and
+ * DONE), on_batch(), on_ack(), on_done(). Any malformed or unexpected
+ * message, or a batch that fails verification, sends ERROR and fails.
+ */
+#include "sync_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wg_schema.h"
+
+enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
+             S_FAILED };
+
+typedef struct plan_item {
+    uint8_t origin[WG_SIGN_PK_BYTES];
+    char partition[17];
+    uint64_t cursor;   /* last seq sent */
+    uint64_t to;       /* our head */
+} plan_item;
+
+struct wg_session {
+    wg_store *st;
+    int is_client;
+    enum state state;
+    char name[WG_NAME_MAX + 1];
+    uint8_t peer_key[WG_SIGN_PK_BYTES];
+    wg_session_send_fn send;
+    void *send_ctx;
+    wg_msg_hello peer_hello;
+    plan_item *plan;
+    size_t nplan, plan_at;
+    uint32_t next_batch, inflight;
+    int sent_done, got_done;
+    long sent, received, refused;
+    wg_buf out;
+};
+
+/* ---- scopes -------------------------------------------------------------- */
+
+/* The partition prefixes a node of COUNTY/ROLE subscribes to. */
+static void scope_of(const char *county, int role, char out[WG_WIRE_SCOPE_MAX + 1])
+{
+    size_t n = strlen(county);
+    if (role == WG_ROLE_HQ)
+        while (n > 0 && county[n - 1] == '0')
+            n--;
+    memcpy(out, county, n);
+    out[n] = 0;
+}
+
+static int peer_wants(const wg_session *s, const char *partition)
+{
+    for (int i = 0; i < s->peer_hello.nscopes; i++) {
+        const char *p = s->peer_hello.scopes[i];
+        if (!strncmp(partition, p, strlen(p)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Shared: ours to hold and theirs to receive. */
+static int shared(const wg_session *s, const char *partition)
+{
+    return wg_scope_contains(wg_store_info(s->st), partition) &&
+           peer_wants(s, partition);
+}
+
+/* ---- vectors ------------------------------------------------------------- */
+
+typedef struct vec_ctx {
+    wg_session *s;
+    wg_vec_entry *e;
+    size_t n, cap;
+    wg_hash_state h;
+} vec_ctx;
+
+static int on_feed(void *p, const wg_feed_head *f)
+{
+    vec_ctx *v = p;
+    if (!shared(v->s, f->partition) || f->frozen)
+        return 0;
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 64;
+        v->e = wg_xrealloc(v->e, v->cap * sizeof *v->e);
+    }
+    wg_vec_entry *e = &v->e[v->n++];
+    memcpy(e->origin, f->origin, WG_SIGN_PK_BYTES);
+    snprintf(e->partition, sizeof e->partition, "%s", f->partition);
+    e->head = f->head;
+    uint8_t len = (uint8_t)strlen(f->partition), head[8];
+    wg_put_u64be(head, f->head);
+    wg_hash_update(&v->h, f->origin, WG_SIGN_PK_BYTES);
+    wg_hash_update(&v->h, &len, 1);
+    wg_hash_update(&v->h, f->partition, len);
+    wg_hash_update(&v->h, head, 8);
+    wg_hash_update(&v->h, f->head_hash, WG_HASH_BYTES);
+    return 0;
+}
+
+/* Our feeds in the shared partitions, and their digest. Caller frees
+ * v->e. */
+static wg_rc our_vector(wg_session *s, vec_ctx *v, uint8_t digest[32],
+                        wg_err *err)
+{
+    memset(v, 0, sizeof *v);
+    v->s = s;
+    wg_hash_init(&v->h);
+    wg_rc rc = wg_store_feeds(s->st, on_feed, v, err);
+    wg_hash_final(&v->h, digest);
+    if (rc) {
+        free(v->e);
+        v->e = NULL;
+    }
+    return rc;
+}
+
+/* ---- sending --------------------------------------------------------------- */
+
+static wg_rc flush(wg_session *s, wg_err *err)
+{
+    wg_rc rc = s->send(s->send_ctx, s->out.data, s->out.len);
+    if (rc)
+        return wg_err_set(err, WG_ERR_PEER, "cannot send to %s", s->name);
+    return WG_OK;
+}
+
+static wg_rc fail(wg_session *s, wg_rc code, const char *text, wg_err *err)
+{
+    wg_buf_reset(&s->out);
+    if (wg_wire_error(&s->out, (uint16_t)code, text, NULL) == WG_OK)
+        s->send(s->send_ctx, s->out.data, s->out.len);
+    s->state = S_FAILED;
+    return wg_err_set(err, code, "%s", text);
+}
+
+static wg_rc send_hello(wg_session *s, const uint8_t digest[32],
+                        uint32_t nfeeds, wg_err *err)
+{
+    const wg_node_info *me = wg_store_info(s->st);
+    wg_msg_hello h;
+    memset(&h, 0, sizeof h);
+    h.schema = WG_SCHEMA_VERSION;
+    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
+    snprintf(h.name, sizeof h.name, "%s", me->name);
+    snprintf(h.county, sizeof h.county, "%s", me->county);
+    h.role = (uint8_t)me->role;
+    h.nscopes = 1;
+    scope_of(me->county, me->role, h.scopes[0]);
+    if (digest)
+        memcpy(h.digest, digest, 32);
+    h.nfeeds = nfeeds;
+    wg_buf_reset(&s->out);
+    wg_rc rc = wg_wire_hello(&s->out, &h, err);
+    return rc ? rc : flush(s, err);
+}
+
+/* Batch building: append changes of one feed until a limit, remembering the
+ * last signed change so the batch can be cut there. */
+typedef struct batch_ctx {
+    wg_buf *out;
+    uint32_t count, limit;
+    size_t signed_len;
+    uint32_t signed_count;
+    uint64_t signed_seq;
+    wg_rc rc;
+    int bytes_limited;
+} batch_ctx;
+
+static int on_change(void *p, const wg_signed_change *c, uint64_t seq)
+{
+    batch_ctx *b = p;
+    if ((b->rc = wg_wire_batch_add(b->out, c, NULL)))
+        return 1;
+    b->count++;
+    if (c->has_sig) {
+        b->signed_len = b->out->len;
+        b->signed_count = b->count;
+        b->signed_seq = seq;
+    }
+    if (b->out->len >= WG_WIRE_MAX_BATCH_BYTES && b->signed_seq) {
+        b->bytes_limited = 1;
+        return 1;
+    }
+    return b->count >= b->limit;
+}
+
+/* Build and send one batch; *SENT_ANY is 0 when there was nothing left. */
+static wg_rc send_batch(wg_session *s, int *sent_any, wg_err *err)
+{
+    *sent_any = 0;
+    wg_buf_reset(&s->out);
+    wg_rc rc = wg_wire_batch_begin(&s->out, s->next_batch, err);
+    if (rc)
+        return rc;
+    uint32_t count = 0;
+    while (s->plan_at < s->nplan && count < WG_BATCH_CHANGES &&
+           s->out.len < WG_WIRE_MAX_BATCH_BYTES) {
+        plan_item *p = &s->plan[s->plan_at];
+        if (p->cursor >= p->to) {
+            s->plan_at++;
+            continue;
+        }
+        size_t start_len = s->out.len;
+        batch_ctx b = { &s->out, count, WG_BATCH_CHANGES, start_len, count, 0,
+                        WG_OK, 0 };
+        /* A lone feed segment may need more room to reach a signature. */
+        if (count == 0)
+            b.limit = WG_WIRE_MAX_BATCH_CHANGES;
+        uint64_t want = p->to - p->cursor;
+        rc = wg_store_feed_read(s->st, p->origin, p->partition, p->cursor,
+                                (size_t)(want < b.limit - count ? want
+                                                                : b.limit - count),
+                                on_change, &b, err);
+        if (rc)
+            return rc;
+        if (b.rc)
+            return wg_err_set(err, b.rc, "cannot build a batch");
+        if (!b.signed_seq) {
+            s->out.len = start_len;
+            if (count == 0)
+                return wg_err_set(err, WG_ERR_CORRUPT,
+                                  "feed %s has no signature within %d changes",
+                                  p->partition, WG_WIRE_MAX_BATCH_CHANGES);
+            break; /* send what we have; this feed goes next time */
+        }
+        s->out.len = b.signed_len;
+        count = b.signed_count;
+        p->cursor = b.signed_seq;
+        if (p->cursor < p->to)
+            break; /* a limit was reached inside this feed */
+    }
+    if (count == 0)
+        return WG_OK;
+    if ((rc = wg_wire_batch_finish(&s->out, count, err)) ||
+        (rc = flush(s, err)))
+        return rc;
+    s->next_batch++;
+    s->inflight++;
+    s->sent += count;
+    *sent_any = 1;
+    return WG_OK;
+}
+
+static wg_rc pump(wg_session *s, wg_err *err)
+{
+    while (s->state == S_STREAM && s->inflight < WG_SYNC_CREDIT) {
+        int any = 0;
+        wg_err berr = { 0 };
+        wg_rc rc = send_batch(s, &any, &berr);
+        if (rc)
+            return fail(s, rc, berr.msg, err);
+        if (!any)
+            break;
+    }
+    if (s->state == S_STREAM && s->plan_at >= s->nplan && s->inflight == 0 &&
+        !s->sent_done) {
+        wg_buf_reset(&s->out);
+        wg_rc rc = wg_wire_done(&s->out, (uint64_t)s->sent, err);
+        if (rc || (rc = flush(s, err)))
+            return rc;
+        s->sent_done = 1;
+    }
+    if (s->sent_done && s->got_done)
+        s->state = S_DONE;
+    return WG_OK;
+}
+
+/* ---- receiving ------------------------------------------------------------ */
+
+static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
+                       const vec_ctx *ours)
+{
+    s->plan = wg_xcalloc(ours->n ? ours->n : 1, sizeof *s->plan);
+    s->nplan = 0;
+    for (size_t i = 0; i < ours->n; i++) {
+        const wg_vec_entry *o = &ours->e[i];
+        uint64_t have = 0;
+        for (uint32_t j = 0; j < n; j++)
+            if (!memcmp(theirs[j].origin, o->origin, WG_SIGN_PK_BYTES) &&
+                !strcmp(theirs[j].partition, o->partition)) {
+                have = theirs[j].head;
+                break;
+            }
+        if (o->head > have) {
+            plan_item *p = &s->plan[s->nplan++];
+            memcpy(p->origin, o->origin, WG_SIGN_PK_BYTES);
+            snprintf(p->partition, sizeof p->partition, "%s", o->partition);
+            p->cursor = have;
+            p->to = o->head;
+        }
+    }
+    return WG_OK;
+}
+
+static wg_rc on_hello(wg_session *s, const wg_msg_hello *h, wg_err *err)
+{
+    if (h->schema != WG_SCHEMA_VERSION) {
+        char text[160];
+        snprintf(text, sizeof text, "peer has schema version %u, this node "
+                 "has %d: upgrade the older node", h->schema,
+                 WG_SCHEMA_VERSION);
+        return fail(s, WG_ERR_PROTO, text, err);
+    }
+    s->peer_hello = *h;
+    vec_ctx v;
+    uint8_t digest[32];
+    wg_rc rc = our_vector(s, &v, digest, err);
+    if (rc)
+        return fail(s, rc, "cannot read our feeds", err);
+    if (!s->is_client) {
+        rc = send_hello(s, digest, (uint32_t)v.n, err);
+        s->state = S_WAIT_VECTOR;
+    } else if (wg_equal(digest, h->digest, 32)) {
+        wg_buf_reset(&s->out);
+        rc = wg_wire_bye(&s->out, err);
+        if (rc == WG_OK)
+            rc = flush(s, err);
+        s->state = S_DONE;
+    } else {
+        wg_buf_reset(&s->out);
+        rc = wg_wire_vector(&s->out, v.e, (uint32_t)v.n, err);
+        if (rc == WG_OK)
+            rc = flush(s, err);
+        s->state = S_WAIT_VECTOR;
+    }
+    free(v.e);
+    return rc;
+}
+
+static wg_rc on_vector(wg_session *s, const wg_msg *m, wg_err *err)
+{
+    vec_ctx v;
+    uint8_t digest[32];
+    wg_rc rc = our_vector(s, &v, digest, err);
+    if (rc)
+        return fail(s, rc, "cannot read our feeds", err);
+    if (!s->is_client) {
+        wg_buf_reset(&s->out);
+        rc = wg_wire_vector(&s->out, v.e, (uint32_t)v.n, err);
+        if (rc == WG_OK)
+            rc = flush(s, err);
+    }
+    if (rc == WG_OK)
+        rc = make_plan(s, m->u.vector.e, m->u.vector.n, &v);
+    free(v.e);
+    if (rc)
+        return rc;
+    s->state = S_STREAM;
+    return pump(s, err);
+}
+
+static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
+{
+    size_t applied = 0;
+    wg_err aerr = { 0 };
+    wg_rc rc = wg_store_apply(s->st, m->u.batch.c, m->u.batch.n, &applied,
+                              &aerr);
+    if (rc) {
+        s->refused += m->u.batch.n;
+        char text[256];
+        snprintf(text, sizeof text, "batch %u refused: %.200s",
+                 m->u.batch.no, aerr.msg);
+        /* A store that cannot write is our failure, not the peer's. */
+        return fail(s, rc, text, err);
+    }
+    s->received += (long)applied;
+    wg_buf_reset(&s->out);
+    if ((rc = wg_wire_ack(&s->out, m->u.batch.no, (uint32_t)applied, err)) ||
+        (rc = flush(s, err)))
+        return rc;
+    return pump(s, err);
+}
+
+wg_rc wg_session_receive(wg_session *s, const uint8_t *p, size_t n,
+                         wg_err *err)
+{
+    if (s->state == S_DONE || s->state == S_FAILED)
+        return wg_err_set(err, WG_ERR_PROTO, "message after the session ended");
+    wg_msg m;
+    wg_err derr = { 0 };
+    wg_rc rc = wg_wire_decode(p, n, &m, &derr);
+    if (rc)
+        return fail(s, WG_ERR_PROTO, derr.msg, err);
+    if (m.type == WG_MSG_ERROR) {
+        rc = wg_err_set(err, WG_ERR_PEER, "%s reported: %s", s->name,
+                        m.u.error.text);
+        s->state = S_FAILED;
+        wg_msg_release(&m);
+        return rc;
+    }
+    char unexpected[96];
+    snprintf(unexpected, sizeof unexpected, "unexpected %s message",
+             wg_wire_type_name(m.type));
+    switch (s->state) {
+    case S_START:
+        if (!s->is_client && m.type == WG_MSG_HELLO)
+            rc = on_hello(s, &m.u.hello, err);
+        else
+            rc = fail(s, WG_ERR_PROTO, unexpected, err);
+        break;
+    case S_WAIT_HELLO:
+        rc = m.type == WG_MSG_HELLO ? on_hello(s, &m.u.hello, err)
+                                    : fail(s, WG_ERR_PROTO, unexpected, err);
+        break;
+    case S_WAIT_VECTOR:
+        if (m.type == WG_MSG_VECTOR)
+            rc = on_vector(s, &m, err);
+        else if (m.type == WG_MSG_BYE && !s->is_client)
+            s->state = S_DONE;
+        else
+            rc = fail(s, WG_ERR_PROTO, unexpected, err);
+        break;
+    case S_STREAM:
+        if (m.type == WG_MSG_BATCH) {
+            rc = on_batch(s, &m, err);
+        } else if (m.type == WG_MSG_ACK) {
+            if (s->inflight == 0)
+                rc = fail(s, WG_ERR_PROTO, "acknowledgement of nothing", err);
+            else {
+                s->inflight--;
+                rc = pump(s, err);
+            }
+        } else if (m.type == WG_MSG_DONE && !s->got_done) {
+            s->got_done = 1;
+            rc = pump(s, err);
+        } else {
+            rc = fail(s, WG_ERR_PROTO, unexpected, err);
+        }
+        break;
+    default:
+        rc = fail(s, WG_ERR_PROTO, unexpected, err);
+    }
+    wg_msg_release(&m);
+    return rc;
+}
+
+/* ---- life cycle ------------------------------------------------------------- */
+
+wg_session *wg_session_new(wg_store *st, int is_client, const char *name,
+                           const uint8_t peer_key[WG_SIGN_PK_BYTES],
+                           wg_session_send_fn send, void *ctx)
+{
+    wg_session *s = wg_xcalloc(1, sizeof *s);
+    s->st = st;
+    s->is_client = is_client;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    memcpy(s->peer_key, peer_key, WG_SIGN_PK_BYTES);
+    s->send = send;
+    s->send_ctx = ctx;
+    s->state = S_START;
+    wg_buf_init(&s->out, WG_WIRE_MAX_MSG);
+    return s;
+}
+
+void wg_session_destroy(wg_session **sp)
+{
+    if (!sp || !*sp)
+        return;
+    wg_session *s = *sp;
+    free(s->plan);
+    wg_buf_release(&s->out);
+    free(s);
+    *sp = NULL;
+}
+
+wg_rc wg_session_start(wg_session *s, wg_err *err)
+{
+    wg_rc rc = send_hello(s, NULL, 0, err);
+    if (rc == WG_OK)
+        s->state = S_WAIT_HELLO;
+    return rc;
+}
+
+int wg_session_finished(const wg_session *s) { return s->state == S_DONE; }
+long wg_session_sent(const wg_session *s) { return s->sent; }
+long wg_session_received(const wg_session *s) { return s->received; }
+long wg_session_refused(const wg_session *s) { return s->refused; }
+const char *wg_session_name(const wg_session *s) { return s->name; }
+const uint8_t *wg_session_peer_key(const wg_session *s) { return s->peer_key; }
