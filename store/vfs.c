@@ -28,11 +28,39 @@
  *   AD = "wgwf" || dbid || i       for frame i
  *
  * A logical offset L >= 32 lives at physical L + 40. SQLite writes a frame as
- * two calls (header, then page); the header is held back and written with
- * its page in one pwrite.
+ * two calls (header, then page); the header is held back until its page
+ * arrives.
  *
- *   page cycle:  xWrite(plain) --seal--> pwrite      (vfs_write_db/_wal)
- *                pread --open/fail--> xRead(plain)    (vfs_read_db/_wal)
+ * The frame cache. A checkpoint reads every page back from the WAL and writes
+ * it to the database file; sealed naively, each page costs three AEAD passes
+ * (seal into the WAL, open from it, seal again for the database). Instead,
+ * each database (its registry entry, shared by the database and WAL file
+ * objects) keeps the plaintext of its most recent WAL frames, slot i % 4096
+ * for frame i (memory kept out of core dumps, wiped when freed):
+ *
+ *   page cycle:
+ *     xWrite(frame i)   plaintext assembled in slot i (emptied first); a run
+ *                       of frames is sealed by the writer and the sealer
+ *                       thread together and written in one pwrite, no later
+ *                       than the xWrite of the transaction's commit frame and
+ *                       before any other use of the WAL; only after the
+ *                       write succeeded does slot i hold frame i (a failed
+ *                       write leaves it empty). The sealer then seals the
+ *                       page in its database form (AD "wgdb"||dbid||P), off
+ *                       the writer's path (mostly while it waits on fsync).
+ *     xRead(frame i)    slot i holds it: served from memory, no AEAD;
+ *                       else pread --open/fail--> plaintext (then cached).
+ *     xWrite(db page P) the checkpoint writes the page it just read from
+ *                       frame i: if slot i is page P with identical
+ *                       plaintext (memcmp), its database form is written,
+ *                       else the page is sealed now.
+ *     xRead(db page P)  pread --open/fail--> plaintext, as always.
+ *
+ * Process memory is trusted, the files are not: anything not in the cache is
+ * read from disk and authenticated. Nothing on disk changes: every page and
+ * frame is sealed exactly as above, only fewer times. A new WAL header (the
+ * WAL starts over), a truncation, and opening or closing the WAL empty the
+ * cache; it is wiped when freed (WAL close, detach).
  *
  * An authentication failure returns SQLITE_IOERR_DATA and leaves a
  * thread-local description ("page 7 of the database failed authentication")
@@ -43,9 +71,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,16 +92,21 @@ enum { KIND_DB = 1, KIND_WAL = 2 };
 
 /* ---- key registry: which database path is sealed under which key ------ */
 
+typedef struct wcache wcache;
+
 typedef struct keyent {
     struct keyent *next;
     char *path;
     uint8_t *key;              /* WG_KEY_BYTES, secret memory */
     uint8_t dbid[WG_DBID_BYTES];
     int refs;
+    wcache *wc;                /* recent WAL frames, made on first use */
 } keyent;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static keyent *registry;
+
+static void wc_free(keyent *k);
 
 wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
                     const uint8_t dbid[WG_DBID_BYTES], wg_err *err)
@@ -100,6 +137,7 @@ void wg_vfs_detach(const char *dbpath)
         keyent *e = *pp;
         if (!strcmp(e->path, dbpath)) {
             *pp = e->next;
+            wc_free(e);
             wg_secret_free(e->key);
             free(e->path);
             free(e);
@@ -172,12 +210,444 @@ static wg_rc unseal(uint8_t *out, const uint8_t *in, size_t n,
                         in + n, k->key);
 }
 
+/* Database page PGNO (PLAIN_BYTES of PAGE) in its on-disk form. */
+static void seal_db(uint8_t out[WG_PAGE_BYTES], const uint8_t *page,
+                    uint32_t pgno, const keyent *k)
+{
+    uint8_t ad[24];
+    ad_db(ad, k, pgno);
+    seal(out, page, PLAIN_BYTES, ad, k);
+}
+
+/* WAL frame I (header and page: WAL_FHDR + PLAIN_BYTES of PLAIN) in its
+ * on-disk form, WAL_FRAME bytes. */
+static void seal_frame(uint8_t out[WAL_FRAME], const uint8_t *plain,
+                       uint32_t i, const keyent *k)
+{
+    uint8_t ad[24];
+    ad_wal(ad, k, "wgwf", i);
+    seal(out, plain, WAL_FHDR + PLAIN_BYTES, ad, k);
+}
+
 static int all_zero(const uint8_t *p, size_t n)
 {
     uint8_t acc = 0;
     for (size_t i = 0; i < n; i++)
         acc |= p[i];
     return acc == 0;
+}
+
+/* ---- the frame cache ------------------------------------------------------
+ *
+ * Slot s = i % WC_FRAMES holds frame i: its plaintext (WAL_FRAME bytes:
+ * header, page, zero reserve) and, once sealed, the page's database form.
+ *
+ * Slot states: EMPTY -> PLAIN (frame i is on disk and held here) -> SEALING
+ * (one thread is sealing the database form; the plaintext is frozen) ->
+ * SEALED. Only the writer (the thread SQLite calls us on; one at a time per
+ * database) sets frame, pgno and the plaintext, and only while the slot is
+ * EMPTY; PLAIN -> SEALING is a compare-and-swap, so the writer and the
+ * sealer never seal the same slot, and the writer waits out a SEALING slot
+ * before emptying it.
+ *
+ * The sealer thread (one per cache) does two jobs, in this order: seal the
+ * frames of the run the writer is assembling (a sealjob: frames become
+ * available one by one as SQLite hands them over; both threads take them
+ * from one atomic counter, the writer only when the sealer falls behind or
+ * the run ends), and seal queued PLAIN slots in database form. If it cannot
+ * be started, the writer does all of it.
+ */
+
+#define WC_FRAMES 4096 /* slots: 16 MiB of plaintext + 16 MiB sealed, when
+                          full; > wal_autocheckpoint + one large commit */
+#define WC_CHUNK 128   /* slots allocated together, on first use */
+#define WC_CHUNKS (WC_FRAMES / WC_CHUNK)
+#define WC_RUN 512     /* most frames assembled before they are written */
+#define WC_BACKLOG 16  /* unsealed frames the writer leaves to the sealer */
+#define WRITE_FRAMES 31 /* frames per write call: 31 * 4120 < 0x1ffff */
+
+enum { WS_EMPTY = 0, WS_PLAIN, WS_SEALING, WS_SEALED };
+
+typedef struct wslot {
+    uint32_t frame;  /* 1 + the frame index held; 0 unless PLAIN/SEALED */
+    uint32_t pgno;   /* from the frame header */
+    atomic_int state;
+} wslot;
+
+/* A run of frames FIRST, FIRST+1, ... assembled in their (EMPTY) slots, to
+ * be sealed into OUT: frame FIRST+j at OUT + j * WAL_FRAME. */
+typedef struct sealjob {
+    uint32_t first;
+    uint8_t *out;
+    atomic_uint avail; /* frames assembled so far */
+    atomic_uint next;  /* the next frame to take */
+    atomic_uint done;  /* frames sealed */
+} sealjob;
+
+struct wcache {
+    keyent *k;
+    unsigned fork_gen;       /* made in this process, not inherited */
+    uint32_t last_read;      /* 1 + the frame last served to xRead */
+    uint8_t *plain[WC_CHUNKS];   /* WC_CHUNK * WAL_FRAME: plain_alloc() */
+    uint8_t *sealed[WC_CHUNKS];  /* WC_CHUNK * WG_PAGE_BYTES */
+    pthread_mutex_t lock;        /* guards what follows, and transitions */
+    pthread_cond_t work;     /* to the sealer: a job, a queued slot, stop */
+    pthread_cond_t done;     /* to the writer: a seal finished */
+    int waiting, stop, started;
+    atomic_int sleeping;     /* the sealer waits on `work` */
+    sealjob *job;            /* the writer's current run, if shared */
+    int in_job;              /* the sealer is sealing frames of it */
+    pthread_t thread;
+    unsigned qhead, qlen;
+    uint32_t queue[WC_FRAMES];   /* slots whose database form is wanted */
+    wslot slot[WC_FRAMES];
+};
+
+/* Bumped in a forked child: the parent's sealer does not exist there, so an
+ * inherited cache is dropped unused. */
+static atomic_uint fork_gen;
+
+static void on_fork_child(void)
+{
+    atomic_fetch_add(&fork_gen, 1);
+}
+
+/* Cached plaintext lives in its own mappings, kept out of core dumps and
+ * wiped before release. Not locked: up to 16 MiB would exhaust
+ * RLIMIT_MEMLOCK, which the keys need (SQLite's page cache, holding the same
+ * pages, is not locked either). */
+#define PLAIN_CHUNK ((size_t)WC_CHUNK * WAL_FRAME)
+
+static uint8_t *plain_alloc(void)
+{
+    void *p = mmap(NULL, PLAIN_CHUNK, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "wings: out of memory allocating %zu bytes\n",
+                PLAIN_CHUNK);
+        abort();
+    }
+#ifdef MADV_DONTDUMP
+    madvise(p, PLAIN_CHUNK, MADV_DONTDUMP);
+#endif
+    return p;
+}
+
+static void plain_free(uint8_t *p)
+{
+    if (p) {
+        wg_wipe(p, PLAIN_CHUNK);
+        munmap(p, PLAIN_CHUNK);
+    }
+}
+
+static uint8_t *wc_plain(wcache *c, uint32_t s)
+{
+    return c->plain[s / WC_CHUNK] + (size_t)(s % WC_CHUNK) * WAL_FRAME;
+}
+
+static uint8_t *wc_sealed(wcache *c, uint32_t s)
+{
+    return c->sealed[s / WC_CHUNK] + (size_t)(s % WC_CHUNK) * WG_PAGE_BYTES;
+}
+
+/* Take the oldest unsealed frame of JB and seal it; 0 if none is left. */
+static int job_one(wcache *c, sealjob *jb)
+{
+    unsigned j = atomic_load(&jb->next);
+    do {
+        if (j >= atomic_load(&jb->avail))
+            return 0;
+    } while (!atomic_compare_exchange_weak(&jb->next, &j, j + 1));
+    uint32_t i = jb->first + j;
+    seal_frame(jb->out + (size_t)j * WAL_FRAME, wc_plain(c, i % WC_FRAMES),
+               i, c->k);
+    atomic_fetch_add(&jb->done, 1);
+    return 1;
+}
+
+static int job_ready(sealjob *jb)
+{
+    return jb && atomic_load(&jb->next) < atomic_load(&jb->avail);
+}
+
+static void *sealer_main(void *arg)
+{
+    wcache *c = arg;
+    pthread_mutex_lock(&c->lock);
+    while (!c->stop) {
+        sealjob *jb = c->job;
+        if (job_ready(jb)) {
+            c->in_job = 1;
+            pthread_mutex_unlock(&c->lock);
+            while (job_one(c, jb))
+                ;
+            pthread_mutex_lock(&c->lock);
+            c->in_job = 0;
+            if (c->waiting)
+                pthread_cond_broadcast(&c->done);
+            continue;
+        }
+        if (c->qlen == 0) {
+            /* Announce sleep, then look once more: the writer makes a frame
+             * available, then looks at `sleeping` (both seq_cst), so one of
+             * us sees the other. */
+            atomic_store(&c->sleeping, 1);
+            if (!job_ready(c->job))
+                pthread_cond_wait(&c->work, &c->lock);
+            atomic_store(&c->sleeping, 0);
+            continue;
+        }
+        uint32_t s = c->queue[c->qhead];
+        c->qhead = (c->qhead + 1) % WC_FRAMES;
+        c->qlen--;
+        int want = WS_PLAIN;
+        if (!atomic_compare_exchange_strong(&c->slot[s].state, &want,
+                                            WS_SEALING))
+            continue; /* emptied, or already sealed by the writer */
+        uint32_t pgno = c->slot[s].pgno;
+        pthread_mutex_unlock(&c->lock);
+        seal_db(wc_sealed(c, s), wc_plain(c, s) + WAL_FHDR, pgno, c->k);
+        pthread_mutex_lock(&c->lock);
+        atomic_store(&c->slot[s].state, WS_SEALED);
+        if (c->waiting)
+            pthread_cond_broadcast(&c->done);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* Drop K's cache: stop its sealer (unless the cache was inherited across
+ * fork: no sealer runs then, and its lock may be in any state), and wipe
+ * the plaintext. */
+static void wc_free(keyent *k)
+{
+    wcache *c = k->wc;
+    if (!c)
+        return;
+    k->wc = NULL;
+    if (c->fork_gen == atomic_load(&fork_gen)) {
+        if (c->started) {
+            pthread_mutex_lock(&c->lock);
+            c->stop = 1;
+            pthread_cond_signal(&c->work);
+            pthread_mutex_unlock(&c->lock);
+            pthread_join(c->thread, NULL);
+        }
+        pthread_cond_destroy(&c->work);
+        pthread_cond_destroy(&c->done);
+        pthread_mutex_destroy(&c->lock);
+    }
+    for (int i = 0; i < WC_CHUNKS; i++) {
+        plain_free(c->plain[i]);
+        free(c->sealed[i]);
+    }
+    free(c);
+}
+
+/* K's cache, if it has one made in this process. */
+static wcache *wc_live(keyent *k)
+{
+    wcache *c = k->wc;
+    if (c && c->fork_gen != atomic_load(&fork_gen)) {
+        wc_free(k);
+        c = NULL;
+    }
+    return c;
+}
+
+static wcache *wc_get(keyent *k)
+{
+    wcache *c = wc_live(k);
+    if (c)
+        return c;
+    c = wg_xcalloc(1, sizeof *c);
+    c->k = k;
+    c->fork_gen = atomic_load(&fork_gen);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->work, NULL);
+    pthread_cond_init(&c->done, NULL);
+    /* The sealer takes no signals: they stay with the application's
+     * threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    c->started = pthread_create(&c->thread, NULL, sealer_main, c) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    k->wc = c;
+    return c;
+}
+
+/* Wait until slot S is not SEALING. With c->lock held. */
+static void wc_wait_slot(wcache *c, uint32_t s)
+{
+    c->waiting++;
+    while (atomic_load(&c->slot[s].state) == WS_SEALING)
+        pthread_cond_wait(&c->done, &c->lock);
+    c->waiting--;
+}
+
+/* Empty the slot of frame I and return its plaintext buffer for the writer
+ * to fill; the slot holds nothing until wc_publish(). */
+static uint8_t *wc_begin(wcache *c, uint32_t i)
+{
+    uint32_t s = i % WC_FRAMES;
+    if (!c->plain[s / WC_CHUNK]) {
+        c->plain[s / WC_CHUNK] = plain_alloc();
+        c->sealed[s / WC_CHUNK] =
+            wg_xmalloc((size_t)WC_CHUNK * WG_PAGE_BYTES);
+    }
+    wslot *w = &c->slot[s];
+    if (atomic_load(&w->state) != WS_EMPTY) {
+        pthread_mutex_lock(&c->lock);
+        wc_wait_slot(c, s);
+        w->frame = 0;
+        atomic_store(&w->state, WS_EMPTY);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return wc_plain(c, s);
+}
+
+/* Frames FIRST .. FIRST+N-1, filled in by the writer, are now what the file
+ * holds. SEAL_AHEAD: queue their database forms for the sealer. */
+static void wc_publish(wcache *c, uint32_t first, uint32_t n, int seal_ahead)
+{
+    pthread_mutex_lock(&c->lock);
+    for (uint32_t i = first; i < first + n; i++) {
+        uint32_t s = i % WC_FRAMES;
+        wslot *w = &c->slot[s];
+        w->frame = i + 1;
+        w->pgno = wg_get_u32be(wc_plain(c, s));
+        atomic_store(&w->state, WS_PLAIN);
+        if (seal_ahead && c->started && c->qlen < WC_FRAMES) {
+            c->queue[(c->qhead + c->qlen) % WC_FRAMES] = s;
+            c->qlen++;
+        }
+    }
+    if (atomic_load(&c->sleeping) && c->qlen)
+        pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* A run starts: offer its frames to the sealer as they come. */
+static void wc_job_start(wcache *c, sealjob *jb, uint32_t first,
+                         uint8_t *out)
+{
+    jb->first = first;
+    jb->out = out;
+    atomic_store(&jb->avail, 0);
+    atomic_store(&jb->next, 0);
+    atomic_store(&jb->done, 0);
+    if (c->started) {
+        pthread_mutex_lock(&c->lock);
+        c->job = jb;
+        pthread_mutex_unlock(&c->lock);
+    }
+}
+
+/* The writer assembled frame number N-1 of the run: make it available, and
+ * seal the oldest ones itself if the sealer falls behind (or is absent). */
+static void wc_job_add(wcache *c, sealjob *jb, unsigned n)
+{
+    atomic_store(&jb->avail, n);
+    if (c->started && atomic_load(&c->sleeping)) {
+        pthread_mutex_lock(&c->lock);
+        pthread_cond_signal(&c->work);
+        pthread_mutex_unlock(&c->lock);
+    }
+    unsigned backlog = c->started ? WC_BACKLOG : 0;
+    while (n - atomic_load(&jb->next) > backlog && job_one(c, jb))
+        ;
+}
+
+/* The run ends: seal what is left (with the sealer's help), wait for every
+ * frame, and take the job back from the sealer. */
+static void wc_job_finish(wcache *c, sealjob *jb)
+{
+    while (job_one(c, jb))
+        ;
+    if (!c->started)
+        return;
+    /* Only frames the sealer took are left: a few microseconds each. */
+    for (unsigned spin = 0;
+         atomic_load(&jb->done) < atomic_load(&jb->avail); spin++)
+        if (spin > 64)
+            sched_yield();
+    pthread_mutex_lock(&c->lock);
+    c->job = NULL;
+    c->waiting++;
+    while (c->in_job)
+        pthread_cond_wait(&c->done, &c->lock);
+    c->waiting--;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Forget every frame (the WAL starts over, shrinks, opens or closes). The
+ * memory stays for reuse and is wiped when the cache is freed. */
+static void wc_clear(keyent *k)
+{
+    wcache *c = wc_live(k);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->qhead = c->qlen = 0;
+    for (uint32_t s = 0; s < WC_FRAMES; s++) {
+        if (atomic_load(&c->slot[s].state) == WS_EMPTY)
+            continue;
+        wc_wait_slot(c, s);
+        c->slot[s].frame = 0;
+        atomic_store(&c->slot[s].state, WS_EMPTY);
+    }
+    c->last_read = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The plaintext of frame I (WAL_FRAME bytes) if cached, else NULL. */
+static const uint8_t *wc_frame(keyent *k, uint32_t i)
+{
+    wcache *c = wc_live(k);
+    if (!c || c->slot[i % WC_FRAMES].frame != i + 1)
+        return NULL;
+    c->last_read = i + 1;
+    return wc_plain(c, i % WC_FRAMES);
+}
+
+/* Frame I was just read from disk and authenticated: keep it. */
+static void wc_fill(keyent *k, uint32_t i, const uint8_t plain[WAL_FRAME])
+{
+    wcache *c = wc_get(k);
+    memcpy(wc_begin(c, i), plain, WAL_FRAME);
+    wc_publish(c, i, 1, 0);
+    c->last_read = i + 1;
+}
+
+/* SQLite is writing PAGE to database page PGNO. A checkpoint does so right
+ * after reading the page from its WAL frame: if that frame is cached as page
+ * PGNO with the very same plaintext, return its database form (sealing it
+ * now if the sealer has not), else NULL. */
+static const uint8_t *wc_db_form(keyent *k, uint32_t pgno,
+                                 const uint8_t *page)
+{
+    wcache *c = wc_live(k);
+    if (!c || !c->last_read)
+        return NULL;
+    uint32_t s = (c->last_read - 1) % WC_FRAMES;
+    wslot *w = &c->slot[s];
+    if (w->frame != c->last_read || w->pgno != pgno)
+        return NULL;
+    const uint8_t *plain = wc_plain(c, s) + WAL_FHDR;
+    if (memcmp(plain, page, PLAIN_BYTES) != 0)
+        return NULL;
+    int want = WS_PLAIN;
+    if (atomic_compare_exchange_strong(&w->state, &want, WS_SEALING)) {
+        seal_db(wc_sealed(c, s), plain, pgno, k);
+        atomic_store(&w->state, WS_SEALED);
+    } else if (want == WS_SEALING) {
+        pthread_mutex_lock(&c->lock);
+        wc_wait_slot(c, s);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return atomic_load(&w->state) == WS_SEALED ? wc_sealed(c, s) : NULL;
 }
 
 /* ---- the file object --------------------------------------------------- */
@@ -192,6 +662,10 @@ typedef struct vfile {
     int held;                /* a WAL frame header waits for its page */
     sqlite3_int64 held_off;  /* logical offset of that header */
     uint8_t held_hdr[WAL_FHDR];
+    uint32_t run_first;      /* WAL frames assembled in the cache, */
+    uint32_t run_n;          /* not yet written */
+    uint8_t *run_out;        /* their sealed forms, WC_RUN frames */
+    sealjob job;             /* their sealing */
 } vfile;
 
 static sqlite3_vfs *base_vfs;
@@ -213,10 +687,10 @@ static int real_read_full(vfile *f, void *p, int n, sqlite3_int64 off,
     return rc;
 }
 
-/* Read and open database page PGNO into f->plain (WG_PAGE_BYTES).
+/* Read and open database page PGNO into OUT (WG_PAGE_BYTES).
  * Returns SQLITE_OK, SQLITE_IOERR_SHORT_READ (page beyond the end: zeros),
  * or an error. */
-static int load_db_page(vfile *f, uint32_t pgno)
+static int load_db_page(vfile *f, uint32_t pgno, uint8_t *out)
 {
     int got = 0;
     sqlite3_int64 off = (sqlite3_int64)(pgno - 1) * WG_PAGE_BYTES;
@@ -224,17 +698,17 @@ static int load_db_page(vfile *f, uint32_t pgno)
     if (rc != SQLITE_OK)
         return rc;
     if (got == 0) {
-        memset(f->plain, 0, WG_PAGE_BYTES);
+        memset(out, 0, WG_PAGE_BYTES);
         return SQLITE_IOERR_SHORT_READ;
     }
     if (got < WG_PAGE_BYTES)
         return FAIL("page %u of the database is truncated", (unsigned)pgno);
     uint8_t ad[24];
     ad_db(ad, f->k, pgno);
-    if (unseal(f->plain, f->buf, PLAIN_BYTES, ad, f->k) != WG_OK)
+    if (unseal(out, f->buf, PLAIN_BYTES, ad, f->k) != WG_OK)
         return FAIL("page %u of the database failed authentication",
                     (unsigned)pgno);
-    memset(f->plain + PLAIN_BYTES, 0, WG_RESERVE_BYTES);
+    memset(out + PLAIN_BYTES, 0, WG_RESERVE_BYTES);
     return SQLITE_OK;
 }
 
@@ -245,12 +719,15 @@ static int vfs_read_db(vfile *f, uint8_t *out, int amt, sqlite3_int64 off)
         uint32_t pgno = (uint32_t)(off / WG_PAGE_BYTES) + 1;
         int in = (int)(off % WG_PAGE_BYTES);
         int n = WG_PAGE_BYTES - in < amt ? WG_PAGE_BYTES - in : amt;
-        int rc = load_db_page(f, pgno);
+        /* A whole page (SQLite's only read) opens straight into OUT. */
+        int whole = n == WG_PAGE_BYTES;
+        int rc = load_db_page(f, pgno, whole ? out : f->plain);
         if (rc == SQLITE_IOERR_SHORT_READ)
             short_read = 1;
         else if (rc != SQLITE_OK)
             return rc;
-        memcpy(out, f->plain + in, (size_t)n);
+        if (!whole)
+            memcpy(out, f->plain + in, (size_t)n);
         out += n;
         off += n;
         amt -= n;
@@ -266,15 +743,23 @@ static int vfs_write_db(vfile *f, const uint8_t *in, int amt,
     if (!all_zero(in + PLAIN_BYTES, WG_RESERVE_BYTES))
         return SQLITE_IOERR_WRITE; /* reserved bytes must stay unused */
     uint32_t pgno = (uint32_t)(off / WG_PAGE_BYTES) + 1;
-    uint8_t ad[24];
-    ad_db(ad, f->k, pgno);
-    seal(f->buf, in, PLAIN_BYTES, ad, f->k);
-    return f->real->pMethods->xWrite(f->real, f->buf, WG_PAGE_BYTES, off);
+    const uint8_t *sealed = wc_db_form(f->k, pgno, in);
+    if (!sealed) {
+        seal_db(f->buf, in, pgno, f->k);
+        sealed = f->buf;
+    }
+    return f->real->pMethods->xWrite(f->real, sealed, WG_PAGE_BYTES, off);
 }
 
-/* WAL frame I (0-based) into f->plain (WAL_FRAME logical bytes). */
-static int load_wal_frame(vfile *f, uint32_t i)
+/* WAL frame I (0-based), WAL_FRAME logical bytes, into *OUT: from the
+ * cache, or read and opened into f->plain (and then cached). The caller has
+ * written out any pending run. */
+static int load_wal_frame(vfile *f, uint32_t i, const uint8_t **out)
 {
+    *out = wc_frame(f->k, i);
+    if (*out)
+        return SQLITE_OK;
+    *out = f->plain;
     int got = 0;
     sqlite3_int64 phys = WAL_PHDR + (sqlite3_int64)i * WAL_FRAME;
     int rc = real_read_full(f, f->buf, WAL_FRAME, phys, &got);
@@ -292,6 +777,7 @@ static int load_wal_frame(vfile *f, uint32_t i)
         return FAIL("frame %lu of the WAL failed authentication",
                     (unsigned long)i + 1);
     memset(f->plain + WAL_FHDR + PLAIN_BYTES, 0, WG_RESERVE_BYTES);
+    wc_fill(f->k, i, f->plain);
     return SQLITE_OK;
 }
 
@@ -326,10 +812,9 @@ static int vfs_read_wal(vfile *f, uint8_t *out, int amt, sqlite3_int64 off)
             src = hdr;
         } else {
             uint32_t i = (uint32_t)((off - WAL_HDR) / WAL_FRAME);
-            rc = load_wal_frame(f, i);
+            rc = load_wal_frame(f, i, &src);
             in = (int)((off - WAL_HDR) % WAL_FRAME);
             n = WAL_FRAME - in;
-            src = f->plain;
         }
         if (rc == SQLITE_IOERR_SHORT_READ)
             short_read = 1;
@@ -345,20 +830,65 @@ static int vfs_read_wal(vfile *f, uint8_t *out, int amt, sqlite3_int64 off)
     return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
 }
 
-static int write_wal_frame(vfile *f, const uint8_t hdr[WAL_FHDR],
-                           const uint8_t *page, sqlite3_int64 off)
+/* Finish sealing the pending run and write it. Only then do its frames
+ * count as cached; if the write fails they stay out of the cache. */
+static int flush_run(vfile *f)
+{
+    if (!f->run_n)
+        return SQLITE_OK;
+    uint32_t first = f->run_first, n = f->run_n;
+    f->run_n = 0;
+    wcache *c = wc_live(f->k);
+    if (!c)
+        return SQLITE_IOERR_WRITE; /* lost across fork */
+    wc_job_finish(c, &f->job);
+    /* The default VFS takes at most 0x1ffff bytes per write call. */
+    int rc = SQLITE_OK;
+    for (uint32_t j = 0; j < n && rc == SQLITE_OK; j += WRITE_FRAMES) {
+        uint32_t m = n - j < WRITE_FRAMES ? n - j : WRITE_FRAMES;
+        rc = f->real->pMethods->xWrite(
+            f->real, f->run_out + (size_t)j * WAL_FRAME, (int)(m * WAL_FRAME),
+            WAL_PHDR + (sqlite3_int64)(first + j) * WAL_FRAME);
+    }
+    if (rc == SQLITE_OK)
+        wc_publish(c, first, n, 1);
+    return rc;
+}
+
+/* Frame I (HDR, then the page) as SQLite wrote it. It joins the pending run
+ * of frames, assembled in their cache slots; the run is sealed and written
+ * at its end: the transaction's commit frame (so a commit's frames are all
+ * in the file before its xWrite returns), a full run, a frame out of
+ * sequence, or any other use of the WAL (wal_settle). HDR and PAGE never
+ * point into the cache. */
+static int put_wal_frame(vfile *f, const uint8_t hdr[WAL_FHDR],
+                         const uint8_t *page, uint32_t i)
 {
     if (!all_zero(page + PLAIN_BYTES, WG_RESERVE_BYTES))
         return SQLITE_IOERR_WRITE;
-    uint32_t i = (uint32_t)((off - WAL_HDR) / WAL_FRAME);
-    memcpy(f->plain, hdr, WAL_FHDR);
-    memcpy(f->plain + WAL_FHDR, page, PLAIN_BYTES);
-    uint8_t ad[24];
-    ad_wal(ad, f->k, "wgwf", i);
-    seal(f->buf, f->plain, WAL_FHDR + PLAIN_BYTES, ad, f->k);
-    wg_wipe(f->plain, sizeof f->plain);
-    return f->real->pMethods->xWrite(f->real, f->buf, WAL_FRAME,
-                                     WAL_PHDR + (sqlite3_int64)i * WAL_FRAME);
+    if (f->run_n && i != f->run_first + f->run_n) {
+        int rc = flush_run(f);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    if (f->run_n && !wc_live(f->k)) {
+        f->run_n = 0; /* its cache was lost across fork */
+        return SQLITE_IOERR_WRITE;
+    }
+    wcache *c = wc_get(f->k);
+    uint8_t *plain = wc_begin(c, i);
+    memcpy(plain, hdr, WAL_FHDR);
+    memcpy(plain + WAL_FHDR, page, PLAIN_BYTES);
+    if (!f->run_n) {
+        if (!f->run_out)
+            f->run_out = wg_xmalloc((size_t)WC_RUN * WAL_FRAME);
+        f->run_first = i;
+        wc_job_start(c, &f->job, i, f->run_out);
+    }
+    wc_job_add(c, &f->job, ++f->run_n);
+    if (wg_get_u32be(hdr + 4) != 0 || f->run_n == WC_RUN)
+        return flush_run(f);
+    return SQLITE_OK;
 }
 
 /* A header waiting for its page is written only with it; if anything else
@@ -369,16 +899,30 @@ static int flush_held(vfile *f)
     if (!f->held)
         return SQLITE_OK;
     f->held = 0;
+    int rc = flush_run(f);
+    if (rc != SQLITE_OK)
+        return rc;
     uint8_t page[WG_PAGE_BYTES];
     memset(page, 0, sizeof page);
     uint32_t i = (uint32_t)((f->held_off - WAL_HDR) / WAL_FRAME);
-    int rc = load_wal_frame(f, i);
+    const uint8_t *old;
+    rc = load_wal_frame(f, i, &old);
     if (rc == SQLITE_OK)
-        memcpy(page, f->plain + WAL_FHDR, WG_PAGE_BYTES);
+        memcpy(page, old + WAL_FHDR, WG_PAGE_BYTES);
     else if (rc != SQLITE_IOERR_SHORT_READ)
         return rc;
-    rc = write_wal_frame(f, f->held_hdr, page, f->held_off);
+    rc = put_wal_frame(f, f->held_hdr, page, i);
     wg_wipe(page, sizeof page);
+    return rc;
+}
+
+/* Before any use of the WAL but appending frames: everything SQLite wrote
+ * is in the file. */
+static int wal_settle(vfile *f)
+{
+    int rc = flush_held(f);
+    if (rc == SQLITE_OK)
+        rc = flush_run(f);
     return rc;
 }
 
@@ -386,9 +930,11 @@ static int vfs_write_wal(vfile *f, const uint8_t *in, int amt,
                          sqlite3_int64 off)
 {
     if (off == 0 && amt == WAL_HDR) {
-        int rc = flush_held(f);
+        int rc = wal_settle(f);
         if (rc != SQLITE_OK)
             return rc;
+        /* A new header starts the WAL over: no cached frame is current. */
+        wc_clear(f->k);
         uint8_t ad[24];
         ad_wal(ad, f->k, "wgwh", 0);
         seal(f->buf, in, WAL_HDR, ad, f->k);
@@ -397,6 +943,7 @@ static int vfs_write_wal(vfile *f, const uint8_t *in, int amt,
     if (off < WAL_HDR)
         return SQLITE_IOERR_WRITE;
     sqlite3_int64 in_frame = (off - WAL_HDR) % WAL_FRAME;
+    uint32_t i = (uint32_t)((off - WAL_HDR) / WAL_FRAME);
     if (in_frame == 0 && amt == WAL_FHDR) {
         int rc = flush_held(f);
         if (rc != SQLITE_OK)
@@ -410,23 +957,25 @@ static int vfs_write_wal(vfile *f, const uint8_t *in, int amt,
         sqlite3_int64 hoff = off - WAL_FHDR;
         if (f->held && f->held_off == hoff) {
             f->held = 0;
-            return write_wal_frame(f, f->held_hdr, in, hoff);
+            return put_wal_frame(f, f->held_hdr, in, i);
         }
-        int rc = flush_held(f);
+        /* The page alone: keep the frame's header (a rewrite in place). */
+        int rc = wal_settle(f);
         if (rc != SQLITE_OK)
             return rc;
         uint8_t hdr[WAL_FHDR];
-        rc = load_wal_frame(f, (uint32_t)((hoff - WAL_HDR) / WAL_FRAME));
+        const uint8_t *old;
+        rc = load_wal_frame(f, i, &old);
         if (rc != SQLITE_OK)
             return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_IOERR_WRITE : rc;
-        memcpy(hdr, f->plain, WAL_FHDR);
-        return write_wal_frame(f, hdr, in, hoff);
+        memcpy(hdr, old, WAL_FHDR);
+        return put_wal_frame(f, hdr, in, i);
     }
     if (in_frame == 0 && amt == WAL_FRAME) {
         int rc = flush_held(f);
         if (rc != SQLITE_OK)
             return rc;
-        return write_wal_frame(f, in, in + WAL_FHDR, off);
+        return put_wal_frame(f, in, in + WAL_FHDR, i);
     }
     return SQLITE_IOERR_WRITE;
 }
@@ -436,9 +985,13 @@ static int vfs_write_wal(vfile *f, const uint8_t *in, int amt,
 static int x_close(sqlite3_file *pf)
 {
     vfile *f = (vfile *)pf;
-    int rc = f->kind == KIND_WAL ? flush_held(f) : SQLITE_OK;
+    int rc = f->kind == KIND_WAL ? wal_settle(f) : SQLITE_OK;
     int rc2 = f->real->pMethods ? f->real->pMethods->xClose(f->real)
                                 : SQLITE_OK;
+    if (f->kind == KIND_WAL)
+        wc_free(f->k); /* wipes the cached plaintext */
+    free(f->run_out);
+    f->run_out = NULL;
     wg_wipe(f->plain, sizeof f->plain);
     return rc != SQLITE_OK ? rc : rc2;
 }
@@ -448,7 +1001,7 @@ static int x_read(sqlite3_file *pf, void *p, int amt, sqlite3_int64 off)
     vfile *f = (vfile *)pf;
     if (f->kind == KIND_DB)
         return vfs_read_db(f, p, amt, off);
-    int rc = flush_held(f);
+    int rc = wal_settle(f);
     if (rc != SQLITE_OK)
         return rc;
     return vfs_read_wal(f, p, amt, off);
@@ -474,9 +1027,10 @@ static int x_truncate(sqlite3_file *pf, sqlite3_int64 size)
 {
     vfile *f = (vfile *)pf;
     if (f->kind == KIND_WAL) {
-        int rc = flush_held(f);
+        int rc = wal_settle(f);
         if (rc != SQLITE_OK)
             return rc;
+        wc_clear(f->k);
     }
     return f->real->pMethods->xTruncate(f->real, to_phys(f, size));
 }
@@ -485,7 +1039,7 @@ static int x_sync(sqlite3_file *pf, int flags)
 {
     vfile *f = (vfile *)pf;
     if (f->kind == KIND_WAL) {
-        int rc = flush_held(f);
+        int rc = wal_settle(f);
         if (rc != SQLITE_OK)
             return rc;
     }
@@ -496,7 +1050,7 @@ static int x_file_size(sqlite3_file *pf, sqlite3_int64 *size)
 {
     vfile *f = (vfile *)pf;
     if (f->kind == KIND_WAL) {
-        int rc = flush_held(f);
+        int rc = wal_settle(f);
         if (rc != SQLITE_OK)
             return rc;
     }
@@ -535,6 +1089,11 @@ static int x_file_control(sqlite3_file *pf, int op, void *arg)
     if (op == SQLITE_FCNTL_VFSNAME) {
         *(char **)arg = sqlite3_mprintf("wings");
         return SQLITE_OK;
+    }
+    if (f->kind == KIND_WAL) {
+        int rc = wal_settle(f);
+        if (rc != SQLITE_OK)
+            return rc;
     }
     if (op == SQLITE_FCNTL_SIZE_HINT && f->kind == KIND_WAL) {
         sqlite3_int64 hint = to_phys(f, *(sqlite3_int64 *)arg);
@@ -615,6 +1174,8 @@ static int v_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *pf,
         f->real->pMethods = NULL;
         return rc;
     }
+    if (f->kind == KIND_WAL)
+        wc_clear(f->k); /* a WAL we have not read yet */
     pf->pMethods = &io_methods;
     return SQLITE_OK;
 }
@@ -676,6 +1237,8 @@ static void do_register(void)
 {
     base_vfs = sqlite3_vfs_find(NULL);
     if (!base_vfs)
+        return;
+    if (pthread_atfork(NULL, NULL, on_fork_child) != 0)
         return;
     wings_vfs.szOsFile = (int)sizeof(vfile) + base_vfs->szOsFile;
     wings_vfs.mxPathname = base_vfs->mxPathname;

@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "store_int.h"
@@ -483,6 +484,398 @@ START_TEST(test_store_sigkill_mid_write_keeps_every_commit)
 }
 END_TEST
 
+/* ---- the WAL frame cache (store/vfs.c) ----------------------------------- */
+
+/* Everything a reopened store must reproduce exactly. */
+static void digest(wg_store *st, char out[256])
+{
+    sqlite3_stmt *s;
+    ck_assert_int_eq(wg_store__prepare(st,
+                                       "SELECT count(*), sum(length(v)), "
+                                       "sum(unicode(substr(v, -1)) * id), "
+                                       "max(v), min(v) FROM t",
+                                       &s, NULL),
+                     WG_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    snprintf(out, 256, "%lld|%lld|%lld|%.60s|%.60s",
+             (long long)sqlite3_column_int64(s, 0),
+             (long long)sqlite3_column_int64(s, 1),
+             (long long)sqlite3_column_int64(s, 2),
+             (const char *)sqlite3_column_text(s, 3),
+             (const char *)sqlite3_column_text(s, 4));
+    sqlite3_finalize(s);
+}
+
+static void integrity_ok(wg_store *st)
+{
+    sqlite3_stmt *s;
+    ck_assert_int_eq(wg_store__prepare(st, "PRAGMA integrity_check", &s, NULL),
+                     WG_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "ok");
+    sqlite3_finalize(s);
+}
+
+/* Transactions of ROWS rows under a random-key index (so each commit
+ * rewrites pages scattered over the file), each also updating earlier rows:
+ * pages go through many frames, checkpoints and WAL restarts. */
+static void churn(wg_store *st, int txns, int rows, int pad)
+{
+    ck_assert_int_eq(wg_store__exec(st,
+                                    "CREATE TABLE IF NOT EXISTS t(id INTEGER "
+                                    "PRIMARY KEY, v TEXT);"
+                                    "CREATE INDEX IF NOT EXISTS t_v ON t(v)",
+                                    NULL),
+                     WG_OK);
+    char sql[512];
+    for (int k = 0; k < txns; k++) {
+        ck_assert_int_eq(wg_store__begin(st, NULL), WG_OK);
+        snprintf(sql, sizeof sql,
+                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+                 "FROM n WHERE i < %d) INSERT INTO t(v) SELECT hex(randomblob("
+                 "8)) || ' " MARKER " ' || printf('%%.%dc', 'x') FROM n",
+                 rows, pad);
+        ck_assert_int_eq(wg_store__exec(st, sql, NULL), WG_OK);
+        snprintf(sql, sizeof sql,
+                 "UPDATE t SET v = hex(randomblob(8)) || substr(v, 17) || "
+                 "'%c' WHERE id %% 37 = %d", 'a' + k % 26, k % 37);
+        ck_assert_int_eq(wg_store__exec(st, sql, NULL), WG_OK);
+        wg_err err = { 0 };
+        ck_assert_msg(wg_store__commit(st, &err) == WG_OK, "%s", err.msg);
+    }
+}
+
+START_TEST(test_store_many_checkpoints_keep_every_row)
+{
+    char *d = make_node("ronan");
+    wg_store *st = open_ok(d);
+    churn(st, 30, 400, 300);
+    /* A crash here: the copy recovers from its WAL alone. */
+    char before_crash[256];
+    digest(st, before_crash);
+    char *snap = snapshot(d, "crashed");
+    churn(st, 30, 400, 300);
+    char want[256], got[256];
+    digest(st, want);
+    wg_store_close(&st);
+    problems p;
+    ck_assert_int_eq(verify(d, &p), 0);
+    st = open_ok(d);
+    digest(st, got);
+    ck_assert_str_eq(got, want);
+    integrity_ok(st);
+    wg_store_close(&st);
+    ck_assert_int_eq(verify(snap, &p), 0);
+    st = open_ok(snap);
+    digest(st, got);
+    ck_assert_str_eq(got, before_crash);
+    integrity_ok(st);
+    /* The recovered store writes on, checkpointing frames it read at
+     * recovery. */
+    churn(st, 5, 400, 300);
+    digest(st, want);
+    wg_store_close(&st);
+    st = open_ok(snap);
+    digest(st, got);
+    ck_assert_str_eq(got, want);
+    wg_store_close(&st);
+    free(snap);
+    free(d);
+}
+END_TEST
+
+START_TEST(test_store_wal_longer_than_the_cache_checkpoints_whole)
+{
+    char *d = make_node("ronan");
+    wg_store *st = open_ok(d);
+    /* No automatic checkpoint: one WAL of well over 4096 frames, so the
+     * checkpoint finds the oldest frames evicted and reads them from disk. */
+    ck_assert_int_eq(wg_store__exec(st, "PRAGMA wal_autocheckpoint=0", NULL),
+                     WG_OK);
+    churn(st, 12, 1500, 900);
+    char *wal = tu_path(d, "wings.db-wal");
+    struct stat sb;
+    ck_assert_int_eq(stat(wal, &sb), 0);
+    ck_assert_int_gt((sb.st_size - 72) / 4120, 5000);
+    char want[256], got[256];
+    digest(st, want);
+    ck_assert_int_eq(wg_store__exec(st, "PRAGMA wal_checkpoint(TRUNCATE)",
+                                    NULL),
+                     WG_OK);
+    ck_assert_int_eq(stat(wal, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 0);
+    churn(st, 2, 100, 100);
+    digest(st, want);
+    wg_store_close(&st);
+    problems p;
+    ck_assert_int_eq(verify(d, &p), 0);
+    st = open_ok(d);
+    digest(st, got);
+    ck_assert_str_eq(got, want);
+    integrity_ok(st);
+    wg_store_close(&st);
+    ck_assert(access(wal, F_OK) != 0 || !tu_contains(wal, MARKER));
+    char *db = tu_path(d, "wings.db");
+    ck_assert(!tu_contains(db, MARKER));
+    free(db);
+    free(wal);
+    free(d);
+}
+END_TEST
+
+/* Direct access to the VFS: the WAL of a database whose key we attach. */
+typedef struct rawwal {
+    sqlite3_vfs *vfs;
+    sqlite3_file *f;
+    sqlite3_filename name;
+    char *db, *wal;
+    uint8_t key[WG_KEY_BYTES], dbid[WG_DBID_BYTES];
+} rawwal;
+
+/* Attach the key and open the WAL (again). */
+static void raw_reopen(rawwal *w)
+{
+    ck_assert_int_eq(wg_vfs_attach(w->db, w->key, w->dbid, NULL), WG_OK);
+    int out = 0;
+    ck_assert_int_eq(w->vfs->xOpen(w->vfs, sqlite3_filename_wal(w->name),
+                                   w->f,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_WAL,
+                                   &out),
+                     SQLITE_OK);
+}
+
+static void raw_open(rawwal *w, const char *name)
+{
+    memset(w, 0, sizeof *w);
+    wg_random(w->key, sizeof w->key);
+    wg_random(w->dbid, sizeof w->dbid);
+    w->db = tu_path(dir, name);
+    size_t n = strlen(w->db) + 16;
+    char *journal = malloc(n);
+    w->wal = malloc(n);
+    snprintf(journal, n, "%s-journal", w->db);
+    snprintf(w->wal, n, "%s-wal", w->db);
+    ck_assert_int_eq(wg_vfs_register(NULL), WG_OK);
+    w->vfs = sqlite3_vfs_find(WG_VFS_NAME);
+    ck_assert_ptr_nonnull(w->vfs);
+    tu_write(w->db, "", 0); /* the WAL takes its mode from the database */
+    w->name = sqlite3_create_filename(w->db, journal, w->wal, 0, NULL);
+    free(journal);
+    w->f = calloc(1, (size_t)w->vfs->szOsFile);
+    raw_reopen(w);
+}
+
+/* Close the WAL and detach the key. */
+static int raw_shut(rawwal *w)
+{
+    int rc = w->f->pMethods->xClose(w->f);
+    memset(w->f, 0, (size_t)w->vfs->szOsFile);
+    wg_vfs_detach(w->db);
+    return rc;
+}
+
+static void raw_close(rawwal *w)
+{
+    raw_shut(w);
+    free(w->f);
+    sqlite3_free_filename(w->name);
+    free(w->db);
+    free(w->wal);
+}
+
+static int raw_header(rawwal *w, uint8_t salt)
+{
+    uint8_t hdr[32];
+    memset(hdr, salt, sizeof hdr);
+    return w->f->pMethods->xWrite(w->f, hdr, 32, 0);
+}
+
+/* Frame I as SQLite writes it: the 24-byte header, then the page. A commit
+ * frame (COMMIT) ends a transaction: by the time its xWrite returns, the
+ * VFS has written every frame before it. */
+static int raw_frame(rawwal *w, int i, uint32_t pgno, uint8_t fill,
+                     int commit)
+{
+    uint8_t hdr[24] = { 0 }, page[WG_PAGE_BYTES];
+    wg_put_u32be(hdr, pgno);
+    wg_put_u32be(hdr + 4, commit ? 100 : 0);
+    memset(page, fill, sizeof page);
+    memset(page + WG_PAGE_BYTES - WG_RESERVE_BYTES, 0, WG_RESERVE_BYTES);
+    sqlite3_int64 off = 32 + (sqlite3_int64)i * (24 + WG_PAGE_BYTES);
+    int rc = w->f->pMethods->xWrite(w->f, hdr, 24, off);
+    if (rc == SQLITE_OK)
+        rc = w->f->pMethods->xWrite(w->f, page, WG_PAGE_BYTES, off + 24);
+    return rc;
+}
+
+/* Read frame I's page; *FILL is its first byte. */
+static int raw_read(rawwal *w, int i, uint8_t *fill)
+{
+    uint8_t page[WG_PAGE_BYTES];
+    sqlite3_int64 off = 32 + (sqlite3_int64)i * (24 + WG_PAGE_BYTES) + 24;
+    wg_vfs_clear_failure();
+    int rc = w->f->pMethods->xRead(w->f, page, WG_PAGE_BYTES, off);
+    *fill = page[0];
+    if (rc == SQLITE_OK) {
+        for (int j = 1; j < WG_PAGE_BYTES - WG_RESERVE_BYTES; j++)
+            ck_assert_uint_eq(page[j], page[0]);
+    }
+    return rc;
+}
+
+static sqlite3_int64 raw_phys_size(rawwal *w)
+{
+    struct stat sb;
+    ck_assert_int_eq(stat(w->wal, &sb), 0);
+    return sb.st_size;
+}
+
+START_TEST(test_store_failed_wal_write_is_never_served)
+{
+    rawwal w;
+    raw_open(&w, "raw.db");
+    ck_assert_int_eq(raw_header(&w, 1), SQLITE_OK);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(raw_frame(&w, i, (uint32_t)i + 2, 'a' + i, i == 3),
+                         SQLITE_OK);
+    ck_assert_int_eq(raw_phys_size(&w), 72 + 4 * 4120);
+    uint8_t fill;
+    ck_assert_int_eq(raw_read(&w, 3, &fill), SQLITE_OK);
+    ck_assert_uint_eq(fill, 'd');
+
+    /* Writes may now reach only 100 bytes into frame 4 (index 3)... */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 72 + 3 * 4120 + 100;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    /* ...so rewriting frame 4 tears it, and the transaction of frames 5-7
+     * is never written: its commit frame's write fails. */
+    ck_assert_int_ne(raw_frame(&w, 3, 9, 'X', 1), SQLITE_OK);
+    ck_assert_int_eq(raw_frame(&w, 4, 10, 'Y', 0), SQLITE_OK);
+    ck_assert_int_eq(raw_frame(&w, 5, 11, 'Y', 0), SQLITE_OK);
+    ck_assert_int_ne(raw_frame(&w, 6, 12, 'Y', 1), SQLITE_OK);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+
+    /* Neither the old nor the failed content comes back from memory: the
+     * torn frame is read from disk and fails, the missing ones read
+     * short. */
+    ck_assert_int_eq(raw_read(&w, 3, &fill), SQLITE_IOERR_DATA);
+    ck_assert_ptr_nonnull(wg_vfs_failure());
+    ck_assert_str_eq(wg_vfs_failure(),
+                     "frame 4 of the WAL failed authentication");
+    for (int i = 4; i < 7; i++) {
+        ck_assert_int_eq(raw_read(&w, i, &fill), SQLITE_IOERR_SHORT_READ);
+        ck_assert_uint_eq(fill, 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(raw_read(&w, i, &fill), SQLITE_OK);
+        ck_assert_uint_eq(fill, 'a' + i);
+    }
+    /* Written again, the frames read back, from memory and from disk. */
+    for (int i = 3; i < 7; i++)
+        ck_assert_int_eq(raw_frame(&w, i, 9, 'P' + i, i == 6), SQLITE_OK);
+    ck_assert_int_eq(raw_phys_size(&w), 72 + 7 * 4120);
+    for (int i = 3; i < 7; i++) {
+        ck_assert_int_eq(raw_read(&w, i, &fill), SQLITE_OK);
+        ck_assert_uint_eq(fill, 'P' + i);
+    }
+    /* And from disk alone. */
+    ck_assert_int_eq(raw_shut(&w), SQLITE_OK);
+    raw_reopen(&w);
+    for (int i = 0; i < 7; i++) {
+        ck_assert_int_eq(raw_read(&w, i, &fill), SQLITE_OK);
+        ck_assert_uint_eq(fill, i < 3 ? 'a' + i : 'P' + i);
+    }
+    raw_close(&w);
+}
+END_TEST
+
+START_TEST(test_store_wal_frames_reach_disk_by_the_commit_frame)
+{
+    rawwal w;
+    raw_open(&w, "raw.db");
+    ck_assert_int_eq(raw_header(&w, 1), SQLITE_OK);
+    /* Frames of a transaction may wait in memory; its commit frame writes
+     * them all, and so does any other use of the WAL. */
+    for (int i = 0; i < 300; i++)
+        ck_assert_int_eq(raw_frame(&w, i, (uint32_t)i + 2, 'A' + i % 50,
+                                   i == 299),
+                         SQLITE_OK);
+    ck_assert_int_eq(raw_phys_size(&w), 72 + 300 * 4120);
+    ck_assert_int_eq(raw_frame(&w, 300, 7, 'z', 0), SQLITE_OK);
+    ck_assert_int_eq(w.f->pMethods->xSync(w.f, SQLITE_SYNC_NORMAL),
+                     SQLITE_OK);
+    ck_assert_int_eq(raw_phys_size(&w), 72 + 301 * 4120);
+    ck_assert_int_eq(raw_frame(&w, 301, 8, 'y', 0), SQLITE_OK);
+    sqlite3_int64 size = 0;
+    ck_assert_int_eq(w.f->pMethods->xFileSize(w.f, &size), SQLITE_OK);
+    ck_assert_int_eq(size, 32 + 302 * 4120);
+    ck_assert_int_eq(raw_frame(&w, 302, 9, 'x', 0), SQLITE_OK);
+    uint8_t fill;
+    ck_assert_int_eq(raw_read(&w, 302, &fill), SQLITE_OK);
+    ck_assert_uint_eq(fill, 'x');
+    ck_assert_int_eq(raw_phys_size(&w), 72 + 303 * 4120);
+    /* Out of sequence: the run so far is written first. */
+    ck_assert_int_eq(raw_frame(&w, 303, 9, 'w', 0), SQLITE_OK);
+    ck_assert_int_eq(raw_frame(&w, 100, 9, 'v', 0), SQLITE_OK);
+    ck_assert_int_eq(raw_phys_size(&w), 72 + 304 * 4120);
+    ck_assert_int_eq(raw_frame(&w, 304, 9, 'u', 0), SQLITE_OK);
+    ck_assert_int_eq(raw_shut(&w), SQLITE_OK); /* writes the last, too */
+    ck_assert_int_eq(raw_phys_size(&w), 72 + 305 * 4120);
+    ck_assert(!tu_contains(w.wal, "AAAAAAAAAAAAAAAA"));
+    /* On disk, every frame as written, sealed under its own index. */
+    raw_reopen(&w);
+    for (int i = 0; i < 305; i++) {
+        uint8_t want = i == 100 ? 'v' : i < 300 ? 'A' + i % 50
+                       : "zyxwu"[i - 300];
+        ck_assert_int_eq(raw_read(&w, i, &fill), SQLITE_OK);
+        ck_assert_uint_eq(fill, want);
+    }
+    raw_close(&w);
+}
+END_TEST
+
+START_TEST(test_store_wal_restart_reads_frames_from_disk)
+{
+    rawwal w;
+    raw_open(&w, "raw.db");
+    ck_assert_int_eq(raw_header(&w, 1), SQLITE_OK);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(raw_frame(&w, i, (uint32_t)i + 2, 'a' + i, i == 3),
+                         SQLITE_OK);
+    uint8_t fill;
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(raw_read(&w, i, &fill), SQLITE_OK);
+        ck_assert_uint_eq(fill, 'a' + i);
+    }
+    /* Once the WAL starts over (a new header), or shrinks, every frame read
+     * is authenticated from disk again. */
+    tu_flip(w.wal, 72 + 1 * 4120 + 500, 0x10);
+    ck_assert_int_eq(raw_header(&w, 2), SQLITE_OK);
+    ck_assert_int_eq(raw_read(&w, 1, &fill), SQLITE_IOERR_DATA);
+    ck_assert_str_eq(wg_vfs_failure(),
+                     "frame 2 of the WAL failed authentication");
+    ck_assert_int_eq(raw_read(&w, 2, &fill), SQLITE_OK);
+    ck_assert_uint_eq(fill, 'c');
+    tu_flip(w.wal, 72 + 2 * 4120 + 500, 0x10);
+    ck_assert_int_eq(w.f->pMethods->xTruncate(w.f, 32 + 3 * 4120), SQLITE_OK);
+    ck_assert_int_eq(raw_read(&w, 2, &fill), SQLITE_IOERR_DATA);
+    ck_assert_str_eq(wg_vfs_failure(),
+                     "frame 3 of the WAL failed authentication");
+    ck_assert_int_eq(raw_read(&w, 3, &fill), SQLITE_IOERR_SHORT_READ);
+    /* A frame written after the restart is served, and is on disk. */
+    ck_assert_int_eq(raw_frame(&w, 1, 3, 'q', 1), SQLITE_OK);
+    ck_assert_int_eq(raw_read(&w, 1, &fill), SQLITE_OK);
+    ck_assert_uint_eq(fill, 'q');
+    ck_assert_int_eq(raw_read(&w, 0, &fill), SQLITE_OK);
+    ck_assert_uint_eq(fill, 'a');
+    raw_close(&w);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -507,6 +900,15 @@ static Suite *store_suite(void)
     tcase_add_test(t, test_store_flipped_byte_in_wal_names_the_frame);
     tcase_add_test(t, test_store_passwd_rewraps_without_touching_the_database);
     tcase_add_test(t, test_store_sigkill_mid_write_keeps_every_commit);
+    suite_add_tcase(s, t);
+    t = tcase_create("frame_cache");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, test_store_many_checkpoints_keep_every_row);
+    tcase_add_test(t, test_store_wal_longer_than_the_cache_checkpoints_whole);
+    tcase_add_test(t, test_store_failed_wal_write_is_never_served);
+    tcase_add_test(t, test_store_wal_frames_reach_disk_by_the_commit_frame);
+    tcase_add_test(t, test_store_wal_restart_reads_frames_from_disk);
     suite_add_tcase(s, t);
     return s;
 }
