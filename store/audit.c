@@ -71,7 +71,7 @@ wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err)
     wg_rc rc = wg_store_begin(st, err);
     if (rc)
         return rc;
-    if ((rc = wg_store__local_change(st, &c, err))) {
+    if ((rc = wg_store__local_change(st, &c, 1, err))) {
         wg_store_rollback(st);
         return rc;
     }

@@ -37,23 +37,22 @@ static void freeze(wg_store *st, uint32_t oid, const char *part)
     sqlite3_finalize(s);
 }
 
-static wg_rc held_hash(wg_store *st, uint32_t oid, const char *part,
-                       uint64_t seq, uint8_t out[WG_HASH_BYTES], wg_err *err)
+static wg_rc held_hash(wg_store *st, int64_t k, uint8_t out[WG_HASH_BYTES],
+                       wg_err *err)
 {
     sqlite3_stmt *s;
-    wg_rc rc = wg_store__prepare(st, "SELECT hash FROM change WHERE oid = ? "
-                                     "AND part = ? AND seq = ?", &s, err);
+    wg_rc rc = wg_store__prepare(st, "SELECT hash FROM change WHERE k = ?", &s,
+                                 err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, oid);
-    sqlite3_bind_text(s, 2, part, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+    sqlite3_bind_int64(s, 1, k);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW && sqlite3_column_bytes(s, 0) == WG_HASH_BYTES)
         memcpy(out, sqlite3_column_blob(s, 0), WG_HASH_BYTES);
     else if (r == SQLITE_ROW || r == SQLITE_DONE)
         rc = wg_err_set(err, WG_ERR_CORRUPT, "change %llu of a held feed is "
-                        "missing", (unsigned long long)seq);
+                        "missing",
+                        (unsigned long long)(k & WG_SEQ_MAX));
     else
         rc = wg_store__sqlerr(st, r, "reading a change", err);
     sqlite3_finalize(s);
@@ -99,7 +98,8 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         wg_hash(hash, cs[i].body, cs[i].len);
         if (c.seq <= fs->head) {
             uint8_t have[WG_HASH_BYTES];
-            if ((rc = held_hash(st, oid, c.partition, c.seq, have, err)))
+            if ((rc = held_hash(st, WG_CHANGE_KEY(fs->fid, c.seq), have,
+                                err)))
                 break;
             if (memcmp(have, hash, WG_HASH_BYTES) == 0)
                 continue; /* already held: applying twice changes nothing */
@@ -142,15 +142,20 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         } else {
             fs->unsigned_n++;
         }
+        if (c.seq > (uint64_t)WG_SEQ_MAX) {
+            rc = wg_err_set(err, WG_ERR_PROTO, "feed %s/%s is too long", who,
+                            c.partition);
+            break;
+        }
         skewed |= wg_store__hlc_observe(st, c.hlc);
-        if ((rc = wg_store__put_change(st, oid, &c, cs[i].body, cs[i].len,
-                                       hash, cs[i].has_sig ? cs[i].sig : NULL,
+        int64_t k = WG_CHANGE_KEY(fs->fid, c.seq), prev;
+        if ((rc = wg_store__merge(st, &c, oid, 0, k, &prev, err)) ||
+            (rc = wg_store__put_change(st, k, cs[i].body, cs[i].len, hash,
+                                       cs[i].has_sig ? cs[i].sig : NULL, prev,
                                        err)))
             break;
         fs->head = c.seq;
         memcpy(fs->head_hash, hash, WG_HASH_BYTES);
-        if ((rc = wg_store__merge(st, &c, oid, err)))
-            break;
         fresh++;
     }
     for (int i = 0; rc == WG_OK && i < st->ntf; i++)
@@ -183,16 +188,26 @@ wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
 {
     sqlite3_stmt *s;
     wg_rc rc = wg_store__prepare(
-        st, "SELECT c.seq, c.body, c.sig FROM change c JOIN origin o "
-            "ON o.oid = c.oid WHERE o.key = ? AND c.part = ? AND c.seq > ? "
-            "ORDER BY c.seq LIMIT ?", &s, err);
+        st, "SELECT f.fid FROM feed f JOIN origin o ON o.oid = f.oid "
+            "WHERE o.key = ? AND f.part = ?", &s, err);
     if (rc)
         return rc;
     sqlite3_bind_blob(s, 1, origin, WG_SIGN_PK_BYTES, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, partition, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)after);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
-    int r;
+    int r = sqlite3_step(s);
+    int64_t fid = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return wg_store__sqlerr(st, r, "reading a feed", err);
+    if (r == SQLITE_DONE || after >= (uint64_t)WG_SEQ_MAX || max == 0)
+        return WG_OK;
+    if ((rc = wg_store__prepare(st, "SELECT k, body, sig FROM change "
+                                    "WHERE k > ? AND k <= ? ORDER BY k "
+                                    "LIMIT ?", &s, err)))
+        return rc;
+    sqlite3_bind_int64(s, 1, WG_CHANGE_KEY(fid, after));
+    sqlite3_bind_int64(s, 2, WG_CHANGE_KEY(fid, WG_SEQ_MAX));
+    sqlite3_bind_int64(s, 3, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         wg_signed_change c;
         c.body = sqlite3_column_blob(s, 1);
@@ -200,7 +215,7 @@ wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
         c.has_sig = sqlite3_column_bytes(s, 2) == WG_SIG_BYTES;
         if (c.has_sig)
             memcpy(c.sig, sqlite3_column_blob(s, 2), WG_SIG_BYTES);
-        if (fn(ctx, &c, (uint64_t)sqlite3_column_int64(s, 0)))
+        if (fn(ctx, &c, (uint64_t)(sqlite3_column_int64(s, 0) & WG_SEQ_MAX)))
             break;
     }
     if (r != SQLITE_ROW && r != SQLITE_DONE)
@@ -255,13 +270,14 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
     sqlite3_stmt *feeds, *s;
     *checked = *bad = 0;
     wg_rc rc = wg_store__prepare(
-        st, "SELECT f.oid, o.key, f.part, f.head, f.head_hash, f.frozen "
-            "FROM feed f JOIN origin o ON o.oid = f.oid ORDER BY f.oid, f.part",
+        st, "SELECT f.oid, o.key, f.part, f.head, f.head_hash, f.frozen, "
+            "f.fid FROM feed f JOIN origin o ON o.oid = f.oid "
+            "ORDER BY f.oid, f.part",
         &feeds, err);
     if (rc)
         return rc;
-    if ((rc = wg_store__prepare(st, "SELECT seq, hash, sig, body FROM change "
-                                    "WHERE oid = ? AND part = ? ORDER BY seq",
+    if ((rc = wg_store__prepare(st, "SELECT k, hash, sig, body FROM change "
+                                    "WHERE k > ? AND k <= ? ORDER BY k",
                                 &s, err))) {
         sqlite3_finalize(feeds);
         return rc;
@@ -285,12 +301,13 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
         memset(prev, 0, sizeof prev);
         uint64_t expect = 1;
         int last_signed = 0;
+        int64_t fid = sqlite3_column_int64(feeds, 6);
         sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, sqlite3_column_int64(feeds, 0));
-        sqlite3_bind_text(s, 2, part, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 1, WG_CHANGE_KEY(fid, 0));
+        sqlite3_bind_int64(s, 2, WG_CHANGE_KEY(fid, WG_SEQ_MAX));
         int r2;
         while ((r2 = sqlite3_step(s)) == SQLITE_ROW) {
-            uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+            uint64_t seq = (uint64_t)(sqlite3_column_int64(s, 0) & WG_SEQ_MAX);
             const uint8_t *body = sqlite3_column_blob(s, 3);
             size_t len = (size_t)sqlite3_column_bytes(s, 3);
             uint8_t hash[WG_HASH_BYTES];
@@ -361,40 +378,56 @@ wg_rc wg_store_dump(wg_store *st, wg_buf *out, wg_err *err)
     wg_rc rc = WG_OK;
     for (uint8_t tno = 1; rc == WG_OK && tno <= 3; tno++) {
         const wg_table *t = wg_change_table(tno);
-        char sql[64];
-        sqlite3_stmt *s;
-        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY id", t->name);
-        if ((rc = wg_store__prepare(st, sql, &s, err)))
+        int nf = t->nfields;
+        wg_buf q;
+        sqlite3_stmt *s = NULL;
+        wg_buf_init(&q, 1024);
+        rc = wg_buf_printf(&q, err, "SELECT id");
+        for (int i = 0; rc == WG_OK && i < nf; i++)
+            rc = wg_buf_printf(&q, err, ", %s", t->fields[i].name);
+        if (rc == WG_OK)
+            rc = wg_buf_printf(&q, err, ", deleted, clocks FROM %s ORDER BY id",
+                               t->name);
+        if (rc == WG_OK)
+            rc = wg_buf_cstr(&q, err);
+        if (rc == WG_OK)
+            rc = wg_store__prepare(st, (const char *)q.data, &s, err);
+        wg_buf_release(&q);
+        if (rc)
             break;
         rc = wg_buf_printf(out, err, "[%s]\n", t->name);
-        int r;
+        int r = SQLITE_DONE;
         while (rc == WG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-            int ncol = sqlite3_column_count(s);
-            for (int i = 0; rc == WG_OK && i < ncol - 1; i++) {
+            rc = wg_buf_printf(out, err, "t%s",
+                               (const char *)sqlite3_column_text(s, 0));
+            for (int i = 1; rc == WG_OK && i <= nf + 1; i++) {
                 int ty = sqlite3_column_type(s, i);
                 if (ty == SQLITE_NULL)
-                    rc = wg_buf_printf(out, err, "%s~", i ? "|" : "");
+                    rc = wg_buf_printf(out, err, "|~");
                 else if (ty == SQLITE_INTEGER)
-                    rc = wg_buf_printf(out, err, "%si%lld", i ? "|" : "",
+                    rc = wg_buf_printf(out, err, "|i%lld",
                                        (long long)sqlite3_column_int64(s, i));
                 else
-                    rc = wg_buf_printf(out, err, "%st%s", i ? "|" : "",
+                    rc = wg_buf_printf(out, err, "|t%s",
                                        (const char *)sqlite3_column_text(s, i));
             }
-            const uint8_t *cl = sqlite3_column_blob(s, ncol - 1);
-            int clen = sqlite3_column_bytes(s, ncol - 1);
-            for (int i = 0; rc == WG_OK && i + 12 <= clen; i += 12) {
-                uint64_t h = wg_get_u64be(cl + i);
-                uint32_t o = wg_get_u32be(cl + i + 8);
+            wg_clock cl[WG_MAX_FIELDS + 1];
+            if (rc == WG_OK)
+                rc = wg_store__clocks_decode(
+                    sqlite3_column_blob(s, nf + 2),
+                    (size_t)sqlite3_column_bytes(s, nf + 2), nf + 1, cl, err);
+            for (int i = 0; rc == WG_OK && i <= nf; i++) {
                 char k[WG_KEY_HEX_CHARS + 1] = "-";
-                if (o && o < st->nokeys)
-                    wg_hex_encode(k, st->okeys[o], WG_SIGN_PK_BYTES);
-                rc = wg_buf_printf(out, err, "|%llu@%s", (unsigned long long)h,
-                                   k);
+                if (cl[i].oid && cl[i].oid < st->nokeys)
+                    wg_hex_encode(k, st->okeys[cl[i].oid], WG_SIGN_PK_BYTES);
+                rc = wg_buf_printf(out, err, "|%llu@%s",
+                                   (unsigned long long)cl[i].hlc, k);
             }
             if (rc == WG_OK)
                 rc = wg_buf_printf(out, err, "\n");
         }
+        if (rc == WG_OK && r != SQLITE_DONE)
+            rc = wg_store__sqlerr(st, r, "dumping records", err);
         sqlite3_finalize(s);
     }
     return rc;

@@ -1,17 +1,22 @@
 /*
  * records.c - the record tables: schema, local writes, merge, and reads
  *
- * Each record table holds, beside the fields, `deleted` and `clocks`: for
- * every field (and `deleted`, last) the (hlc, origin) of the change that
- * wrote it, 12 bytes each (u64 hlc, u32 local origin number). Merge keeps a
- * field's value when the incoming (hlc, origin key) is not greater, so
- * applying a change twice, or changes in any order, ends in the same values.
- * Ties on the clock are broken by the origin's key bytes, never by values.
+ * Each record table is a rowid table: `n` (the row number, node-local, in
+ * order of arrival, so rows pack densely and indexes carry a small integer),
+ * `id` (the record id, 16 bytes, UNIQUE), the fields, `deleted`, and
+ * `clocks`: for every field (and `deleted`, last) the (hlc, origin) of the
+ * change that wrote it, u64 hlc and u32 local origin number, stored grouped
+ * by distinct clock (see wg_clock in store_int.h: a freshly added record has
+ * one). Merge keeps a field's value when the incoming (hlc, origin key) is
+ * not greater, so applying a change twice, or changes in any order, ends in
+ * the same values. Ties on the clock are broken by the origin's key bytes,
+ * never by values. A change row keeps the row number of its record (`rn`),
+ * which is how history finds a record's changes.
  *
  * Local write cycle (one per add/update/delete, inside wg_store_begin..commit):
  *
- *   validate --> build change --> put_change (feed row) --> merge (tables)
- *                  (hlc_tick)      (sign every 256)
+ *   validate --> build change --> merge (tables) --> put_change (feed row)
+ *                  (hlc_tick)                          (sign every 256)
  *   commit: sign each touched feed's head, flush heads and clock, COMMIT
  */
 #include "store_int.h"
@@ -21,8 +26,6 @@
 #include <string.h>
 
 #include "wg_validate.h"
-
-#define CLOCK_BYTES 12
 
 static uint8_t table_no(const wg_table *t)
 {
@@ -34,12 +37,15 @@ static uint8_t table_no(const wg_table *t)
 
 /* ---- schema ------------------------------------------------------------- */
 
+/* A record table: `n` numbers rows in order of arrival (node-local; rows
+ * pack densely and indexes carry a small integer), `id` is the record id (32
+ * hex digits), `chg` the key of the latest change merged into the row. */
 static wg_rc create_record_table(wg_store *st, const wg_table *t, wg_err *err)
 {
     wg_buf b;
     wg_buf_init(&b, 8192);
-    wg_rc rc = wg_buf_printf(&b, err, "CREATE TABLE %s(id TEXT PRIMARY KEY",
-                             t->name);
+    wg_rc rc = wg_buf_printf(&b, err, "CREATE TABLE %s(n INTEGER PRIMARY KEY, "
+                             "id TEXT NOT NULL UNIQUE", t->name);
     for (int i = 0; rc == WG_OK && i < t->nfields; i++)
         rc = wg_buf_printf(&b, err, ", %s %s", t->fields[i].name,
                            t->fields[i].type == WG_FT_INT ||
@@ -47,7 +53,8 @@ static wg_rc create_record_table(wg_store *st, const wg_table *t, wg_err *err)
                                ? "INTEGER" : "TEXT");
     if (rc == WG_OK)
         rc = wg_buf_printf(&b, err, ", deleted INTEGER NOT NULL DEFAULT 0, "
-                                    "clocks BLOB NOT NULL) WITHOUT ROWID");
+                                    "clocks BLOB NOT NULL, "
+                                    "chg INTEGER NOT NULL)");
     if (rc == WG_OK)
         rc = wg_buf_cstr(&b, err);
     if (rc == WG_OK)
@@ -56,27 +63,29 @@ static wg_rc create_record_table(wg_store *st, const wg_table *t, wg_err *err)
     return rc;
 }
 
+/* Every table but meta (store.c). A feed is numbered by `fid`; its changes
+ * are the rows of `change` keyed WG_CHANGE_KEY(fid, seq), appended in order
+ * (`seq` is computed from the key, never stored). `prev` chains the changes
+ * of one record, newest first, from the record's `chg`. */
 wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
 {
-    wg_rc rc = wg_store__exec(
-        st,
+    char sql[2048];
+    snprintf(sql, sizeof sql,
         "CREATE TABLE origin(oid INTEGER PRIMARY KEY, key BLOB NOT NULL "
         "UNIQUE);"
-        "CREATE TABLE feed(oid INTEGER NOT NULL, part TEXT NOT NULL, "
-        "head INTEGER NOT NULL, head_hash BLOB NOT NULL, "
-        "frozen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(oid, part)) "
-        "WITHOUT ROWID;"
-        "CREATE TABLE change(oid INTEGER NOT NULL, part TEXT NOT NULL, "
-        "seq INTEGER NOT NULL, hash BLOB NOT NULL, sig BLOB, "
-        "body BLOB NOT NULL, tbl INTEGER NOT NULL, rid TEXT NOT NULL, "
-        "PRIMARY KEY(oid, part, seq)) WITHOUT ROWID;"
-        "CREATE INDEX change_row ON change(tbl, rid);"
+        "CREATE TABLE feed(fid INTEGER PRIMARY KEY, oid INTEGER NOT NULL, "
+        "part TEXT NOT NULL, head INTEGER NOT NULL, head_hash BLOB NOT NULL, "
+        "frozen INTEGER NOT NULL DEFAULT 0, UNIQUE(oid, part));"
+        "CREATE TABLE change(k INTEGER PRIMARY KEY, "
+        "seq INTEGER GENERATED ALWAYS AS (k & %lld) VIRTUAL, "
+        "hash BLOB NOT NULL, sig BLOB, body BLOB NOT NULL, prev INTEGER);"
         "CREATE TABLE peer(name TEXT PRIMARY KEY, key BLOB NOT NULL UNIQUE, "
         "endpoint TEXT NOT NULL, last_time INTEGER NOT NULL DEFAULT 0, "
         "last_result TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL "
         "DEFAULT '', last_sent INTEGER NOT NULL DEFAULT 0, "
         "last_received INTEGER NOT NULL DEFAULT 0);",
-        err);
+        (long long)WG_SEQ_MAX);
+    wg_rc rc = wg_store__exec(st, sql, err);
     for (uint8_t i = 1; rc == WG_OK && i <= WG_NTABLES; i++)
         rc = create_record_table(st, wg_change_table(i), err);
     if (rc == WG_OK)
@@ -106,10 +115,19 @@ static wg_rc stmt(wg_store *st, sqlite3_stmt **slot, const char *sql,
     return wg_store__prepare(st, sql, slot, err);
 }
 
-static wg_rc row_stmt(wg_store *st, uint8_t tno, int put, sqlite3_stmt **out,
+enum { ROW_GET, ROW_PUT, ROW_UPD, ROW_LINK };
+
+/* The cached statement of kind K for table TNO:
+ *   ROW_GET   SELECT id, fields..., deleted, clocks, n, chg FROM t
+ *             WHERE id = ?1
+ *   ROW_PUT   INSERT INTO t(id, fields..., deleted, clocks, chg)
+ *             VALUES(?1, ...)
+ *   ROW_UPD   UPDATE t SET fields... = ?2.., deleted, clocks, chg WHERE n = ?1
+ *   ROW_LINK  UPDATE t SET chg = ?2 WHERE n = ?1 */
+static wg_rc row_stmt(wg_store *st, uint8_t tno, int k, sqlite3_stmt **out,
                       wg_err *err)
 {
-    sqlite3_stmt **slot = put ? &st->s_row_put[tno] : &st->s_row_get[tno];
+    sqlite3_stmt **slot = &st->s_row[k][tno];
     if (*slot) {
         sqlite3_reset(*slot);
         sqlite3_clear_bindings(*slot);
@@ -117,22 +135,38 @@ static wg_rc row_stmt(wg_store *st, uint8_t tno, int put, sqlite3_stmt **out,
         return WG_OK;
     }
     const wg_table *t = wg_change_table(tno);
+    int nf = t->nfields;
     wg_buf b;
     wg_buf_init(&b, 8192);
-    wg_rc rc = put ? wg_buf_printf(&b, err, "INSERT OR REPLACE INTO %s(id",
-                                   t->name)
-                   : wg_buf_printf(&b, err, "SELECT id");
-    for (int i = 0; rc == WG_OK && i < t->nfields; i++)
-        rc = wg_buf_printf(&b, err, ", %s", t->fields[i].name);
-    if (rc == WG_OK && put) {
-        rc = wg_buf_printf(&b, err, ", deleted, clocks) VALUES(?");
-        for (int i = 0; rc == WG_OK && i < t->nfields + 2; i++)
+    wg_rc rc;
+    if (k == ROW_PUT) {
+        rc = wg_buf_printf(&b, err, "INSERT INTO %s(id", t->name);
+        for (int i = 0; rc == WG_OK && i < nf; i++)
+            rc = wg_buf_printf(&b, err, ", %s", t->fields[i].name);
+        if (rc == WG_OK)
+            rc = wg_buf_printf(&b, err, ", deleted, clocks, chg) VALUES(?");
+        for (int i = 0; rc == WG_OK && i < nf + 3; i++)
             rc = wg_buf_printf(&b, err, ", ?");
         if (rc == WG_OK)
             rc = wg_buf_printf(&b, err, ")");
-    } else if (rc == WG_OK) {
-        rc = wg_buf_printf(&b, err, ", deleted, clocks FROM %s WHERE id = ?",
+    } else if (k == ROW_UPD) {
+        rc = wg_buf_printf(&b, err, "UPDATE %s SET", t->name);
+        for (int i = 0; rc == WG_OK && i < nf; i++)
+            rc = wg_buf_printf(&b, err, " %s = ?%d,", t->fields[i].name, i + 2);
+        if (rc == WG_OK)
+            rc = wg_buf_printf(&b, err, " deleted = ?%d, clocks = ?%d, "
+                               "chg = ?%d WHERE n = ?1", nf + 2, nf + 3,
+                               nf + 4);
+    } else if (k == ROW_LINK) {
+        rc = wg_buf_printf(&b, err, "UPDATE %s SET chg = ?2 WHERE n = ?1",
                            t->name);
+    } else {
+        rc = wg_buf_printf(&b, err, "SELECT id");
+        for (int i = 0; rc == WG_OK && i < nf; i++)
+            rc = wg_buf_printf(&b, err, ", %s", t->fields[i].name);
+        if (rc == WG_OK)
+            rc = wg_buf_printf(&b, err, ", deleted, clocks, n, chg FROM %s "
+                               "WHERE id = ?", t->name);
     }
     if (rc == WG_OK)
         rc = wg_buf_cstr(&b, err);
@@ -145,11 +179,11 @@ static wg_rc row_stmt(wg_store *st, uint8_t tno, int put, sqlite3_stmt **out,
 
 void wg_store__finalize(wg_store *st)
 {
-    for (int i = 0; i <= WG_NTABLES; i++) {
-        sqlite3_finalize(st->s_row_get[i]);
-        sqlite3_finalize(st->s_row_put[i]);
-        st->s_row_get[i] = st->s_row_put[i] = NULL;
-    }
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i <= WG_NTABLES; i++) {
+            sqlite3_finalize(st->s_row[k][i]);
+            st->s_row[k][i] = NULL;
+        }
     sqlite3_stmt **all[] = { &st->s_change_put, &st->s_change_at,
                              &st->s_feed_get, &st->s_feed_put, &st->s_sig_put,
                              &st->s_origin_put };
@@ -252,53 +286,65 @@ wg_rc wg_store__feed(wg_store *st, uint32_t oid, const char *part,
     fs->oid = oid;
     snprintf(fs->part, sizeof fs->part, "%s", part);
     wg_rc rc = stmt(st, &st->s_feed_get,
-                    "SELECT head, head_hash, frozen FROM feed WHERE oid = ? "
-                    "AND part = ?", err);
+                    "SELECT fid, head, head_hash, frozen FROM feed WHERE "
+                    "oid = ? AND part = ?", err);
     if (rc)
         return rc;
     sqlite3_bind_int64(st->s_feed_get, 1, oid);
     sqlite3_bind_text(st->s_feed_get, 2, part, -1, SQLITE_STATIC);
     int r = sqlite3_step(st->s_feed_get);
     if (r == SQLITE_ROW) {
-        fs->head = (uint64_t)sqlite3_column_int64(st->s_feed_get, 0);
-        if (sqlite3_column_bytes(st->s_feed_get, 1) == WG_HASH_BYTES)
-            memcpy(fs->head_hash, sqlite3_column_blob(st->s_feed_get, 1),
+        fs->fid = sqlite3_column_int64(st->s_feed_get, 0);
+        fs->head = (uint64_t)sqlite3_column_int64(st->s_feed_get, 1);
+        if (sqlite3_column_bytes(st->s_feed_get, 2) == WG_HASH_BYTES)
+            memcpy(fs->head_hash, sqlite3_column_blob(st->s_feed_get, 2),
                    WG_HASH_BYTES);
-        fs->frozen = sqlite3_column_int(st->s_feed_get, 2);
-    } else if (r == SQLITE_DONE) {
-        fs->is_new = 1;
-    } else {
+        fs->frozen = sqlite3_column_int(st->s_feed_get, 3);
+    } else if (r != SQLITE_DONE) {
         sqlite3_reset(st->s_feed_get);
         return wg_store__sqlerr(st, r, "reading a feed", err);
     }
     sqlite3_reset(st->s_feed_get);
+    if (r == SQLITE_DONE) {
+        /* A new feed: number it now, its changes' keys need the number. A
+         * feed left empty is removed again by wg_store__flush_feeds(). */
+        sqlite3_stmt *s;
+        if ((rc = wg_store__prepare(st, "INSERT INTO feed(oid, part, head, "
+                                        "head_hash) VALUES(?, ?, 0, ?)", &s,
+                                    err)))
+            return rc;
+        sqlite3_bind_int64(s, 1, oid);
+        sqlite3_bind_text(s, 2, part, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 3, fs->head_hash, WG_HASH_BYTES, SQLITE_STATIC);
+        r = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (r != SQLITE_DONE)
+            return wg_store__sqlerr(st, r, "recording a feed", err);
+        fs->fid = sqlite3_last_insert_rowid(st->db);
+        fs->is_new = 1;
+    }
     st->ntf++;
     *out = fs;
     return WG_OK;
 }
 
-wg_rc wg_store__put_change(wg_store *st, uint32_t oid, const wg_change *c,
-                           const uint8_t *body, size_t len,
-                           const uint8_t hash[WG_HASH_BYTES],
-                           const uint8_t *sig, wg_err *err)
+wg_rc wg_store__put_change(wg_store *st, int64_t k, const uint8_t *body,
+                           size_t len, const uint8_t hash[WG_HASH_BYTES],
+                           const uint8_t *sig, int64_t prev, wg_err *err)
 {
     wg_rc rc = stmt(st, &st->s_change_put,
-                    "INSERT INTO change(oid, part, seq, hash, sig, body, tbl, "
-                    "rid) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", err);
+                    "INSERT INTO change(k, hash, sig, body, prev) "
+                    "VALUES(?, ?, ?, ?, ?)", err);
     if (rc)
         return rc;
-    char rid[WG_ID_HEX_CHARS + 1];
-    wg_hex_encode(rid, c->rowid, WG_ROWID_BYTES);
     sqlite3_stmt *s = st->s_change_put;
-    sqlite3_bind_int64(s, 1, oid);
-    sqlite3_bind_text(s, 2, c->partition, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)c->seq);
-    sqlite3_bind_blob(s, 4, hash, WG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 1, k);
+    sqlite3_bind_blob(s, 2, hash, WG_HASH_BYTES, SQLITE_STATIC);
     if (sig)
-        sqlite3_bind_blob(s, 5, sig, WG_SIG_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 6, body, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int(s, 7, c->table);
-    sqlite3_bind_text(s, 8, rid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(s, 3, sig, WG_SIG_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
+    if (prev)
+        sqlite3_bind_int64(s, 5, prev);
     int r = sqlite3_step(s);
     sqlite3_reset(s);
     if (r != SQLITE_DONE)
@@ -311,14 +357,11 @@ wg_rc wg_store__sign_head(wg_store *st, wg_feed_state *fs, wg_err *err)
     uint8_t sig[WG_SIG_BYTES];
     wg_sign(sig, fs->head_hash, WG_HASH_BYTES, st->sk);
     wg_rc rc = stmt(st, &st->s_sig_put,
-                    "UPDATE change SET sig = ? WHERE oid = ? AND part = ? AND "
-                    "seq = ?", err);
+                    "UPDATE change SET sig = ? WHERE k = ?", err);
     if (rc)
         return rc;
     sqlite3_bind_blob(st->s_sig_put, 1, sig, WG_SIG_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st->s_sig_put, 2, fs->oid);
-    sqlite3_bind_text(st->s_sig_put, 3, fs->part, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st->s_sig_put, 4, (sqlite3_int64)fs->head);
+    sqlite3_bind_int64(st->s_sig_put, 2, WG_CHANGE_KEY(fs->fid, fs->head));
     int r = sqlite3_step(st->s_sig_put);
     sqlite3_reset(st->s_sig_put);
     if (r != SQLITE_DONE)
@@ -332,18 +375,29 @@ wg_rc wg_store__flush_feeds(wg_store *st, wg_err *err)
     wg_rc rc;
     for (int i = 0; i < st->ntf; i++) {
         wg_feed_state *fs = &st->tf[i];
-        if (fs->head == 0)
+        sqlite3_stmt *s;
+        if (fs->head == 0 && !fs->is_new)
             continue;
+        if (fs->head == 0) {
+            if ((rc = wg_store__prepare(st, "DELETE FROM feed WHERE fid = ?",
+                                        &s, err)))
+                return rc;
+            sqlite3_bind_int64(s, 1, fs->fid);
+            int r = sqlite3_step(s);
+            sqlite3_finalize(s);
+            if (r != SQLITE_DONE)
+                return wg_store__sqlerr(st, r, "dropping an empty feed", err);
+            continue;
+        }
         if ((rc = stmt(st, &st->s_feed_put,
-                       "INSERT OR REPLACE INTO feed(oid, part, head, "
-                       "head_hash, frozen) VALUES(?, ?, ?, ?, ?)", err)))
+                       "UPDATE feed SET head = ?, head_hash = ?, frozen = ? "
+                       "WHERE fid = ?", err)))
             return rc;
-        sqlite3_stmt *s = st->s_feed_put;
-        sqlite3_bind_int64(s, 1, fs->oid);
-        sqlite3_bind_text(s, 2, fs->part, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)fs->head);
-        sqlite3_bind_blob(s, 4, fs->head_hash, WG_HASH_BYTES, SQLITE_STATIC);
-        sqlite3_bind_int(s, 5, fs->frozen);
+        s = st->s_feed_put;
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)fs->head);
+        sqlite3_bind_blob(s, 2, fs->head_hash, WG_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, fs->frozen);
+        sqlite3_bind_int64(s, 4, fs->fid);
         int r = sqlite3_step(s);
         sqlite3_reset(s);
         if (r != SQLITE_DONE)
@@ -363,17 +417,51 @@ wg_rc wg_store__flush_feeds(wg_store *st, wg_err *err)
 
 /* ---- merge ------------------------------------------------------------------ */
 
-static void get_clock(const uint8_t *clocks, int i, uint64_t *hlc,
-                      uint32_t *oid)
+wg_rc wg_store__clocks_decode(const uint8_t *p, size_t n, int nslots,
+                              wg_clock *out, wg_err *err)
 {
-    *hlc = wg_get_u64be(clocks + i * CLOCK_BYTES);
-    *oid = wg_get_u32be(clocks + i * CLOCK_BYTES + 8);
+    size_t mb = WG_CLOCK_MASK(nslots), esz = 12 + mb;
+    memset(out, 0, (size_t)nslots * sizeof *out);
+    if (n % esz || n / esz > (size_t)nslots)
+        return wg_err_set(err, WG_ERR_CORRUPT, "malformed clocks");
+    uint32_t seen = 0;
+    for (; n; n -= esz, p += esz) {
+        uint64_t hlc = wg_get_u64be(p);
+        uint32_t oid = wg_get_u32be(p + 8), mask = 0;
+        for (size_t i = 0; i < mb; i++)
+            mask |= (uint32_t)p[12 + i] << (8 * i);
+        if (!mask || (mask & seen) || (mask >> nslots) ||
+            (hlc == 0 && oid == 0))
+            return wg_err_set(err, WG_ERR_CORRUPT, "malformed clocks");
+        seen |= mask;
+        for (int i = 0; i < nslots; i++)
+            if (mask & (1u << i)) {
+                out[i].hlc = hlc;
+                out[i].oid = oid;
+            }
+    }
+    return WG_OK;
 }
 
-static void put_clock(uint8_t *clocks, int i, uint64_t hlc, uint32_t oid)
+size_t wg_store__clocks_encode(const wg_clock *v, int nslots, uint8_t *out)
 {
-    wg_put_u64be(clocks + i * CLOCK_BYTES, hlc);
-    wg_put_u32be(clocks + i * CLOCK_BYTES + 8, oid);
+    size_t mb = WG_CLOCK_MASK(nslots), len = 0;
+    uint32_t done = 0;
+    for (int i = 0; i < nslots; i++) {
+        if ((done & (1u << i)) || (v[i].hlc == 0 && v[i].oid == 0))
+            continue;
+        uint32_t mask = 0;
+        for (int j = i; j < nslots; j++)
+            if (v[j].hlc == v[i].hlc && v[j].oid == v[i].oid)
+                mask |= 1u << j;
+        done |= mask;
+        wg_put_u64be(out + len, v[i].hlc);
+        wg_put_u32be(out + len + 8, v[i].oid);
+        for (size_t k = 0; k < mb; k++)
+            out[len + 12 + k] = (uint8_t)(mask >> (8 * k));
+        len += 12 + mb;
+    }
+    return len;
 }
 
 static int wins(wg_store *st, uint64_t hlc, uint32_t oid, uint64_t cur_hlc,
@@ -390,80 +478,122 @@ static int wins(wg_store *st, uint64_t hlc, uint32_t oid, uint64_t cur_hlc,
     return memcmp(st->okeys[oid], st->okeys[cur_oid], WG_SIGN_PK_BYTES) > 0;
 }
 
+static void bind_field(sqlite3_stmt *s, int col, const wg_change_field *f)
+{
+    if (f->type == WG_VAL_TEXT)
+        sqlite3_bind_text(s, col, f->text, f->len, SQLITE_STATIC);
+    else if (f->type == WG_VAL_INT)
+        sqlite3_bind_int64(s, col, f->i);
+    else
+        sqlite3_bind_null(s, col);
+}
+
 wg_rc wg_store__merge(wg_store *st, const wg_change *c, uint32_t oid,
-                      wg_err *err)
+                      int fresh, int64_t k, int64_t *prev, wg_err *err)
 {
     const wg_table *t = wg_change_table(c->table);
     int nf = t->nfields;
     sqlite3_stmt *get, *put;
-    wg_rc rc = row_stmt(st, c->table, 0, &get, err);
-    if (rc)
-        return rc;
+    wg_rc rc;
+    int r, found = 0;
+    int64_t n = 0;
+    sqlite3_value *vals[WG_MAX_FIELDS + 1] = { 0 };
+    wg_clock clocks[WG_MAX_FIELDS + 1];
+    uint8_t enc[WG_CLOCKS_MAX];
     char id[WG_ID_HEX_CHARS + 1];
     wg_hex_encode(id, c->rowid, WG_ROWID_BYTES);
-    sqlite3_bind_text(get, 1, id, -1, SQLITE_STATIC);
-
-    sqlite3_value *vals[WG_MAX_FIELDS + 1] = { 0 };
-    uint8_t clocks[(WG_MAX_FIELDS + 1) * CLOCK_BYTES];
-    size_t clen = (size_t)(nf + 1) * CLOCK_BYTES;
     memset(clocks, 0, sizeof clocks);
-    int r = sqlite3_step(get);
-    if (r == SQLITE_ROW) {
-        if ((size_t)sqlite3_column_bytes(get, nf + 2) != clen) {
+    *prev = 0;
+
+again:
+    if (!fresh) {
+        if ((rc = row_stmt(st, c->table, ROW_GET, &get, err)))
+            return rc;
+        sqlite3_bind_text(get, 1, id, WG_ID_HEX_CHARS, SQLITE_STATIC);
+        r = sqlite3_step(get);
+        if (r == SQLITE_ROW) {
+            found = 1;
+            if (wg_store__clocks_decode(sqlite3_column_blob(get, nf + 2),
+                                        (size_t)sqlite3_column_bytes(get,
+                                                                     nf + 2),
+                                        nf + 1, clocks, NULL)) {
+                sqlite3_reset(get);
+                return wg_err_set(err, WG_ERR_CORRUPT,
+                                  "record %s has malformed clocks", id);
+            }
+            n = sqlite3_column_int64(get, nf + 3);
+            *prev = sqlite3_column_int64(get, nf + 4);
+            for (int i = 0; i <= nf; i++)
+                vals[i] = sqlite3_value_dup(sqlite3_column_value(get, i + 1));
+        } else if (r != SQLITE_DONE) {
             sqlite3_reset(get);
-            return wg_err_set(err, WG_ERR_CORRUPT,
-                              "record %s has malformed clocks", id);
+            return wg_store__sqlerr(st, r, "reading a record", err);
         }
-        memcpy(clocks, sqlite3_column_blob(get, nf + 2), clen);
-        for (int i = 0; i <= nf; i++)
-            vals[i] = sqlite3_value_dup(sqlite3_column_value(get, i + 1));
-    } else if (r != SQLITE_DONE) {
         sqlite3_reset(get);
-        return wg_store__sqlerr(st, r, "reading a record", err);
     }
-    sqlite3_reset(get);
 
     /* Decide per field; remember which of the change's fields won. */
     int won[WG_MAX_FIELDS + 1] = { 0 }, any = 0;
     for (int i = 0; i < c->nfields; i++) {
         const wg_change_field *f = &c->fields[i];
         int idx = f->index == WG_FIELD_DELETED ? nf : f->index;
-        uint64_t ch;
-        uint32_t co;
-        get_clock(clocks, idx, &ch, &co);
-        if (wins(st, c->hlc, oid, ch, co)) {
-            put_clock(clocks, idx, c->hlc, oid);
+        if (wins(st, c->hlc, oid, clocks[idx].hlc, clocks[idx].oid)) {
+            clocks[idx].hlc = c->hlc;
+            clocks[idx].oid = oid;
             won[idx] = i + 1;
             any = 1;
         }
     }
-    if (any) {
-        rc = row_stmt(st, c->table, 1, &put, err);
-        if (rc == WG_OK) {
-            sqlite3_bind_text(put, 1, id, -1, SQLITE_STATIC);
+    size_t clen = wg_store__clocks_encode(clocks, nf + 1, enc);
+    if (!found) {
+        /* A new row: every field of the change won against nothing. */
+        if ((rc = row_stmt(st, c->table, ROW_PUT, &put, err)))
+            return rc;
+        sqlite3_bind_text(put, 1, id, WG_ID_HEX_CHARS, SQLITE_STATIC);
+        for (int idx = 0; idx <= nf; idx++) {
+            if (won[idx])
+                bind_field(put, idx + 2, &c->fields[won[idx] - 1]);
+            else if (idx == nf)
+                sqlite3_bind_int(put, idx + 2, 0);
+        }
+        sqlite3_bind_blob(put, nf + 3, enc, (int)clen, SQLITE_STATIC);
+        sqlite3_bind_int64(put, nf + 4, k);
+        r = sqlite3_step(put);
+        sqlite3_reset(put);
+        if (r == SQLITE_CONSTRAINT_UNIQUE && fresh) {
+            /* Not new after all: merge into the row that is there. */
+            fresh = 0;
+            memset(clocks, 0, sizeof clocks);
+            goto again;
+        }
+        if (r != SQLITE_DONE)
+            return wg_store__sqlerr(st, r, "writing a record", err);
+        return WG_OK;
+    }
+    /* The row remembers this change as its latest even when no field won,
+     * so history finds it. */
+    rc = row_stmt(st, c->table, any ? ROW_UPD : ROW_LINK, &put, err);
+    if (rc == WG_OK) {
+        sqlite3_bind_int64(put, 1, n);
+        if (any) {
             for (int idx = 0; idx <= nf; idx++) {
                 int col = idx + 2;
-                if (won[idx]) {
-                    const wg_change_field *f = &c->fields[won[idx] - 1];
-                    if (f->type == WG_VAL_TEXT)
-                        sqlite3_bind_text(put, col, f->text, f->len,
-                                          SQLITE_STATIC);
-                    else if (f->type == WG_VAL_INT)
-                        sqlite3_bind_int64(put, col, f->i);
-                    else
-                        sqlite3_bind_null(put, col);
-                } else if (vals[idx]) {
+                if (won[idx])
+                    bind_field(put, col, &c->fields[won[idx] - 1]);
+                else if (vals[idx])
                     sqlite3_bind_value(put, col, vals[idx]);
-                } else if (idx == nf) {
+                else if (idx == nf)
                     sqlite3_bind_int(put, col, 0);
-                }
             }
-            sqlite3_bind_blob(put, nf + 3, clocks, (int)clen, SQLITE_STATIC);
-            r = sqlite3_step(put);
-            sqlite3_reset(put);
-            if (r != SQLITE_DONE)
-                rc = wg_store__sqlerr(st, r, "writing a record", err);
+            sqlite3_bind_blob(put, nf + 3, enc, (int)clen, SQLITE_STATIC);
+            sqlite3_bind_int64(put, nf + 4, k);
+        } else {
+            sqlite3_bind_int64(put, 2, k);
         }
+        r = sqlite3_step(put);
+        sqlite3_reset(put);
+        if (r != SQLITE_DONE)
+            rc = wg_store__sqlerr(st, r, "writing a record", err);
     }
     for (int i = 0; i <= nf; i++)
         sqlite3_value_free(vals[i]);
@@ -508,7 +638,8 @@ void wg_store_rollback(wg_store *st)
 
 /* Append a local change to the node's own feed for its partition and merge
  * it. C has everything but origin, seq, prev and hlc. */
-wg_rc wg_store__local_change(wg_store *st, wg_change *c, wg_err *err)
+wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
+                             wg_err *err)
 {
     wg_feed_state *fs;
     wg_rc rc = wg_store__feed(st, st->self_oid, c->partition, &fs, err);
@@ -527,15 +658,19 @@ wg_rc wg_store__local_change(wg_store *st, wg_change *c, wg_err *err)
         return rc;
     uint8_t hash[WG_HASH_BYTES];
     wg_hash(hash, st->enc.data, st->enc.len);
-    if ((rc = wg_store__put_change(st, st->self_oid, c, st->enc.data,
-                                   st->enc.len, hash, NULL, err)))
+    if (c->seq > (uint64_t)WG_SEQ_MAX)
+        return wg_err_set(err, WG_ERR_INVALID, "feed %s is full",
+                          c->partition);
+    int64_t k = WG_CHANGE_KEY(fs->fid, c->seq), prev;
+    if ((rc = wg_store__merge(st, c, st->self_oid, fresh, k, &prev, err)) ||
+        (rc = wg_store__put_change(st, k, st->enc.data, st->enc.len, hash,
+                                   NULL, prev, err)))
         return rc;
     fs->head = c->seq;
     memcpy(fs->head_hash, hash, WG_HASH_BYTES);
-    if (++fs->unsigned_n >= WG_SIGN_EVERY &&
-        (rc = wg_store__sign_head(st, fs, err)))
-        return rc;
-    return wg_store__merge(st, c, st->self_oid, err);
+    if (++fs->unsigned_n >= WG_SIGN_EVERY)
+        return wg_store__sign_head(st, fs, err);
+    return WG_OK;
 }
 
 /* ---- local writes ------------------------------------------------------------ */
@@ -578,7 +713,7 @@ wg_rc wg_store_get(wg_store *st, const wg_table *t, const char *id,
         return wg_err_set(err, WG_ERR_NOTFOUND,
                           "no %s with id '%.40s' (an id is 32 hex digits)",
                           t->name, id);
-    wg_rc rc = row_stmt(st, tno, 0, &s, err);
+    wg_rc rc = row_stmt(st, tno, ROW_GET, &s, err);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
@@ -660,12 +795,11 @@ static wg_rc check_person(wg_store *st, const char *person_id, wg_err *err)
 }
 
 /* Everything a full record must satisfy before it is written locally. */
-static wg_rc check_record(wg_store *st, const wg_table *t, char **vals,
-                          wg_err *err)
+/* What a record must satisfy beyond its own values before it is written
+ * locally: its county in scope, the person it names present. */
+static wg_rc check_place(wg_store *st, const wg_table *t,
+                         const char *const *vals, wg_err *err)
 {
-    wg_rc rc = wg_validate_record(t, (const char *const *)vals, err);
-    if (rc)
-        return rc;
     int c = wg_schema_field_index(t, "county");
     if (!wg_scope_contains(&st->info, vals[c]))
         return wg_err_set(err, WG_ERR_INVALID,
@@ -676,6 +810,16 @@ static wg_rc check_record(wg_store *st, const wg_table *t, char **vals,
     if (p >= 0 && vals[p])
         return check_person(st, vals[p], err);
     return WG_OK;
+}
+
+/* Everything a full record must satisfy before it is written locally. */
+static wg_rc check_record(wg_store *st, const wg_table *t, char **vals,
+                          wg_err *err)
+{
+    wg_rc rc = wg_validate_record(t, (const char *const *)vals, err);
+    if (rc)
+        return rc;
+    return check_place(st, t, (const char *const *)vals, err);
 }
 
 static void set_field(wg_change *c, const wg_table *t, int f, const char *v)
@@ -695,29 +839,68 @@ static void set_field(wg_change *c, const wg_table *t, int f, const char *v)
     }
 }
 
-static void change_init(wg_change *c, const wg_table *t, const char *id,
+static void change_init(wg_change *c, const wg_table *t,
+                        const uint8_t rowid[WG_ROWID_BYTES],
                         const char *county)
 {
     memset(c, 0, sizeof *c);
     c->table = table_no(t);
-    wg_hex_decode(c->rowid, WG_ROWID_BYTES, id, NULL);
+    memcpy(c->rowid, rowid, WG_ROWID_BYTES);
     snprintf(c->partition, sizeof c->partition, "%s", county);
+}
+
+/* The common case of wg_store_add(), checked once: names that are fields,
+ * each at most once, no id twice, values within bounds, and the whole
+ * record valid as given (so every value is already canonical). 0 sends the
+ * caller down the general path, which also finds and words any problem. */
+static int gather_clean(wg_store *st, const wg_table *t,
+                        const char *const *names, const char *const *values,
+                        int n, const char **vals, int *id_at)
+{
+    uint32_t given = 0;
+    *id_at = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(names[i], "id")) {
+            if (*id_at >= 0)
+                return 0;
+            *id_at = i;
+            continue;
+        }
+        int f = wg_schema_field_index(t, names[i]);
+        if (f < 0 || (given & (1u << f)) ||
+            strlen(values[i]) > WG_FIELD_MAX_BYTES)
+            return 0;
+        given |= 1u << f;
+        vals[f] = values[i][0] ? values[i] : NULL;
+    }
+    int c = wg_schema_field_index(t, "county");
+    if (!vals[c])
+        vals[c] = st->info.county;
+    return wg_validate_record(t, vals, NULL) == WG_OK;
 }
 
 wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
                    const char *const *values, int n, char *id_out,
                    wg_err *err)
 {
-    char *vals[WG_MAX_FIELDS] = { 0 };
+    char *own[WG_MAX_FIELDS] = { 0 };
+    const char *vals[WG_MAX_FIELDS] = { 0 };
     int given[WG_MAX_FIELDS] = { 0 }, id_at = -1;
     char id[WG_ID_HEX_CHARS + 1];
-    wg_rc rc = gather(t, names, values, n, vals, given, &id_at, err);
-    if (rc)
-        goto out;
+    uint8_t rowid[WG_ROWID_BYTES];
     int c = wg_schema_field_index(t, "county");
-    if (!vals[c])
-        vals[c] = wg_xstrdup(st->info.county);
-    if ((rc = check_record(st, t, vals, err)))
+    wg_rc rc = WG_OK;
+    if (!gather_clean(st, t, names, values, n, vals, &id_at)) {
+        /* Canonicalise value by value, then check the whole record. */
+        if ((rc = gather(t, names, values, n, own, given, &id_at, err)))
+            goto out;
+        if (!own[c])
+            own[c] = wg_xstrdup(st->info.county);
+        if ((rc = wg_validate_record(t, (const char *const *)own, err)))
+            goto out;
+        memcpy(vals, own, sizeof vals);
+    }
+    if ((rc = check_place(st, t, vals, err)))
         goto out;
     if (id_at >= 0) {
         if (!wg_validate_record_id(values[id_at])) {
@@ -734,22 +917,23 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
                             "id: a %s with id %s already exists", t->name, id);
             goto out;
         }
+        wg_hex_decode(rowid, sizeof rowid, id, NULL);
     } else {
-        uint8_t raw[WG_ROWID_BYTES];
-        wg_random(raw, sizeof raw);
-        wg_hex_encode(id, raw, sizeof raw);
+        wg_random(rowid, sizeof rowid);
+        wg_hex_encode(id, rowid, sizeof rowid);
     }
     wg_change ch;
-    change_init(&ch, t, id, vals[c]);
+    change_init(&ch, t, rowid, vals[c]);
     for (int f = 0; f < t->nfields; f++)
         if (vals[f])
             set_field(&ch, t, f, vals[f]);
-    if ((rc = wg_store__local_change(st, &ch, err)))
+    /* The id is new: drawn at random, or looked up just above. */
+    if ((rc = wg_store__local_change(st, &ch, 1, err)))
         goto out;
     if (id_out)
         memcpy(id_out, id, sizeof id);
 out:
-    free_vals(vals);
+    free_vals(own);
     return rc;
 }
 
@@ -797,7 +981,9 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
     if ((rc = check_record(st, t, merged, err)))
         goto out;
     wg_change ch;
-    change_init(&ch, t, id, cur.values[c]);
+    uint8_t rowid[WG_ROWID_BYTES];
+    wg_hex_decode(rowid, sizeof rowid, id, NULL);
+    change_init(&ch, t, rowid, cur.values[c]);
     for (int f = 0; f < t->nfields; f++)
         if (given[f])
             set_field(&ch, t, f, vals[f]);
@@ -805,7 +991,7 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
         rc = wg_err_set(err, WG_ERR_INVALID, "nothing to update");
         goto out;
     }
-    rc = wg_store__local_change(st, &ch, err);
+    rc = wg_store__local_change(st, &ch, 0, err);
 out:
     free_vals(vals);
     wg_record_release(&cur);
@@ -826,12 +1012,14 @@ wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
                         cur.values[c]);
     } else {
         wg_change ch;
-        change_init(&ch, t, id, cur.values[c]);
+        uint8_t rowid[WG_ROWID_BYTES];
+        wg_hex_decode(rowid, sizeof rowid, id, NULL);
+        change_init(&ch, t, rowid, cur.values[c]);
         wg_change_field *f = &ch.fields[ch.nfields++];
         f->index = WG_FIELD_DELETED;
         f->type = WG_VAL_INT;
         f->i = 1;
-        rc = wg_store__local_change(st, &ch, err);
+        rc = wg_store__local_change(st, &ch, 0, err);
     }
     wg_record_release(&cur);
     return rc;
@@ -930,20 +1118,41 @@ static int hist_cmp(const void *a, const void *b)
 wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
                        wg_history_fn fn, void *ctx, wg_err *err)
 {
-    sqlite3_stmt *s;
-    wg_rc rc = wg_store__prepare(
-        st, "SELECT body FROM change WHERE tbl = ? AND rid = ?", &s, err);
+    sqlite3_stmt *s, *at = NULL;
+    char sql[64];
+    int64_t k = 0;
+    snprintf(sql, sizeof sql, "SELECT chg FROM %s WHERE id = ?", t->name);
+    wg_rc rc = wg_store__prepare(st, sql, &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int(s, 1, table_no(t));
-    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        k = sqlite3_column_int64(s, 0);
+    else if (r != SQLITE_DONE)
+        rc = wg_store__sqlerr(st, r, "reading history", err);
+    sqlite3_finalize(s);
+    if (rc == WG_OK)
+        rc = wg_store__prepare(st, "SELECT prev, body FROM change WHERE k = ?",
+                               &at, err);
     hist_item *items = NULL;
-    size_t n = 0, cap = 0;
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    size_t n = 0, cap = 0, steps = 0, power = 1;
+    int64_t mark = 0;
+    /* The record's changes, newest merged first, each naming the one merged
+     * before it. */
+    while (rc == WG_OK && k) {
+        sqlite3_reset(at);
+        sqlite3_bind_int64(at, 1, k);
+        r = sqlite3_step(at);
+        if (r == SQLITE_DONE)
+            break; /* the chain is cut: wg_store_verify_feeds() says where */
+        if (r != SQLITE_ROW) {
+            rc = wg_store__sqlerr(st, r, "reading history", err);
+            break;
+        }
         wg_change c;
-        const uint8_t *body = sqlite3_column_blob(s, 0);
-        size_t len = (size_t)sqlite3_column_bytes(s, 0);
+        const uint8_t *body = sqlite3_column_blob(at, 1);
+        size_t len = (size_t)sqlite3_column_bytes(at, 1);
         if (wg_change_decode(body, len, &c, err) != WG_OK) {
             rc = WG_ERR_CORRUPT;
             break;
@@ -958,10 +1167,19 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
         memcpy(items[n].body, body, len);
         items[n].len = len;
         n++;
+        k = sqlite3_column_int64(at, 0);
+        /* A store altered by hand could hold a loop (Brent's detection). */
+        if (++steps == power) {
+            mark = k;
+            power *= 2;
+            steps = 0;
+        } else if (k && k == mark) {
+            rc = wg_err_set(err, WG_ERR_CORRUPT, "history of %.40s loops",
+                            id);
+            break;
+        }
     }
-    if (rc == WG_OK && r != SQLITE_DONE)
-        rc = wg_store__sqlerr(st, r, "reading history", err);
-    sqlite3_finalize(s);
+    sqlite3_finalize(at);
     if (rc == WG_OK && n == 0)
         rc = wg_err_set(err, WG_ERR_NOTFOUND, "no %s with id %.40s", t->name,
                         id);

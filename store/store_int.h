@@ -23,14 +23,21 @@
 #define WG_PAGE_BYTES 4096
 #define WG_RESERVE_BYTES (WG_AEAD_NONCE_BYTES + WG_AEAD_TAG_BYTES)
 
+/* A change's row in `change`: its feed's number in the high bits, its seq
+ * in the low WG_SEQ_BITS, so a feed's changes are one run of keys. */
+#define WG_SEQ_BITS 40
+#define WG_SEQ_MAX ((INT64_C(1) << WG_SEQ_BITS) - 1)
+#define WG_CHANGE_KEY(fid, seq) (((int64_t)(fid) << WG_SEQ_BITS) | (int64_t)(seq))
+
 /* A feed touched by the transaction in hand. */
 typedef struct wg_feed_state {
+    int64_t fid;           /* its row in `feed` */
     uint32_t oid;
     char part[WG_PARTITION_MAX + 1];
     uint64_t head;
     uint8_t head_hash[WG_HASH_BYTES];
     int frozen;
-    int is_new;            /* no row in `feed` yet */
+    int is_new;            /* its row in `feed` made by this transaction */
     uint32_t unsigned_n;   /* changes since the last signature */
 } wg_feed_state;
 
@@ -43,7 +50,7 @@ struct wg_store {
     int in_txn;
     wg_feed_state *tf;
     int ntf, captf;
-    sqlite3_stmt *s_row_get[WG_NTABLES + 1], *s_row_put[WG_NTABLES + 1];
+    sqlite3_stmt *s_row[4][WG_NTABLES + 1];  /* records.c row_stmt() */
     sqlite3_stmt *s_change_put, *s_change_at, *s_feed_get, *s_feed_put,
         *s_sig_put, *s_origin_put;
     wg_buf enc;
@@ -90,9 +97,29 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err);
 /* Load the origin cache, own oid and clock after open. */
 wg_rc wg_store__load_state(wg_store *st, wg_err *err);
 void wg_store__finalize(wg_store *st);
-/* Merge one decoded change by per-field last-writer-wins. */
+/* Merge one decoded change, stored (or about to be) under key K, by
+ * per-field last-writer-wins. FRESH: the caller knows no row with C's id
+ * exists (a local add), so the lookup is skipped (a row found after all is
+ * still merged). The record remembers K as its latest change; *PREV gets the
+ * key of the change it remembered before (0 for none), which the change's
+ * row keeps: history walks that chain. */
 wg_rc wg_store__merge(wg_store *st, const wg_change *c, uint32_t oid,
-                      wg_err *err);
+                      int fresh, int64_t k, int64_t *prev, wg_err *err);
+/* A record's clocks: one (hlc, oid) per field and `deleted` (last); (0, 0)
+ * is "never written". Stored compactly: one entry per distinct clock, u64
+ * hlc, u32 oid, then a bit mask of the slots holding it (WG_CLOCK_MASK(n)
+ * bytes for n slots, slot 0 in the low bit of the first byte). */
+typedef struct wg_clock {
+    uint64_t hlc;
+    uint32_t oid;
+} wg_clock;
+#define WG_CLOCK_MASK(nslots) (((nslots) + 7) / 8)
+#define WG_CLOCKS_MAX ((WG_MAX_FIELDS + 1) * (12 + WG_CLOCK_MASK(WG_MAX_FIELDS + 1)))
+/* Expand the N stored bytes at P into NSLOTS clocks; WG_ERR_CORRUPT. */
+wg_rc wg_store__clocks_decode(const uint8_t *p, size_t n, int nslots,
+                              wg_clock *out, wg_err *err);
+/* Encode NSLOTS clocks into OUT (WG_CLOCKS_MAX bytes); returns the length. */
+size_t wg_store__clocks_encode(const wg_clock *v, int nslots, uint8_t *out);
 /* oid of origin KEY, adding it when new. */
 wg_rc wg_store__oid(wg_store *st, const uint8_t key[WG_SIGN_PK_BYTES],
                     uint32_t *oid, wg_err *err);
@@ -103,15 +130,17 @@ wg_rc wg_store__feed(wg_store *st, uint32_t oid, const char *part,
 wg_rc wg_store__sign_head(wg_store *st, wg_feed_state *fs, wg_err *err);
 /* Write every touched feed's head back and persist the clock. */
 wg_rc wg_store__flush_feeds(wg_store *st, wg_err *err);
-/* Append a change: encode, hash, store (with SIG if non-NULL). */
-wg_rc wg_store__put_change(wg_store *st, uint32_t oid, const wg_change *c,
-                           const uint8_t *body, size_t len,
-                           const uint8_t hash[WG_HASH_BYTES],
-                           const uint8_t *sig, wg_err *err);
+/* Store a change's BODY and HASH (with SIG if non-NULL) under key K; PREV
+ * is the key of its record's change before it (0: none). */
+wg_rc wg_store__put_change(wg_store *st, int64_t k, const uint8_t *body,
+                           size_t len, const uint8_t hash[WG_HASH_BYTES],
+                           const uint8_t *sig, int64_t prev, wg_err *err);
 void wg_store__forget_feeds(wg_store *st);
 /* Append a local change (origin, seq, prev, hlc filled in) to the node's
- * own feed for C's partition, and merge it. Inside a transaction. */
-wg_rc wg_store__local_change(wg_store *st, wg_change *c, wg_err *err);
+ * own feed for C's partition, and merge it. Inside a transaction. FRESH as
+ * for wg_store__merge(). */
+wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
+                             wg_err *err);
 
 /* hlc.c */
 uint64_t wg_hlc_now_ms(void);
