@@ -99,7 +99,10 @@ const char *wg_sync_zmq_version(void)
 static void set_common(void *sock)
 {
     int linger = 0, hb = 5000, hbt = 20000;
-    int64_t max = WG_WIRE_MAX_MSG + 1024;
+    /* The transport cap is twice the protocol's: a message between the two
+     * reaches the decoder, which refuses it and the session is audited;
+     * beyond that libzmq drops the connection before we hold the bytes. */
+    int64_t max = 2 * (int64_t)WG_WIRE_MAX_MSG;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
     zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
@@ -370,6 +373,8 @@ static void handle_router(wg_engine *e)
                                         "message of several frames")
                            : wg_session_receive(c->s, zmq_msg_data(&body),
                                                 zmq_msg_size(&body), &err);
+            if (rc && more < 0)
+                send_error_to(e, r, rl, WG_ERR_PROTO, err.msg);
             if (rc)
                 server_end(e, c, 0, err.msg);
             else if (wg_session_finished(c->s))

@@ -70,8 +70,14 @@ static void scope_of(const char *county, int role, char out[WG_WIRE_SCOPE_MAX + 
     out[n] = 0;
 }
 
+/* A peer receives a partition only inside the scope its own county and
+ * role imply, whatever wider prefixes its HELLO asks for. */
 static int peer_wants(const wg_session *s, const char *partition)
 {
+    char own[WG_WIRE_SCOPE_MAX + 1];
+    scope_of(s->peer_hello.county, s->peer_hello.role, own);
+    if (strncmp(partition, own, strlen(own)) != 0)
+        return 0;
     for (int i = 0; i < s->peer_hello.nscopes; i++) {
         const char *p = s->peer_hello.scopes[i];
         if (!strncmp(partition, p, strlen(p)))

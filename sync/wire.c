@@ -167,7 +167,7 @@ static wg_rc decode_vector(wg_reader *r, wg_msg *m, wg_err *err)
         return field_err(r, err, "vector", "feed count");
     if (n > WG_WIRE_MAX_FEEDS)
         return wg_err_set(err, WG_ERR_PROTO,
-                          "vector of %u feeds (limit %u)", n,
+                          "vector of %u feeds (limit %d)", n,
                           WG_WIRE_MAX_FEEDS);
     if ((size_t)n > wg_reader_left(r) / VEC_ENTRY_MIN)
         return wg_err_set(err, WG_ERR_PROTO,
@@ -198,7 +198,7 @@ static wg_rc decode_batch(wg_reader *r, wg_msg *m, wg_err *err)
         return field_err(r, err, "batch", "change count");
     if (n == 0 || n > WG_WIRE_MAX_BATCH_CHANGES)
         return wg_err_set(err, WG_ERR_PROTO,
-                          "batch of %u changes (must be 1..%u)", n,
+                          "batch of %u changes (must be 1..%d)", n,
                           WG_WIRE_MAX_BATCH_CHANGES);
     if ((size_t)n > wg_reader_left(r) / BATCH_ENTRY_MIN)
         return wg_err_set(err, WG_ERR_PROTO,
@@ -403,7 +403,7 @@ wg_rc wg_wire_vector(wg_buf *out, const wg_vec_entry *e, uint32_t n,
 {
     if (n > WG_WIRE_MAX_FEEDS)
         return wg_err_set(err, WG_ERR_INVALID,
-                          "vector of %u feeds (limit %u)", n,
+                          "vector of %u feeds (limit %d)", n,
                           WG_WIRE_MAX_FEEDS);
     if (n && !e)
         return wg_err_set(err, WG_ERR_INVALID, "vector of %u feeds: no entries",
@@ -425,7 +425,7 @@ wg_rc wg_wire_vector(wg_buf *out, const wg_vec_entry *e, uint32_t n,
     return undo(out, len0, rc);
 }
 
-/* Is OUT a batch in the making: its header, then whole entries? */
+/* Does OUT start with a batch header (so begin was called on it)? */
 static int batch_begun(const wg_buf *out)
 {
     return out->len >= BATCH_HEADER_BYTES && out->data[0] == WG_WIRE_MAGIC &&
@@ -445,17 +445,10 @@ wg_rc wg_wire_batch_begin(wg_buf *out, uint32_t no, wg_err *err)
     return undo(out, 0, rc);
 }
 
-/* The count at offset 7 is kept up to date by each add, so the limit on
- * changes is enforced as they come and finish can check the caller's n. */
 wg_rc wg_wire_batch_add(wg_buf *out, const wg_signed_change *c, wg_err *err)
 {
     if (!batch_begun(out))
         return wg_err_set(err, WG_ERR_INVALID, "no batch begun in this buffer");
-    uint32_t count = wg_get_u32be(out->data + BATCH_COUNT_OFFSET);
-    if (count >= WG_WIRE_MAX_BATCH_CHANGES)
-        return wg_err_set(err, WG_ERR_INVALID,
-                          "batch already holds %u changes (limit %u)", count,
-                          WG_WIRE_MAX_BATCH_CHANGES);
     if (c->len < 1 || c->len > WG_CHANGE_MAX_BYTES || !c->body)
         return wg_err_set(err, WG_ERR_INVALID,
                           "change of %zu bytes (must be 1..%u)", c->len,
@@ -476,10 +469,28 @@ wg_rc wg_wire_batch_add(wg_buf *out, const wg_signed_change *c, wg_err *err)
     if (!rc) rc = wg_buf_append_u8(out, (uint8_t)c->has_sig, err);
     if (!rc && c->has_sig)
         rc = wg_buf_append(out, c->sig, sizeof c->sig, err);
-    if (rc)
-        return undo(out, len0, rc);
-    wg_put_u32be(out->data + BATCH_COUNT_OFFSET, count + 1);
-    return WG_OK;
+    return undo(out, len0, rc);
+}
+
+/* The number of whole entries after the batch header, or -1 when the bytes
+ * there are not a sequence of them. */
+static long batch_entries(const wg_buf *out)
+{
+    wg_reader r;
+    long count = 0;
+    wg_reader_init(&r, out->data + BATCH_HEADER_BYTES,
+                   out->len - BATCH_HEADER_BYTES);
+    while (wg_reader_left(&r) > 0) {
+        uint32_t len;
+        uint8_t has_sig;
+        const uint8_t *skip;
+        if (!wg_reader_u32(&r, &len) || !wg_reader_bytes(&r, len, &skip) ||
+            !wg_reader_u8(&r, &has_sig) || has_sig > 1 ||
+            (has_sig && !wg_reader_bytes(&r, WG_SIG_BYTES, &skip)))
+            return -1;
+        count++;
+    }
+    return count;
 }
 
 wg_rc wg_wire_batch_finish(wg_buf *out, uint32_t n, wg_err *err)
@@ -488,13 +499,19 @@ wg_rc wg_wire_batch_finish(wg_buf *out, uint32_t n, wg_err *err)
         return wg_err_set(err, WG_ERR_INVALID, "no batch begun in this buffer");
     if (n == 0 || n > WG_WIRE_MAX_BATCH_CHANGES)
         return wg_err_set(err, WG_ERR_INVALID,
-                          "batch of %u changes (must be 1..%u)", n,
+                          "batch of %u changes (must be 1..%d)", n,
                           WG_WIRE_MAX_BATCH_CHANGES);
-    uint32_t added = wg_get_u32be(out->data + BATCH_COUNT_OFFSET);
-    if (n != added)
+    /* Counted from the bytes rather than from the adds: a sender may cut
+     * the buffer back to an earlier entry (to end the batch on a signed
+     * change) before finishing. */
+    long held = batch_entries(out);
+    if (held < 0)
         return wg_err_set(err, WG_ERR_INVALID,
-                          "batch count %u but %u changes were added", n,
-                          added);
+                          "batch buffer does not end on a whole change");
+    if ((long)n != held)
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "batch count %u but the buffer holds %ld changes",
+                          n, held);
     wg_put_u32be(out->data + BATCH_COUNT_OFFSET, n);
     return WG_OK;
 }

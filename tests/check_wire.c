@@ -1267,7 +1267,7 @@ START_TEST(test_wire_batch_encoder_refuses_out_of_bounds)
 }
 END_TEST
 
-START_TEST(test_wire_batch_encoder_stops_at_the_change_limit)
+START_TEST(test_wire_batch_finish_refuses_more_than_the_change_limit)
 {
     uint8_t body = 3;
     wg_signed_change c = { &body, 1, 0, { 0 } };
@@ -1276,14 +1276,59 @@ START_TEST(test_wire_batch_encoder_stops_at_the_change_limit)
     wg_err e;
     buf_new(&b);
     ck_ok(wg_wire_batch_begin(&b, 2, &e), &e);
-    for (int i = 0; i < WG_WIRE_MAX_BATCH_CHANGES; i++)
+    for (int i = 0; i < WG_WIRE_MAX_BATCH_CHANGES + 1; i++)
         ck_ok(wg_wire_batch_add(&b, &c, &e), &e);
     size_t len = b.len;
-    refused(wg_wire_batch_add(&b, &c, &e), &e, &b, len);
+    refused(wg_wire_batch_finish(&b, WG_WIRE_MAX_BATCH_CHANGES + 1, &e), &e,
+            &b, len);
+    /* the count is checked against the bytes: 2048 of 2049 is refused */
+    refused(wg_wire_batch_finish(&b, WG_WIRE_MAX_BATCH_CHANGES, &e), &e, &b,
+            len);
+    b.len -= 4 + 1 + 1;                          /* cut the last one off */
     ck_ok(wg_wire_batch_finish(&b, WG_WIRE_MAX_BATCH_CHANGES, &e), &e);
     decode_ok(&b, &m, WG_MSG_BATCH);
     ck_assert_uint_eq(m.u.batch.n, WG_WIRE_MAX_BATCH_CHANGES);
     wg_msg_release(&m);
+    wg_buf_release(&b);
+}
+END_TEST
+
+/* A sender ends a batch on a signed change by cutting the buffer back to
+ * just after it: finish counts what is left, and the result decodes. */
+START_TEST(test_wire_batch_cut_back_to_a_signed_change_finishes)
+{
+    uint8_t body[4] = { 1, 2, 3, 4 };
+    wg_signed_change c[4] = {
+        { body, 4, 0, { 0 } }, { body, 3, 1, { 0 } },
+        { body, 2, 0, { 0 } }, { body, 1, 0, { 0 } },
+    };
+    wg_buf b;
+    wg_msg m;
+    wg_err e;
+    size_t cut = 0;
+    buf_new(&b);
+    ck_ok(wg_wire_batch_begin(&b, 6, &e), &e);
+    for (int i = 0; i < 4; i++) {
+        ck_ok(wg_wire_batch_add(&b, &c[i], &e), &e);
+        if (c[i].has_sig)
+            cut = b.len;
+    }
+    b.len = cut;
+    refused(wg_wire_batch_finish(&b, 4, &e), &e, &b, cut);
+    ck_ok(wg_wire_batch_finish(&b, 2, &e), &e);
+    decode_ok(&b, &m, WG_MSG_BATCH);
+    ck_assert_uint_eq(m.u.batch.n, 2);
+    ck_assert_int_eq(m.u.batch.c[1].has_sig, 1);
+    wg_msg_release(&m);
+
+    /* a buffer cut inside an entry is refused */
+    wg_buf_reset(&b);
+    ck_ok(wg_wire_batch_begin(&b, 6, &e), &e);
+    ck_ok(wg_wire_batch_add(&b, &c[0], &e), &e);
+    ck_ok(wg_wire_batch_add(&b, &c[1], &e), &e);
+    b.len -= 1;
+    refused(wg_wire_batch_finish(&b, 2, &e), &e, &b, b.len);
+    refused(wg_wire_batch_finish(&b, 1, &e), &e, &b, b.len);
     wg_buf_release(&b);
 }
 END_TEST
@@ -1436,7 +1481,8 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, test_wire_hello_encoder_refuses_out_of_bounds);
     tcase_add_test(tc, test_wire_vector_encoder_refuses_out_of_bounds);
     tcase_add_test(tc, test_wire_batch_encoder_refuses_out_of_bounds);
-    tcase_add_test(tc, test_wire_batch_encoder_stops_at_the_change_limit);
+    tcase_add_test(tc, test_wire_batch_finish_refuses_more_than_the_change_limit);
+    tcase_add_test(tc, test_wire_batch_cut_back_to_a_signed_change_finishes);
     tcase_add_test(tc, test_wire_batch_encoder_stops_at_the_message_limit);
     tcase_add_test(tc, test_wire_batch_add_into_a_full_buffer_leaves_it_whole);
     tcase_add_test(tc, test_wire_error_encoder_refuses_out_of_bounds);
