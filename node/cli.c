@@ -146,6 +146,29 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings --dir ronan status\n", 1 },
+    { "report", cmd_report, "employment, training and income figures",
+      "report [--by county|employment_type|category] [--csv] [--svg FILE]",
+      "Aggregates the records this node holds, with a total row. By county\n"
+      "(default): persons registered, persons with an active placement,\n"
+      "employment rate (%, one decimal), persons trained (a course completed\n"
+      "or certified), persons certified, median monthly income of active\n"
+      "placements. --by employment_type: persons, active placements, median\n"
+      "income. --by category: persons enrolled, trained, certified.\n"
+      "--json, --csv, or --svg FILE for a bar chart of employment rate by\n"
+      "county that opens in any browser.\n"
+      "\n"
+      "Example:\n"
+      "  wings report --svg rates.svg\n", 1 },
+    { "demo", cmd_demo, "watch two offices and an HQ sync, in a minute",
+      "demo [--dir DIR]",
+      "Builds a small network on this machine: two county offices and their\n"
+      "prefecture HQ. They write records while apart, one edit conflicts,\n"
+      "they sync, and the HQ prints its report and the audit trail; each\n"
+      "step is narrated with the command that does it. Uses a temporary\n"
+      "folder (removed afterwards) unless --dir names one to keep.\n"
+      "\n"
+      "Example:\n"
+      "  wings demo\n", 0 },
     { "audit", cmd_audit, "show sync history, or verify the store",
       "audit [--peer NAME] [--verify]",
       "Without --verify: the sync history known to this node, newest last.\n"
@@ -244,7 +267,10 @@ int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
         int c = getopt_long(argc, argv, so, all, NULL);
         switch (c) {
         case OPT_JSON: cli->json = 1; continue;
-        case OPT_DIR: cli->dir = optarg; continue;
+        case OPT_DIR:
+            cli->dir = optarg;
+            cli->dir_given = 1;
+            continue;
         case OPT_PASSFILE: cli->pass_file = optarg; continue;
         case OPT_HELP:
             *done_help = 1;

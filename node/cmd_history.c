@@ -10,7 +10,15 @@ typedef struct hist_ctx {
     wg_cli *cli;
     int first;
     const wg_node_info *self;
+    const wg_table *table;
 } hist_ctx;
+
+static int numeric(const wg_table *t, const char *name)
+{
+    int i = wg_schema_field_index(t, name);
+    return i >= 0 && (t->fields[i].type == WG_FT_INT ||
+                      t->fields[i].type == WG_FT_BOOL);
+}
 
 static int on_entry(void *p, const wg_history_entry *e)
 {
@@ -28,10 +36,12 @@ static int on_entry(void *p, const wg_history_entry *e)
                 fputc(',', out);
             wg_json_str(out, e->names[i]);
             fputc(':', out);
-            if (e->values[i])
-                wg_json_str(out, e->values[i]);
-            else
+            if (!e->values[i])
                 fputs("null", out);
+            else if (numeric(h->table, e->names[i]))
+                fputs(e->values[i], out);
+            else
+                wg_json_str(out, e->values[i]);
         }
         fputc('}', out);
         if (e->deleted == 1)
@@ -76,7 +86,7 @@ int cmd_history(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     wg_err err = { 0 };
-    hist_ctx h = { cli, 1, wg_store_info(st) };
+    hist_ctx h = { cli, 1, wg_store_info(st), t };
     wg_rc rc = wg_store_history(st, t, argv[optind + 1], on_entry, &h, &err);
     if (rc)
         code = wg_cli_fail(cli, &err);

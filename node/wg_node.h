@@ -28,6 +28,7 @@ enum {
 /* Options every command shares. */
 typedef struct wg_cli {
     const char *dir;          /* --dir, $WINGS_DIR, or ./wings-node */
+    int dir_given;            /* --dir was on the command line */
     const char *pass_file;    /* --passphrase-file */
     int json;                 /* --json */
     const char *prog;         /* "wings" */
@@ -166,5 +167,7 @@ int cmd_peer(wg_cli *cli, int argc, char **argv);
 int cmd_sync(wg_cli *cli, int argc, char **argv);
 int cmd_serve(wg_cli *cli, int argc, char **argv);
 int cmd_status(wg_cli *cli, int argc, char **argv);
+int cmd_report(wg_cli *cli, int argc, char **argv);
+int cmd_demo(wg_cli *cli, int argc, char **argv);
 
 #endif

@@ -282,6 +282,33 @@ wg_rc wg_store_audit_list(wg_store *st, wg_audit_fn fn, void *ctx,
 wg_rc wg_store_verify_open(wg_store *st, wg_problem_fn fn, void *ctx,
                            long *checked, long *bad, wg_err *err);
 
+/* ---- reports ------------------------------------------------------------ */
+
+typedef enum wg_report_by {
+    WG_REPORT_COUNTY = 0,
+    WG_REPORT_EMPLOYMENT_TYPE = 1,
+    WG_REPORT_CATEGORY = 2
+} wg_report_by;
+
+/* One row of a report. By county: persons registered, persons with an
+ * active placement, rate = employed / persons in percent, persons trained
+ * (a training completed or certified), persons certified, the median
+ * monthly income of active placements. By employment type: active
+ * placements, distinct persons placed, median income. By training
+ * category: persons enrolled in a course of it, trained, certified. */
+typedef struct wg_report_row {
+    char key[32];          /* county code, employment type or category */
+    long persons, employed, trained, certified, placements;
+    double rate;           /* percent, rounded to one decimal */
+    int has_median;
+    double median;         /* yuan; .5 when the middle falls between two */
+} wg_report_row;
+
+/* Aggregate the records this node holds. *ROWS is sorted by key; caller
+ * owns, release with free(). TOTAL gets the row over everything. */
+wg_rc wg_store_report(wg_store *st, wg_report_by by, wg_report_row **rows,
+                      size_t *n, wg_report_row *total, wg_err *err);
+
 /* A canonical text dump of every record table with its per-field clocks
  * (origins as keys): two stores holding the same changes give the same
  * bytes. Caller owns *OUT; release with wg_buf_release(). */
