@@ -102,10 +102,13 @@ wg_rc wg_aead_open(uint8_t *out, const uint8_t *in, size_t n,
 typedef enum wg_kdf {
     WG_KDF_INTERACTIVE = 1,
     WG_KDF_MODERATE = 2,
-    WG_KDF_SENSITIVE = 3
+    WG_KDF_SENSITIVE = 3,
+    WG_KDF_TEST = 4       /* libsodium's minimum cost: for test nodes only */
 } wg_kdf;
 
-/* "interactive" / "moderate" / "sensitive" -> level; WG_ERR_INVALID else. */
+/* "interactive" / "moderate" / "sensitive" -> level; "test" (the minimum
+ * cost, for throw-away test nodes) only when WINGS_TEST_KDF=1 is set in the
+ * environment; WG_ERR_INVALID else. */
 wg_rc wg_kdf_parse(const char *name, wg_kdf *out, wg_err *err);
 const char *wg_kdf_name(wg_kdf kdf);
 
