@@ -75,9 +75,8 @@ int cmd_import(wg_cli *cli, int argc, char **argv)
                             row[i], t->name);
             goto out;
         }
-        header[i] = wg_xstrdup(row[i]);
+        header[nheader++] = wg_xstrdup(row[i]);
     }
-    nheader = nf;
     if ((rc = wg_store_begin(st, &err)))
         goto out;
     for (;;) {

@@ -740,6 +740,8 @@ static wg_rc gather(const wg_table *t, const char *const *names,
         if (!strcmp(names[i], "id")) {
             if (!id_at)
                 return wg_err_set(err, WG_ERR_INVALID, "id: cannot be changed");
+            if (*id_at >= 0)
+                return wg_err_set(err, WG_ERR_INVALID, "id: given twice");
             *id_at = i;
             continue;
         }
@@ -1183,7 +1185,8 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
     if (rc == WG_OK && n == 0)
         rc = wg_err_set(err, WG_ERR_NOTFOUND, "no %s with id %.40s", t->name,
                         id);
-    qsort(items, n, sizeof *items, hist_cmp);
+    if (n > 1)
+        qsort(items, n, sizeof *items, hist_cmp);
     for (size_t i = 0; rc == WG_OK && i < n; i++) {
         wg_change c;
         wg_history_entry e;

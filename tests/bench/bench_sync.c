@@ -208,8 +208,8 @@ static void make_person(long i, person *p)
     id[17] = "10X98765432"[sum % 11];
     id[18] = 0;
     memcpy(p->id_number, id, 19);
-    snprintf(p->birth_date, sizeof p->birth_date, "%04d-%02d-%02d", y % 10000,
-             m % 100, d % 100);
+    snprintf(p->birth_date, sizeof p->birth_date, "%04u-%02u-%02u",
+             (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
     snprintf(p->gender, sizeof p->gender, "%s", seq % 2 ? "male" : "female");
     snprintf(p->name, sizeof p->name, "%s%s%s", surnames[r % COUNT(surnames)],
              given[(r >> 8) % COUNT(given)],

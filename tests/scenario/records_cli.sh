@@ -627,17 +627,16 @@ reject "add with the id of a deleted person" person \
     "id: a person with id $PDEL already exists" add person id="$PDEL" "${PB[@]}"
 reject "update of the id" person "id: cannot be changed" \
     update person "$P1" id="$NOPE"
-on v add person id="$NOPE" id=ffffffffffffffffffffffffffffffff "${PB[@]}"
-xfail "add with id given twice: exit 3, 'wings: id: given twice'" \
-    "wings add accepts id=A id=B and silently keeps B (exit 0)" \
-    test "$RC" -eq 3
+reject "add with id given twice" person "id: given twice" \
+    add person id="$NOPE" id=ffffffffffffffffffffffffffffffff "${PB[@]}"
 printf 'id,name,id_number,disability_category,id\n%s,%s,%s,physical,%s\n' \
     "$NOPE" 测试 "$ID_NEW" eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee >"$T/id-twice.csv"
 on v import person "$T/id-twice.csv"
-xfail "import with an id column twice: exit 3, 'wings: line 2: id: given twice'" \
-    "wings import takes a header with two id columns and silently uses the last (exit 0)" \
-    test "$RC" -eq 3
-snap v person # in case the xfails above wrote records
+expect "import with an id column twice: exit 3, names line 2 and the id" \
+    rc=3 out-empty "err:wings: line 2: id: given twice" \
+    "err:nothing was written"
+unchanged "import with an id column twice" person
+snap v person
 
 # -- text
 reject "a newline in a text value" person \
