@@ -28,7 +28,6 @@
 
 #define MAX_CLIENTS 64
 #define MAX_WATCH 8
-#define SERVER_IDLE_MS 60000
 #define REFUSAL_AUDIT_MS 60000
 #define MAX_REFUSALS 32
 
@@ -78,6 +77,7 @@ struct wg_engine {
     struct { uint8_t key[32]; int64_t at; } refusals[MAX_REFUSALS];
     uint8_t probe_key[32];
     int probe_seen;
+    int idle_ms;               /* server sessions: silence that ends them */
 };
 
 static int64_t now_ms(void)
@@ -389,7 +389,7 @@ static void reap_servers(wg_engine *e, int64_t t)
 {
     for (server_conn **pp = &e->servers; *pp;) {
         server_conn *c = *pp;
-        if (!c->dead && t - c->last_ms > SERVER_IDLE_MS)
+        if (!c->dead && t - c->last_ms > e->idle_ms)
             server_end(e, c, 0, "timed out: the peer went silent");
         if (c->dead) {
             *pp = c->next;
@@ -770,6 +770,13 @@ wg_rc wg_engine_new(wg_store *st, wg_engine **out, wg_err *err)
         return wg_err_set(err, WG_ERR_INTERNAL, "cannot start ZeroMQ");
     }
     zmq_ctx_set(e->zmq, ZMQ_BLOCKY, 0);
+    e->idle_ms = WG_SYNC_SERVER_IDLE_MS;
+    wg_rc rc = wg_store_set_cache(st, WG_SYNC_CACHE_KIB, err);
+    if (rc) {
+        zmq_ctx_term(e->zmq);
+        free(e);
+        return rc;
+    }
     *out = e;
     return WG_OK;
 }
@@ -796,6 +803,11 @@ void wg_engine_destroy(wg_engine **ep)
     zmq_ctx_term(e->zmq);
     free(e);
     *ep = NULL;
+}
+
+void wg_engine_set_idle_timeout(wg_engine *e, int ms)
+{
+    e->idle_ms = ms > 0 ? ms : WG_SYNC_SERVER_IDLE_MS;
 }
 
 void wg_engine_on_done(wg_engine *e, wg_engine_done_fn fn, void *ctx)

@@ -21,13 +21,24 @@
  * Transitions: start(), on_hello(), on_vector(), pump() (sends batches and
  * DONE), on_batch(), on_ack(), on_done(). Any malformed or unexpected
  * message, or a batch that fails verification, sends ERROR and fails.
+ *
+ * Batches are numbered 0, 1, ... per direction and session: a batch must
+ * carry the next number (a duplicate or a reordered batch is refused before
+ * the store sees it) and an ACK must name the oldest unacknowledged batch.
+ * `sent` counts changes of acknowledged batches only, so a failed session
+ * never reports as sent what the peer did not store. A batch holding
+ * changes whose clock is more than WG_SYNC_SKEW_MS ahead of our wall clock
+ * is applied (the store does not follow that clock past its drift limit)
+ * and audited once per session as a clock_skew entry.
  */
 #include "sync_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "wg_change.h"
 #include "wg_schema.h"
 
 enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
@@ -52,7 +63,11 @@ struct wg_session {
     plan_item *plan;
     size_t nplan, plan_at;
     uint32_t next_batch, inflight;
+    uint32_t inflight_n[WG_SYNC_CREDIT]; /* changes per unacked batch, by
+                                            batch number mod credit */
+    uint32_t next_in;                    /* the batch number we expect */
     int sent_done, got_done;
+    int skew_audited;                    /* one clock_skew entry a session */
     long sent, received, refused;
     wg_buf out;
 };
@@ -209,6 +224,11 @@ static int on_change(void *p, const wg_signed_change *c, uint64_t seq)
         b->bytes_limited = 1;
         return 1;
     }
+    /* The first segment of a batch may run to WG_WIRE_MAX_BATCH_CHANGES
+     * only to reach a signature: once it holds one, WG_BATCH_CHANGES is
+     * the bound (without this, every batch of a long feed held 2048). */
+    if (b->count >= WG_BATCH_CHANGES && b->signed_seq)
+        return 1;
     return b->count >= b->limit;
 }
 
@@ -262,9 +282,11 @@ static wg_rc send_batch(wg_session *s, int *sent_any, wg_err *err)
     if ((rc = wg_wire_batch_finish(&s->out, count, err)) ||
         (rc = flush(s, err)))
         return rc;
+    /* Counted as sent only once acknowledged (on_ack): a batch the peer
+     * never stored must not show in our account of what it holds. */
+    s->inflight_n[s->next_batch % WG_SYNC_CREDIT] = count;
     s->next_batch++;
     s->inflight++;
-    s->sent += count;
     *sent_any = 1;
     return WG_OK;
 }
@@ -377,10 +399,71 @@ static wg_rc on_vector(wg_session *s, const wg_msg *m, wg_err *err)
     return pump(s, err);
 }
 
+/* Changes of batch M whose clock is more than WG_SYNC_SKEW_MS ahead of our
+ * wall clock: how many, and how far ahead the furthest is (ms). The store
+ * accepts them but does not follow their clock beyond its drift limit. */
+static uint32_t skewed(const wg_msg *m, uint64_t *ahead_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000u +
+                   (uint64_t)ts.tv_nsec / 1000000u;
+    uint32_t n = 0;
+    *ahead_ms = 0;
+    for (uint32_t i = 0; i < m->u.batch.n; i++) {
+        wg_change c;
+        if (wg_change_decode(m->u.batch.c[i].body, m->u.batch.c[i].len, &c,
+                             NULL) != WG_OK)
+            continue;
+        uint64_t ms = c.hlc >> 16;
+        if (ms > now + WG_SYNC_SKEW_MS) {
+            n++;
+            if (ms - now > *ahead_ms)
+                *ahead_ms = ms - now;
+        }
+    }
+    return n;
+}
+
+static void audit_skew(wg_session *s, uint32_t no, uint32_t n,
+                       uint64_t ahead_ms)
+{
+    char hex[WG_KEY_HEX_CHARS + 1], reason[256];
+    wg_hex_encode(hex, s->peer_key, WG_SIGN_PK_BYTES);
+    snprintf(reason, sizeof reason, "batch %u: %u changes with a clock up to "
+             "%llu s ahead of this node's (over the %d s allowed): accepted, "
+             "this node's clock not moved past the limit", no, n,
+             (unsigned long long)(ahead_ms / 1000), WG_SYNC_SKEW_MS / 1000);
+    wg_audit_entry a = { 0 };
+    a.event = "clock_skew";
+    a.peer = s->name;
+    a.peer_key = hex;
+    a.direction = s->is_client ? "out" : "in";
+    a.received = n;
+    a.result = "ok";
+    a.reason = reason;
+    wg_store_audit(s->st, &a, NULL);
+}
+
 static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
 {
+    /* Batches are numbered 0, 1, 2, ... within a session. A batch seen
+     * again or one that skips ahead is not from an honest sender: refuse
+     * it before the store sees it (a replay across sessions restarts at 0
+     * and is harmless: the store skips what it holds). */
+    if (m->u.batch.no != s->next_in) {
+        char text[128];
+        s->refused += m->u.batch.n;
+        snprintf(text, sizeof text, "batch %u %s (expected batch %u)",
+                 m->u.batch.no, m->u.batch.no < s->next_in
+                                    ? "received twice" : "out of order",
+                 s->next_in);
+        return fail(s, WG_ERR_PROTO, text, err);
+    }
     size_t applied = 0;
     wg_err aerr = { 0 };
+    uint64_t ahead = 0;
+    uint32_t nskew = s->skew_audited ? 0 : skewed(m, &ahead);
     wg_rc rc = wg_store_apply(s->st, m->u.batch.c, m->u.batch.n, &applied,
                               &aerr);
     if (rc) {
@@ -391,11 +474,32 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
         /* A store that cannot write is our failure, not the peer's. */
         return fail(s, rc, text, err);
     }
+    s->next_in++;
     s->received += (long)applied;
+    if (nskew && applied) {
+        s->skew_audited = 1;
+        audit_skew(s, m->u.batch.no, nskew, ahead);
+    }
     wg_buf_reset(&s->out);
     if ((rc = wg_wire_ack(&s->out, m->u.batch.no, (uint32_t)applied, err)) ||
         (rc = flush(s, err)))
         return rc;
+    return pump(s, err);
+}
+
+static wg_rc on_ack(wg_session *s, const wg_msg *m, wg_err *err)
+{
+    if (s->inflight == 0)
+        return fail(s, WG_ERR_PROTO, "acknowledgement of nothing", err);
+    uint32_t oldest = s->next_batch - s->inflight;
+    if (m->u.ack.no != oldest) {
+        char text[128];
+        snprintf(text, sizeof text, "acknowledgement of batch %u (expected "
+                 "batch %u)", m->u.ack.no, oldest);
+        return fail(s, WG_ERR_PROTO, text, err);
+    }
+    s->sent += s->inflight_n[oldest % WG_SYNC_CREDIT];
+    s->inflight--;
     return pump(s, err);
 }
 
@@ -442,12 +546,7 @@ wg_rc wg_session_receive(wg_session *s, const uint8_t *p, size_t n,
         if (m.type == WG_MSG_BATCH) {
             rc = on_batch(s, &m, err);
         } else if (m.type == WG_MSG_ACK) {
-            if (s->inflight == 0)
-                rc = fail(s, WG_ERR_PROTO, "acknowledgement of nothing", err);
-            else {
-                s->inflight--;
-                rc = pump(s, err);
-            }
+            rc = on_ack(s, &m, err);
         } else if (m.type == WG_MSG_DONE && !s->got_done) {
             s->got_done = 1;
             rc = pump(s, err);

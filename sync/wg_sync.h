@@ -19,7 +19,8 @@
 
 typedef struct wg_engine wg_engine;
 
-/* How one session ended. */
+/* How one session ended. SENT counts changes the peer acknowledged having
+ * stored; RECEIVED, changes new to this node that it stored. */
 typedef struct wg_sync_result {
     char peer[WG_NAME_MAX + 1];
     int ok;
@@ -28,7 +29,10 @@ typedef struct wg_sync_result {
 } wg_sync_result;
 
 /* A new engine over ST (borrowed: it must outlive the engine). Caller owns;
- * release with wg_engine_destroy(). */
+ * release with wg_engine_destroy(). It bounds ST's page cache to
+ * WG_SYNC_CACHE_KIB, so a process syncing a backlog of any size stays within
+ * 64 MiB resident (the cache would otherwise grow with the tables). */
+#define WG_SYNC_CACHE_KIB 24576
 wg_rc wg_engine_new(wg_store *st, wg_engine **out, wg_err *err);
 void wg_engine_destroy(wg_engine **e);
 
@@ -43,6 +47,13 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err);
  * unknown peer. */
 wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
                         wg_err *err);
+
+/* A session served to a peer that sends nothing for MS milliseconds (a
+ * peer that vanished or stalls: ZeroMQ heartbeats cannot tell a live peer
+ * that never answers) is ended and audited as timed out. Default
+ * WG_SYNC_SERVER_IDLE_MS. */
+#define WG_SYNC_SERVER_IDLE_MS 60000
+void wg_engine_set_idle_timeout(wg_engine *e, int ms);
 
 /* Number of client sessions still running. */
 int wg_engine_busy(const wg_engine *e);
