@@ -6,6 +6,8 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 wg_rc wg_crypto_init(wg_err *err)
 {
@@ -14,9 +16,34 @@ wg_rc wg_crypto_init(wg_err *err)
     return WG_OK;
 }
 
+/* libsodium 1.0.18 makes a getrandom() call per randombytes_buf(); an
+ * import that draws one 16-byte record id per row paid a system call each.
+ * Requests of up to POOL_SMALL bytes (ids, not keys) are served from a
+ * per-thread pool drawn POOL_BYTES at a time; bytes handed out are wiped
+ * from it, and a forked child starts a pool of its own. */
+#define POOL_BYTES 1024
+#define POOL_SMALL 16
+
+static _Thread_local uint8_t pool[POOL_BYTES];
+static _Thread_local size_t pool_left;
+static _Thread_local pid_t pool_pid;
+
 void wg_random(void *buf, size_t n)
 {
-    randombytes_buf(buf, n);
+    if (n > POOL_SMALL) {
+        randombytes_buf(buf, n);
+        return;
+    }
+    pid_t pid = getpid();
+    if (pid != pool_pid || pool_left < n) {
+        randombytes_buf(pool, sizeof pool);
+        pool_left = sizeof pool;
+        pool_pid = pid;
+    }
+    uint8_t *p = pool + (sizeof pool - pool_left);
+    memcpy(buf, p, n);
+    sodium_memzero(p, n);
+    pool_left -= n;
 }
 
 void *wg_secret_alloc(size_t n)

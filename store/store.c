@@ -10,6 +10,8 @@
  */
 #include "store_int.h"
 
+_Static_assert(WG_STORE_CACHE_KIB == 65536, "the pragma below says 65536");
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -344,7 +346,7 @@ static wg_rc open_db(wg_store *st, int create, wg_err *err)
         "PRAGMA locking_mode=EXCLUSIVE;"
         "PRAGMA temp_store=MEMORY;"
         "PRAGMA mmap_size=0;"
-        "PRAGMA cache_size=-65536;"
+        "PRAGMA cache_size=-65536;" /* WG_STORE_CACHE_KIB */
         "PRAGMA trusted_schema=OFF;";
     wg_rc r = wg_store__exec(st, pragmas, err);
     if (r)
@@ -484,6 +486,13 @@ out:
         wg_store_close(&st);
     *out = st;
     return rc;
+}
+
+wg_rc wg_store_set_cache(wg_store *st, int kib, wg_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d;", kib > 0 ? kib : 1);
+    return wg_store__exec(st, sql, err);
 }
 
 void wg_store_set_log(wg_store *st, wg_log_fn fn, void *ctx)

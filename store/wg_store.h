@@ -70,6 +70,11 @@ void wg_store_close(wg_store **st);
 /* Route store/ diagnostics to FN (NULL: silent). */
 void wg_store_set_log(wg_store *st, wg_log_fn fn, void *ctx);
 
+/* Bound SQLite's page cache for this handle to KIB KiB (the default is
+ * WG_STORE_CACHE_KIB, which keeps a county's tables in memory for reads). */
+#define WG_STORE_CACHE_KIB 65536
+wg_rc wg_store_set_cache(wg_store *st, int kib, wg_err *err);
+
 /* The node's identity. Borrowed: valid until wg_store_close(). */
 const wg_node_info *wg_store_info(const wg_store *st);
 

@@ -1066,7 +1066,7 @@ int main(int argc, char **argv)
     /* The store's read-side settings (store.c open_db), minus exclusive
      * locking and WAL, which would keep the shell out. */
     exec_sql(pdb, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0;"
-                  "PRAGMA cache_size=-65536; PRAGMA trusted_schema=OFF;",
+                  "PRAGMA cache_size=-32768; PRAGMA trusted_schema=OFF;",
              "setting pragmas");
 
     printf("build (untimed): wings node %.1f s (%.0f records/s), plain copy "
