@@ -612,9 +612,24 @@ wg_rc wg_store_begin(wg_store *st, wg_err *err)
     return rc;
 }
 
+/* An I/O error, a full disk or running out of memory inside a statement
+ * makes SQLite roll the whole transaction back on its own. Whatever the
+ * caller does next must not run outside any transaction (each statement
+ * committing alone, the feed half written): inside wg_store_begin() and
+ * with no transaction open any more, refuse. */
+static wg_rc txn_alive(wg_store *st, wg_err *err)
+{
+    if (st->in_txn && sqlite3_get_autocommit(st->db))
+        return wg_err_set(err, WG_ERR_IO,
+                          "store error: the transaction was rolled back "
+                          "after an earlier error; nothing of it was "
+                          "written");
+    return WG_OK;
+}
+
 wg_rc wg_store_commit(wg_store *st, wg_err *err)
 {
-    wg_rc rc = WG_OK;
+    wg_rc rc = txn_alive(st, err);
     for (int i = 0; rc == WG_OK && i < st->ntf; i++)
         if (st->tf[i].oid == st->self_oid && st->tf[i].unsigned_n)
             rc = wg_store__sign_head(st, &st->tf[i], err);
@@ -891,7 +906,9 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
     char id[WG_ID_HEX_CHARS + 1];
     uint8_t rowid[WG_ROWID_BYTES];
     int c = wg_schema_field_index(t, "county");
-    wg_rc rc = WG_OK;
+    wg_rc rc = txn_alive(st, err);
+    if (rc)
+        return rc;
     if (!gather_clean(st, t, names, values, n, vals, &id_at)) {
         /* Canonicalise value by value, then check the whole record. */
         if ((rc = gather(t, names, values, n, own, given, &id_at, err)))
@@ -913,10 +930,20 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
         }
         snprintf(id, sizeof id, "%s", values[id_at]);
         wg_record old;
-        if (wg_store_get(st, t, id, &old, NULL) == WG_OK) {
+        wg_err gerr = { 0 };
+        wg_rc got = wg_store_get(st, t, id, &old, &gerr);
+        if (got == WG_OK) {
             wg_record_release(&old);
             rc = wg_err_set(err, WG_ERR_INVALID,
                             "id: a %s with id %s already exists", t->name, id);
+            goto out;
+        }
+        /* Only "no such record" means the id is free: a read error is
+         * that error (SQLite has rolled the transaction back after it). */
+        if (got != WG_ERR_NOTFOUND) {
+            rc = got;
+            if (err)
+                *err = gerr;
             goto out;
         }
         wg_hex_decode(rowid, sizeof rowid, id, NULL);
@@ -958,7 +985,9 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
     char *vals[WG_MAX_FIELDS] = { 0 };
     int given[WG_MAX_FIELDS] = { 0 };
     wg_record cur;
-    wg_rc rc = get_live(st, t, id, &cur, err);
+    wg_rc rc = txn_alive(st, err);
+    if (rc == WG_OK)
+        rc = get_live(st, t, id, &cur, err);
     if (rc)
         return rc;
     if ((rc = gather(t, names, values, n, vals, given, NULL, err)))
@@ -1004,7 +1033,9 @@ wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
                       wg_err *err)
 {
     wg_record cur;
-    wg_rc rc = get_live(st, t, id, &cur, err);
+    wg_rc rc = txn_alive(st, err);
+    if (rc == WG_OK)
+        rc = get_live(st, t, id, &cur, err);
     if (rc)
         return rc;
     int c = wg_schema_field_index(t, "county");

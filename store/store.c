@@ -58,7 +58,9 @@ wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err)
                           "store is in use by another process (is 'wings "
                           "serve' running for it?)");
     case SQLITE_FULL:
-        return wg_err_set(err, WG_ERR_NOSPACE, "storage full while %s", what);
+        return wg_err_set(err, WG_ERR_NOSPACE, "storage full while %s: "
+                          "nothing of it was written; free disk space and "
+                          "try again", what);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return wg_err_set(err, WG_ERR_CORRUPT, "store corrupt while %s: %s",
@@ -635,8 +637,10 @@ wg_rc wg_store_passwd(const char *dir, const char *oldpass, size_t oldlen,
     uint8_t dbid[WG_DBID_BYTES], kf[WG_KEYFILE_BYTES];
     wg_kdf kdf = WG_KDF_MODERATE;
     wg_rc rc = unlock(dir, oldpass, oldlen, key, dbid, &kdf, err);
+    /* Keep the file's cost (a test node's minimum one included); an unknown
+     * level gets the default. */
     if (rc == WG_OK && kdf != WG_KDF_INTERACTIVE && kdf != WG_KDF_MODERATE &&
-        kdf != WG_KDF_SENSITIVE)
+        kdf != WG_KDF_SENSITIVE && kdf != WG_KDF_TEST)
         kdf = WG_KDF_MODERATE;
     if (rc == WG_OK)
         rc = wg_keyfile_seal(kf, key, dbid, newpass, newlen, kdf, err);

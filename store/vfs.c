@@ -35,7 +35,7 @@
  * it to the database file; sealed naively, each page costs three AEAD passes
  * (seal into the WAL, open from it, seal again for the database). Instead,
  * each database (its registry entry, shared by the database and WAL file
- * objects) keeps the plaintext of its most recent WAL frames, slot i % 4096
+ * objects) keeps the plaintext of its most recent WAL frames, slot i % 2048
  * for frame i (memory kept out of core dumps, wiped when freed):
  *
  *   page cycle:
@@ -64,7 +64,15 @@
  *
  * An authentication failure returns SQLITE_IOERR_DATA and leaves a
  * thread-local description ("page 7 of the database failed authentication")
- * that store.c turns into the error message.
+ * that store.c turns into the error message. Two reads are exempt, because
+ * a power cut or a full disk leaves exactly these states and plain SQLite
+ * recovers from them (tests/check_powercut.c): WAL recovery's scan of whole
+ * frames, where a frame that fails in the last transaction (the only one a
+ * power cut can tear) ends the log as a bad checksum would (vfs_read_wal,
+ * wal_torn_tail), and the peek at page 1's header when the database is
+ * opened, before the WAL (which may hold page 1 whole) is consulted
+ * (vfs_read_db). Both get zeros; every page SQLite then uses is still
+ * authenticated.
  */
 #include "store_int.h"
 
@@ -258,8 +266,8 @@ static int all_zero(const uint8_t *p, size_t n)
  * be started, the writer does all of it.
  */
 
-#define WC_FRAMES 4096 /* slots: 16 MiB of plaintext + 16 MiB sealed, when
-                          full; > wal_autocheckpoint + one large commit */
+#define WC_FRAMES 2048 /* slots: 8 MiB of plaintext + 8 MiB sealed, when full;
+                          > wal_autocheckpoint + one sync batch */
 #define WC_CHUNK 128   /* slots allocated together, on first use */
 #define WC_CHUNKS (WC_FRAMES / WC_CHUNK)
 #define WC_RUN 512     /* most frames assembled before they are written */
@@ -313,7 +321,7 @@ static void on_fork_child(void)
 }
 
 /* Cached plaintext lives in its own mappings, kept out of core dumps and
- * wiped before release. Not locked: up to 16 MiB would exhaust
+ * wiped before release. Not locked: up to 8 MiB would exhaust
  * RLIMIT_MEMLOCK, which the keys need (SQLite's page cache, holding the same
  * pages, is not locked either). */
 #define PLAIN_CHUNK ((size_t)WC_CHUNK * WAL_FRAME)
@@ -722,6 +730,19 @@ static int vfs_read_db(vfile *f, uint8_t *out, int amt, sqlite3_int64 off)
         /* A whole page (SQLite's only read) opens straight into OUT. */
         int whole = n == WG_PAGE_BYTES;
         int rc = load_db_page(f, pgno, whole ? out : f->plain);
+        /* Less than a page of page 1 is SQLite peeking at the file header
+         * when it opens the database (sqlite3BtreeOpen), before it looks
+         * at the WAL. A checkpoint cut short (a power cut, a full disk)
+         * can leave page 1 torn while the WAL still holds it whole, and
+         * plain SQLite opens such a database: for a header it cannot use
+         * it takes defaults until it reads page 1 whole. Do the same with
+         * zeros; the whole-page read that follows (from the WAL, or else
+         * from this file) is authenticated as always. */
+        if (rc == SQLITE_IOERR_DATA && !whole && pgno == 1) {
+            wg_vfs_clear_failure();
+            memset(f->plain, 0, WG_PAGE_BYTES);
+            rc = SQLITE_OK;
+        }
         if (rc == SQLITE_IOERR_SHORT_READ)
             short_read = 1;
         else if (rc != SQLITE_OK)
@@ -798,6 +819,88 @@ static int load_wal_header(vfile *f, uint8_t out[WAL_HDR])
     return SQLITE_OK;
 }
 
+/* SQLite's WAL checksum over N bytes of P (N a multiple of 8), words in
+ * big-endian order when BIG, little-endian else, continuing S. */
+static void wal_cksum(const uint8_t *p, size_t n, int big, uint32_t s[2])
+{
+    for (size_t k = 0; k < n; k += 8) {
+        uint32_t a = big ? wg_get_u32be(p + k)
+                         : (uint32_t)p[k] | (uint32_t)p[k + 1] << 8 |
+                               (uint32_t)p[k + 2] << 16 |
+                               (uint32_t)p[k + 3] << 24;
+        uint32_t b = big ? wg_get_u32be(p + k + 4)
+                         : (uint32_t)p[k + 4] | (uint32_t)p[k + 5] << 8 |
+                               (uint32_t)p[k + 6] << 16 |
+                               (uint32_t)p[k + 7] << 24;
+        s[0] += a + s[1];
+        s[1] += b + s[0];
+    }
+}
+
+/* Does frame NEXT continue the checksum chain of frame PREV (plaintexts,
+ * WAL_FRAME bytes each, reserve zeroed)? */
+static int wal_chains(const uint8_t *prev, const uint8_t *next, int big)
+{
+    uint32_t s[2] = { wg_get_u32be(prev + 16), wg_get_u32be(prev + 20) };
+    wal_cksum(next, 8, big, s);
+    wal_cksum(next + WAL_FHDR, WG_PAGE_BYTES, big, s);
+    return s[0] == wg_get_u32be(next + 16) && s[1] == wg_get_u32be(next + 20);
+}
+
+/* Frame I of the WAL failed authentication while SQLite's recovery looked
+ * for the end of the log: is that what a power cut leaves? With
+ * synchronous=FULL every transaction's frames are synced before the next
+ * transaction writes any, so only the last transaction in the file can be
+ * torn, have holes, or have reached the disk out of order. Frame I is in an
+ * earlier, hence durable, transaction (an alteration, not a power cut) when
+ * the first commit frame after it (of this WAL's generation: salts as in
+ * the header) is followed by a frame that continues its checksum chain: a
+ * later transaction, written after that commit was synced. 1: a torn tail;
+ * 0: not; an SQLite error code when the file cannot be read. */
+static int wal_torn_tail(vfile *f, uint32_t i)
+{
+    uint8_t hdr[WAL_HDR];
+    int rc = load_wal_header(f, hdr);
+    if (rc != SQLITE_OK)
+        return rc == SQLITE_IOERR_SHORT_READ ? 1 : rc;
+    int big = (int)(wg_get_u32be(hdr) & 1);
+    sqlite3_int64 size = 0;
+    if (f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK)
+        return SQLITE_IOERR_READ;
+    uint8_t *sealed = wg_xmalloc(WAL_FRAME);
+    uint8_t *plain = wg_secret_alloc(WAL_FRAME);
+    uint8_t *commit = wg_secret_alloc(WAL_FRAME);
+    int have_commit = 0, torn = 1;
+    for (uint32_t j = i + 1;
+         WAL_PHDR + ((sqlite3_int64)j + 1) * WAL_FRAME <= size; j++) {
+        uint8_t ad[24];
+        ad_wal(ad, f->k, "wgwf", j);
+        rc = f->real->pMethods->xRead(f->real, sealed, WAL_FRAME,
+                                      WAL_PHDR + (sqlite3_int64)j * WAL_FRAME);
+        if (rc != SQLITE_OK) {
+            if (rc == SQLITE_IOERR_SHORT_READ)
+                rc = SQLITE_OK;
+            break;
+        }
+        int ok = unseal(plain, sealed, WAL_FHDR + PLAIN_BYTES, ad, f->k) ==
+                     WG_OK && memcmp(plain + 8, hdr + 16, 8) == 0;
+        if (ok)
+            memset(plain + WAL_FHDR + PLAIN_BYTES, 0, WG_RESERVE_BYTES);
+        if (have_commit) {
+            torn = !(ok && wal_chains(commit, plain, big));
+            break;
+        }
+        if (ok && wg_get_u32be(plain + 4) != 0) {
+            memcpy(commit, plain, WAL_FRAME);
+            have_commit = 1;
+        }
+    }
+    free(sealed);
+    wg_secret_free(plain);
+    wg_secret_free(commit);
+    return rc != SQLITE_OK ? rc : torn;
+}
+
 static int vfs_read_wal(vfile *f, uint8_t *out, int amt, sqlite3_int64 off)
 {
     int short_read = 0;
@@ -815,6 +918,31 @@ static int vfs_read_wal(vfile *f, uint8_t *out, int amt, sqlite3_int64 off)
             rc = load_wal_frame(f, i, &src);
             in = (int)((off - WAL_HDR) % WAL_FRAME);
             n = WAL_FRAME - in;
+            /* A whole frame, header first, is read only by SQLite's WAL
+             * recovery (pages are read at offset 24 of their frame), which
+             * looks for the end of the log. A frame that fails to open
+             * there may be what a power cut leaves of the last append,
+             * which never finished (torn, or a hole where a later write
+             * landed first); plain SQLite ends the log at such a frame by
+             * its checksum. If wal_torn_tail() says it can be that, hand
+             * back zeros (salts that match nothing) so SQLite does the
+             * same, rather than refusing to open the node; a frame inside
+             * the durable part of the log is still an alteration. */
+            if (rc == SQLITE_IOERR_DATA && in == 0 && amt >= WAL_FRAME) {
+                char why[sizeof failure];
+                snprintf(why, sizeof why, "%s", failure);
+                int torn = wal_torn_tail(f, i);
+                if (torn == 1) {
+                    wg_vfs_clear_failure();
+                    memset(f->plain, 0, WAL_FRAME);
+                    src = f->plain;
+                    rc = SQLITE_OK;
+                } else {
+                    snprintf(failure, sizeof failure, "%s", why);
+                    if (torn != 0)
+                        rc = torn;
+                }
+            }
         }
         if (rc == SQLITE_IOERR_SHORT_READ)
             short_read = 1;
