@@ -84,18 +84,20 @@ int wg_daemon_forward(wg_cli *cli, int argc, char **argv, int *code)
     zmq_send(s, cli->dir, strlen(cli->dir), argc ? ZMQ_SNDMORE : 0);
     for (int i = 0; i < argc; i++)
         zmq_send(s, argv[i], strlen(argv[i]), i + 1 < argc ? ZMQ_SNDMORE : 0);
-    /* Wait as long as the command takes, while the daemon lives. */
+    /* Wait as long as the command takes, while the daemon we asked lives:
+     * one that died took the request with it, even if another daemon has
+     * taken its place since. */
     int got = 0;
     for (;;) {
         zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-        int r = zmq_poll(&it, 1, 1000);
+        int r = zmq_poll(&it, 1, 250);
         if (r > 0) {
             got = 1;
             break;
         }
         if (r < 0 && errno != EINTR)
             break;
-        if (!daemon_pid(cli->dir))
+        if (daemon_pid(cli->dir) != pid)
             break;
     }
     if (!got) {
