@@ -24,6 +24,44 @@ static void short_key(char out[9], const uint8_t *key)
     wg_hex_encode(out, key, 4);
 }
 
+/* ---- stored rows and canonical bytes ------------------------------------ */
+
+/* version, origin, partition length, seq, prev: all but the partition. */
+#define PREFIX_FIXED (1 + WG_SIGN_PK_BYTES + 1 + 8 + WG_HASH_BYTES)
+
+size_t wg_store__change_prefix_len(const uint8_t *body, size_t len)
+{
+    if (len < 1 + WG_SIGN_PK_BYTES + 1)
+        return 0;
+    size_t pl = PREFIX_FIXED + body[1 + WG_SIGN_PK_BYTES];
+    return len > pl ? pl : 0;
+}
+
+size_t wg_store__change_bytes(const uint8_t origin[WG_SIGN_PK_BYTES],
+                              const char *part, uint64_t seq,
+                              const uint8_t prev[WG_HASH_BYTES],
+                              const uint8_t *tail, size_t tlen, uint8_t *out)
+{
+    size_t plen = strlen(part);
+    if (plen > WG_PARTITION_MAX ||
+        tlen > WG_CHANGE_MAX_BYTES - PREFIX_FIXED - plen)
+        return 0;
+    uint8_t *p = out;
+    *p++ = WG_CHANGE_VERSION;
+    memcpy(p, origin, WG_SIGN_PK_BYTES);
+    p += WG_SIGN_PK_BYTES;
+    *p++ = (uint8_t)plen;
+    memcpy(p, part, plen);
+    p += plen;
+    wg_put_u64be(p, seq);
+    p += 8;
+    memcpy(p, prev, WG_HASH_BYTES);
+    p += WG_HASH_BYTES;
+    if (tlen)
+        memcpy(p, tail, tlen);
+    return (size_t)(p - out) + tlen;
+}
+
 /* Mark (OID, PART) frozen in its own transaction, outside any batch. */
 static void freeze(wg_store *st, uint32_t oid, const char *part)
 {
@@ -201,26 +239,61 @@ wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
         return wg_store__sqlerr(st, r, "reading a feed", err);
     if (r == SQLITE_DONE || after >= (uint64_t)WG_SEQ_MAX || max == 0)
         return WG_OK;
-    if ((rc = wg_store__prepare(st, "SELECT k, body, sig FROM change "
-                                    "WHERE k > ? AND k <= ? ORDER BY k "
+    /* From the change at AFTER itself (when there is one): its hash is the
+     * prev of the first change sent. */
+    if ((rc = wg_store__prepare(st, "SELECT k, body, sig, hash FROM change "
+                                    "WHERE k >= ? AND k <= ? ORDER BY k "
                                     "LIMIT ?", &s, err)))
         return rc;
     sqlite3_bind_int64(s, 1, WG_CHANGE_KEY(fid, after));
     sqlite3_bind_int64(s, 2, WG_CHANGE_KEY(fid, WG_SEQ_MAX));
-    sqlite3_bind_int64(s, 3, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+    sqlite3_bind_int64(s, 3, max >= INT64_MAX ? INT64_MAX
+                                              : (sqlite3_int64)max + 1);
+    uint8_t prev[WG_HASH_BYTES], *buf = wg_xmalloc(WG_CHANGE_MAX_BYTES);
+    uint64_t have = 0; /* the seq whose hash PREV holds */
+    size_t sent = 0;
+    char who[9];
+    short_key(who, origin);
+    memset(prev, 0, sizeof prev);
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        wg_signed_change c;
-        c.body = sqlite3_column_blob(s, 1);
-        c.len = (size_t)sqlite3_column_bytes(s, 1);
-        c.has_sig = sqlite3_column_bytes(s, 2) == WG_SIG_BYTES;
-        if (c.has_sig)
-            memcpy(c.sig, sqlite3_column_blob(s, 2), WG_SIG_BYTES);
-        if (fn(ctx, &c, (uint64_t)(sqlite3_column_int64(s, 0) & WG_SEQ_MAX)))
+        uint64_t seq = (uint64_t)(sqlite3_column_int64(s, 0) & WG_SEQ_MAX);
+        if (sqlite3_column_bytes(s, 3) != WG_HASH_BYTES) {
+            rc = wg_err_set(err, WG_ERR_CORRUPT, "change %s/%s#%llu has a "
+                            "malformed hash", who, partition,
+                            (unsigned long long)seq);
             break;
+        }
+        if (seq > after) {
+            wg_signed_change c;
+            if (seq != have + 1) {
+                rc = wg_err_set(err, WG_ERR_CORRUPT, "feed %s/%s lacks change "
+                                "%llu", who, partition,
+                                (unsigned long long)(seq - 1));
+                break;
+            }
+            c.body = buf;
+            c.len = wg_store__change_bytes(
+                origin, partition, seq, prev, sqlite3_column_blob(s, 1),
+                (size_t)sqlite3_column_bytes(s, 1), buf);
+            if (c.len == 0) {
+                rc = wg_err_set(err, WG_ERR_CORRUPT, "change %s/%s#%llu is "
+                                "malformed", who, partition,
+                                (unsigned long long)seq);
+                break;
+            }
+            c.has_sig = sqlite3_column_bytes(s, 2) == WG_SIG_BYTES;
+            if (c.has_sig)
+                memcpy(c.sig, sqlite3_column_blob(s, 2), WG_SIG_BYTES);
+            if (fn(ctx, &c, seq) || ++sent == max)
+                break;
+        }
+        memcpy(prev, sqlite3_column_blob(s, 3), WG_HASH_BYTES);
+        have = seq;
     }
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
+    if (rc == WG_OK && r != SQLITE_ROW && r != SQLITE_DONE)
         rc = wg_store__sqlerr(st, r, "reading a feed", err);
     sqlite3_finalize(s);
+    free(buf);
     return rc;
 }
 
@@ -264,10 +337,57 @@ wg_rc wg_store_feeds(wg_store *st, wg_feed_fn fn, void *ctx, wg_err *err)
         (*bad)++;                                                             \
     } while (0)
 
+/* How far from its row explain() looks for where a change belongs. */
+#define EXPLAIN_WINDOW 8
+/* How many mismatched changes one recheck tries to explain. */
+#define EXPLAIN_BUDGET 1000
+
+/* A stored change whose bytes, rebuilt for its row, do not hash to its
+ * `hash`: find the seq (near SEQ) and prev (the hash of a change near it, or
+ * zeros) it does hash under. 1 and *FOUND if there is one: the change was
+ * moved (FOUND != SEQ) or the change before it replaced. */
+static int explain(wg_store *st, sqlite3_stmt **near, int64_t fid,
+                   const uint8_t *key, const char *part, uint64_t seq,
+                   const uint8_t *tail, size_t tlen, const uint8_t *want,
+                   uint8_t *buf, uint64_t *found)
+{
+    uint8_t prevs[2 * EXPLAIN_WINDOW + 3][WG_HASH_BYTES], hash[WG_HASH_BYTES];
+    int np = 1, r;
+    uint64_t lo = seq > EXPLAIN_WINDOW ? seq - EXPLAIN_WINDOW : 1;
+    uint64_t hi = seq + EXPLAIN_WINDOW;
+    if (hi > (uint64_t)WG_SEQ_MAX)
+        hi = (uint64_t)WG_SEQ_MAX;
+    if (!*near && wg_store__prepare(st, "SELECT hash FROM change WHERE k >= ? "
+                                        "AND k <= ? ORDER BY k", near, NULL))
+        return 0;
+    sqlite3_reset(*near);
+    sqlite3_bind_int64(*near, 1, WG_CHANGE_KEY(fid, lo - 1));
+    sqlite3_bind_int64(*near, 2, WG_CHANGE_KEY(fid, hi));
+    memset(prevs[0], 0, WG_HASH_BYTES);
+    while (np < 2 * EXPLAIN_WINDOW + 3 &&
+           (r = sqlite3_step(*near)) == SQLITE_ROW)
+        if (sqlite3_column_bytes(*near, 0) == WG_HASH_BYTES)
+            memcpy(prevs[np++], sqlite3_column_blob(*near, 0), WG_HASH_BYTES);
+    sqlite3_reset(*near);
+    for (uint64_t s = lo; s <= hi; s++)
+        for (int i = s == 1 ? 0 : 1; i < (s == 1 ? 1 : np); i++) {
+            size_t n = wg_store__change_bytes(key, part, s, prevs[i], tail,
+                                              tlen, buf);
+            if (n == 0)
+                return 0;
+            wg_hash(hash, buf, n);
+            if (memcmp(hash, want, WG_HASH_BYTES) == 0) {
+                *found = s;
+                return 1;
+            }
+        }
+    return 0;
+}
+
 wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
                             long *checked, long *bad, wg_err *err)
 {
-    sqlite3_stmt *feeds, *s;
+    sqlite3_stmt *feeds, *s, *near = NULL;
     *checked = *bad = 0;
     wg_rc rc = wg_store__prepare(
         st, "SELECT f.oid, o.key, f.part, f.head, f.head_hash, f.frozen, "
@@ -282,6 +402,8 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
         sqlite3_finalize(feeds);
         return rc;
     }
+    uint8_t *buf = wg_xmalloc(WG_CHANGE_MAX_BYTES);
+    int budget = EXPLAIN_BUDGET;
     int r;
     while ((r = sqlite3_step(feeds)) == SQLITE_ROW) {
         uint8_t key[WG_SIGN_PK_BYTES], prev[WG_HASH_BYTES];
@@ -298,6 +420,8 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
         uint64_t head = (uint64_t)sqlite3_column_int64(feeds, 3);
         if (sqlite3_column_int(feeds, 5))
             PROBLEM("feed %s/%s: frozen after an equivocation", who, part);
+        /* PREV: the stored hash of the change before, as every reader
+         * rebuilds a change's bytes with. */
         memset(prev, 0, sizeof prev);
         uint64_t expect = 1;
         int last_signed = 0;
@@ -308,44 +432,58 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
         int r2;
         while ((r2 = sqlite3_step(s)) == SQLITE_ROW) {
             uint64_t seq = (uint64_t)(sqlite3_column_int64(s, 0) & WG_SEQ_MAX);
-            const uint8_t *body = sqlite3_column_blob(s, 3);
-            size_t len = (size_t)sqlite3_column_bytes(s, 3);
+            const uint8_t *tail = sqlite3_column_blob(s, 3);
+            size_t tlen = (size_t)sqlite3_column_bytes(s, 3);
+            const uint8_t *have = sqlite3_column_bytes(s, 1) == WG_HASH_BYTES
+                                      ? sqlite3_column_blob(s, 1)
+                                      : NULL;
             uint8_t hash[WG_HASH_BYTES];
             wg_change c;
+            int gap = seq != expect;
             (*checked)++;
-            if (seq != expect) {
+            if (gap)
                 PROBLEM("feed %s/%s: change %llu is missing", who, part,
                         (unsigned long long)expect);
-                expect = seq;
-            }
-            wg_hash(hash, body, len);
-            if (sqlite3_column_bytes(s, 1) != WG_HASH_BYTES ||
-                memcmp(hash, sqlite3_column_blob(s, 1), WG_HASH_BYTES))
-                PROBLEM("feed %s/%s: change %llu was altered (hash mismatch)",
-                        who, part, (unsigned long long)seq);
-            if (wg_change_decode(body, len, &c, NULL) != WG_OK) {
+            size_t len = wg_store__change_bytes(key, part, seq, prev, tail,
+                                                tlen, buf);
+            if (len == 0 || wg_change_decode(buf, len, &c, NULL) != WG_OK)
                 PROBLEM("feed %s/%s: change %llu is malformed", who, part,
                         (unsigned long long)seq);
-            } else {
-                if (memcmp(c.origin, key, WG_SIGN_PK_BYTES) ||
-                    strcmp(c.partition, part) || c.seq != seq)
-                    PROBLEM("feed %s/%s: change %llu belongs elsewhere "
-                            "(%llu in its bytes): reordered or moved", who,
-                            part, (unsigned long long)seq,
-                            (unsigned long long)c.seq);
-                if (memcmp(c.prev, prev, WG_HASH_BYTES))
+            if (len)
+                wg_hash(hash, buf, len);
+            else
+                memset(hash, 0, sizeof hash);
+            if (len && (!have || memcmp(hash, have, WG_HASH_BYTES))) {
+                uint64_t at = 0;
+                int why = 0;
+                if (!gap && have && budget > 0) {
+                    budget--;
+                    why = explain(st, &near, fid, key, part, seq, tail, tlen,
+                                  have, buf, &at);
+                }
+                if (gap || (why && at == seq))
                     PROBLEM("feed %s/%s: change %llu does not chain to the "
                             "change before it", who, part,
                             (unsigned long long)seq);
+                else if (why)
+                    PROBLEM("feed %s/%s: change %llu belongs elsewhere "
+                            "(%llu in its bytes): reordered or moved", who,
+                            part, (unsigned long long)seq,
+                            (unsigned long long)at);
+                else
+                    PROBLEM("feed %s/%s: change %llu was altered (hash "
+                            "mismatch)", who, part, (unsigned long long)seq);
             }
+            /* A signature signs the stored hash, checked against the bytes
+             * just above. */
             last_signed = sqlite3_column_bytes(s, 2) == WG_SIG_BYTES;
             if (last_signed &&
-                wg_verify(sqlite3_column_blob(s, 2), hash, WG_HASH_BYTES,
-                          key) != WG_OK)
+                wg_verify(sqlite3_column_blob(s, 2), have ? have : hash,
+                          WG_HASH_BYTES, key) != WG_OK)
                 PROBLEM("feed %s/%s: change %llu has a signature that does "
                         "not verify under its origin", who, part,
                         (unsigned long long)seq);
-            memcpy(prev, hash, WG_HASH_BYTES);
+            memcpy(prev, have ? have : hash, WG_HASH_BYTES);
             expect = seq + 1;
         }
         if (r2 != SQLITE_DONE) {
@@ -366,6 +504,8 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
     }
     if (rc == WG_OK && r != SQLITE_DONE)
         rc = wg_store__sqlerr(st, r, "rechecking feeds", err);
+    free(buf);
+    sqlite3_finalize(near);
     sqlite3_finalize(s);
     sqlite3_finalize(feeds);
     return rc;

@@ -65,8 +65,10 @@ static wg_rc create_record_table(wg_store *st, const wg_table *t, wg_err *err)
 
 /* Every table but meta (store.c). A feed is numbered by `fid`; its changes
  * are the rows of `change` keyed WG_CHANGE_KEY(fid, seq), appended in order
- * (`seq` is computed from the key, never stored). `prev` chains the changes
- * of one record, newest first, from the record's `chg`. */
+ * (`seq` is computed from the key, never stored). `body` holds a change's
+ * bytes from hlc on, `hash` the hash of all of them (WG_STORE_LAYOUT).
+ * `prev` chains the changes of one record, newest first, from the record's
+ * `chg`. */
 wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
 {
     char sql[2048];
@@ -332,6 +334,9 @@ wg_rc wg_store__put_change(wg_store *st, int64_t k, const uint8_t *body,
                            size_t len, const uint8_t hash[WG_HASH_BYTES],
                            const uint8_t *sig, int64_t prev, wg_err *err)
 {
+    size_t pl = wg_store__change_prefix_len(body, len);
+    if (pl == 0)
+        return wg_err_set(err, WG_ERR_INVALID, "change too short to store");
     wg_rc rc = stmt(st, &st->s_change_put,
                     "INSERT INTO change(k, hash, sig, body, prev) "
                     "VALUES(?, ?, ?, ?, ?)", err);
@@ -342,7 +347,8 @@ wg_rc wg_store__put_change(wg_store *st, int64_t k, const uint8_t *body,
     sqlite3_bind_blob(s, 2, hash, WG_HASH_BYTES, SQLITE_STATIC);
     if (sig)
         sqlite3_bind_blob(s, 3, sig, WG_SIG_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
+    /* Only the bytes from hlc on: the key and feed give the rest. */
+    sqlite3_bind_blob(s, 4, body + pl, (int)(len - pl), SQLITE_STATIC);
     if (prev)
         sqlite3_bind_int64(s, 5, prev);
     int r = sqlite3_step(s);
@@ -1166,8 +1172,13 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
         rc = wg_store__sqlerr(st, r, "reading history", err);
     sqlite3_finalize(s);
     if (rc == WG_OK)
-        rc = wg_store__prepare(st, "SELECT prev, body FROM change WHERE k = ?",
-                               &at, err);
+        rc = wg_store__prepare(st, "SELECT c.prev, c.body, p.hash, o.key, "
+                                   "f.part FROM change c JOIN feed f ON "
+                                   "f.fid = c.k >> 40 JOIN origin o ON "
+                                   "o.oid = f.oid LEFT JOIN change p ON "
+                                   "p.k = c.k - 1 WHERE c.k = ?", &at, err);
+    _Static_assert(WG_SEQ_BITS == 40, "the query above shifts by 40");
+    uint8_t *buf = wg_xmalloc(WG_CHANGE_MAX_BYTES);
     hist_item *items = NULL;
     size_t n = 0, cap = 0, steps = 0, power = 1;
     int64_t mark = 0;
@@ -1184,8 +1195,27 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
             break;
         }
         wg_change c;
-        const uint8_t *body = sqlite3_column_blob(at, 1);
-        size_t len = (size_t)sqlite3_column_bytes(at, 1);
+        /* The row's bytes after the prefix its key and feed give (the
+         * change before it in the feed gives prev; zeros at seq 1, or when
+         * it is missing: history does not hash). */
+        uint8_t zeros[WG_HASH_BYTES] = { 0 };
+        const uint8_t *body = buf;
+        size_t len = 0;
+        if (sqlite3_column_bytes(at, 3) == WG_SIGN_PK_BYTES)
+            len = wg_store__change_bytes(
+                sqlite3_column_blob(at, 3),
+                (const char *)sqlite3_column_text(at, 4),
+                (uint64_t)(k & WG_SEQ_MAX),
+                sqlite3_column_bytes(at, 2) == WG_HASH_BYTES
+                    ? sqlite3_column_blob(at, 2)
+                    : zeros,
+                sqlite3_column_blob(at, 1),
+                (size_t)sqlite3_column_bytes(at, 1), buf);
+        if (len == 0) {
+            rc = wg_err_set(err, WG_ERR_CORRUPT, "a change of %.40s is "
+                            "malformed", id);
+            break;
+        }
         if (wg_change_decode(body, len, &c, err) != WG_OK) {
             rc = WG_ERR_CORRUPT;
             break;
@@ -1213,6 +1243,7 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
         }
     }
     sqlite3_finalize(at);
+    free(buf);
     if (rc == WG_OK && n == 0)
         rc = wg_err_set(err, WG_ERR_NOTFOUND, "no %s with id %.40s", t->name,
                         id);

@@ -389,6 +389,18 @@ static wg_rc load_identity(wg_store *st, wg_err *err)
         return wg_err_set(err, WG_ERR_CORRUPT,
                           "store has schema version %lld, this wings reads %d",
                           (long long)version, WG_SCHEMA_VERSION);
+    /* A store from before layouts were recorded holds whole changes in
+     * `change`: refuse it rather than misread it. */
+    if ((rc = meta_get(st, "layout", buf, sizeof buf, NULL, err)) &&
+        rc != WG_ERR_CORRUPT)
+        return rc;
+    if (rc)
+        snprintf(buf, sizeof buf, "1");
+    if (strtoll(buf, NULL, 10) != WG_STORE_LAYOUT)
+        return wg_err_set(err, WG_ERR_CORRUPT,
+                          "store keeps its changes in layout %s, this wings "
+                          "reads layout %d: create a new store and sync it "
+                          "from a peer", buf, WG_STORE_LAYOUT);
     if ((rc = meta_get(st, "name", st->info.name, sizeof st->info.name, NULL,
                        err)) ||
         (rc = meta_get(st, "county", st->info.county, sizeof st->info.county,
@@ -593,7 +605,10 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
     char ver[16];
     snprintf(ver, sizeof ver, "%d", WG_SCHEMA_VERSION);
     const char *role = info->role == WG_ROLE_HQ ? "hq" : "office";
+    char layout[16];
+    snprintf(layout, sizeof layout, "%d", WG_STORE_LAYOUT);
     if ((rc = meta_put(st, "schema_version", ver, strlen(ver), err)) ||
+        (rc = meta_put(st, "layout", layout, strlen(layout), err)) ||
         (rc = meta_put(st, "name", info->name, strlen(info->name), err)) ||
         (rc = meta_put(st, "county", info->county, strlen(info->county),
                        err)) ||

@@ -29,6 +29,15 @@
 #define WG_SEQ_MAX ((INT64_C(1) << WG_SEQ_BITS) - 1)
 #define WG_CHANGE_KEY(fid, seq) (((int64_t)(fid) << WG_SEQ_BITS) | (int64_t)(seq))
 
+/* How `change` rows hold a change (meta 'layout'). 2: a row keeps only the
+ * bytes from hlc on. The prefix before them (version, origin, partition,
+ * seq, prev) is what the row's key and feed already say: origin and
+ * partition from the feed, seq from the key, prev the `hash` of the row
+ * before it in the feed (zeros at seq 1). Every reader puts it back, so
+ * whatever hashes, verifies, decodes or sends a change sees its canonical
+ * bytes. */
+#define WG_STORE_LAYOUT 2
+
 /* A feed touched by the transaction in hand. */
 typedef struct wg_feed_state {
     int64_t fid;           /* its row in `feed` */
@@ -130,8 +139,10 @@ wg_rc wg_store__feed(wg_store *st, uint32_t oid, const char *part,
 wg_rc wg_store__sign_head(wg_store *st, wg_feed_state *fs, wg_err *err);
 /* Write every touched feed's head back and persist the clock. */
 wg_rc wg_store__flush_feeds(wg_store *st, wg_err *err);
-/* Store a change's BODY and HASH (with SIG if non-NULL) under key K; PREV
- * is the key of its record's change before it (0: none). */
+/* Store a change's BODY (its canonical bytes, of which the row keeps the
+ * part after the prefix: see WG_STORE_LAYOUT) and HASH (with SIG if
+ * non-NULL) under key K; PREV is the key of its record's change before it
+ * (0: none). */
 wg_rc wg_store__put_change(wg_store *st, int64_t k, const uint8_t *body,
                            size_t len, const uint8_t hash[WG_HASH_BYTES],
                            const uint8_t *sig, int64_t prev, wg_err *err);
@@ -141,6 +152,18 @@ void wg_store__forget_feeds(wg_store *st);
  * for wg_store__merge(). */
 wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
                              wg_err *err);
+
+/* feed.c */
+/* Length of the prefix of the canonical bytes BODY that a row leaves out;
+ * 0 if BODY is too short to have one and anything after it. */
+size_t wg_store__change_prefix_len(const uint8_t *body, size_t len);
+/* The canonical bytes of the change stored as TAIL (TLEN bytes) at SEQ of the
+ * feed (ORIGIN, PART), whose previous change hashes to PREV, into OUT (room
+ * for WG_CHANGE_MAX_BYTES). Returns their length; 0 if they would not fit. */
+size_t wg_store__change_bytes(const uint8_t origin[WG_SIGN_PK_BYTES],
+                              const char *part, uint64_t seq,
+                              const uint8_t prev[WG_HASH_BYTES],
+                              const uint8_t *tail, size_t tlen, uint8_t *out);
 
 /* hlc.c */
 uint64_t wg_hlc_now_ms(void);
