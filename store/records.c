@@ -93,7 +93,7 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
     if (rc == WG_OK)
         rc = wg_store__exec(
             st,
-            "CREATE INDEX person_county ON person(county);"
+            "CREATE INDEX person_county ON person(county, deleted);"
             "CREATE INDEX person_id_number ON person(id_number);"
             "CREATE INDEX training_person ON training(person_id);"
             "CREATE INDEX training_county ON training(county);"

@@ -94,16 +94,27 @@ static wg_rc counts(wg_store *st, const char *sql, wg_report_by by,
 
 static const char *const count_sql[] = {
     /* by county */
-    "WITH emp AS (SELECT DISTINCT person_id FROM placement "
-    "  WHERE deleted = 0 AND status = 'active'), "
-    "tr AS (SELECT person_id, max(outcome = 'certified') AS cert FROM training "
-    "  WHERE deleted = 0 AND outcome IN ('completed', 'certified') "
-    "  GROUP BY person_id) "
-    "SELECT p.county, count(*), count(emp.person_id), count(tr.person_id), "
-    "  coalesce(sum(tr.cert), 0) "
-    "FROM person p LEFT JOIN emp ON emp.person_id = p.id "
-    "LEFT JOIN tr ON tr.person_id = p.id WHERE p.deleted = 0 "
-    "GROUP BY p.county ORDER BY p.county",
+    /* Each figure counted per county on its own and joined by county (20
+     * rows), not per person: persons from the covering index on (county,
+     * deleted); employed and trained by looking up only the persons that
+     * have an active placement or a completed training. */
+    "WITH pc AS (SELECT county, count(*) AS n FROM person "
+    "  WHERE deleted = 0 GROUP BY county), "
+    "emp AS (SELECT p.county, count(*) AS n FROM "
+    "  (SELECT DISTINCT person_id FROM placement "
+    "   WHERE deleted = 0 AND status = 'active') e "
+    "  JOIN person p ON p.id = e.person_id WHERE p.deleted = 0 "
+    "  GROUP BY p.county), "
+    "tr AS (SELECT p.county, count(*) AS n, sum(t.cert) AS c FROM "
+    "  (SELECT person_id, max(outcome = 'certified') AS cert FROM training "
+    "   WHERE deleted = 0 AND outcome IN ('completed', 'certified') "
+    "   GROUP BY person_id) t "
+    "  JOIN person p ON p.id = t.person_id WHERE p.deleted = 0 "
+    "  GROUP BY p.county) "
+    "SELECT pc.county, pc.n, coalesce(emp.n, 0), coalesce(tr.n, 0), "
+    "  coalesce(tr.c, 0) "
+    "FROM pc LEFT JOIN emp ON emp.county = pc.county "
+    "LEFT JOIN tr ON tr.county = pc.county ORDER BY pc.county",
     /* by employment type */
     "SELECT pl.employment_type, count(DISTINCT pl.person_id), count(*), 0, 0 "
     "FROM placement pl JOIN person p ON p.id = pl.person_id "

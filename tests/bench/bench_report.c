@@ -12,8 +12,8 @@
  * tables are created from the very CREATE TABLE text the store holds (so it
  * follows the store's layout as it changes), holding the store's rows copied
  * over verbatim (same ids, same row numbers, same columns), with the three
- * indexes the report's joins use: person(county), training(person_id),
- * placement(person_id).
+ * indexes the report's joins use: person(county, deleted),
+ * training(person_id), placement(person_id).
  *
  * Then, for R rounds, the contenders take turns (who goes first rotates
  * every round):
@@ -91,16 +91,23 @@ extern char **environ;
 /* ---- report.c's by-county SQL, verbatim -------------------------------- */
 
 static const char county_count_sql[] =
-    "WITH emp AS (SELECT DISTINCT person_id FROM placement "
-    "  WHERE deleted = 0 AND status = 'active'), "
-    "tr AS (SELECT person_id, max(outcome = 'certified') AS cert FROM training "
-    "  WHERE deleted = 0 AND outcome IN ('completed', 'certified') "
-    "  GROUP BY person_id) "
-    "SELECT p.county, count(*), count(emp.person_id), count(tr.person_id), "
-    "  coalesce(sum(tr.cert), 0) "
-    "FROM person p LEFT JOIN emp ON emp.person_id = p.id "
-    "LEFT JOIN tr ON tr.person_id = p.id WHERE p.deleted = 0 "
-    "GROUP BY p.county ORDER BY p.county";
+    "WITH pc AS (SELECT county, count(*) AS n FROM person "
+    "  WHERE deleted = 0 GROUP BY county), "
+    "emp AS (SELECT p.county, count(*) AS n FROM "
+    "  (SELECT DISTINCT person_id FROM placement "
+    "   WHERE deleted = 0 AND status = 'active') e "
+    "  JOIN person p ON p.id = e.person_id WHERE p.deleted = 0 "
+    "  GROUP BY p.county), "
+    "tr AS (SELECT p.county, count(*) AS n, sum(t.cert) AS c FROM "
+    "  (SELECT person_id, max(outcome = 'certified') AS cert FROM training "
+    "   WHERE deleted = 0 AND outcome IN ('completed', 'certified') "
+    "   GROUP BY person_id) t "
+    "  JOIN person p ON p.id = t.person_id WHERE p.deleted = 0 "
+    "  GROUP BY p.county) "
+    "SELECT pc.county, pc.n, coalesce(emp.n, 0), coalesce(tr.n, 0), "
+    "  coalesce(tr.c, 0) "
+    "FROM pc LEFT JOIN emp ON emp.county = pc.county "
+    "LEFT JOIN tr ON tr.county = pc.county ORDER BY pc.county";
 
 static const char county_income_sql[] =
     "SELECT p.county, pl.monthly_income FROM placement pl "
@@ -110,7 +117,7 @@ static const char county_income_sql[] =
 
 /* The indexes wings keeps for the report's joins (records.c), by name. */
 static const char plain_index_sql[] =
-    "CREATE INDEX person_county ON person(county);"
+    "CREATE INDEX person_county ON person(county, deleted);"
     "CREATE INDEX training_person ON training(person_id);"
     "CREATE INDEX placement_person ON placement(person_id);";
 
