@@ -95,9 +95,13 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
             st,
             "CREATE INDEX person_county ON person(county, deleted);"
             "CREATE INDEX person_id_number ON person(id_number);"
-            "CREATE INDEX training_person ON training(person_id);"
+            /* Covering for the report: which persons have a completed
+             * training, an active placement and its income. */
+            "CREATE INDEX training_person ON training(person_id, outcome, "
+            "deleted);"
             "CREATE INDEX training_county ON training(county);"
-            "CREATE INDEX placement_person ON placement(person_id);"
+            "CREATE INDEX placement_person ON placement(person_id, status, "
+            "deleted, monthly_income);"
             "CREATE INDEX placement_county ON placement(county);"
             "CREATE INDEX audit_time ON audit(time);",
             err);

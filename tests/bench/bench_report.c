@@ -13,7 +13,8 @@
  * follows the store's layout as it changes), holding the store's rows copied
  * over verbatim (same ids, same row numbers, same columns), with the three
  * indexes the report's joins use: person(county, deleted),
- * training(person_id), placement(person_id).
+ * training(person_id, outcome, deleted) and placement(person_id, status,
+ * deleted, monthly_income).
  *
  * Then, for R rounds, the contenders take turns (who goes first rotates
  * every round):
@@ -118,8 +119,9 @@ static const char county_income_sql[] =
 /* The indexes wings keeps for the report's joins (records.c), by name. */
 static const char plain_index_sql[] =
     "CREATE INDEX person_county ON person(county, deleted);"
-    "CREATE INDEX training_person ON training(person_id);"
-    "CREATE INDEX placement_person ON placement(person_id);";
+    "CREATE INDEX training_person ON training(person_id, outcome, deleted);"
+    "CREATE INDEX placement_person ON placement(person_id, status, deleted, "
+    "monthly_income);";
 
 static const char *const table_names[] = { "person", "training",
                                            "placement" };
