@@ -101,6 +101,8 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                      size_t *applied, wg_err *err)
 {
     *applied = 0;
+    st->skew_n = 0;
+    st->skew_ahead_ms = 0;
     if (n == 0)
         return WG_OK;
     wg_rc rc = wg_store_begin(st, err);
@@ -109,7 +111,8 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
     uint32_t frozen_oid = 0;
     char frozen_part[WG_PARTITION_MAX + 1] = "";
     size_t fresh = 0;
-    int skewed = 0;
+    uint32_t skewed = 0;
+    uint64_t ahead = 0, now = wg_hlc_now_ms();
     for (size_t i = 0; i < n && rc == WG_OK; i++) {
         wg_change c;
         uint8_t hash[WG_HASH_BYTES];
@@ -185,7 +188,11 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                             c.partition);
             break;
         }
-        skewed |= wg_store__hlc_observe(st, c.hlc);
+        if (wg_store__hlc_observe(st, c.hlc)) {
+            skewed++;
+            if ((c.hlc >> 16) - now > ahead)
+                ahead = (c.hlc >> 16) - now;
+        }
         int64_t k = WG_CHANGE_KEY(fs->fid, c.seq), prev;
         if ((rc = wg_store__merge(st, &c, oid, 0, k, &prev, err)) ||
             (rc = wg_store__put_change(st, k, cs[i].body, cs[i].len, hash,
@@ -215,9 +222,18 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
     if (skewed)
         wg_store__logf(st, WG_LOG_WARN, "a change's clock is more than %d s "
                        "ahead of ours; not followed", WG_HLC_MAX_DRIFT_MS / 1000);
-    if (rc == WG_OK)
+    if (rc == WG_OK) {
         *applied = fresh;
+        st->skew_n = skewed;
+        st->skew_ahead_ms = ahead;
+    }
     return rc;
+}
+
+uint32_t wg_store_apply_skew(const wg_store *st, uint64_t *ahead_ms)
+{
+    *ahead_ms = st->skew_ahead_ms;
+    return st->skew_n;
 }
 
 wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],

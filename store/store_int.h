@@ -17,8 +17,6 @@
 /* A commit signs each touched feed's head; a long commit also signs every
  * WG_SIGN_EVERY changes, so a sync batch can always end on a signature. */
 #define WG_SIGN_EVERY 256
-/* How far a peer's clock may drag ours beyond our wall clock (ms). */
-#define WG_HLC_MAX_DRIFT_MS (5 * 60 * 1000)
 #define WG_NTABLES 4   /* change table numbers 1..4 */
 #define WG_PAGE_BYTES 4096
 #define WG_RESERVE_BYTES (WG_AEAD_NONCE_BYTES + WG_AEAD_TAG_BYTES)
@@ -54,6 +52,8 @@ struct wg_store {
     sqlite3 *db;
     uint32_t self_oid;
     uint64_t hlc;
+    uint32_t skew_n;       /* wg_store_apply_skew() */
+    uint64_t skew_ahead_ms;
     uint8_t (*okeys)[WG_SIGN_PK_BYTES];  /* oid -> origin key; [0] unused */
     uint32_t nokeys, capokeys;
     int in_txn;

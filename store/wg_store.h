@@ -191,6 +191,9 @@ typedef struct wg_signed_change {
     uint8_t sig[WG_SIG_BYTES];
 } wg_signed_change;
 
+/* How far a peer's clock may drag ours beyond our wall clock (ms). */
+#define WG_HLC_MAX_DRIFT_MS (5 * 60 * 1000)
+
 /* Verify and apply changes that arrived from elsewhere, in one transaction:
  * each must continue its feed (seq = head + 1, prev = head hash); every
  * signature present must verify under the change's origin, and the last
@@ -200,6 +203,12 @@ typedef struct wg_signed_change {
  * the batch is applied. *APPLIED counts changes new to this store. */
 wg_rc wg_store_apply(wg_store *st, const wg_signed_change *c, size_t n,
                      size_t *applied, wg_err *err);
+
+/* Of the changes the last wg_store_apply() applied: how many had a clock
+ * more than WG_HLC_MAX_DRIFT_MS ahead of our wall clock (accepted, but our
+ * clock did not follow them), and, through *AHEAD_MS, how far ahead the
+ * furthest was. */
+uint32_t wg_store_apply_skew(const wg_store *st, uint64_t *ahead_ms);
 
 /* Call FN for each change of feed (ORIGIN, PARTITION) with seq > AFTER, in
  * seq order, at most MAX changes. The change is borrowed for the call. */

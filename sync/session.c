@@ -27,8 +27,8 @@
  * the store sees it) and an ACK must name the oldest unacknowledged batch.
  * `sent` counts changes of acknowledged batches only, so a failed session
  * never reports as sent what the peer did not store. A batch holding
- * changes whose clock is more than WG_SYNC_SKEW_MS ahead of our wall clock
- * is applied (the store does not follow that clock past its drift limit)
+ * changes whose clock is more than WG_HLC_MAX_DRIFT_MS ahead of our wall
+ * clock is applied (the store does not follow that clock past that limit)
  * and audited once per session as a clock_skew entry.
  */
 #include "sync_int.h"
@@ -36,9 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "wg_change.h"
 #include "wg_schema.h"
 
 enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
@@ -399,32 +397,6 @@ static wg_rc on_vector(wg_session *s, const wg_msg *m, wg_err *err)
     return pump(s, err);
 }
 
-/* Changes of batch M whose clock is more than WG_SYNC_SKEW_MS ahead of our
- * wall clock: how many, and how far ahead the furthest is (ms). The store
- * accepts them but does not follow their clock beyond its drift limit. */
-static uint32_t skewed(const wg_msg *m, uint64_t *ahead_ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000u +
-                   (uint64_t)ts.tv_nsec / 1000000u;
-    uint32_t n = 0;
-    *ahead_ms = 0;
-    for (uint32_t i = 0; i < m->u.batch.n; i++) {
-        wg_change c;
-        if (wg_change_decode(m->u.batch.c[i].body, m->u.batch.c[i].len, &c,
-                             NULL) != WG_OK)
-            continue;
-        uint64_t ms = c.hlc >> 16;
-        if (ms > now + WG_SYNC_SKEW_MS) {
-            n++;
-            if (ms - now > *ahead_ms)
-                *ahead_ms = ms - now;
-        }
-    }
-    return n;
-}
-
 static void audit_skew(wg_session *s, uint32_t no, uint32_t n,
                        uint64_t ahead_ms)
 {
@@ -433,7 +405,7 @@ static void audit_skew(wg_session *s, uint32_t no, uint32_t n,
     snprintf(reason, sizeof reason, "batch %u: %u changes with a clock up to "
              "%llu s ahead of this node's (over the %d s allowed): accepted, "
              "this node's clock not moved past the limit", no, n,
-             (unsigned long long)(ahead_ms / 1000), WG_SYNC_SKEW_MS / 1000);
+             (unsigned long long)(ahead_ms / 1000), WG_HLC_MAX_DRIFT_MS / 1000);
     wg_audit_entry a = { 0 };
     a.event = "clock_skew";
     a.peer = s->name;
@@ -462,8 +434,6 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
     }
     size_t applied = 0;
     wg_err aerr = { 0 };
-    uint64_t ahead = 0;
-    uint32_t nskew = s->skew_audited ? 0 : skewed(m, &ahead);
     wg_rc rc = wg_store_apply(s->st, m->u.batch.c, m->u.batch.n, &applied,
                               &aerr);
     if (rc) {
@@ -476,7 +446,9 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
     }
     s->next_in++;
     s->received += (long)applied;
-    if (nskew && applied) {
+    uint64_t ahead;
+    uint32_t nskew = wg_store_apply_skew(s->st, &ahead);
+    if (nskew && !s->skew_audited) {
         s->skew_audited = 1;
         audit_skew(s, m->u.batch.no, nskew, ahead);
     }

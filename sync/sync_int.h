@@ -8,11 +8,6 @@
 #include "wg_wire.h"
 
 #define WG_BATCH_CHANGES 512   /* changes per batch we send */
-/* A received change whose clock is further ahead of our wall clock than
- * this is audited as clock skew. The same bound as WG_HLC_MAX_DRIFT_MS
- * (store/store_int.h, private to store/), past which the store stops
- * following a peer's clock. */
-#define WG_SYNC_SKEW_MS (5 * 60 * 1000)
 
 typedef struct wg_session wg_session;
 
