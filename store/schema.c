@@ -19,64 +19,87 @@ static const char *const employment_types[] = {
     "agricultural", "flexible", NULL };
 static const char *const placement_statuses[] = { "active", "ended", NULL };
 
-#define TEXT(n, req, len) { n, WG_FT_TEXT, req, NULL, 0, 0, len }
-#define DATE(n, req) { n, WG_FT_DATE, req, NULL, 0, 0, 0 }
-#define ENUM(n, req, vals) { n, WG_FT_ENUM, req, vals, 0, 0, 0 }
-#define INT(n, req, lo, hi) { n, WG_FT_INT, req, NULL, lo, hi, 0 }
+/* Chinese labels, one per value above, in the same order. */
+static const char *const genders_zh[] = { "男", "女", NULL };
+static const char *const disability_categories_zh[] = {
+    "肢体", "视力", "听力", "言语", "智力", "精神", "多重", NULL };
+static const char *const training_categories_zh[] = {
+    "电商直播", "网络客服", "手工艺", "食品加工", "农业技术", "信息技术",
+    "其他", NULL };
+static const char *const outcomes_zh[] = {
+    "在读", "结业", "取得证书", "中途退出", NULL };
+static const char *const employment_types_zh[] = {
+    "企业就业", "辅助性就业", "自主创业", "网络就业", "公益性岗位",
+    "农业种养", "灵活就业", NULL };
+static const char *const placement_statuses_zh[] = { "在岗", "已离岗", NULL };
+
+#define TEXT(n, req, len, zh) { .name = n, .type = WG_FT_TEXT, .required = req, \
+    .max_len = len, .title = zh }
+#define DATE(n, req, zh) { .name = n, .type = WG_FT_DATE, .required = req, \
+    .title = zh }
+#define ENUM(n, req, vals, zh) { .name = n, .type = WG_FT_ENUM, \
+    .required = req, .enum_values = vals, .enum_titles = vals##_zh, .title = zh }
+#define INT(n, req, lo, hi, zh) { .name = n, .type = WG_FT_INT, \
+    .required = req, .min = lo, .max = hi, .title = zh }
+#define COUNTY { .name = "county", .type = WG_FT_COUNTY, .required = 1, \
+    .max_len = 6, .title = "县区代码" }
+#define PERSON_REF { .name = "person_id", .type = WG_FT_REF, .required = 1, \
+    .max_len = 32, .title = "人员编号" }
 
 static const wg_field person_fields[] = {
-    TEXT("name", 1, 200),
-    ENUM("gender", 0, genders),
-    DATE("birth_date", 0),
-    { "id_number", WG_FT_IDNUM, 1, NULL, 0, 0, 18 },
-    ENUM("disability_category", 1, disability_categories),
-    INT("disability_grade", 0, 1, 4),
-    TEXT("certificate_no", 0, 64),
-    { "county", WG_FT_COUNTY, 1, NULL, 0, 0, 6 },
-    TEXT("township", 0, 200),
-    TEXT("phone", 0, 32),
-    { "rural", WG_FT_BOOL, 0, NULL, 0, 1, 0 },
-    DATE("registered_on", 0),
+    TEXT("name", 1, 200, "姓名"),
+    ENUM("gender", 0, genders, "性别"),
+    DATE("birth_date", 0, "出生日期"),
+    { .name = "id_number", .type = WG_FT_IDNUM, .required = 1, .max_len = 18,
+      .title = "身份证号" },
+    ENUM("disability_category", 1, disability_categories, "残疾类别"),
+    INT("disability_grade", 0, 1, 4, "残疾等级"),
+    TEXT("certificate_no", 0, 64, "残疾证号"),
+    COUNTY,
+    TEXT("township", 0, 200, "乡镇"),
+    TEXT("phone", 0, 32, "联系电话"),
+    { .name = "rural", .type = WG_FT_BOOL, .max = 1, .title = "农村户籍" },
+    DATE("registered_on", 0, "登记日期"),
 };
 
 static const wg_field training_fields[] = {
-    { "person_id", WG_FT_REF, 1, NULL, 0, 0, 32 },
-    TEXT("course", 1, 200),
-    ENUM("category", 0, training_categories),
-    TEXT("provider", 0, 200),
-    DATE("start_date", 1),
-    DATE("end_date", 0),
-    INT("hours", 0, 0, 100000),
-    ENUM("outcome", 1, outcomes),
-    { "county", WG_FT_COUNTY, 1, NULL, 0, 0, 6 },
+    PERSON_REF,
+    TEXT("course", 1, 200, "培训课程"),
+    ENUM("category", 0, training_categories, "培训类别"),
+    TEXT("provider", 0, 200, "培训机构"),
+    DATE("start_date", 1, "开始日期"),
+    DATE("end_date", 0, "结束日期"),
+    INT("hours", 0, 0, 100000, "学时"),
+    ENUM("outcome", 1, outcomes, "培训结果"),
+    COUNTY,
 };
 
 static const wg_field placement_fields[] = {
-    { "person_id", WG_FT_REF, 1, NULL, 0, 0, 32 },
-    TEXT("employer", 1, 200),
-    ENUM("employment_type", 1, employment_types),
-    TEXT("position", 0, 200),
-    DATE("start_date", 1),
-    DATE("end_date", 0),
-    INT("monthly_income", 0, 0, 100000000),
-    ENUM("status", 1, placement_statuses),
-    { "county", WG_FT_COUNTY, 1, NULL, 0, 0, 6 },
+    PERSON_REF,
+    TEXT("employer", 1, 200, "用人单位"),
+    ENUM("employment_type", 1, employment_types, "就业形式"),
+    TEXT("position", 0, 200, "岗位"),
+    DATE("start_date", 1, "开始日期"),
+    DATE("end_date", 0, "结束日期"),
+    INT("monthly_income", 0, 0, 100000000, "月收入（元）"),
+    ENUM("status", 1, placement_statuses, "就业状态"),
+    COUNTY,
 };
 
 /* The audit trail: entries are changes in the writing node's own feed, so
  * they replicate and carry its signature like records. */
 static const wg_field audit_fields[] = {
-    TEXT("time", 1, 32),
-    TEXT("event", 1, 32),
-    TEXT("node", 1, 64),
-    TEXT("peer", 0, 64),
-    TEXT("peer_key", 0, 64),
-    TEXT("direction", 0, 8),
-    INT("sent", 0, 0, INT64_MAX),
-    INT("received", 0, 0, INT64_MAX),
-    INT("refused", 0, 0, INT64_MAX),
-    TEXT("result", 1, 16),
-    TEXT("reason", 0, 256),
+    TEXT("time", 1, 32, "时间"),
+    TEXT("event", 1, 32, "事件"),
+    TEXT("node", 1, 64, "节点"),
+    TEXT("peer", 0, 64, "对端"),
+    TEXT("peer_key", 0, 64, "对端公钥"),
+    TEXT("direction", 0, 8, "方向"),
+    INT("sent", 0, 0, INT64_MAX, "发送"),
+    INT("received", 0, 0, INT64_MAX, "接收"),
+    INT("refused", 0, 0, INT64_MAX, "拒收"),
+    TEXT("result", 1, 16, "结果"),
+    TEXT("reason", 0, 256, "原因"),
 };
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -113,4 +136,22 @@ int wg_schema_field_index(const wg_table *t, const char *name)
         if (!strcmp(t->fields[i].name, name))
             return i;
     return -1;
+}
+
+int wg_schema_field_by_title(const wg_table *t, const char *title)
+{
+    for (int i = 0; i < t->nfields; i++)
+        if (t->fields[i].title && !strcmp(t->fields[i].title, title))
+            return i;
+    return -1;
+}
+
+const char *wg_schema_enum_title(const wg_field *f, const char *value)
+{
+    if (!f->enum_values || !f->enum_titles)
+        return NULL;
+    for (int i = 0; f->enum_values[i]; i++)
+        if (!strcmp(f->enum_values[i], value))
+            return f->enum_titles[i];
+    return NULL;
 }

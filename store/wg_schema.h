@@ -36,6 +36,8 @@ typedef struct wg_field {
     const char *const *enum_values;  /* NULL-terminated, for WG_FT_ENUM */
     int64_t min, max;                /* for WG_FT_INT */
     size_t max_len;                  /* for WG_FT_TEXT */
+    const char *title;               /* Chinese column title (exports, page) */
+    const char *const *enum_titles;  /* Chinese label of each enum value */
 } wg_field;
 
 typedef struct wg_table {
@@ -52,5 +54,9 @@ const wg_table *wg_schema_table_at(int i);
 const wg_table *wg_schema_audit(void);
 /* Index of field NAME in T, or -1. */
 int wg_schema_field_index(const wg_table *t, const char *name);
+/* Index of the field whose Chinese title is TITLE in T, or -1. */
+int wg_schema_field_by_title(const wg_table *t, const char *title);
+/* The Chinese label of enum VALUE of F, or NULL if F has none for it. */
+const char *wg_schema_enum_title(const wg_field *f, const char *value);
 
 #endif

@@ -342,7 +342,8 @@ END_TEST
 
 START_TEST(test_validate_int_full_int64_range)
 {
-    wg_field wide = { "n", WG_FT_INT, 0, NULL, INT64_MIN, INT64_MAX, 0 };
+    wg_field wide = { .name = "n", .type = WG_FT_INT, .min = INT64_MIN,
+                      .max = INT64_MAX };
     char out[32];
     wg_err e;
 
@@ -789,8 +790,8 @@ START_TEST(test_validate_long_enum_lists_and_unknown_types_stay_bounded)
         "ggggggggggggggggggggggggggggggggggggggg",
         "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh", NULL,
     };
-    wg_field wide = { "kind", WG_FT_ENUM, 0, many, 0, 0, 0 };
-    wg_field odd = { "odd", (wg_ftype)99, 0, NULL, 0, 0, 0 };
+    wg_field wide = { .name = "kind", .type = WG_FT_ENUM, .enum_values = many };
+    wg_field odd = { .name = "odd", .type = (wg_ftype)99 };
     wg_err e;
 
     ck_assert_int_eq(wg_validate_value(&wide, many[7], NULL, 0, &e), WG_OK);
