@@ -94,6 +94,18 @@ check "office: the new field can be written" \
 check "office: and is read back" \
     same "$("$W" --dir "$T/office" --json get person "$P1" | jq -r .certificate_valid_until)" 2031-06-30
 check "office: audit --verify after writing it" "$W" --dir "$T/office" audit --verify
+# Every field the description has (as `get --json` shows it) is a CSV
+# column of export, is listed by `help add`, and comes back through import.
+helped() { "$W" help add "$1" | grep -q "^  $2 "; }
+for t in person training placement; do
+    id=$("$W" --dir "$T/office" --json list "$t" | jq -r '.[0].id')
+    fields=$("$W" --dir "$T/office" --json get "$t" "$id" | jq -r 'keys_unsorted | join(",")')
+    check "$t: export's header is every field of the description" \
+        same "$("$W" --dir "$T/office" export "$t" | head -n 1 | tr -d '\r')" "$fields"
+    for f in $(echo "$fields" | tr , ' '); do
+        [[ $f == id ]] || check "$t: help add lists $f" helped "$t" "$f"
+    done
+done
 
 # ---- 2. adjacent versions syncing, through an old relay ----------------------
 echo "-- 2. an office and a province of this version, a prefecture of the previous"
