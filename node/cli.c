@@ -71,6 +71,22 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings delete training 3f2a...e1\n", 1 },
+    { "review", cmd_review, "what needs a person's eye: persons held twice",
+      "review",
+      "Lists the persons this node holds twice under one id_number (each\n"
+      "registered at an office before they synced), with the command that\n"
+      "joins them. --json: an array of {\"kind\",\"table\",\"ids\",\"fields\"}.\n"
+      "\n"
+      "Example:\n"
+      "  wings review\n", 1 },
+    { "merge", cmd_merge, "join a record held twice into one",
+      "merge TABLE KEEP DUPLICATE",
+      "Moves every training and placement of DUPLICATE to KEEP, then\n"
+      "deletes DUPLICATE, in one transaction; history keeps both. Every\n"
+      "node that syncs takes the same result.\n"
+      "\n"
+      "Example:\n"
+      "  wings merge person 3f2a...e1 9b07...c4\n", 1 },
     { "get", cmd_get, "show one record",
       "get TABLE ID",
       "Prints every field of the record; --json prints one object. Exit 5\n"

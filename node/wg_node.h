@@ -160,6 +160,8 @@ int cmd_audit(wg_cli *cli, int argc, char **argv);
 int cmd_add(wg_cli *cli, int argc, char **argv);
 int cmd_update(wg_cli *cli, int argc, char **argv);
 int cmd_delete(wg_cli *cli, int argc, char **argv);
+int cmd_review(wg_cli *cli, int argc, char **argv);
+int cmd_merge(wg_cli *cli, int argc, char **argv);
 int cmd_get(wg_cli *cli, int argc, char **argv);
 int cmd_list(wg_cli *cli, int argc, char **argv);
 int cmd_history(wg_cli *cli, int argc, char **argv);

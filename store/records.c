@@ -139,6 +139,54 @@ static wg_rc check_person(wg_store *st, const char *person_id, wg_err *err)
 /* Everything a full record must satisfy before it is written locally. */
 /* What a record must satisfy beyond its own values before it is written
  * locally: its county in scope, the person it names present. */
+wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
+                           const char *value, const char *except,
+                           char id_out[WG_ID_HEX_CHARS + 1], wg_err *err)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ? AND "
+             "deleted = 0 AND id != ? ORDER BY id LIMIT 1", t->name,
+             t->fields[f].name);
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__query(st, &s, err, sql, "tt", value,
+                               except ? except : "");
+    if (rc)
+        return rc;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        snprintf(id_out, WG_ID_HEX_CHARS + 1, "%s",
+                 (const char *)sqlite3_column_text(s, 0));
+    else if (r == SQLITE_DONE)
+        rc = WG_ERR_NOTFOUND;
+    else
+        rc = wg_store__sqlerr(st, r, "looking up a value", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* A typed or imported record whose unique field (a person's id_number)
+ * another live record of this node already holds is refused, naming that
+ * record. EXCEPT: the record being updated. */
+static wg_rc check_unique(wg_store *st, const wg_table *t,
+                          const char *const *vals, const char *except,
+                          wg_err *err)
+{
+    for (int f = 0; f < t->nfields; f++) {
+        if (!t->fields[f].unique || !vals[f])
+            continue;
+        char other[WG_ID_HEX_CHARS + 1];
+        wg_rc rc = wg_store_find_unique(st, t, f, vals[f], except, other,
+                                        err);
+        if (rc == WG_OK)
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "%s: %s is already registered here as %s %s",
+                              t->fields[f].name, vals[f], t->name, other);
+        if (rc != WG_ERR_NOTFOUND)
+            return rc;
+    }
+    return WG_OK;
+}
+
 static wg_rc check_place(wg_store *st, const wg_table *t,
                          const char *const *vals, wg_err *err)
 {
@@ -244,7 +292,8 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
             goto out;
         memcpy(vals, own, sizeof vals);
     }
-    if ((rc = check_place(st, t, vals, err)))
+    if ((rc = check_place(st, t, vals, err)) ||
+        (rc = check_unique(st, t, vals, NULL, err)))
         goto out;
     if (id_at >= 0) {
         if (!wg_validate_record_id(values[id_at])) {
@@ -334,7 +383,8 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
     char *merged[WG_MAX_FIELDS] = { 0 };
     for (int f = 0; f < t->nfields; f++)
         merged[f] = given[f] ? vals[f] : cur.values[f];
-    if ((rc = check_record(st, t, merged, err)))
+    if ((rc = check_record(st, t, merged, err)) ||
+        (rc = check_unique(st, t, (const char *const *)merged, id, err)))
         goto out;
     wg_change ch;
     uint8_t rowid[WG_ROWID_BYTES];

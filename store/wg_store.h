@@ -147,6 +147,32 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
 wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
                       wg_err *err);
 
+/* The id of a live record of T other than EXCEPT (NULL: none) whose field F
+ * holds VALUE, into ID_OUT; WG_ERR_NOTFOUND when there is none. */
+wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
+                           const char *value, const char *except,
+                           char id_out[WG_ID_HEX_CHARS + 1], wg_err *err);
+
+/* ---- review (review.c) ---- */
+
+/* One value of a unique field that N live records hold (IDS, sorted; at
+ * most 64 listed). Borrowed for the call; non-zero stops the walk. */
+typedef int (*wg_dup_fn)(void *ctx, const wg_table *t, const char *field,
+                         const char *value, const char *const *ids, int n);
+/* Call FN for every value of a unique field of T held by two or more live
+ * records (persons registered at two offices before they synced), in
+ * order of value. */
+wg_rc wg_store_duplicates(wg_store *st, const wg_table *t, wg_dup_fn fn,
+                          void *ctx, wg_err *err);
+/* Merge record DUP of T into KEEP, in one transaction of its own: every
+ * live record of any table referencing DUP is updated to reference KEEP
+ * (*MOVED counts them), then DUP is deleted; history keeps both.
+ * WG_ERR_NOTFOUND when either is missing or deleted, WG_ERR_INVALID when
+ * they are the same or a write is outside this node's scope. */
+wg_rc wg_store_merge_records(wg_store *st, const wg_table *t,
+                             const char *keep, const char *dup, int *moved,
+                             wg_err *err);
+
 /* Read record ID, deleted or not, into *R (release with
  * wg_record_release()). WG_ERR_NOTFOUND when never seen. */
 wg_rc wg_store_get(wg_store *st, const wg_table *t, const char *id,

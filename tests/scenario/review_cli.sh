@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# review_cli.sh - one person once: id_number unique on a node, duplicates
+# from two offices found by `review` and joined by `merge`
+#
+#   bash tests/scenario/review_cli.sh build/wings
+#
+#   1. `add` of an id_number this node holds: exit 3 naming the record;
+#      the same after a delete is accepted; `update` onto another person's
+#      id_number refused; an import carrying a held id_number refused
+#   2. two offices under one HQ register the same person before they sync:
+#      after the sync the HQ holds both, `review` lists them (text and
+#      --json), `merge person KEEP DUPLICATE` moves the trainings and
+#      placements and deletes the duplicate; the offices take the merge by
+#      sync; `review` is empty everywhere; history keeps both records
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+lib_need jq
+
+section "1. one id_number once on a node"
+new_node rongan 450224
+idnum_v A 45022419960412012
+idnum_v B 45022419800313001
+on rongan add person name=韦小梅 gender=female id_number="$A" disability_category=physical
+expect "a person" rc=0
+P1=$(cat "$T/out")
+on rongan add person name=韦小梅 gender=female id_number="$A" disability_category=physical
+expect "the same id_number again is refused, naming the record" rc=3 err-line \
+    "err:id_number: $A is already registered here as person $P1"
+on rongan --json list person
+check "and nothing was written" jqt "$T/out" 'length == 1'
+on rongan add person name=覃大山 gender=male id_number="$B" disability_category=visual
+expect "another person" rc=0
+P2=$(cat "$T/out")
+on rongan update person "$P2" id_number="$A"
+expect "an update onto a held id_number is refused" rc=3 err-line \
+    "err:id_number: $A is already registered here as person $P1"
+on rongan update person "$P1" id_number="$A" name=韦晓梅
+expect "an update keeping its own id_number is fine" rc=0
+printf 'name,gender,id_number,disability_category\n黄志强,male,%s,visual\n' "$B" >"$T/dup.csv"
+on rongan import person "$T/dup.csv"
+expect "an import row with a held id_number is refused by line" rc=3 \
+    "err:line 2: id_number: $B is already registered here as person $P2"
+on rongan delete person "$P2"
+expect "delete" rc=0
+on rongan add person name=覃大山 gender=male id_number="$B" disability_category=visual
+expect "a deleted person's id_number may be registered again" rc=0
+
+section "2. registered at two offices before they synced"
+new_node sanjiang 450226
+new_node liuzhou 450200 hq
+trust sanjiang liuzhou
+trust rongan liuzhou
+idnum_v C 45022619900707002
+on rongan add person name=梁秀 gender=female id_number="$C" disability_category=speech county=450224
+expect "rongan registers her" rc=0
+KEEP=$(cat "$T/out")
+on sanjiang add person name=梁秀 gender=female id_number="$C" disability_category=speech
+expect "sanjiang registers her too, not knowing" rc=0
+DUP=$(cat "$T/out")
+on sanjiang add training person_id="$DUP" course=电商直播 category=ecommerce_live start_date=2026-03-02 outcome=enrolled
+expect "a training at sanjiang" rc=0
+TR=$(cat "$T/out")
+on sanjiang add placement person_id="$DUP" employer=网店 employment_type=online start_date=2026-06-01 status=active monthly_income=1800
+expect "a placement at sanjiang" rc=0
+PL=$(cat "$T/out")
+start_daemon liuzhou
+on rongan sync liuzhou
+expect "rongan syncs" rc=0
+on sanjiang sync liuzhou
+expect "sanjiang syncs" rc=0
+stop_daemon liuzhou
+on liuzhou review
+expect "review at the HQ names both records and the command" rc=0 \
+    "out:person held 2 times with id_number=$C:" "out:$KEEP" "out:$DUP" \
+    "out:keep one: wings merge person KEEP DUPLICATE"
+on liuzhou --json review
+check "review --json: one duplicate of person with both ids" jqt "$T/out" \
+    "length == 1 and .[0].kind == \"duplicate\" and .[0].table == \"person\" and (.[0].ids | sort) == ([\"$KEEP\",\"$DUP\"] | sort) and .[0].fields.id_number == \"$C\""
+on rongan review
+expect "nothing to review at an office holding one" rc=0 out="nothing to review"
+on liuzhou merge person "$KEEP" "$KEEP"
+expect "a record cannot be merged into itself" rc=3 err-line
+on liuzhou merge person "$KEEP" 0123456789abcdef0123456789abcdef
+expect "merging an unknown record: not found" rc=5 err-line
+on liuzhou merge person "$KEEP" "$DUP"
+expect "the HQ merges them" rc=0 "out=merged person $DUP into $KEEP (2 records moved)"
+on liuzhou --json get training "$TR"
+check "the training now belongs to the person kept" jqt "$T/out" ".person_id == \"$KEEP\""
+on liuzhou --json get placement "$PL"
+check "and the placement" jqt "$T/out" ".person_id == \"$KEEP\""
+on liuzhou review
+expect "nothing left to review" rc=0 out="nothing to review"
+on liuzhou --json list person
+check "the HQ lists the person once" jqt "$T/out" "[.[] | select(.id_number == \"$C\")] | length == 1"
+on liuzhou --json history person "$DUP"
+check "history keeps the duplicate, deleted" jqt "$T/out" 'length == 2 and .[1].deleted == true'
+start_daemon liuzhou
+on sanjiang sync liuzhou
+expect "sanjiang takes the merge" rc=0
+stop_daemon liuzhou
+on sanjiang --json get training "$TR"
+check "at sanjiang the training follows the person kept" jqt "$T/out" ".person_id == \"$KEEP\""
+on sanjiang --json list person
+check "and sanjiang's duplicate is gone" jqt "$T/out" "[.[] | select(.id == \"$DUP\")] | length == 0"
+lib_finish
