@@ -167,11 +167,12 @@ ok() {
     echo "ok   $1"
 }
 
+# bad NAME [WHY]: a failed check.
 bad() {
     FAILED=$((FAILED + 1))
     FAILED_NAMES+=("$1")
     echo "FAIL $1"
-    echo "     why: $2"
+    [[ -z ${2-} ]] || echo "     why: $2"
 }
 
 info() { echo "     ($1)"; }
@@ -347,11 +348,11 @@ last_is_id() { has_lines "$T/out" 1 && grep -qxE '[0-9a-f]{32}' "$T/out"; }
 GB11643_WEIGHTS=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2)
 # idnum_v VAR PREFIX17: the 18-character id number into VAR (no subshell).
 idnum_v() {
-    local b=$2 s=0 i m=10X98765432
-    for ((i = 0; i < 17; i++)); do
-        s=$((s + ${b:i:1} * GB11643_WEIGHTS[i]))
+    local _b=$2 _s=0 _i _m=10X98765432
+    for ((_i = 0; _i < 17; _i++)); do
+        _s=$((_s + ${_b:_i:1} * GB11643_WEIGHTS[_i]))
     done
-    printf -v "$1" '%s%s' "$b" "${m:s%11:1}"
+    printf -v "$1" '%s%s' "$_b" "${_m:_s%11:1}"
 }
 # idnum PREFIX17: the 18-character id number, printed.
 idnum() {
@@ -447,6 +448,14 @@ spawn() {
     "$@" </dev/null >"$T/$tag.out" 2>"$T/$tag.err" &
     SPID=$!
     PIDS+=("$SPID")
+}
+
+# spawn_on TAG NODE ARGS...: `wings --dir NODE ARGS...` through spawn.
+spawn_on() {
+    local tag=$1 d
+    d=$(node_dir "$2")
+    shift 2
+    spawn "$tag" "$W" --dir "$d" "$@"
 }
 
 # sigkill PID: SIGKILL PID if it is ours and runs; returns 0 if it did.
@@ -548,16 +557,17 @@ trust() {
     fi
 }
 
-# start_daemon NODE [ARGS...]: `wings serve --interval 86400 ARGS...` for
-# NODE in the background (log in $T/NODE.serve.log); returns 0 once its
-# control socket and pid file name it. If it does not come up within 10 s:
-# a failed check naming the log's end, the process killed, returns 1.
+# start_daemon NODE [SERVE-ARGS...]: `wings serve SERVE-ARGS...` (by default
+# `--interval 86400`: it only answers) for NODE in the background (log in
+# $T/NODE.serve.log, pid in DPID[NODE]); returns 0 once its control socket
+# and pid file name it. If it does not come up within 10 s: a failed check
+# naming the log's end, the process killed, returns 1.
 start_daemon() {
     local n=${1##*/} d i pid got
     d=$(node_dir "$1")
     shift
-    "$W" --dir "$d" serve --interval 86400 "$@" </dev/null \
-        >>"$T/$n.serve.log" 2>&1 &
+    (($#)) || set -- --interval 86400
+    "$W" --dir "$d" serve "$@" </dev/null >>"$T/$n.serve.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     for ((i = 0; i < 5000; i++)); do
