@@ -103,11 +103,16 @@ int cmd_merge(wg_cli *cli, int argc, char **argv)
     const wg_table *t = wg_cli_table(cli, "merge", argv[optind]);
     if (!t)
         return WG_EXIT_NOTFOUND;
-    const char *keep = argv[optind + 1], *dup = argv[optind + 2];
+    char keep[WG_ID_HEX_CHARS + 1], dup[WG_ID_HEX_CHARS + 1];
     wg_store *st = NULL;
     int code = wg_cli_open_store(cli, &st);
     if (code)
         return code;
+    if ((code = wg_cli_record_id(cli, st, t, argv[optind + 1], keep)) ||
+        (code = wg_cli_record_id(cli, st, t, argv[optind + 2], dup))) {
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
     wg_err err = { 0 };
     int moved;
     wg_rc rc = wg_store_merge_records(st, t, keep, dup, &moved, &err);

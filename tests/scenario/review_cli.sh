@@ -103,4 +103,63 @@ on sanjiang --json get training "$TR"
 check "at sanjiang the training follows the person kept" jqt "$T/out" ".person_id == \"$KEEP\""
 on sanjiang --json list person
 check "and sanjiang's duplicate is gone" jqt "$T/out" "[.[] | select(.id == \"$DUP\")] | length == 0"
+
+section "3. finding records: search, sort, pages, id prefixes, undelete"
+new_node sanjiang2 450226
+for i in 1 2 3 4 5; do
+    idnum_v X "45022619900707${i}02"
+    on sanjiang2 add person name="潘秀英$i" gender=female id_number="$X" \
+        disability_category=physical registered_on="2025-0$i-01" township="古宜镇"
+    expect "person $i" rc=0
+done
+on sanjiang2 add person name="Mo_%x" gender=female id_number="$(idnum 45022619900707602)" disability_category=visual
+expect "a name with LIKE's wildcards in it" rc=0
+MO=$(cat "$T/out")
+on sanjiang2 --json list person --search 秀英
+check "--search finds a part of the name" jqt "$T/out" 'length == 5'
+on sanjiang2 --json list person --search 19900707302
+check "--search finds a part of the id number" jqt "$T/out" 'length == 1 and .[0].name == "潘秀英3"'
+on sanjiang2 --json list person --search %
+check "--search takes % literally" jqt "$T/out" "length == 1 and .[0].id == \"$MO\""
+on sanjiang2 --json list person --search o_
+check "--search takes _ literally" jqt "$T/out" 'length == 1'
+on sanjiang2 --json list person --sort -registered_on --limit 2
+check "--sort -FIELD --limit 2: the two latest registrations" jqt "$T/out" '[.[].name] == ["潘秀英5","潘秀英4"]'
+on sanjiang2 --json list person --sort registered_on --limit 2 --offset 1
+check "--offset takes the next page" jqt "$T/out" '[.[].name] == ["潘秀英2","潘秀英3"]'
+on sanjiang2 list person --sort hukou
+expect "--sort by no field: exit 3 naming it" rc=3 err-line "err:sort: person has no field 'hukou'"
+on sanjiang2 list person --limit -1
+expect "--limit -1: usage" rc=2 err-line
+on sanjiang2 --json list person --search 潘秀英1
+P=$(jq -r '.[0].id' "$T/out")
+on sanjiang2 get person "${P:0:8}"
+expect "an 8-character prefix is enough" rc=0 "out:$P"
+on sanjiang2 get person "${P:0:7}"
+expect "7 characters are not an id" rc=5 err-line
+on sanjiang2 add training person_id="$P" course=手工编织 start_date=2026-01-05 outcome=enrolled
+expect "a training of person 1" rc=0
+TRN=$(cat "$T/out")
+on sanjiang2 delete person "${P:0:10}"
+expect "delete by prefix" rc=0 "out=deleted person $P"
+on sanjiang2 --json list training
+check "the deleted person's training is hidden with it" jqt "$T/out" 'length == 0'
+on sanjiang2 undelete person "$P"
+expect "undelete" rc=0 "out=undeleted person $P"
+on sanjiang2 --json list training
+check "and comes back with it" jqt "$T/out" "length == 1 and .[0].id == \"$TRN\""
+on sanjiang2 undelete person "$P"
+expect "undelete of a live person: exit 3" rc=3 err-line "err:is not deleted"
+{
+    echo "id,name,gender,id_number,disability_category"
+    echo "abcdef0100000000000000000000000a,甲,female,$(idnum 45022619800101002),physical"
+    echo "abcdef0100000000000000000000000b,乙,female,$(idnum 45022619800101012),physical"
+} >"$T/twins.csv"
+on sanjiang2 import person "$T/twins.csv"
+expect "two persons whose ids share 8 characters" rc=0
+on sanjiang2 get person abcdef01
+expect "an ambiguous prefix: usage, naming two matches" rc=2 err-line \
+    "err:id abcdef01 is ambiguous: abcdef0100000000000000000000000a, abcdef0100000000000000000000000b"
+on sanjiang2 get person abcdef0100000000000000000000000b
+expect "the whole id still works" rc=0 out:乙
 lib_finish
