@@ -35,18 +35,12 @@
 static char *dir;
 static long n_cuts, n_lost, n_partial;
 
-static void cleanup_at_exit(void)
-{
-    tu_rmtree(&dir);
-}
-
 static void setup(void)
 {
     ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
     fv_reset_totals();
     n_cuts = n_lost = n_partial = 0;
-    dir = tu_tmpdir();
-    atexit(cleanup_at_exit);
+    tu_dir_open(&dir);
 }
 
 static void teardown(void)
@@ -92,7 +86,7 @@ static void prepare_base(pc_ctx *c)
     char *prep = tu_path(dir, "prep");
     mkdir(prep, 0700);
     char *d = fu_node(prep, "n");
-    wg_store *st = fu_open(d);
+    wg_store *st = nu_open(d);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(st, 0, 6, &err) == WG_OK, "%s", err.msg);
     wg_store_close(&st);
@@ -262,7 +256,7 @@ static void prepare_apply(pc_ctx *c)
     prepare_base(c);
     char *prep = tu_path(dir, "prep");
     char *d = fu_node(prep, "src");
-    wg_store *src = fu_open(d);
+    wg_store *src = nu_open(d);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(src, 300, 3, &err) == WG_OK, "%s", err.msg);
     ck_assert_msg(fu_add_persons(src, 400, 4, &err) == WG_OK, "%s", err.msg);
@@ -371,7 +365,7 @@ static run_out run_once(const scen *s, pc_ctx *c, const char *wd, long k,
     fu_snap_put(&c->base, wd);
     fv_set_filter(wd);
     fv_crash_begin();
-    wg_store *st = fu_open(wd);
+    wg_store *st = nu_open(wd);
     fv_crash_cut_at(k);
     int ok[MAXSTEPS] = { 0 };
     for (int i = 0; i < s->nsteps; i++) {
@@ -435,7 +429,7 @@ static run_out run_once(const scen *s, pc_ctx *c, const char *wd, long k,
 
 static void run_scenario(const scen *s)
 {
-    double t0 = fu_now();
+    double t0 = nu_seconds();
     pc_ctx c;
     memset(&c, 0, sizeof c);
     s->prepare(&c);
@@ -455,7 +449,7 @@ static void run_scenario(const scen *s)
         }
     fprintf(stderr, "powercut %s: %ld points x %d draws: %ld cuts in %.1f s "
             "(writes kept %ld, dropped %ld, torn %ld; reordered %ld)\n",
-            s->name, dry.points, draws, n_cuts, fu_now() - t0, stats.kept,
+            s->name, dry.points, draws, n_cuts, nu_seconds() - t0, stats.kept,
             stats.dropped, stats.torn, stats.reordered);
     fv_set_filter(NULL);
     free(wd);
@@ -779,11 +773,11 @@ static void mfs_crash(const unsigned char *oldkey, size_t oldlen, int k,
 
 START_TEST(test_powercut_passwd_keeps_one_passphrase_working)
 {
-    double t0 = fu_now();
+    double t0 = nu_seconds();
     char *prep = tu_path(dir, "prep");
     mkdir(prep, 0700);
     char *d = fu_node(prep, "n");
-    wg_store *st = fu_open(d);
+    wg_store *st = nu_open(d);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(st, 0, 3, &err) == WG_OK, "%s", err.msg);
     wg_store_close(&st);
@@ -862,7 +856,7 @@ START_TEST(test_powercut_passwd_keeps_one_passphrase_working)
         }
     fprintf(stderr, "powercut passwd: %d steps x %d draws: old opens %ld, "
             "new opens %ld, neither %ld in %.1f s\n", rec.n, draws, old_ok,
-            new_ok, neither, fu_now() - t0);
+            new_ok, neither, nu_seconds() - t0);
     ck_assert_int_gt(old_ok, 0);
     ck_assert_int_gt(new_ok, 0);
     free(wd);
@@ -900,16 +894,5 @@ static Suite *powercut_suite(void)
 
 int main(void)
 {
-    /* Beneath the wings shim: registered before any store is opened. */
-    if (fv_register() != 0) {
-        fprintf(stderr, "cannot register faultvfs\n");
-        return 1;
-    }
-    double t0 = fu_now();
-    SRunner *sr = srunner_create(powercut_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    fprintf(stderr, "check_powercut: %.1f s\n", fu_now() - t0);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fu_main(powercut_suite(), "check_powercut");
 }
