@@ -81,19 +81,6 @@ static void check_step(int p, int committed, const char *what, long n)
                   "but is gone", what, n);
 }
 
-static int all_or_none(wg_store *st, int first, int n, const char *name,
-                       int deleted)
-{
-    int have = 0;
-    for (int k = first; k < first + n; k++) {
-        wg_err err = { 0 };
-        int r = fu_person_is(st, k, name, deleted, &err);
-        ck_assert_msg(r >= 0, "reading person %d: %s", k, err.msg);
-        have += r;
-    }
-    return have == n ? 1 : have == 0 ? 0 : -1;
-}
-
 /* A node with persons 0 .. N-1, closed, as a snapshot. */
 static void base_node(fu_snap *snap, const char *name, int n)
 {
@@ -138,13 +125,13 @@ static wg_rc local_txn(wg_store *st, wg_err *err)
 /* 1 all of local_txn() is there, 0 none, -1 part. */
 static int local_present(wg_store *st)
 {
-    int added = all_or_none(st, 100, 3, NULL, 0);
-    int renamed = all_or_none(st, 1, 1, "renamed", 0);
-    int deleted = all_or_none(st, 2, 1, NULL, 1);
+    int added = fu_all_or_none(st, 100, 3, NULL, 0);
+    int renamed = fu_all_or_none(st, 1, 1, "renamed", 0);
+    int deleted = fu_all_or_none(st, 2, 1, NULL, 1);
     if (added == 1 && renamed == 1 && deleted == 1)
         return 1;
     if (added == 0 && renamed == 0 && deleted == 0 &&
-        all_or_none(st, 1, 2, NULL, 0) == 1)
+        fu_all_or_none(st, 1, 2, NULL, 0) == 1)
         return 0;
     return -1;
 }
@@ -189,10 +176,10 @@ START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
             }
             wg_store_close(&st);
             st = nu_open(wd);
-            ck_assert_int_eq(all_or_none(st, 0, 1, NULL, 0), 1);
-            ck_assert_int_eq(all_or_none(st, 3, 37, NULL, 0), 1);
+            ck_assert_int_eq(fu_all_or_none(st, 0, 1, NULL, 0), 1);
+            ck_assert_int_eq(fu_all_or_none(st, 3, 37, NULL, 0), 1);
             check_step(local_present(st), committed, "the local write", n);
-            check_step(all_or_none(st, 500, 1, NULL, 0), later_ok,
+            check_step(fu_all_or_none(st, 500, 1, NULL, 0), later_ok,
                        "the next write", n);
             fu_verify_feeds(st, "local write");
             wg_store_close(&st);
@@ -297,7 +284,7 @@ START_TEST(test_faults_import_fails_cleanly_at_every_call)
                           "does not open: %s", fv_kind_name(kind), n, code,
                           msg, oerr.msg);
             int have = count_persons(st);
-            ck_assert_int_eq(all_or_none(st, 0, 10, NULL, 0), 1);
+            ck_assert_int_eq(fu_all_or_none(st, 0, 10, NULL, 0), 1);
             int p = have == 10 ? 0 : have == 10 + IMPORT_ROWS ? 1 : -1;
             check_step(p, code == 0, "the import", n);
             fu_verify_feeds(st, "import");
@@ -418,7 +405,7 @@ START_TEST(test_faults_sync_batch_fails_cleanly_at_every_call)
             ck_assert_msg(have >= r.sent, "sync: %s at %ld: %ld sent and "
                           "acknowledged, %d held", fv_kind_name(kind), n,
                           r.sent, have);
-            ck_assert_int_eq(all_or_none(b, 0, 5, NULL, 0), 1);
+            ck_assert_int_eq(fu_all_or_none(b, 0, 5, NULL, 0), 1);
             fu_verify_feeds(b, "sync");
             if (hits && ki == 0) {
                 /* and the next session, without faults, completes it */

@@ -339,21 +339,7 @@ static int on_vec_feed(void *ctx, const wg_feed_head *h)
 static void raw_open_session(raw *r, int claim_all)
 {
     net *a = r->a;
-    const wg_node_info *me = wg_store_info(a->mallory);
-    wg_msg_hello h;
-    memset(&h, 0, sizeof h);
-    h.proto_min = WG_WIRE_VERSION_MIN;
-    h.proto_max = WG_WIRE_VERSION;
-    h.schema_min = WG_SCHEMA_MIN;
-    h.schema_max = WG_SCHEMA_VERSION;
-    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
-    snprintf(h.name, sizeof h.name, "%s", me->name);
-    snprintf(h.county, sizeof h.county, "%s", me->county);
-    h.role = WG_ROLE_OFFICE;
-    h.nscopes = 1;
-    snprintf(h.scopes[0], sizeof h.scopes[0], "%s", me->county);
-    wg_buf_reset(&r->out);
-    ck_assert_int_eq(wg_wire_hello(&r->out, &h, NULL), WG_OK);
+    nu_hello(&r->out, a->mallory);
     raw_send(r);
     wg_msg m;
     ck_assert_msg(raw_expect(r, WG_MSG_HELLO, &m, REPLY_DEADLINE_MS),

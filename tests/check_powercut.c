@@ -95,21 +95,6 @@ static void prepare_base(pc_ctx *c)
     free(prep);
 }
 
-/* How many of persons FIRST .. FIRST+N-1 are live under NAME (NULL: their
- * own name), as present() wants it. */
-static int all_or_none(wg_store *st, int first, int n, const char *name,
-                       int deleted)
-{
-    int have = 0;
-    for (int k = first; k < first + n; k++) {
-        wg_err err = { 0 };
-        int r = fu_person_is(st, k, name, deleted, &err);
-        ck_assert_msg(r >= 0, "reading person %d: %s", k, err.msg);
-        have += r;
-    }
-    return have == n ? 1 : have == 0 ? 0 : -1;
-}
-
 /* add */
 static wg_rc add_step(pc_ctx *c, wg_store **st, int i, wg_err *err)
 {
@@ -121,8 +106,8 @@ static wg_rc add_step(pc_ctx *c, wg_store **st, int i, wg_err *err)
 static int add_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
-    return i == 0 ? all_or_none(st, 100, 2, NULL, 0)
-                  : all_or_none(st, 200, 400, NULL, 0);
+    return i == 0 ? fu_all_or_none(st, 100, 2, NULL, 0)
+                  : fu_all_or_none(st, 200, 400, NULL, 0);
 }
 
 /* update */
@@ -154,10 +139,10 @@ static int update_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
     int first = i == 0 ? 0 : 1, n = i == 0 ? 1 : 3;
-    int now = all_or_none(st, first, n, i == 0 ? "renamed-0" : "renamed-1", 0);
+    int now = fu_all_or_none(st, first, n, i == 0 ? "renamed-0" : "renamed-1", 0);
     if (now == 1)
         return 1;
-    return all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
+    return fu_all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
 }
 
 /* delete */
@@ -186,10 +171,10 @@ static int delete_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
     int first = i == 0 ? 0 : 1, n = i == 0 ? 1 : 2;
-    int gone = all_or_none(st, first, n, NULL, 1);
+    int gone = fu_all_or_none(st, first, n, NULL, 1);
     if (gone == 1)
         return 1;
-    return all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
+    return fu_all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
 }
 
 /* audit */
@@ -284,8 +269,8 @@ static wg_rc apply_step(pc_ctx *c, wg_store **st, int i, wg_err *err)
 static int apply_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
-    return i == 0 ? all_or_none(st, 300, 3, NULL, 0)
-                  : all_or_none(st, 400, 4, NULL, 0);
+    return i == 0 ? fu_all_or_none(st, 300, 3, NULL, 0)
+                  : fu_all_or_none(st, 400, 4, NULL, 0);
 }
 
 /* checkpoint: a commit, an explicit checkpoint, a commit, and the
@@ -305,8 +290,8 @@ static int checkpoint_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
     switch (i) {
-    case 0: return all_or_none(st, 100, 2, NULL, 0);
-    case 2: return all_or_none(st, 200, 3, NULL, 0);
+    case 0: return fu_all_or_none(st, 100, 2, NULL, 0);
+    case 2: return fu_all_or_none(st, 200, 3, NULL, 0);
     default: return NO_DATA;
     }
 }
@@ -334,9 +319,9 @@ static wg_rc fsync_step(pc_ctx *c, wg_store **st, int i, wg_err *err)
 static int fsync_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
-    return i == 0   ? all_or_none(st, 100, 10, NULL, 0)
-           : i == 1 ? all_or_none(st, 1000, 500, NULL, 0)
-                    : all_or_none(st, 2000, 250, NULL, 0);
+    return i == 0   ? fu_all_or_none(st, 100, 10, NULL, 0)
+           : i == 1 ? fu_all_or_none(st, 1000, 500, NULL, 0)
+                    : fu_all_or_none(st, 2000, 250, NULL, 0);
 }
 
 static const scen scenarios[] = {
@@ -840,7 +825,7 @@ START_TEST(test_powercut_passwd_keeps_one_passphrase_working)
                 wg_rc rc = wg_store_open(wd, FU_PASS, strlen(FU_PASS), &s2,
                                          &e2);
                 if (rc == WG_OK) {
-                    ck_assert_int_eq(all_or_none(s2, 0, 3, NULL, 0), 1);
+                    ck_assert_int_eq(fu_all_or_none(s2, 0, 3, NULL, 0), 1);
                     wg_store_close(&s2);
                     old_ok++;
                 } else {

@@ -444,21 +444,7 @@ static void audited_failure(attack *a, const char *reason, long refused)
 /* A well-formed HELLO from mallory. */
 static void mallory_hello(attack *a, wg_buf *b)
 {
-    const wg_node_info *me = wg_store_info(a->mallory);
-    wg_msg_hello h;
-    memset(&h, 0, sizeof h);
-    h.proto_min = WG_WIRE_VERSION_MIN;
-    h.proto_max = WG_WIRE_VERSION;
-    h.schema_min = WG_SCHEMA_MIN;
-    h.schema_max = WG_SCHEMA_VERSION;
-    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
-    snprintf(h.name, sizeof h.name, "%s", me->name);
-    snprintf(h.county, sizeof h.county, "%s", me->county);
-    h.role = WG_ROLE_OFFICE;
-    h.nscopes = 1;
-    snprintf(h.scopes[0], sizeof h.scopes[0], "%s", me->county);
-    wg_buf_reset(b);
-    ck_assert_int_eq(wg_wire_hello(b, &h, NULL), WG_OK);
+    nu_hello(b, a->mallory);
 }
 
 /* A batch of one change of BODY_LEN bytes, none of them a valid change. */

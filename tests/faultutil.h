@@ -75,6 +75,21 @@ static inline int fu_person_is(wg_store *st, int n, const char *name,
     return ok;
 }
 
+/* Whether persons FIRST .. FIRST+N-1 are all live under NAME (NULL: their
+ * own names; DELETED: all deleted): 1 all, 0 none, -1 some. */
+static inline int fu_all_or_none(wg_store *st, int first, int n,
+                                 const char *name, int deleted)
+{
+    int have = 0;
+    for (int k = first; k < first + n; k++) {
+        wg_err err = { 0 };
+        int r = fu_person_is(st, k, name, deleted, &err);
+        ck_assert_msg(r >= 0, "reading person %d: %s", k, err.msg);
+        have += r;
+    }
+    return have == n ? 1 : have == 0 ? 0 : -1;
+}
+
 /* ---- verification ----------------------------------------------------- */
 
 typedef struct fu_problems {

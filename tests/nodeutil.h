@@ -424,6 +424,7 @@ static inline int nu_audit_count(wg_store *st, nu_audit_q *q)
 #include <zmq.h>
 
 #include "wg_sync.h"
+#include "wg_wire.h"
 
 /* One turn of E: NU_STEP_MS, which must succeed. */
 static inline void nu_step(wg_engine *e)
@@ -506,6 +507,28 @@ static inline int nu_wait_audit(wg_engine *srv, wg_store *st, nu_audit_q *q,
         nu_step(srv);
     return q->count;
 }
+/* A well-formed HELLO from node ST (an office speaking for its county, at
+ * this build's protocol and schema ranges) into B, reset first. */
+static inline void nu_hello(wg_buf *b, wg_store *st)
+{
+    const wg_node_info *me = wg_store_info(st);
+    wg_msg_hello h;
+    memset(&h, 0, sizeof h);
+    h.proto_min = WG_WIRE_VERSION_MIN;
+    h.proto_max = WG_WIRE_VERSION;
+    h.schema_min = WG_SCHEMA_MIN;
+    h.schema_max = WG_SCHEMA_VERSION;
+    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
+    snprintf(h.name, sizeof h.name, "%s", me->name);
+    snprintf(h.county, sizeof h.county, "%s", me->county);
+    h.role = WG_ROLE_OFFICE;
+    h.nscopes = 1;
+    snprintf(h.scopes[0], sizeof h.scopes[0], "%s", me->county);
+    wg_buf_reset(b);
+    wg_err err = { 0 };
+    NU_ASSERT(wg_wire_hello(b, &h, &err) == WG_OK, "hello: %s", err.msg);
+}
+
 /* A raw peer: a ZeroMQ DEALER on a context of its own (into *CTX), a CURVE
  * client holding CLIENT's keys (read from its store) and pinned to SERVER's
  * key, not yet connected; it speaks to SERVER's engine as CLIENT would, and

@@ -81,6 +81,7 @@
 set -uo pipefail
 LIB_PASSPHRASE='Quarry-8k-lantern-osprey-51'
 LIB_KEEP=${KILLPOINTS_KEEP:-0}
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenario/lib.sh"
 lib_args "$@"
 lib_need jq awk
