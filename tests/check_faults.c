@@ -222,7 +222,7 @@ START_TEST(test_faults_import_fails_cleanly_at_every_call)
     fprintf(f, "name,id_number,disability_category\n");
     for (int k = 600; k < 600 + IMPORT_ROWS; k++) {
         char num[19];
-        nu_idnum(num, "19800101", k);
+        nu_person_idnum(num, k);
         fprintf(f, "imported-%d,%s,visual\n", k, num);
     }
     fclose(f);

@@ -682,7 +682,7 @@ START_TEST(test_netfault_clock_a_year_ahead_is_accepted_not_followed)
     for (int i = 0; i < 2; i++) {
         char name[32], num[19];
         snprintf(name, sizeof name, "person-%d", 5000 + i);
-        nu_idnum(num, "19800101", 5000 + i);
+        nu_person_idnum(num, 5000 + i);
         wg_change c;
         memset(&c, 0, sizeof c);
         memcpy(c.origin, mi->pk, WG_SIGN_PK_BYTES);
@@ -751,7 +751,7 @@ START_TEST(test_netfault_clock_a_year_ahead_is_accepted_not_followed)
      * drift limit beyond the wall clock. */
     char id[WG_ID_HEX_CHARS + 1];
     char num[19];
-    nu_idnum(num, "19800101", 6000);
+    nu_person_idnum(num, 6000);
     const char *f[] = { "name", "id_number", "disability_category" };
     const char *v[] = { "person-6000", num, "physical" };
     ck_assert_int_eq(wg_store_begin(a.srvst, NULL), WG_OK);

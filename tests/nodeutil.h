@@ -98,9 +98,22 @@ static inline void nu_idnum(char out[19], const char *ymd, int serial)
     nu_idnum_check(out);
 }
 
+/* The id number of person SERIAL: sequence SERIAL mod 1000, born on day
+ * SERIAL / 1000 of a calendar of 28-day months from 1980-01-01 (so 0-999
+ * are born 1980-01-01); distinct for SERIAL below 20,160,000, as a node
+ * holds an id number once. */
+static inline void nu_person_idnum(char out[19], int serial)
+{
+    int k = serial / 1000;
+    char ymd[32];
+    snprintf(ymd, sizeof ymd, "%04d%02d%02d", 1980 + k / 336, k / 28 % 12 + 1,
+             k % 28 + 1);
+    nu_idnum(out, ymd, serial);
+}
+
 /* Person SERIAL as fields for wg_store_add: [id ID], name NAME (NULL:
- * "person-SERIAL"), id_number (born 1980-01-01, sequence SERIAL),
- * disability_category physical, [county COUNTY]. F and V point into P. */
+ * "person-SERIAL"), id_number (nu_person_idnum), disability_category
+ * physical, [county COUNTY]. F and V point into P. */
 typedef struct nu_person {
     char name[32], id_number[19];
     const char *f[5], *v[5];
@@ -114,7 +127,7 @@ static inline void nu_person_row(nu_person *p, int serial, const char *id,
         snprintf(p->name, sizeof p->name, "%s", name);
     else
         snprintf(p->name, sizeof p->name, "person-%d", serial);
-    nu_idnum(p->id_number, "19800101", serial);
+    nu_person_idnum(p->id_number, serial);
     p->n = 0;
     if (id) {
         p->f[p->n] = "id";

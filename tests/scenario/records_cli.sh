@@ -37,7 +37,8 @@ NOPE=0123456789abcdef0123456789abcdef # a well-formed id no node holds
 OUT_OF_SCOPE="is outside this node's scope (office $COUNTY)"
 MOVE_MSG="county: a record cannot move to another county; delete it and add it there"
 PERSON_COLS=(id name gender birth_date id_number disability_category
-    disability_grade certificate_no county township phone rural registered_on)
+    disability_grade certificate_no county township phone rural registered_on
+    certificate_valid_until)
 TRAINING_COLS=(id person_id course category provider start_date end_date hours
     outcome county)
 PLACEMENT_COLS=(id person_id employer employment_type position start_date
@@ -558,7 +559,7 @@ check "--json get is byte-identical to --json add's output" same_file "$T/out" "
 
 on h get person "$H1"
 expect "get (text) exits 0" rc=0 err-empty
-check "get: one line per field plus id (13)" has_lines "$T/out" 13
+check "get: one line per field plus id (${#PERSON_COLS[@]})" has_lines "$T/out" "${#PERSON_COLS[@]}"
 check "get: 'id' line" grep -qxF "$(printf '%-20s %s' id "$H1")" "$T/out"
 check "get: 'name' line" grep -qxF "$(printf '%-20s %s' name 韦小宝)" "$T/out"
 check "get: 'disability_grade' line" grep -qxF "$(printf '%-20s %s' disability_grade 2)" "$T/out"
@@ -690,7 +691,7 @@ check "list --csv: one row per live person (4) after the header" has_lines "$T/o
 check "list --csv: rows sorted by id" \
     same_text "$(tail -n +2 "$T/out" | cut -d, -f1)" "$(sorted "$H2" "$H3" "$H4" "$H5")"
 check "list --csv: H2's row exactly" \
-    grep -qxF "$H2,覃美玲,female,,$ID_H2,visual,1,,$COUNTY,长安镇,,0,"$'\r' "$T/out"
+    grep -qxF "$H2,覃美玲,female,,$ID_H2,visual,1,,$COUNTY,长安镇,,0,,"$'\r' "$T/out"
 on h list person --csv --where disability_category=visual
 check "list --csv --where: header and 2 rows" has_lines "$T/out" 3
 on h list training --csv
