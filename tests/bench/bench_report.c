@@ -55,10 +55,10 @@
 #endif
 
 #include "store_int.h"
+#include "../nodeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -132,20 +132,10 @@ static const char *const table_names[] = { "person", "training",
 static char root_dir[PATH_MAX];   /* the temp folder; removed on every exit */
 static int keep_dir;              /* --keep: leave it */
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
 static void cleanup(void)
 {
     if (root_dir[0] && !keep_dir) {
-        nftw(root_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nu_rmtree(root_dir);
         root_dir[0] = '\0';
     }
 }
@@ -197,9 +187,7 @@ static char *xasprintf(const char *fmt, ...)
 
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return nu_seconds();
 }
 
 /* CPU seconds (user + system) this process has used: beside the wall
@@ -221,10 +209,7 @@ static uint64_t rng_state = BENCH_SEED;
 
 static uint64_t splitmix64(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return nu_splitmix64(&rng_state);
 }
 
 static unsigned pick(unsigned n)
@@ -257,24 +242,6 @@ static void record_id(char out[WG_ID_HEX_CHARS + 1], unsigned table, long i)
 #define COUNT(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
 #define PICK(a) ((a)[pick(COUNT(a))])
 
-static const char *const surnames[] = {
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
-    "马", "朱", "胡", "郭", "何", "林", "罗", "梁", "韦", "覃", "蒙", "莫",
-    "廖", "潘", "蓝", "石" };
-static const char *const given[] = {
-    "伟", "芳", "娜", "秀", "英", "敏", "静", "丽", "强", "磊", "军", "洋",
-    "勇", "艳", "杰", "娟", "涛", "明", "超", "兰", "霞", "平", "刚", "桂",
-    "华", "红", "玉", "文", "海", "春", "燕", "荣", "宁", "福", "金", "小" };
-static const char *const disability_categories[] = {
-    "physical", "visual", "hearing", "speech", "intellectual", "mental",
-    "multiple" };
-static const char *const townships[] = {
-    "长安镇", "浮石镇", "泗顶镇", "板榄镇", "大将镇", "大良镇",
-    "雅瑶乡", "大坡乡", "东起乡", "沙子乡", "桥板乡", "潭头乡" };
-static const char *const phone_prefixes[] = {
-    "130", "131", "132", "135", "136", "137", "138", "139", "150", "151",
-    "152", "157", "158", "159", "177", "180", "181", "186", "187", "188",
-    "189", "199" };
 static const char *const training_categories[] = {
     "ecommerce_live", "customer_service", "handicraft", "food_processing",
     "agriculture", "it", "other" };
@@ -287,19 +254,6 @@ static const char *const providers[] = {
     "County Disabled Persons' Federation", "Vocational School No. 2",
     "Guiyuan Training Centre", "Online Skills Academy",
     "Township Employment Station" };
-static const char *const employment_types[] = {
-    "enterprise", "assisted", "self_employed", "online", "public_welfare",
-    "agricultural", "flexible" };
-static const char *const employer_heads[] = {
-    "Hengda", "Longsheng", "Guiyuan", "Xinhe", "Jinlong", "Baise",
-    "Lijiang", "Fengyuan", "Huamei", "Tianyi", "Minsheng", "Ruifeng" };
-static const char *const employer_trades[] = {
-    "Textile", "Foods", "Logistics", "Electronics", "Crafts", "Tea",
-    "Farming", "Retail", "Printing", "Services" };
-static const char *const positions[] = {
-    "assembler", "cashier", "packer", "customer service", "weaver",
-    "driver", "clerk", "cook", "live-stream host", "cleaner", "tea picker",
-    "data entry" };
 
 /* County K of 20: two counties in each of the prefectures 4502..4511. */
 static void county_code(unsigned k, char out[16])
@@ -307,31 +261,13 @@ static void county_code(unsigned k, char out[16])
     snprintf(out, 16, "45%02u%02u", 2 + k / 2, 21 + (k % 2) * 2);
 }
 
-static int days_in_month(int y, int m)
-{
-    static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 /* Each draw is its own statement: argument evaluation order is unspecified,
  * and the data must not depend on the compiler. */
 static void make_date(char out[DATE_BUF], int year)
 {
     int month = 1 + (int)pick(12);
-    int day = 1 + (int)pick((unsigned)days_in_month(year, month));
+    int day = 1 + (int)pick((unsigned)nu_days_in_month(year, month));
     snprintf(out, DATE_BUF, "%04d-%02d-%02d", year, month, day);
-}
-
-/* The GB 11643-1999 check character of the first 17 digits of ID. */
-static char id_check(const char *id)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5,
-                               8, 4, 2 };
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (id[i] - '0') * w[i];
-    return "10X98765432"[sum % 11];
 }
 
 /* ---- building the wings node -------------------------------------------- */
@@ -383,19 +319,20 @@ static void add_person(builder *b, long i, unsigned county_k)
     unsigned seq = pick(1000);
     snprintf(idnum, sizeof idnum, "%s%.4s%.2s%.2s%03u", county, birth,
              birth + 5, birth + 8, seq);
-    idnum[17] = id_check(idnum);
-    idnum[18] = '\0';
-    int n = snprintf(name, sizeof name, "%s", PICK(surnames));
-    n += snprintf(name + n, sizeof name - (size_t)n, "%s", PICK(given));
+    nu_idnum_check(idnum);
+    int n = snprintf(name, sizeof name, "%s", nu_surname(splitmix64()));
+    n += snprintf(name + n, sizeof name - (size_t)n, "%s",
+                  nu_given(splitmix64()));
     if (pick(3))   /* two thirds have a two-character given name */
-        snprintf(name + n, sizeof name - (size_t)n, "%s", PICK(given));
-    unsigned cat = pick(COUNT(disability_categories));
+        snprintf(name + n, sizeof name - (size_t)n, "%s",
+                 nu_given(splitmix64()));
+    unsigned cat = pick(NU_N_CATEGORIES);
     unsigned g = 1 + pick(4);
     snprintf(grade, sizeof grade, "%u", g);
     /* A disability certificate number: id number, category, grade. */
     snprintf(cert, sizeof cert, "%s%u%u", idnum, cat + 1, g);
-    const char *township = PICK(townships);
-    const char *pp = PICK(phone_prefixes);
+    const char *township = nu_township(splitmix64());
+    const char *pp = nu_phone_prefix(splitmix64());
     snprintf(phone, sizeof phone, "%s%08u", pp, pick(100000000));
     const char *rural = pick(4) ? "1" : "0";
     int ry = y + 16 > 2000 ? y + 16 : 2000;
@@ -408,7 +345,7 @@ static void add_person(builder *b, long i, unsigned county_k)
                             "certificate_no", "county", "township", "phone",
                             "rural", "registered_on" };
     const char *values[] = { id, name, gender, birth, idnum,
-                             disability_categories[cat], grade, cert, county,
+                             nu_category(cat), grade, cert, county,
                              township, phone, rural, registered };
     add(b, "person", names, values, (int)COUNT(names));
 }
@@ -457,11 +394,11 @@ static void add_placement(builder *b, long i, long persons,
     long p = (long)(splitmix64() % (uint64_t)persons);
     record_id(pid, 0, p);
     county_code(county_of[p], county);
-    const char *head = PICK(employer_heads);
-    const char *trade = PICK(employer_trades);
+    const char *head = nu_employer_head(splitmix64());
+    const char *trade = nu_employer_trade(splitmix64());
     snprintf(employer, sizeof employer, "%s %s Co.", head, trade);
-    const char *type = PICK(employment_types);
-    const char *position = PICK(positions);
+    const char *type = nu_employment_type(splitmix64());
+    const char *position = nu_position(splitmix64());
     int y = 2016 + (int)pick(9);
     make_date(start, y);
     int active = pick(100) < 60;
@@ -848,27 +785,6 @@ static timing time_capi(sqlite3 *db, long persons, wg_report_row *rows,
 
 /* ---- small things -------------------------------------------------------- */
 
-static char *find_on_path(const char *name)
-{
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;;) {
-        const char *end = strchr(p, ':');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char *cand = n ? xasprintf("%.*s/%s", (int)n, p, name)
-                       : xasprintf("./%s", name);
-        struct stat sb;
-        if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) &&
-            access(cand, X_OK) == 0)
-            return cand;
-        free(cand);
-        if (!end)
-            return NULL;
-        p = end + 1;
-    }
-}
-
 static double file_mib(const char *path)
 {
     struct stat sb;
@@ -992,7 +908,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!sqlite_path && !(sqlite_path = find_on_path("sqlite3"))) {
+    if (!sqlite_path && !(sqlite_path = nu_find_on_path("sqlite3"))) {
         fprintf(stderr, "bench_report: the sqlite3 shell is not on PATH; "
                         "install it (e.g. apt-get install sqlite3) or pass "
                         "--sqlite PATH\n");

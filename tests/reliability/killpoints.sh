@@ -81,6 +81,7 @@
 set -uo pipefail
 LIB_PASSPHRASE='Quarry-8k-lantern-osprey-51'
 LIB_KEEP=${KILLPOINTS_KEEP:-0}
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenario/lib.sh"
 lib_args "$@"
 lib_need jq awk
@@ -1014,7 +1015,7 @@ for f in "$T"/*.serve.log; do
 done
 
 echo "-- done in ${SECONDS}s (the kill cycles took ${KILL_SECONDS}s; $VERIFIES audit --verify runs)"
-((KP >= KILL_POINTS)) || fail "only $KP kill points landed in $CYCLES cycles (wanted $KILL_POINTS)"
+check "$KILL_POINTS kill points landed ($KP in $CYCLES cycles)" test "$KP" -ge "$KILL_POINTS"
 echo "figure kill_points=$KP"
 echo "figure sessions_interrupted=$INTERRUPTED"
 echo "figure lost=$LOST"

@@ -26,6 +26,7 @@
 # Needs jq.
 set -euo pipefail
 LIB_PASSPHRASE='Saffron-3m-ledger-willow-64' # every node's passphrase
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_start "$@"
 lib_need jq

@@ -39,6 +39,7 @@
 # ports, daemons, run/expect/check, the summary) is lib.sh.
 set -euo pipefail
 LIB_PASSPHRASE='Juniper-8r-signal-marble-27' # every node's passphrase
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_start "$@"
 lib_need jq

@@ -41,6 +41,7 @@
 # naming every failed check. Known bugs are XFAIL lines, counted apart.
 # Needs jq. SYNC_CLI_SEED overrides scenario 2's seed.
 set -euo pipefail
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_start "$@"
 lib_need jq
