@@ -20,17 +20,13 @@
 #include "wg_buf.h"
 #include "wg_crypto.h"
 #include "wg_err.h"
+#include "wg_ident.h"
 #include "wg_schema.h"
 
 #define WG_STORE_KEYFILE "wings.key"
 #define WG_STORE_DBFILE "wings.db"
-#define WG_NAME_MAX 64
-#define WG_ENDPOINT_MAX 256
-#define WG_COUNTY_CHARS 6
 
 typedef struct wg_store wg_store;
-
-typedef enum wg_role { WG_ROLE_OFFICE = 0, WG_ROLE_HQ = 1 } wg_role;
 
 /* Who this node is. Everything here is public. */
 typedef struct wg_node_info {
