@@ -109,13 +109,16 @@ static void set_common(void *sock)
     zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof hbt);
 }
 
-/* Our Curve25519 key pair, from the node's Ed25519 identity. CSK is wiped by
- * the caller. */
-static wg_rc our_curve(wg_engine *e, uint8_t csk[32], wg_err *err)
+/* Our Curve25519 key pair, from the node's Ed25519 identity. On success the
+ * caller wipes CSK; on failure it is wiped here. */
+static wg_rc our_curve(wg_engine *e, uint8_t csk[WG_CURVE_KEY_BYTES],
+                       wg_err *err)
 {
     wg_rc rc = wg_sign_sk_to_curve(csk, wg_store_secret_key(e->st), err);
     if (rc == WG_OK)
         rc = wg_sign_pk_to_curve(e->curve_pk, wg_store_info(e->st)->pk, err);
+    if (rc)
+        wg_wipe(csk, WG_CURVE_KEY_BYTES);
     return rc;
 }
 
@@ -470,8 +473,8 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
 
 wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
 {
-    uint8_t csk[32];
-    wg_rc rc = our_curve(e, csk, err);
+    uint8_t csk[WG_CURVE_KEY_BYTES];
+    wg_rc rc = our_curve(e, csk, err); /* wiped on failure */
     if (rc)
         return rc;
     e->zap = zmq_socket(e->zmq, ZMQ_REP);
@@ -488,7 +491,7 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
     set_common(e->router);
     zmq_setsockopt(e->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(e->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt(e->router, ZMQ_CURVE_SECRETKEY, csk, 32);
+    zmq_setsockopt(e->router, ZMQ_CURVE_SECRETKEY, csk, sizeof csk);
     wg_wipe(csk, sizeof csk);
     zmq_setsockopt(e->router, ZMQ_ZAP_DOMAIN, "wings", 5);
     if (zmq_bind(e->router, endpoint) != 0) {
@@ -541,10 +544,13 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
         return rc;
     if (e->nclients == MAX_CLIENTS)
         return wg_err_set(err, WG_ERR_INTERNAL, "too many sessions at once");
-    uint8_t csk[32], server[32];
-    if ((rc = our_curve(e, csk, err)) ||
-        (rc = wg_sign_pk_to_curve(server, peer.key, err)))
+    uint8_t csk[WG_CURVE_KEY_BYTES], server[WG_CURVE_KEY_BYTES];
+    if ((rc = our_curve(e, csk, err)))
+        return rc; /* csk wiped by our_curve */
+    if ((rc = wg_sign_pk_to_curve(server, peer.key, err))) {
+        wg_wipe(csk, sizeof csk);
         return rc;
+    }
     client_conn *c = wg_xcalloc(1, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", peer.name);
     snprintf(c->endpoint, sizeof c->endpoint, "%s", peer.endpoint);
@@ -555,7 +561,7 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
     zmq_setsockopt(c->sock, ZMQ_HANDSHAKE_IVL, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server, 32);
     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, e->curve_pk, 32);
-    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, 32);
+    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, sizeof csk);
     wg_wipe(csk, sizeof csk);
     char mon[64];
     snprintf(mon, sizeof mon, "inproc://wings-monitor-%p", (void *)c);
