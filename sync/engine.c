@@ -78,6 +78,8 @@ struct wg_engine {
     uint8_t probe_key[32];
     int probe_seen;
     int idle_ms;               /* server sessions: silence that ends them */
+    int ctl_on;                /* a control socket admits ctl_uid */
+    unsigned long ctl_uid;
 };
 
 static int64_t now_ms(void)
@@ -257,7 +259,17 @@ static void handle_zap(wg_engine *e)
         snprintf(address, sizeof address, "%.*s", (int)len[3], (char *)f[3]);
     int curve = nf == 7 && len[5] == 5 && !memcmp(f[5], "CURVE", 5) &&
                 len[6] == 32;
-    if (curve && e->probe_key[0] | e->probe_key[1] &&
+    /* The control socket (ctl.c): no key, the peer's uid from its Unix
+     * credentials, which libzmq appends to the address. */
+    int ctl = nf == 6 && len[5] == 4 && !memcmp(f[5], "NULL", 4) &&
+              len[2] == strlen(WG_CTL_ZAP_DOMAIN) &&
+              !memcmp(f[2], WG_CTL_ZAP_DOMAIN, len[2]);
+    unsigned long uid;
+    if (ctl && e->ctl_on &&
+        wg_ctl__peer_uid((const char *)f[3], len[3], &uid) &&
+        uid == e->ctl_uid)
+        ok = 1;
+    else if (curve && e->probe_key[0] | e->probe_key[1] &&
         !memcmp(f[6], e->probe_key, 32))
         e->probe_seen = 1;
     else if (curve && find_peer(e, f[6], NULL, &peer)) {
@@ -267,7 +279,8 @@ static void handle_zap(wg_engine *e)
         audit_refusal(e, f[6], address);
     }
     const char *code = ok ? "200" : "400";
-    const char *text = ok ? "OK" : "key not trusted";
+    const char *text = ok ? "OK" : ctl ? "user not admitted"
+                                       : "key not trusted";
     zmq_send(e->zap, "1.0", 3, ZMQ_SNDMORE);
     zmq_send(e->zap, nf >= 2 ? f[1] : (uint8_t *)"", nf >= 2 ? len[1] : 0,
              ZMQ_SNDMORE);
@@ -471,20 +484,38 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     return WG_OK;
 }
 
+wg_rc wg_engine__zap_bind(wg_engine *e, wg_err *err)
+{
+    if (e->zap)
+        return WG_OK;
+    e->zap = zmq_socket(e->zmq, ZMQ_REP);
+    int linger = 0;
+    zmq_setsockopt(e->zap, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind(e->zap, "inproc://zeromq.zap.01") != 0) {
+        int er = errno;
+        close_sock(&e->zap);
+        return wg_err_set(err, WG_ERR_INTERNAL, "cannot bind the ZAP handler: "
+                          "%s", zmq_strerror(er));
+    }
+    return WG_OK;
+}
+
+void wg_engine__ctl_admit(wg_engine *e, unsigned long uid)
+{
+    e->ctl_uid = uid;
+    e->ctl_on = 1;
+}
+
 wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
 {
     uint8_t csk[WG_CURVE_KEY_BYTES];
     wg_rc rc = our_curve(e, csk, err); /* wiped on failure */
     if (rc)
         return rc;
-    e->zap = zmq_socket(e->zmq, ZMQ_REP);
-    int linger = 0;
-    zmq_setsockopt(e->zap, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_bind(e->zap, "inproc://zeromq.zap.01") != 0) {
+    int had_zap = e->zap != NULL;
+    if ((rc = wg_engine__zap_bind(e, err))) {
         wg_wipe(csk, sizeof csk);
-        close_sock(&e->zap);
-        return wg_err_set(err, WG_ERR_INTERNAL, "cannot bind the ZAP handler: "
-                          "%s", zmq_strerror(errno));
+        return rc;
     }
     e->router = zmq_socket(e->zmq, ZMQ_ROUTER);
     int one = 1;
@@ -497,13 +528,15 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
     if (zmq_bind(e->router, endpoint) != 0) {
         int er = errno;
         close_sock(&e->router);
-        close_sock(&e->zap);
+        if (!had_zap)
+            close_sock(&e->zap);
         return wg_err_set(err, WG_ERR_IO, "cannot listen on %s: %s", endpoint,
                           zmq_strerror(er));
     }
     if ((rc = self_check(e, err))) {
         close_sock(&e->router);
-        close_sock(&e->zap);
+        if (!had_zap)
+            close_sock(&e->zap);
     }
     return rc;
 }
@@ -670,6 +703,8 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
     if (e->router) {
         it[n] = (zmq_pollitem_t){ e->router, 0, ZMQ_POLLIN, 0 };
         kind[n++] = 1;
+    }
+    if (e->zap) {
         it[n] = (zmq_pollitem_t){ e->zap, 0, ZMQ_POLLIN, 0 };
         kind[n++] = 2;
     }
@@ -829,7 +864,16 @@ void wg_engine_watch(wg_engine *e, void *sock, int fd, wg_engine_watch_fn fn,
         e->watches[e->nwatches++] = (watch){ sock, fd, fn, ctx };
 }
 
-void *wg_engine_zmq(wg_engine *e)
+void wg_engine__unwatch(wg_engine *e, void *sock)
+{
+    int k = 0;
+    for (int i = 0; i < e->nwatches; i++)
+        if (!sock || e->watches[i].sock != sock)
+            e->watches[k++] = e->watches[i];
+    e->nwatches = k;
+}
+
+void *wg_engine__zmq(wg_engine *e)
 {
     return e->zmq;
 }
