@@ -26,9 +26,11 @@
 #include "wg_crypto.h"
 #include "wg_node.h"
 
+/* File statics only because the signal handler must reach them (the
+ * children to stop when the demo itself is interrupted) or every helper
+ * would take them: cmd_demo() sets each one afresh when it starts. */
 static char exe[4096];
 static FILE *out;
-/* Children to stop if the demo itself is interrupted. */
 static volatile pid_t current_child, daemon_child;
 static volatile sig_atomic_t interrupted;
 
@@ -180,6 +182,8 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
         return WG_EXIT_USAGE;
     }
     out = cli->out;
+    current_child = daemon_child = 0;
+    interrupted = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;

@@ -857,6 +857,12 @@ void wg_engine_on_done(wg_engine *e, wg_engine_done_fn fn, void *ctx)
     e->done_ctx = ctx;
 }
 
+wg_engine_done_fn wg_engine_done(const wg_engine *e, void **ctx)
+{
+    *ctx = e->done_ctx;
+    return e->done_fn;
+}
+
 void wg_engine_watch(wg_engine *e, void *sock, int fd, wg_engine_watch_fn fn,
                      void *ctx)
 {

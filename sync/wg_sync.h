@@ -61,6 +61,10 @@ int wg_engine_busy(const wg_engine *e);
 /* Called once per finished client session. */
 typedef void (*wg_engine_done_fn)(void *ctx, const wg_sync_result *r);
 void wg_engine_on_done(wg_engine *e, wg_engine_done_fn fn, void *ctx);
+/* The function wg_engine_on_done() set (NULL: none) and, in *CTX, its
+ * context: whoever sets its own for a while chains to it and puts it
+ * back. */
+wg_engine_done_fn wg_engine_done(const wg_engine *e, void **ctx);
 
 /* Also poll SOCK (a ZeroMQ socket of this engine's context, as wg_ctl_open()
  * makes) or, when SOCK is NULL, the file descriptor FD; FN runs when it is
