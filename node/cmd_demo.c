@@ -25,6 +25,7 @@
 
 #include "wg_crypto.h"
 #include "wg_node.h"
+#include "wg_validate.h"
 
 /* File statics only because the signal handler must reach them (the
  * children to stop when the demo itself is interrupted) or every helper
@@ -139,13 +140,8 @@ static void say(const char *fmt, ...)
 static void idnum(char out18[19], const char *region, const char *ymd,
                   int serial)
 {
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8,
-                               4, 2 };
     snprintf(out18, 19, "%s%s%03d", region, ymd, serial % 1000);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (out18[i] - '0') * w[i];
-    out18[17] = "10X98765432"[sum % 11];
+    out18[17] = (char)wg_validate_idnum_check(out18);
     out18[18] = 0;
 }
 
