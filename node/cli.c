@@ -24,7 +24,8 @@ static const wg_cmd commands[] = {
       "  --name NAME        letters, digits, '-', '_' and '.'\n"
       "  --county CODE      6-digit administrative division code\n"
       "  --role office|hq   an office writes its own county; an hq receives\n"
-      "                     every county under its code prefix (default office)\n"
+      "                     its area by the level of its code: 450000 every\n"
+      "                     45xxxx, 451000 every 4510xx (default office)\n"
       "  --listen ENDPOINT  where peers reach it (default tcp://127.0.0.1:7400)\n"
       "  --kdf COST         Argon2id cost of unlocking: interactive, moderate\n"
       "                     (default, about 0.8 s and 256 MiB) or sensitive\n"
@@ -421,5 +422,7 @@ int wg_cli_dispatch(wg_cli *cli, int argc, char **argv)
                             "daemon", argv[0]);
     wg_cli_reset_getopt();
     cli->in_command = 1;
-    return cmd->fn(cli, argc, argv);
+    int code = cmd->fn(cli, argc, argv);
+    wg_passphrase_forget(cli);
+    return code;
 }

@@ -25,10 +25,13 @@
 
 #include "wg_crypto.h"
 #include "wg_node.h"
+#include "wg_validate.h"
 
+/* File statics only because the signal handler must reach them (the
+ * children to stop when the demo itself is interrupted) or every helper
+ * would take them: cmd_demo() sets each one afresh when it starts. */
 static char exe[4096];
 static FILE *out;
-/* Children to stop if the demo itself is interrupted. */
 static volatile pid_t current_child, daemon_child;
 static volatile sig_atomic_t interrupted;
 
@@ -137,13 +140,8 @@ static void say(const char *fmt, ...)
 static void idnum(char out18[19], const char *region, const char *ymd,
                   int serial)
 {
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8,
-                               4, 2 };
     snprintf(out18, 19, "%s%s%03d", region, ymd, serial % 1000);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (out18[i] - '0') * w[i];
-    out18[17] = "10X98765432"[sum % 11];
+    out18[17] = (char)wg_validate_idnum_check(out18);
     out18[18] = 0;
 }
 
@@ -180,6 +178,8 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
         return WG_EXIT_USAGE;
     }
     out = cli->out;
+    current_child = daemon_child = 0;
+    interrupted = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;

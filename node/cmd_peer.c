@@ -13,22 +13,18 @@ typedef struct list_ctx {
     wg_tabout *tab;
 } list_ctx;
 
-static void fmt_time(int64_t t, char out[32])
+static void fmt_time(int64_t t, char out[WG_TIME_CHARS + 1])
 {
-    if (!t) {
+    if (!t)
         strcpy(out, "never");
-        return;
-    }
-    time_t secs = (time_t)t;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        wg_ident_time_utc(t, out);
 }
 
 static int on_peer(void *p, const wg_peer *peer)
 {
     list_ctx *l = p;
-    char when[32];
+    char when[WG_TIME_CHARS + 1];
     fmt_time(peer->last_time, when);
     if (l->cli->json) {
         FILE *out = l->cli->out;

@@ -32,10 +32,7 @@ void wg_log_sink(void *ctx, int level, const char *module, const char *msg)
 {
     if (level > wg_log_level() || level < 0)
         return;
-    char ts[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char ts[WG_TIME_CHARS + 1];
+    wg_ident_time_utc((int64_t)time(NULL), ts);
     fprintf(stderr, "%s %s %s: %s\n", ts, names[level], module, msg);
 }

@@ -124,11 +124,16 @@ static wg_rc finish(char *buf, size_t len, char **out, size_t *outlen,
     return WG_OK;
 }
 
-/* The passphrase of this process, once read: commands such as init and
- * passwd may need it twice, and the environment is emptied after the first
- * read. */
-static char *cached;
-static size_t cached_len;
+/* The passphrase, once read, is kept in CLI for the rest of the command:
+ * commands such as init and passwd may need it twice, and the environment
+ * is emptied after the first read. wg_cli_dispatch() forgets it when the
+ * command returns. */
+void wg_passphrase_forget(wg_cli *cli)
+{
+    wg_secret_free(cli->pass_cache);
+    cli->pass_cache = NULL;
+    cli->pass_cache_len = 0;
+}
 
 wg_rc wg_passphrase_get(wg_cli *cli, const char *text, int confirm,
                         char **out, size_t *len, wg_err *err)
@@ -137,9 +142,9 @@ wg_rc wg_passphrase_get(wg_cli *cli, const char *text, int confirm,
     size_t n = 0;
     int found = 0;
     wg_rc rc = WG_OK;
-    if (cached) {
-        memcpy(buf, cached, cached_len + 1);
-        return finish(buf, cached_len, out, len, WG_OK);
+    if (cli->pass_cache) {
+        memcpy(buf, cli->pass_cache, cli->pass_cache_len + 1);
+        return finish(buf, cli->pass_cache_len, out, len, WG_OK);
     }
     take_env("WINGS_PASSPHRASE", buf, &n, &found);
     if (!found && cli->pass_file) {
@@ -155,9 +160,9 @@ wg_rc wg_passphrase_get(wg_cli *cli, const char *text, int confirm,
                             "--passphrase-file FILE, or run on a terminal");
     }
     if (rc == WG_OK) {
-        cached = wg_secret_alloc(PASS_MAX + 1);
-        memcpy(cached, buf, n + 1);
-        cached_len = n;
+        cli->pass_cache = wg_secret_alloc(PASS_MAX + 1);
+        memcpy(cli->pass_cache, buf, n + 1);
+        cli->pass_cache_len = n;
     }
     return finish(buf, n, out, len, rc);
 }

@@ -38,6 +38,9 @@ typedef struct wg_cli {
     wg_store *shared_store;   /* inside the daemon: its open store */
     wg_engine *engine;        /* inside the daemon: its sync engine */
     const char *cwd;          /* inside the daemon: the caller's folder */
+    char *pass_cache;         /* the passphrase once read, for this command
+                                 only (secret memory; wg_passphrase_forget) */
+    size_t pass_cache_len;
 } wg_cli;
 
 typedef int (*wg_cmd_fn)(wg_cli *cli, int argc, char **argv);
@@ -88,6 +91,9 @@ wg_rc wg_passphrase_get(wg_cli *cli, const char *prompt, int confirm,
                         char **out, size_t *len, wg_err *err);
 /* The new passphrase for `passwd`: $WINGS_NEW_PASSPHRASE, else a prompt. */
 wg_rc wg_passphrase_get_new(wg_cli *cli, char **out, size_t *len, wg_err *err);
+/* Wipe and drop the passphrase CLI kept (wg_cli_dispatch() does this when a
+ * command returns). */
+void wg_passphrase_forget(wg_cli *cli);
 
 /* Open the node's store with its passphrase (inside the daemon: borrow its
  * store); prints the error and returns the exit code (4) on failure, 0 on
@@ -113,11 +119,6 @@ typedef struct wg_control wg_control;
 wg_rc wg_control_open(wg_engine *e, wg_store *st, const char *dir,
                       wg_control **out, wg_err *err);
 void wg_control_close(wg_control **c);
-
-/* Results of sync sessions, for whoever waits for them. */
-void wg_sync_results_reset(void);
-void wg_sync_on_done(void *ctx, const wg_sync_result *r);
-const wg_sync_result *wg_sync_result_for(const char *peer);
 
 /* The identity line `NAME KEY ENDPOINT`, or its JSON object. */
 void wg_cli_print_identity(wg_cli *cli, const wg_node_info *info);

@@ -35,11 +35,8 @@ static void put_int(wg_change *c, int idx, int64_t v)
 wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err)
 {
     const wg_table *t = wg_schema_audit();
-    char now[32];
-    time_t secs = time(NULL);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char now[WG_TIME_CHARS + 1];
+    wg_ident_time_utc((int64_t)time(NULL), now);
     /* A reason may quote a peer's words: keep only printable bytes. */
     char reason[257] = "";
     if (e->reason) {

@@ -9,10 +9,7 @@
 
 static wg_rc check_name(const char *name, wg_err *err)
 {
-    size_t n = strlen(name);
-    if (n == 0 || n > WG_NAME_MAX ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789._-") != n)
+    if (!wg_ident_name_ok(name, strlen(name)))
         return wg_err_set(err, WG_ERR_INVALID,
                           "peer name '%.64s' may hold only letters, digits, "
                           "'-', '_' and '.' (1 to %d)", name, WG_NAME_MAX);
@@ -33,9 +30,7 @@ wg_rc wg_store_peer_add(wg_store *st, const char *name, const char *key_hex,
                           "'wings id' prints)", key_hex);
     if (!memcmp(key, st->info.pk, WG_SIGN_PK_BYTES))
         return wg_err_set(err, WG_ERR_INVALID, "that key is this node's own");
-    if (strncmp(endpoint, "tcp://", 6) != 0 || strlen(endpoint) <= 6 ||
-        strlen(endpoint) > WG_ENDPOINT_MAX ||
-        strcspn(endpoint, " \t\r\n") != strlen(endpoint))
+    if (!wg_ident_endpoint_ok(endpoint))
         return wg_err_set(err, WG_ERR_INVALID,
                           "endpoint '%.80s' is not of the form tcp://HOST:PORT",
                           endpoint);

@@ -608,20 +608,16 @@ const uint8_t *wg_store_secret_key(const wg_store *st)
 
 static wg_rc check_info(const wg_node_info *info, wg_err *err)
 {
-    size_t n = strlen(info->name);
+    size_t n = strnlen(info->name, sizeof info->name);
     if (n == 0 || n > WG_NAME_MAX)
         return wg_err_set(err, WG_ERR_INVALID,
                           "name: must be 1 to %d characters", WG_NAME_MAX);
-    for (size_t i = 0; i < n; i++) {
-        char c = info->name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-            return wg_err_set(err, WG_ERR_INVALID,
-                              "name: '%s' may hold only letters, digits, "
-                              "'-', '_' and '.'", info->name);
-    }
-    if (strlen(info->county) != WG_COUNTY_CHARS ||
-        strspn(info->county, "0123456789") != WG_COUNTY_CHARS)
+    if (!wg_ident_name_ok(info->name, n))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "name: '%s' may hold only letters, digits, "
+                          "'-', '_' and '.'", info->name);
+    if (!wg_ident_county_ok(info->county,
+                            strnlen(info->county, sizeof info->county)))
         return wg_err_set(err, WG_ERR_INVALID,
                           "county: '%s' is not a 6-digit division code",
                           info->county);
@@ -629,11 +625,9 @@ static wg_rc check_info(const wg_node_info *info, wg_err *err)
         return wg_err_set(err, WG_ERR_INVALID,
                           "county: an office needs its own county code, not "
                           "000000");
-    if (strncmp(info->endpoint, "tcp://", 6) != 0 ||
-        strlen(info->endpoint) <= 6 ||
-        strcspn(info->endpoint, " \t\r\n") != strlen(info->endpoint))
+    if (!wg_ident_endpoint_ok(info->endpoint))
         return wg_err_set(err, WG_ERR_INVALID,
-                          "endpoint: '%s' is not of the form tcp://HOST:PORT",
+                          "endpoint: '%.80s' is not of the form tcp://HOST:PORT",
                           info->endpoint);
     return WG_OK;
 }

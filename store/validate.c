@@ -7,6 +7,7 @@
  * on them: every malformed value is a WG_ERR_INVALID naming the field.
  */
 #include "wg_validate.h"
+#include "wg_ident.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -344,7 +345,7 @@ static wg_rc check_county(const wg_field *f, const char *v, wg_err *err)
 {
     char sb[SHOW_BYTES];
 
-    if (strnlen(v, 7) != 6 || !all_digits(v, 6))
+    if (!wg_ident_county_ok(v, strnlen(v, WG_COUNTY_CHARS + 1)))
         return wg_err_set(err, WG_ERR_INVALID,
                           "%s: '%s' is not a 6-digit county code", f->name,
                           show(v, sb));

@@ -33,10 +33,10 @@
 #include "wg_buf.h"
 #include "wg_crypto.h"
 #include "wg_err.h"
+#include "wg_ident.h"
 #include "wg_schema.h"
 
 #define WG_CHANGE_VERSION 1
-#define WG_PARTITION_MAX 16
 #define WG_FIELD_DELETED 255
 #define WG_CHANGE_MAX_BYTES (256 + (WG_MAX_FIELDS + 1) * (4 + WG_FIELD_MAX_BYTES))
 #define WG_ROWID_BYTES 16

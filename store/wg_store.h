@@ -20,17 +20,13 @@
 #include "wg_buf.h"
 #include "wg_crypto.h"
 #include "wg_err.h"
+#include "wg_ident.h"
 #include "wg_schema.h"
 
 #define WG_STORE_KEYFILE "wings.key"
 #define WG_STORE_DBFILE "wings.db"
-#define WG_NAME_MAX 64
-#define WG_ENDPOINT_MAX 256
-#define WG_COUNTY_CHARS 6
 
 typedef struct wg_store wg_store;
-
-typedef enum wg_role { WG_ROLE_OFFICE = 0, WG_ROLE_HQ = 1 } wg_role;
 
 /* Who this node is. Everything here is public. */
 typedef struct wg_node_info {
@@ -102,9 +98,10 @@ wg_rc wg_store_verify_pages(const char *dir, const char *pass, size_t passlen,
 
 /* ---- records ----------------------------------------------------------- */
 
-/* Is COUNTY inside the scope of node INFO? An office: its own county. An
- * hq: every county whose code starts with the hq code's non-zero prefix
- * (450000 -> 45xxxx; 000000 -> all). */
+/* Is COUNTY (a partition) inside the scope of node INFO? Its area by the
+ * level of its code, as wg_ident_area_contains() says: an office, its own
+ * county; an hq of 450000, every 45xxxx; of 451000, every 4510xx (never
+ * 4511xx); of 000000, all. */
 int wg_scope_contains(const wg_node_info *info, const char *county);
 
 /* A record as read: values as text (integers in decimal), NULL when unset.
@@ -281,7 +278,7 @@ wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
 /* One feed this store holds: the version vector is the list of these. */
 typedef struct wg_feed_head {
     uint8_t origin[WG_SIGN_PK_BYTES];
-    char partition[17];
+    char partition[WG_PARTITION_MAX + 1];
     uint64_t head;
     uint8_t head_hash[WG_HASH_BYTES];
     int frozen;

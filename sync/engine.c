@@ -78,6 +78,8 @@ struct wg_engine {
     uint8_t probe_key[32];
     int probe_seen;
     int idle_ms;               /* server sessions: silence that ends them */
+    int ctl_on;                /* a control socket admits ctl_uid */
+    unsigned long ctl_uid;
 };
 
 static int64_t now_ms(void)
@@ -109,13 +111,16 @@ static void set_common(void *sock)
     zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof hbt);
 }
 
-/* Our Curve25519 key pair, from the node's Ed25519 identity. CSK is wiped by
- * the caller. */
-static wg_rc our_curve(wg_engine *e, uint8_t csk[32], wg_err *err)
+/* Our Curve25519 key pair, from the node's Ed25519 identity. On success the
+ * caller wipes CSK; on failure it is wiped here. */
+static wg_rc our_curve(wg_engine *e, uint8_t csk[WG_CURVE_KEY_BYTES],
+                       wg_err *err)
 {
     wg_rc rc = wg_sign_sk_to_curve(csk, wg_store_secret_key(e->st), err);
     if (rc == WG_OK)
         rc = wg_sign_pk_to_curve(e->curve_pk, wg_store_info(e->st)->pk, err);
+    if (rc)
+        wg_wipe(csk, WG_CURVE_KEY_BYTES);
     return rc;
 }
 
@@ -254,7 +259,17 @@ static void handle_zap(wg_engine *e)
         snprintf(address, sizeof address, "%.*s", (int)len[3], (char *)f[3]);
     int curve = nf == 7 && len[5] == 5 && !memcmp(f[5], "CURVE", 5) &&
                 len[6] == 32;
-    if (curve && e->probe_key[0] | e->probe_key[1] &&
+    /* The control socket (ctl.c): no key, the peer's uid from its Unix
+     * credentials, which libzmq appends to the address. */
+    int ctl = nf == 6 && len[5] == 4 && !memcmp(f[5], "NULL", 4) &&
+              len[2] == strlen(WG_CTL_ZAP_DOMAIN) &&
+              !memcmp(f[2], WG_CTL_ZAP_DOMAIN, len[2]);
+    unsigned long uid;
+    if (ctl && e->ctl_on &&
+        wg_ctl__peer_uid((const char *)f[3], len[3], &uid) &&
+        uid == e->ctl_uid)
+        ok = 1;
+    else if (curve && e->probe_key[0] | e->probe_key[1] &&
         !memcmp(f[6], e->probe_key, 32))
         e->probe_seen = 1;
     else if (curve && find_peer(e, f[6], NULL, &peer)) {
@@ -264,7 +279,8 @@ static void handle_zap(wg_engine *e)
         audit_refusal(e, f[6], address);
     }
     const char *code = ok ? "200" : "400";
-    const char *text = ok ? "OK" : "key not trusted";
+    const char *text = ok ? "OK" : ctl ? "user not admitted"
+                                       : "key not trusted";
     zmq_send(e->zap, "1.0", 3, ZMQ_SNDMORE);
     zmq_send(e->zap, nf >= 2 ? f[1] : (uint8_t *)"", nf >= 2 ? len[1] : 0,
              ZMQ_SNDMORE);
@@ -468,39 +484,59 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     return WG_OK;
 }
 
-wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
+wg_rc wg_engine__zap_bind(wg_engine *e, wg_err *err)
 {
-    uint8_t csk[32];
-    wg_rc rc = our_curve(e, csk, err);
-    if (rc)
-        return rc;
+    if (e->zap)
+        return WG_OK;
     e->zap = zmq_socket(e->zmq, ZMQ_REP);
     int linger = 0;
     zmq_setsockopt(e->zap, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_bind(e->zap, "inproc://zeromq.zap.01") != 0) {
-        wg_wipe(csk, sizeof csk);
+        int er = errno;
         close_sock(&e->zap);
         return wg_err_set(err, WG_ERR_INTERNAL, "cannot bind the ZAP handler: "
-                          "%s", zmq_strerror(errno));
+                          "%s", zmq_strerror(er));
+    }
+    return WG_OK;
+}
+
+void wg_engine__ctl_admit(wg_engine *e, unsigned long uid)
+{
+    e->ctl_uid = uid;
+    e->ctl_on = 1;
+}
+
+wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
+{
+    uint8_t csk[WG_CURVE_KEY_BYTES];
+    wg_rc rc = our_curve(e, csk, err); /* wiped on failure */
+    if (rc)
+        return rc;
+    int had_zap = e->zap != NULL;
+    if ((rc = wg_engine__zap_bind(e, err))) {
+        wg_wipe(csk, sizeof csk);
+        return rc;
     }
     e->router = zmq_socket(e->zmq, ZMQ_ROUTER);
     int one = 1;
     set_common(e->router);
     zmq_setsockopt(e->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(e->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt(e->router, ZMQ_CURVE_SECRETKEY, csk, 32);
+    zmq_setsockopt(e->router, ZMQ_CURVE_SECRETKEY, csk, sizeof csk);
     wg_wipe(csk, sizeof csk);
     zmq_setsockopt(e->router, ZMQ_ZAP_DOMAIN, "wings", 5);
     if (zmq_bind(e->router, endpoint) != 0) {
         int er = errno;
         close_sock(&e->router);
-        close_sock(&e->zap);
+        if (!had_zap)
+            close_sock(&e->zap);
         return wg_err_set(err, WG_ERR_IO, "cannot listen on %s: %s", endpoint,
                           zmq_strerror(er));
     }
     if ((rc = self_check(e, err))) {
         close_sock(&e->router);
-        close_sock(&e->zap);
+        if (!had_zap)
+            close_sock(&e->zap);
     }
     return rc;
 }
@@ -541,10 +577,13 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
         return rc;
     if (e->nclients == MAX_CLIENTS)
         return wg_err_set(err, WG_ERR_INTERNAL, "too many sessions at once");
-    uint8_t csk[32], server[32];
-    if ((rc = our_curve(e, csk, err)) ||
-        (rc = wg_sign_pk_to_curve(server, peer.key, err)))
+    uint8_t csk[WG_CURVE_KEY_BYTES], server[WG_CURVE_KEY_BYTES];
+    if ((rc = our_curve(e, csk, err)))
+        return rc; /* csk wiped by our_curve */
+    if ((rc = wg_sign_pk_to_curve(server, peer.key, err))) {
+        wg_wipe(csk, sizeof csk);
         return rc;
+    }
     client_conn *c = wg_xcalloc(1, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", peer.name);
     snprintf(c->endpoint, sizeof c->endpoint, "%s", peer.endpoint);
@@ -555,7 +594,7 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
     zmq_setsockopt(c->sock, ZMQ_HANDSHAKE_IVL, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server, 32);
     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, e->curve_pk, 32);
-    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, 32);
+    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, sizeof csk);
     wg_wipe(csk, sizeof csk);
     char mon[64];
     snprintf(mon, sizeof mon, "inproc://wings-monitor-%p", (void *)c);
@@ -664,6 +703,8 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
     if (e->router) {
         it[n] = (zmq_pollitem_t){ e->router, 0, ZMQ_POLLIN, 0 };
         kind[n++] = 1;
+    }
+    if (e->zap) {
         it[n] = (zmq_pollitem_t){ e->zap, 0, ZMQ_POLLIN, 0 };
         kind[n++] = 2;
     }
@@ -816,6 +857,12 @@ void wg_engine_on_done(wg_engine *e, wg_engine_done_fn fn, void *ctx)
     e->done_ctx = ctx;
 }
 
+wg_engine_done_fn wg_engine_done(const wg_engine *e, void **ctx)
+{
+    *ctx = e->done_ctx;
+    return e->done_fn;
+}
+
 void wg_engine_watch(wg_engine *e, void *sock, int fd, wg_engine_watch_fn fn,
                      void *ctx)
 {
@@ -823,7 +870,16 @@ void wg_engine_watch(wg_engine *e, void *sock, int fd, wg_engine_watch_fn fn,
         e->watches[e->nwatches++] = (watch){ sock, fd, fn, ctx };
 }
 
-void *wg_engine_zmq(wg_engine *e)
+void wg_engine__unwatch(wg_engine *e, void *sock)
+{
+    int k = 0;
+    for (int i = 0; i < e->nwatches; i++)
+        if (!sock || e->watches[i].sock != sock)
+            e->watches[k++] = e->watches[i];
+    e->nwatches = k;
+}
+
+void *wg_engine__zmq(wg_engine *e)
 {
     return e->zmq;
 }

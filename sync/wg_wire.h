@@ -53,7 +53,7 @@
 #define WG_WIRE_MAX_BATCH_CHANGES 2048
 #define WG_WIRE_MAX_FEEDS 100000
 #define WG_WIRE_MAX_SCOPES 64
-#define WG_WIRE_SCOPE_MAX 6
+#define WG_WIRE_SCOPE_MAX WG_SCOPE_MAX
 
 typedef enum wg_msg_type {
     WG_MSG_HELLO = 1,
@@ -80,7 +80,7 @@ typedef struct wg_msg_hello {
 
 typedef struct wg_vec_entry {
     uint8_t origin[WG_SIGN_PK_BYTES];
-    char partition[17];
+    char partition[WG_PARTITION_MAX + 1];
     uint64_t head;
 } wg_vec_entry;
 

@@ -833,6 +833,98 @@ START_TEST(test_sync_office_gets_no_county_but_its_own)
 }
 END_TEST
 
+/* What an older release's prefecture HQ asks for: Baise (451000) took its
+ * scope by stripping zeros and says "451" in its HELLO, which would take in
+ * Hezhou (4511xx). The serving province clamps to the area Baise's own code
+ * gives (4510xx), whatever the HELLO asks; and "" (everything) fares the
+ * same. */
+START_TEST(test_sync_prefecture_asking_too_wide_gets_its_area_only)
+{
+    static const char *const asks[] = { "451", "" };
+    for (int k = 0; k < 2; k++) {
+        attack a;
+        memset(&a, 0, sizeof a);
+        a.srvst = node(k ? "gx1" : "gx0", "450000", WG_ROLE_HQ);
+        a.mallory = node(k ? "baise1" : "baise0", "451000", WG_ROLE_HQ);
+        add_persons_in(a.srvst, "451021", 0, 2);  /* Baise's */
+        add_persons_in(a.srvst, "451102", 10, 3); /* Hezhou's */
+        add_persons_in(a.srvst, "451221", 20, 1); /* Hechi's */
+        a.srv = serve(a.srvst, a.ep);
+        trust(a.srvst, "baise", a.mallory, "tcp://127.0.0.1:1");
+
+        const wg_node_info *me = wg_store_info(a.mallory);
+        wg_msg_hello h;
+        memset(&h, 0, sizeof h);
+        h.proto_min = WG_WIRE_VERSION_MIN;
+        h.proto_max = WG_WIRE_VERSION;
+        h.schema_min = WG_SCHEMA_MIN;
+        h.schema_max = WG_SCHEMA_VERSION;
+        memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
+        snprintf(h.name, sizeof h.name, "%s", me->name);
+        snprintf(h.county, sizeof h.county, "%s", me->county);
+        h.role = WG_ROLE_HQ;
+        h.nscopes = 1;
+        snprintf(h.scopes[0], sizeof h.scopes[0], "%s", asks[k]);
+        wg_buf b, frame;
+        wg_buf_init(&b, WG_WIRE_MAX_MSG);
+        wg_buf_init(&frame, WG_WIRE_MAX_MSG);
+        ck_assert_int_eq(wg_wire_hello(&b, &h, NULL), WG_OK);
+
+        raw r;
+        wg_msg m;
+        raw_open(&r, &a);
+        raw_send_buf(&r, &b);
+        ck_assert(raw_recv(&r, &a, &frame, &m, REPLY_DEADLINE_MS));
+        ck_assert_int_eq(m.type, WG_MSG_HELLO);
+        /* The province names its own area, 45. */
+        ck_assert_str_eq(m.u.hello.scopes[0], "45");
+        wg_msg_release(&m);
+        wg_buf_reset(&b);
+        ck_assert_int_eq(wg_wire_vector(&b, NULL, 0, NULL), WG_OK);
+        raw_send_buf(&r, &b);
+        int own = 0, other = 0, done = 0;
+        char seen[WG_PARTITION_MAX + 1] = "";
+        while (!done) {
+            ck_assert_msg(raw_recv(&r, &a, &frame, &m, REPLY_DEADLINE_MS),
+                          "the province stopped before DONE");
+            ck_assert_msg(m.type != WG_MSG_ERROR, "error: %s",
+                          m.u.error.text);
+            if (m.type == WG_MSG_BATCH) {
+                for (uint32_t i = 0; i < m.u.batch.n; i++) {
+                    wg_change c;
+                    ck_assert_int_eq(wg_change_decode(m.u.batch.c[i].body,
+                                                      m.u.batch.c[i].len, &c,
+                                                      NULL), WG_OK);
+                    if (!strncmp(c.partition, "4510", 4))
+                        own++;
+                    else {
+                        other++;
+                        snprintf(seen, sizeof seen, "%s", c.partition);
+                    }
+                }
+                wg_buf_reset(&b);
+                ck_assert_int_eq(wg_wire_ack(&b, m.u.batch.no, 0, NULL),
+                                 WG_OK);
+                raw_send_buf(&r, &b);
+            }
+            done = m.type == WG_MSG_DONE;
+            wg_msg_release(&m);
+        }
+        wg_buf_reset(&b);
+        ck_assert_int_eq(wg_wire_done(&b, 0, NULL), WG_OK);
+        raw_send_buf(&r, &b);
+        raw_close(&r);
+        ck_assert_msg(other == 0, "Baise asking for \"%s\" was sent %d "
+                      "changes outside 4510xx (e.g. of %s)", asks[k], other,
+                      seen);
+        ck_assert_int_eq(own, 2);
+        wg_buf_release(&b);
+        wg_buf_release(&frame);
+        attack_teardown(&a);
+    }
+}
+END_TEST
+
 /* ---- the suite ------------------------------------------------------------------------ */
 
 static Suite *sync_suite(void)
@@ -864,6 +956,8 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, test_sync_batch_of_malformed_changes_is_refused);
     tcase_add_test(tc, test_sync_multi_frame_message_is_refused_and_audited);
     tcase_add_test(tc, test_sync_office_gets_no_county_but_its_own);
+    tcase_add_test(tc,
+                   test_sync_prefecture_asking_too_wide_gets_its_area_only);
     suite_add_tcase(s, tc);
     return s;
 }
