@@ -846,11 +846,11 @@ START_TEST(test_sync_prefecture_asking_too_wide_gets_its_area_only)
         memset(&a, 0, sizeof a);
         a.srvst = node(k ? "gx1" : "gx0", "450000", WG_ROLE_HQ);
         a.mallory = node(k ? "baise1" : "baise0", "451000", WG_ROLE_HQ);
-        add_persons_in(a.srvst, "451021", 0, 2);  /* Baise's */
-        add_persons_in(a.srvst, "451102", 10, 3); /* Hezhou's */
-        add_persons_in(a.srvst, "451221", 20, 1); /* Hechi's */
-        a.srv = serve(a.srvst, a.ep);
-        trust(a.srvst, "baise", a.mallory, "tcp://127.0.0.1:1");
+        nu_add_persons(a.srvst, "451021", 0, 2);  /* Baise's */
+        nu_add_persons(a.srvst, "451102", 10, 3); /* Hezhou's */
+        nu_add_persons(a.srvst, "451221", 20, 1); /* Hechi's */
+        a.srv = nu_serve(a.srvst, a.ep, 0);
+        nu_trust(a.srvst, "baise", a.mallory, "tcp://127.0.0.1:1");
 
         const wg_node_info *me = wg_store_info(a.mallory);
         wg_msg_hello h;
