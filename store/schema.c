@@ -57,7 +57,8 @@ static const wg_field person_fields[] = {
     TEXT("certificate_no", 0, 64, "残疾证号"),
     COUNTY,
     TEXT("township", 0, 200, "乡镇"),
-    TEXT("phone", 0, 32, "联系电话"),
+    { .name = "phone", .type = WG_FT_PHONE, .max_len = 32,
+      .title = "联系电话" },
     { .name = "rural", .type = WG_FT_BOOL, .max = 1, .title = "农村户籍" },
     DATE("registered_on", 0, "登记日期"),
 };
