@@ -7,6 +7,7 @@
 
 #include "wg_csv.h"
 #include "wg_node.h"
+#include "wg_validate.h"
 
 const wg_table *wg_cli_table(wg_cli *cli, const char *cmd, const char *name)
 {
@@ -35,6 +36,37 @@ int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
         values[i] = eq + 1;
     }
     return argc;
+}
+
+int wg_cli_known_fields(wg_cli *cli, const wg_table *t,
+                        const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++) {
+        wg_err err;
+        if (strcmp(names[i], "id") &&
+            wg_validate_field_name(t, names[i], &err) != WG_OK)
+            return wg_cli_fail(cli, &err);
+    }
+    return 0;
+}
+
+int wg_cli_fill_birth(const wg_table *t, const char **names,
+                      const char **values, int n, char birth[11])
+{
+    const char *idnum = NULL;
+    if (wg_schema_field_index(t, "birth_date") < 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(names[i], "birth_date"))
+            return n;
+        if (!strcmp(names[i], "id_number"))
+            idnum = values[i];
+    }
+    if (!idnum || !wg_validate_idnum_birth(idnum, birth))
+        return n;
+    names[n] = "birth_date";
+    values[n] = birth;
+    return n + 1;
 }
 
 static int is_number(const wg_field *f)

@@ -137,6 +137,15 @@ const wg_table *wg_cli_table(wg_cli *cli, const char *cmd, const char *name);
  * MAX). Returns the count, or -1 after printing a usage error. */
 int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
                        const char **names, const char **values, int max);
+/* 0 if every one of the N NAMES is "id" or a field of T; else prints the
+ * field list ("hukou: no such field in person (fields: ...)") and returns 3. */
+int wg_cli_known_fields(wg_cli *cli, const wg_table *t,
+                        const char *const *names, int n);
+/* When the N pairs give an id_number but no birth_date, append birth_date
+ * as the id number encodes it (text in BIRTH, borrowed by the new pair):
+ * NAMES and VALUES need room for N + 1. Returns the new count. */
+int wg_cli_fill_birth(const wg_table *t, const char **names,
+                      const char **values, int n, char birth[11]);
 void wg_cli_record_json(FILE *out, const wg_record *r);
 void wg_cli_record_text(FILE *out, const wg_record *r);
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);

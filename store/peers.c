@@ -2,17 +2,35 @@
  * peers.c - the nodes this node trusts: local settings, never replicated
  */
 #include "store_int.h"
+#include "wg_validate.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+/* ASCII letters, digits, '.', '_', '-', and any well-formed UTF-8
+ * character beyond ASCII (三江). */
+static int name_chars_ok(const char *name)
+{
+    for (size_t i = 0; name[i];) {
+        size_t k = (unsigned char)name[i] >= 0x80
+                       ? wg_validate_utf8_char(name + i) : 0;
+        if (k > 1) {
+            i += k;
+            continue;
+        }
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789._-", name[i]))
+            return 0;
+        i++;
+    }
+    return 1;
+}
+
 static wg_rc check_name(const char *name, wg_err *err)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > WG_NAME_MAX ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789._-") != n)
+    if (n == 0 || n > WG_NAME_MAX || !name_chars_ok(name))
         return wg_err_set(err, WG_ERR_INVALID,
                           "peer name '%.64s' may hold only letters, digits, "
                           "'-', '_' and '.' (1 to %d)", name, WG_NAME_MAX);

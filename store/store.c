@@ -9,6 +9,7 @@
  * page 1, so a wrong key or an altered page surfaces here with its number.
  */
 #include "store_int.h"
+#include "wg_validate.h"
 
 _Static_assert(WG_STORE_CACHE_KIB == 65536, "the pragma below says 65536");
 
@@ -535,11 +536,18 @@ static wg_rc check_info(const wg_node_info *info, wg_err *err)
                           "name: must be 1 to %d characters", WG_NAME_MAX);
     for (size_t i = 0; i < n; i++) {
         char c = info->name[i];
+        /* Beyond ASCII: any well-formed UTF-8 character (三江). */
+        size_t k = (unsigned char)c >= 0x80
+                       ? wg_validate_utf8_char(info->name + i) : 0;
+        if (k > 1) {
+            i += k - 1;
+            continue;
+        }
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
               (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
             return wg_err_set(err, WG_ERR_INVALID,
-                              "name: '%s' may hold only letters, digits, "
-                              "'-', '_' and '.'", info->name);
+                              "name: '%.64s' may hold only letters (Chinese "
+                              "too), digits, '-', '_' and '.'", info->name);
     }
     if (strlen(info->county) != WG_COUNTY_CHARS ||
         strspn(info->county, "0123456789") != WG_COUNTY_CHARS)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "wg_change.h"
+#include "wg_validate.h"
 
 #define HEADER_BYTES 3                   /* magic, version, type */
 #define BATCH_COUNT_OFFSET 7             /* magic, version, type, u32 no */
@@ -52,6 +53,18 @@ static int name_ok(const uint8_t *s, size_t n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = s[i];
+        if (c >= 0x80) {
+            /* A well-formed UTF-8 character (三江), wholly inside S: copy
+             * it out so the check cannot read past N. */
+            char ch[5] = { 0 };
+            size_t k, m = n - i < 4 ? n - i : 4;
+            memcpy(ch, s + i, m);
+            k = wg_validate_utf8_char(ch);
+            if (k < 2)
+                return 0;
+            i += k - 1;
+            continue;
+        }
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
               (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return 0;
