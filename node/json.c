@@ -1,9 +1,14 @@
 /*
  * json.c - writing JSON strings
+ *
+ * Output is always valid UTF-8 JSON, whatever the bytes: records from
+ * peers are not checked on arrival, so a byte that does not begin a
+ * well-formed UTF-8 character is written as U+FFFD.
  */
 #include <stdio.h>
 
 #include "wg_node.h"
+#include "wg_validate.h"
 
 void wg_json_str(FILE *f, const char *s)
 {
@@ -16,10 +21,19 @@ void wg_json_str(FILE *f, const char *s)
         case '\r': fputs("\\r", f); break;
         case '\t': fputs("\\t", f); break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20 || *p == 0x7f) {
                 fprintf(f, "\\u%04x", *p);
-            else
+            } else if (*p >= 0x80) {
+                size_t k = wg_validate_utf8_char((const char *)p);
+                if (k == 0) {
+                    fputs("\\ufffd", f);
+                } else {
+                    fwrite(p, 1, k, f);
+                    p += k - 1;
+                }
+            } else {
                 fputc(*p, f);
+            }
         }
     }
     fputc('"', f);

@@ -97,9 +97,11 @@ void wg_cli_record_text(FILE *out, const wg_record *r)
 {
     const wg_table *t = r->table;
     fprintf(out, "%-20s %s\n", "id", r->id);
-    for (int i = 0; i < t->nfields; i++)
-        fprintf(out, "%-20s %s\n", t->fields[i].name,
-                r->values[i] ? r->values[i] : "");
+    for (int i = 0; i < t->nfields; i++) {
+        fprintf(out, "%-20s ", t->fields[i].name);
+        wg_term_put(out, r->values[i]);
+        fputc('\n', out);
+    }
     if (r->deleted)
         fprintf(out, "%-20s %s\n", "deleted", "yes");
 }
@@ -116,8 +118,15 @@ wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err)
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err)
 {
     const char *row[WG_MAX_FIELDS + 1];
+    char *esc[WG_MAX_FIELDS] = { 0 };
     row[0] = r->id;
+    for (int i = 0; i < r->table->nfields; i++) {
+        /* No cell runs as a formula; import takes the apostrophe off. */
+        esc[i] = wg_cell_escape(r->values[i]);
+        row[i + 1] = esc[i] ? esc[i] : r->values[i];
+    }
+    wg_rc rc = wg_csv_write(out, row, (size_t)r->table->nfields + 1, err);
     for (int i = 0; i < r->table->nfields; i++)
-        row[i + 1] = r->values[i];
-    return wg_csv_write(out, row, (size_t)r->table->nfields + 1, err);
+        free(esc[i]);
+    return rc;
 }

@@ -151,6 +151,25 @@ void wg_cli_record_text(FILE *out, const wg_record *r);
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err);
 
+/* ---- safe cells (cells.c) ------------------------------------------------ */
+
+/* 1 if V, written into a spreadsheet cell, could be run as a formula (it
+ * starts with = + - @, a tab or CR) or starts with the apostrophe that
+ * marks one defused. */
+int wg_cell_needs_quote(const char *v);
+/* V with an apostrophe before it when wg_cell_needs_quote(V), else NULL.
+ * Caller owns; release with free(). */
+char *wg_cell_escape(const char *v);
+/* What import reads from a cell: V without one leading apostrophe.
+ * Borrowed from V. */
+const char *wg_cell_unescape(const char *v);
+/* S fit for a terminal: invalid UTF-8 bytes, control characters (C0, DEL,
+ * C1) and bidirectional overrides written as visible \xNN or \uNNNN; NULL
+ * gives "". Caller owns; release with free(). */
+char *wg_term_safe(const char *s);
+/* fputs(wg_term_safe(S), OUT). */
+void wg_term_put(FILE *out, const char *s);
+
 /* An aligned text table (table_out.c). Caller owns; release with
  * wg_tabout_destroy(). Cells are copied. */
 typedef struct wg_tabout wg_tabout;
