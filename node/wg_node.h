@@ -151,6 +151,17 @@ void wg_cli_record_text(FILE *out, const wg_record *r);
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err);
 
+/* ---- reading spreadsheets (textin.c, import_norm.c) ----------------------- */
+
+/* Open the CSV file PATH as a stream of UTF-8 for the CSV reader. ENCODING
+ * is "auto" (or NULL: UTF-8 when the whole file is, BOM or not; else
+ * GB18030), "utf-8" or "gb18030" ("gbk" too). *USED names what was read.
+ * GB18030 is converted into memory: *MEM, which the caller frees after
+ * fclose(*OUT); NULL for UTF-8. WG_ERR_INVALID naming the byte where the
+ * text is not what it should be, with what to do; WG_ERR_NOTFOUND. */
+wg_rc wg_text_open(const char *path, const char *encoding, FILE **out,
+                   char **mem, const char **used, wg_err *err);
+
 /* ---- safe cells (cells.c) ------------------------------------------------ */
 
 /* 1 if V, written into a spreadsheet cell, could be run as a formula (it
