@@ -25,8 +25,21 @@ void wg_json_str(FILE *f, const char *s)
                 fprintf(f, "\\u%04x", *p);
             } else if (*p >= 0x80) {
                 size_t k = wg_validate_utf8_char((const char *)p);
+                unsigned cp = k == 2 ? (unsigned)(p[0] & 0x1f) << 6 |
+                                           (p[1] & 0x3f)
+                            : k == 3 ? (unsigned)(p[0] & 0x0f) << 12 |
+                                           (unsigned)(p[1] & 0x3f) << 6 |
+                                           (p[2] & 0x3f)
+                                     : 0;
                 if (k == 0) {
                     fputs("\\ufffd", f);
+                } else if ((cp >= 0x80 && cp <= 0x9f) ||
+                           (cp >= 0x202a && cp <= 0x202e) ||
+                           (cp >= 0x2066 && cp <= 0x2069)) {
+                    /* C1 controls and bidi overrides: escaped, so JSON
+                     * shown on a terminal cannot steer it either */
+                    fprintf(f, "\\u%04x", cp);
+                    p += k - 1;
                 } else {
                     fwrite(p, 1, k, f);
                     p += k - 1;
