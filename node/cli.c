@@ -322,22 +322,6 @@ int wg_cli_help(wg_cli *cli, const char *name, FILE *to)
     return WG_EXIT_OK;
 }
 
-static const char *type_name(wg_ftype t)
-{
-    switch (t) {
-    case WG_FT_TEXT: return "text";
-    case WG_FT_INT: return "integer";
-    case WG_FT_DATE: return "date";
-    case WG_FT_BOOL: return "boolean";
-    case WG_FT_ENUM: return "choice";
-    case WG_FT_IDNUM: return "id number";
-    case WG_FT_COUNTY: return "county code";
-    case WG_FT_REF: return "record id";
-    case WG_FT_PHONE: return "phone";
-    }
-    return "text";
-}
-
 /* What field F accepts, in words: the enum's values (and their Chinese
  * labels), an integer's range, a text's length. Into BUF. */
 static const char *allowed(const wg_field *f, char *buf, size_t size)
@@ -405,7 +389,7 @@ static int help_table(wg_cli *cli, const char *name)
             fputs(",\"title\":", cli->out);
             wg_json_str(cli->out, f->title ? f->title : "");
             fputs(",\"type\":", cli->out);
-            wg_json_str(cli->out, type_name(f->type));
+            wg_json_str(cli->out, wg_schema_type_name(f->type));
             fprintf(cli->out, ",\"required\":%s,\"allowed\":",
                     f->required ? "true" : "false");
             wg_json_str(cli->out, allowed(f, buf, sizeof buf));
@@ -434,7 +418,7 @@ static int help_table(wg_cli *cli, const char *name)
         char fname[80];
         snprintf(fname, sizeof fname, "  %s", f->name);
         const char *row[5] = { fname, f->title ? f->title : "",
-                               type_name(f->type),
+                               wg_schema_type_name(f->type),
                                f->required ? "required" : "optional",
                                allowed(f, buf, sizeof buf) };
         wg_tabout_row(tab, row);
