@@ -181,7 +181,7 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
             x.ws = wb ? workbook_add_worksheet(wb, t->name) : NULL;
             if (x.ws) {
                 x.text = workbook_add_format(wb);
-                format_set_num_format(x.text, "@");   /* Text */
+                format_set_num_format_index(x.text, 49);   /* "@": Text */
             }
         } else {
             x.out = fopen(tmp, "wb");

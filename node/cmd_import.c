@@ -268,8 +268,8 @@ static int unknown_columns(importer *im, char **bad, size_t nbad)
         wg_term_put(e, bad[i]);
         fputc('\'', e);
     }
-    fprintf(e, " %s not a field of %s; the columns are id", nbad > 1 ? "are"
-            : "is", t->name);
+    fprintf(e, " %s of %s; the columns are id", nbad > 1 ? "are not fields"
+            : "is not a field", t->name);
     for (int f = 0; f < t->nfields; f++)
         fprintf(e, ", %s", t->fields[f].name);
     fputs(" (or their titles: " ID_TITLE, e);

@@ -1042,7 +1042,7 @@ START_TEST(test_validate_unknown_field_lists_the_fields)
                             "gender, birth_date, id_number, "
                             "disability_category, disability_grade, "
                             "certificate_no, county, township, phone, "
-                            "rural, registered_on)");
+                            "rural, registered_on, certificate_valid_until)");
 }
 END_TEST
 
