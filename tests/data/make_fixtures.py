@@ -101,3 +101,30 @@ def workbook(name, number_id=False):
 
 workbook("openpyxl_persons.xlsx")
 workbook("openpyxl_number_id.xlsx", number_id=True)
+
+# 5. A zip bomb: a worksheet that inflates to 80 MiB (past the reader's
+#    64 MiB bound for one part) from about 80 KiB.
+import zipfile
+
+with zipfile.ZipFile(os.path.join(HERE, "zip_bomb.xlsx"), "w",
+                     zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    z.writestr("xl/workbook.xml",
+               '<workbook xmlns:r="r"><sheets><sheet r:id="rId1"/></sheets>'
+               '</workbook>')
+    z.writestr("xl/_rels/workbook.xml.rels",
+               '<Relationships><Relationship Id="rId1" '
+               'Target="worksheets/sheet1.xml"/></Relationships>')
+    z.writestr("xl/worksheets/sheet1.xml",
+               "<worksheet><sheetData>" + " " * (80 << 20) +
+               "</sheetData></worksheet>")
+
+# 6. A workbook written part by part, as other writers lay one out: the
+#    worksheet at an absolute path, a rich-text shared string with a
+#    phonetic guide (left out), an inline string, a gap (C1 after A1, row 3
+#    after row 1), dates in a built-in and a 年月日 format, an id number
+#    stored as a number, a boolean, a formula's cached string.
+HANDMADE = {'xl/workbook.xml': '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><workbookPr date1904="0"/><sheets><sheet name="a" sheetId="1" r:id="rId1"/></sheets></workbook>\n', 'xl/_rels/workbook.xml.rels': '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="x" Target="/xl/worksheets/s.xml"/></Relationships>\n', 'xl/sharedStrings.xml': '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><r><t>韦</t></r>\n<r><rPr/><t xml:space="preserve">小宝 </t></r><rPh><t>wei</t></rPh></si><si><t>name</t></si></sst>\n', 'xl/styles.xml': '<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts><numFmt numFmtId="170" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="170"/></cellXfs></styleSheet>\n', 'xl/worksheets/s.xml': '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>1</v></c><c r="C1" t="inlineStr"><is><t>x</t></is></c></row><row r="3"><c r="A3" t="s"><v>0</v></c><c r="B3" s="1"><v>31113</v></c><c r="C3" s="2"><v>45413.5</v></c><c r="D3"><v>4.50225198503071E+17</v></c><c r="E3" t="b"><v>1</v></c><c r="F3" t="str"><f>A1</f><v>name</v></c></row><row r="4"/></sheetData></worksheet>\n'}
+with zipfile.ZipFile(os.path.join(HERE, "handmade.xlsx"), "w",
+                     zipfile.ZIP_DEFLATED) as z:
+    for name, text in HANDMADE.items():
+        z.writestr(name, text)

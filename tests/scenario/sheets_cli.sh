@@ -163,6 +163,10 @@ printf 'PK\003\004 not really a zip' >"$T/fake.xlsx"
 on d2 import person "$T/fake.xlsx"
 expect "a broken .xlsx: one line, exit 3" rc=3 out-empty "err:wings: '$T/fake.xlsx' is not an .xlsx workbook"
 
+on d2 import person "$DATA/zip_bomb.xlsx"
+expect "a zip bomb (80 MiB from 80 KiB): stopped at the 64 MiB bound, one line" \
+    rc=3 out-empty "err=wings: part xl/worksheets/sheet1.xml inflates to more than 64 MiB"
+
 echo "-- 2. the same file twice writes nothing"
 for n in a b d; do
     f=$([[ $n == a ]] && echo excel_utf8_bom.csv || { [[ $n == b ]] && echo excel_gb18030.csv || echo openpyxl_persons.xlsx; })
