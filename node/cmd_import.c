@@ -395,7 +395,8 @@ static wg_rc import_row(importer *im, char **cells,
         values[nv] = im->vals[nv];
         nv++;
     }
-    /* An empty birth date is the one the id number encodes. */
+    /* An empty birth date is left out: a new record takes the id
+     * number's, an update keeps its own. */
     for (int i = 0; i < nv; i++)
         if (!strcmp(names[i], "birth_date") && !values[i][0]) {
             names[i] = names[nv - 1];
@@ -403,7 +404,6 @@ static wg_rc import_row(importer *im, char **cells,
             nv--;
             break;
         }
-    nv = wg_cli_fill_birth(t, names, values, nv, birth);
 
     if (id[0]) {
         wg_record cur;
@@ -438,6 +438,9 @@ static wg_rc import_row(importer *im, char **cells,
         values[nv] = id;
         nv++;
     }
+    /* A new record's birth date not given is the one its id number
+     * encodes (an update keeps the birth date it has). */
+    nv = wg_cli_fill_birth(t, names, values, nv, birth);
     *out = ADDED;
     return wg_store_add(im->st, t, names, values, nv, NULL, err);
 }

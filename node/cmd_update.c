@@ -20,8 +20,7 @@ int cmd_update(wg_cli *cli, int argc, char **argv)
     if (!t)
         return WG_EXIT_NOTFOUND;
     const char *id = argv[optind + 1];
-    const char *names[WG_MAX_FIELDS + 2], *values[WG_MAX_FIELDS + 2];
-    char birth[11];
+    const char *names[WG_MAX_FIELDS + 1], *values[WG_MAX_FIELDS + 1];
     int n = wg_cli_assignments(cli, "update", argc - optind - 2,
                                argv + optind + 2, names, values,
                                WG_MAX_FIELDS + 1);
@@ -30,8 +29,6 @@ int cmd_update(wg_cli *cli, int argc, char **argv)
     int bad = wg_cli_known_fields(cli, t, names, n);
     if (bad)
         return bad;
-    /* A birth date not given is the one the id number encodes. */
-    n = wg_cli_fill_birth(t, names, values, n, birth);
     wg_store *st = NULL;
     int code = wg_cli_open_store(cli, &st);
     if (code)

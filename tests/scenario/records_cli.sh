@@ -390,15 +390,15 @@ reject "update clearing placement status" placement "status: required" \
 
 # -- unknown fields, fields given twice
 reject "person with an unknown field" person \
-    "nickname: no such field in person" add person "${PB[@]}" nickname=小宝
+    "nickname: no such field in person (fields: name, gender, birth_date, id_number, disability_category, disability_grade, certificate_no, county, township, phone, rural, registered_on, certificate_valid_until)" add person "${PB[@]}" nickname=小宝
 reject "placement with a training field" placement \
-    "hours: no such field in placement" add placement "${LB[@]}" hours=40
+    "hours: no such field in placement (fields: person_id, employer, employment_type, position, start_date, end_date, monthly_income, status, county)" add placement "${LB[@]}" hours=40
 reject "update with an unknown field" training \
-    "employer: no such field in training" update training "$T1" employer=x
+    "employer: no such field in training (fields: person_id, course, category, provider, start_date, end_date, hours, outcome, county)" update training "$T1" employer=x
 reject "person with name given twice" person "name: given twice" \
     add person "${PB[@]}" name=别名
 reject "update with phone given twice" person "phone: given twice" \
-    update person "$P1" phone=1 phone=2
+    update person "$P1" phone=13800000001 phone=13800000002
 reject "update with status given twice" placement "status: given twice" \
     update placement "$L1" status=ended status=active
 
@@ -723,12 +723,12 @@ new_node h
 on h --json id
 KEY_H=$(jq -r .key "$T/out")
 ID_H1=$(idnum 45022419850615123)
-ID_H2=45022419880808107X
+ID_H2=45022419880808158X
 add_ok H1 "person H1" h person name=韦小宝 gender=male birth_date=1985-06-15 \
     id_number="$ID_H1" disability_category=physical disability_grade=2 \
     township=长安镇 rural=1
 
-on h --json add person name=覃美玲 gender=female id_number=45022419880808107x \
+on h --json add person name=覃美玲 gender=female id_number=45022419880808158x \
     disability_category=visual disability_grade=1 township=长安镇 rural=0
 expect "--json add: exit 0, one line, quiet stderr" rc=0 err-empty
 check "--json add prints one line" has_lines "$T/out" 1
@@ -743,7 +743,7 @@ check "--json add: values as written, grade a number, county defaulted" \
 check "--json add: id number's x stored as X" \
     jqt "$T/h2-add.json" ".id_number == \"$ID_H2\""
 check "--json add: absent fields are null" \
-    jqt "$T/h2-add.json" '.phone == null and .birth_date == null and .certificate_no == null and .registered_on == null'
+    jqt "$T/h2-add.json" '.phone == null and .birth_date == "1988-08-08" and .certificate_no == null and .registered_on == null'
 on h --json get person "$H2"
 expect "--json get exits 0" rc=0 err-empty
 check "--json get is byte-identical to --json add's output" same_file "$T/out" "$T/h2-add.json"
@@ -882,7 +882,7 @@ check "list --csv: one row per live person (4) after the header" has_lines "$T/o
 check "list --csv: rows sorted by id" \
     same_text "$(tail -n +2 "$T/out" | cut -d, -f1)" "$(sorted "$H2" "$H3" "$H4" "$H5")"
 check "list --csv: H2's row exactly" \
-    grep -qxF "$H2,覃美玲,female,,$ID_H2,visual,1,,$COUNTY,长安镇,,0,"$'\r' "$T/out"
+    grep -qxF "$H2,覃美玲,female,1988-08-08,$ID_H2,visual,1,,$COUNTY,长安镇,,0,"$'\r' "$T/out"
 on h list person --csv --where disability_category=visual
 check "list --csv --where: header and 2 rows" has_lines "$T/out" 3
 on h list training --csv
@@ -919,7 +919,7 @@ check "nodes A, B and C have different keys" \
     test "${ID_LINE_A#* }" != "${ID_LINE_B#* }" -a "${ID_LINE_A#* }" != "${ID_LINE_C#* }"
 
 ID_A1=$(idnum 45022419850615123)
-ID_A2=45022419880808115X
+ID_A2=45022419880808166X
 ID_A3=$(idnum 11010519491231002)
 PA1=(name=韦小宝 gender=male birth_date=1985-06-15 id_number="$ID_A1"
     disability_category=physical disability_grade=2
@@ -990,9 +990,9 @@ done
 # wrong values later corrected, extra values later cleared, an import of a
 # partial CSV with an id column followed by updates.
 on c add person id="$A_P1" disability_category=mental name=临时 \
-    id_number="$ID_A1" phone=0
+    id_number="$ID_A1" phone=13800000000
 expect "C: person 1 added with its id and some fields" rc=0 "out=$A_P1"
-on c update person "$A_P1" township=x disability_grade=002 gender=female name=韦小宝
+on c update person "$A_P1" township=x disability_grade=002 name=韦小宝
 expect "C: person 1 update 1" rc=0
 on c update person "$A_P1" registered_on=2024-02-29 rural=1 \
     disability_category=physical birth_date=1985-06-15 gender=male
@@ -1002,7 +1002,7 @@ on c update person "$A_P1" phone=13800000001 township='长安镇, "大将"村' \
 expect "C: person 1 update 3" rc=0
 on c add person rural=0 township='融安, 板榄镇' disability_grade=1 \
     disability_category=visual id_number="${ID_A2,,}" gender=female \
-    name=覃美玲 phone=123 id="$A_P2"
+    name=覃美玲 phone=13800000123 id="$A_P2"
 expect "C: person 2 added (lower-case x, an extra phone)" rc=0 "out=$A_P2"
 on c update person "$A_P2" phone=
 expect "C: person 2's phone cleared" rc=0
@@ -1082,8 +1082,8 @@ for tb in person training placement; do
 done
 check "A's person export has the header row" \
     same_text "$(head -n 1 "$T/a-person.csv")" "$(IFS=,; echo "${PERSON_COLS[*]}")"$'\r'
-check "A's person export quotes the value with spaces around" \
-    grep -qF '," 黄 小 梅 ",' "$T/a-person.csv"
+check "A's person export: the name stored without the spaces around it" \
+    grep -qF ',黄 小 梅,' "$T/a-person.csv"
 for tb in person training placement; do
     on d --json list "$tb"
     check "A vs D after export/import: $tb list --json byte-identical" \
@@ -1093,7 +1093,7 @@ for tb in person training placement; do
 done
 on d --json get person "$A_P4"
 check "D: the spaced name, lone quote and commas survived" \
-    jqt "$T/out" '.name == " 黄 小 梅 " and .township == "\"" and .certificate_no == "a,b,\"c\"" and .phone == "+86 138-0000-0000"'
+    jqt "$T/out" '.name == "黄 小 梅" and .township == "\"" and .certificate_no == "a,b,\"c\"" and .phone == "+86 138-0000-0000"'
 on d --json get person "$A_P1"
 check "D: Chinese name and the quoted, comma'd township survived" \
     jqt "$T/out" '.name == "韦小宝" and .township == "长安镇, \"大将\"村"'
