@@ -334,112 +334,6 @@ int wg_cli_help(wg_cli *cli, const char *name, FILE *to)
     return WG_EXIT_OK;
 }
 
-/* What field F accepts, in words: the enum's values (and their Chinese
- * labels), an integer's range, a text's length. Into BUF. */
-static const char *allowed(const wg_field *f, char *buf, size_t size)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    switch (f->type) {
-    case WG_FT_ENUM:
-        for (int i = 0; f->enum_values[i] && o < size; i++) {
-            const char *zh = wg_schema_enum_title(f, f->enum_values[i]);
-            int k = snprintf(buf + o, size - o, "%s%s%s%s%s", i ? ", " : "",
-                             f->enum_values[i], zh ? " (" : "", zh ? zh : "",
-                             zh ? ")" : "");
-            if (k < 0)
-                break;
-            o += (size_t)k;
-        }
-        break;
-    case WG_FT_INT:
-        snprintf(buf, size, "%lld to %lld", (long long)f->min,
-                 (long long)f->max);
-        break;
-    case WG_FT_TEXT:
-        snprintf(buf, size, "up to %zu bytes, not only spaces", f->max_len);
-        break;
-    case WG_FT_DATE:
-        snprintf(buf, size, "YYYY-MM-DD%s", !strcmp(f->name, "birth_date")
-                 ? "; taken from id_number when not given"
-                 : !strcmp(f->name, "registered_on") ? "; not in the future"
-                 : "");
-        break;
-    case WG_FT_BOOL:
-        snprintf(buf, size, "0 or 1");
-        break;
-    case WG_FT_IDNUM:
-        snprintf(buf, size, "18 characters, GB 11643 check digit; the 17th "
-                 "digit odd for male");
-        break;
-    case WG_FT_COUNTY:
-        snprintf(buf, size, "6 digits; default: this node's county");
-        break;
-    case WG_FT_REF:
-        snprintf(buf, size, "the id of a person on this node");
-        break;
-    case WG_FT_PHONE:
-        snprintf(buf, size, "mobile 13812345678 or landline 0772-2812345");
-        break;
-    }
-    return buf;
-}
-
-/* `wings help add TABLE`: every field of TABLE, driven by its description. */
-static int help_table(wg_cli *cli, const char *name)
-{
-    const wg_table *t = wg_cli_table(cli, "add", name);
-    char buf[512];
-    if (!t)
-        return WG_EXIT_NOTFOUND;
-    if (cli->json) {
-        fputc('[', cli->out);
-        for (int i = 0; i < t->nfields; i++) {
-            const wg_field *f = &t->fields[i];
-            fputs(i ? ",{\"name\":" : "{\"name\":", cli->out);
-            wg_json_str(cli->out, f->name);
-            fputs(",\"title\":", cli->out);
-            wg_json_str(cli->out, f->title ? f->title : "");
-            fputs(",\"type\":", cli->out);
-            wg_json_str(cli->out, wg_schema_type_name(f->type));
-            fprintf(cli->out, ",\"required\":%s,\"allowed\":",
-                    f->required ? "true" : "false");
-            wg_json_str(cli->out, allowed(f, buf, sizeof buf));
-            if (f->type == WG_FT_ENUM) {
-                fputs(",\"values\":[", cli->out);
-                for (int k = 0; f->enum_values[k]; k++) {
-                    if (k)
-                        fputc(',', cli->out);
-                    wg_json_str(cli->out, f->enum_values[k]);
-                }
-                fputc(']', cli->out);
-            }
-            fputc('}', cli->out);
-        }
-        fputs("]\n", cli->out);
-        return WG_EXIT_OK;
-    }
-    fprintf(cli->out, "usage: wings add %s FIELD=VALUE...\n\nfields of %s:\n",
-            t->name, t->name);
-    wg_tabout *tab = wg_tabout_new(5);
-    const char *head[5] = { "  field", "title", "type", "required",
-                            "allowed values" };
-    wg_tabout_row(tab, head);
-    for (int i = 0; i < t->nfields; i++) {
-        const wg_field *f = &t->fields[i];
-        char fname[80];
-        snprintf(fname, sizeof fname, "  %s", f->name);
-        const char *row[5] = { fname, f->title ? f->title : "",
-                               wg_schema_type_name(f->type),
-                               f->required ? "required" : "optional",
-                               allowed(f, buf, sizeof buf) };
-        wg_tabout_row(tab, row);
-    }
-    wg_tabout_print(tab, cli->out);
-    wg_tabout_destroy(&tab);
-    return WG_EXIT_OK;
-}
-
 int wg_node_main(int argc, char **argv)
 {
     wg_cli cli = { 0 };
@@ -477,9 +371,15 @@ int wg_node_main(int argc, char **argv)
             print_overview(cli.out);
             return WG_EXIT_OK;
         }
-        if (first + 2 < argc && !strcmp(argv[first + 1], "add"))
-            return help_table(&cli, argv[first + 2]);
-        return wg_cli_help(&cli, argv[first + 1], cli.out);
+        /* `help add TABLE` (or update, import): the table's fields too. */
+        const wg_table *t = NULL;
+        if (first + 2 < argc &&
+            !(t = wg_cli_table(&cli, argv[first + 1], argv[first + 2])))
+            return WG_EXIT_NOTFOUND;
+        int rc = wg_cli_help(&cli, argv[first + 1], cli.out);
+        if (rc == WG_EXIT_OK && t)
+            wg_cli_fields_help(cli.out, t);
+        return rc;
     }
     const wg_cmd *cmd = find_cmd(name);
     if (!cmd)

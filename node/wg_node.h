@@ -148,6 +148,8 @@ int wg_cli_fill_birth(const wg_table *t, const char **names,
                       const char **values, int n, char birth[11]);
 void wg_cli_record_json(FILE *out, const wg_record *r);
 void wg_cli_record_text(FILE *out, const wg_record *r);
+/* The fields of T, one per line, for `help add TABLE`. */
+void wg_cli_fields_help(FILE *out, const wg_table *t);
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err);
 
