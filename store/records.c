@@ -221,6 +221,35 @@ static int gather_clean(wg_store *st, const wg_table *t,
     return wg_validate_record(t, vals, NULL) == WG_OK;
 }
 
+wg_rc wg_store_find_idnum(wg_store *st, const char *idnum, char *id_out,
+                          wg_err *err)
+{
+    /* One person table holds id numbers; the statement is cached because
+     * an import asks once per row (person_id_number answers it). */
+    wg_rc rc = wg_store__stmt(st, &st->s_idnum_find,
+                              "SELECT id FROM person WHERE id_number = ?1 "
+                              "AND deleted = 0 ORDER BY id LIMIT 1", err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = st->s_idnum_find;
+    sqlite3_bind_text(s, 1, idnum, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        if (id_out)
+            snprintf(id_out, WG_ID_HEX_CHARS + 1, "%s",
+                     (const char *)sqlite3_column_text(s, 0));
+        rc = WG_OK;
+    } else if (r == SQLITE_DONE) {
+        rc = wg_err_set(err, WG_ERR_NOTFOUND, "no person with id number %s",
+                        idnum);
+    } else {
+        rc = wg_store__sqlerr(st, r, "finding an id number", err);
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc;
+}
+
 wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
                    const char *const *values, int n, char *id_out,
                    wg_err *err)
@@ -246,6 +275,24 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
     }
     if ((rc = check_place(st, t, vals, err)))
         goto out;
+    /* One person once: a second record under a held id number is refused,
+     * naming the first. (Two offices that registered one person before
+     * they synced are a matter for review, not for this check.) */
+    int idn = wg_schema_field_index(t, "id_number");
+    if (idn >= 0 && vals[idn] && !strcmp(t->name, "person")) {
+        char held[WG_ID_HEX_CHARS + 1];
+        wg_rc got = wg_store_find_idnum(st, vals[idn], held, err);
+        if (got == WG_OK) {
+            rc = wg_err_set(err, WG_ERR_INVALID,
+                            "id_number: this node already holds %s as person "
+                            "%s", vals[idn], held);
+            goto out;
+        }
+        if (got != WG_ERR_NOTFOUND) {
+            rc = got;
+            goto out;
+        }
+    }
     if (id_at >= 0) {
         if (!wg_validate_record_id(values[id_at])) {
             rc = wg_err_set(err, WG_ERR_INVALID,
@@ -336,6 +383,21 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
         merged[f] = given[f] ? vals[f] : cur.values[f];
     if ((rc = check_record(st, t, merged, err)))
         goto out;
+    int idn = wg_schema_field_index(t, "id_number");
+    if (idn >= 0 && given[idn] && vals[idn] && !strcmp(t->name, "person")) {
+        char held[WG_ID_HEX_CHARS + 1];
+        wg_rc got = wg_store_find_idnum(st, vals[idn], held, err);
+        if (got == WG_OK && strcmp(held, id)) {
+            rc = wg_err_set(err, WG_ERR_INVALID,
+                            "id_number: this node already holds %s as person "
+                            "%s", vals[idn], held);
+            goto out;
+        }
+        if (got != WG_OK && got != WG_ERR_NOTFOUND) {
+            rc = got;
+            goto out;
+        }
+    }
     wg_change ch;
     uint8_t rowid[WG_ROWID_BYTES];
     wg_hex_decode(rowid, sizeof rowid, id, NULL);

@@ -132,10 +132,17 @@ void wg_store_rollback(wg_store *st);
  * A pair named "id" keeps that id (import across nodes); otherwise a random
  * one is drawn. county defaults to the node's own. ID_OUT (33 bytes) gets
  * the new id. WG_ERR_INVALID naming the field (bad value, unknown field,
- * out of scope, reference to no person, id taken). */
+ * out of scope, reference to no person, id taken, a person whose id_number
+ * this node already holds: "id_number: this node already holds X as person
+ * ID"). */
 wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
                    const char *const *values, int n, char *id_out,
                    wg_err *err);
+
+/* The id of the live person whose id_number is IDNUM (canonical) into
+ * ID_OUT (33 bytes; may be NULL); WG_ERR_NOTFOUND when there is none. */
+wg_rc wg_store_find_idnum(wg_store *st, const char *idnum, char *id_out,
+                          wg_err *err);
 
 /* Change the named fields of record ID; an empty value clears a field.
  * WG_ERR_NOTFOUND when there is no such live record. */

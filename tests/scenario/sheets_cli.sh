@@ -180,9 +180,24 @@ for n in a b d; do
     check "$n: ... and no change was written (changes still $before)" \
         jqt "$T/out" ".changes == $before"
 done
+on b --json status
+before=$(jq -c '.changes' "$T/out")
 on b import person "$DATA/excel_gb18030.csv"
-expect "a file without ids twice is point 1's (id_number uniqueness): not claimed here" \
-    rc=0
+expect "a file without ids imported twice: rows found by id number, unchanged" \
+    rc=0 "out=imported 0 person rows; 3 unchanged (already held)"
+on a import person "$DATA/openpyxl_persons.xlsx"
+expect "the same persons from another file (.xlsx, other phones): refused naming them" \
+    rc=3 "err:wings: line 2: id: this node holds person " "err:with other values; use --update to apply the file's"
+on b --json status
+check "... and nothing was written (changes still $before)" jqt "$T/out" ".changes == $before"
+P1=$(jq -r ".[] | select(.id_number == \"$ID1\") | .id" "$T/b.json")
+on b add person name=别人 id_number=$ID1 disability_category=physical
+expect "add of an id number this node holds: refused naming the record" \
+    rc=3 "err=wings: id_number: this node already holds $ID1 as person $P1"
+P2=$(jq -r ".[] | select(.id_number == \"$ID2\") | .id" "$T/b.json")
+on b update person "$P2" id_number=$ID1 gender=male birth_date=1985-03-07
+expect "update to an id number another person has: refused naming it" \
+    rc=3 "err=wings: id_number: this node already holds $ID1 as person $P1"
 
 echo "-- 3. export -> edit -> import --update"
 fresh e
