@@ -405,15 +405,17 @@ static wg_rc import_row(importer *im, char **cells,
             break;
         }
 
-    /* A row without an id is the person this node holds under its id
-     * number, if any: the same file imported twice writes nothing. */
+    /* A row without an id is the record this node holds under its unique
+     * field (a person's id number), if any: the same file imported twice
+     * writes nothing. */
     for (int i = 0; !id[0] && i < nv; i++) {
         char canon[WG_FIELD_MAX_BYTES + 1];
-        if (t->fields[wg_schema_field_index(t, names[i])].type != WG_FT_IDNUM ||
-            wg_validate_value(&t->fields[wg_schema_field_index(t, names[i])],
-                              values[i], canon, sizeof canon, NULL) != WG_OK)
+        int f = wg_schema_field_index(t, names[i]);
+        if (!t->fields[f].unique ||
+            wg_validate_value(&t->fields[f], values[i], canon, sizeof canon,
+                              NULL) != WG_OK)
             continue;
-        wg_rc got = wg_store_find_idnum(im->st, canon, id, err);
+        wg_rc got = wg_store_find_unique(im->st, t, f, canon, NULL, id, err);
         if (got != WG_OK && got != WG_ERR_NOTFOUND)
             return got;
         if (got != WG_OK)

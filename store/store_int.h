@@ -61,7 +61,6 @@ struct wg_store {
     sqlite3_stmt *s_row[4][WG_TABLE_WIRE_MAX + 1];  /* wg_store__row_stmt() */
     sqlite3_stmt *s_change_put, *s_change_at, *s_feed_get, *s_feed_put,
         *s_sig_put, *s_origin_put;
-    sqlite3_stmt *s_idnum_find;   /* records.c: a live person by id_number */
     wg_buf enc;
     char *dir;       /* as given */
     char *dbpath;    /* absolute, symlinks resolved: the VFS registry key */

@@ -193,11 +193,11 @@ check "... and nothing was written (changes still $before)" jqt "$T/out" ".chang
 P1=$(jq -r ".[] | select(.id_number == \"$ID1\") | .id" "$T/b.json")
 on b add person name=别人 id_number=$ID1 disability_category=physical
 expect "add of an id number this node holds: refused naming the record" \
-    rc=3 "err=wings: id_number: this node already holds $ID1 as person $P1"
+    rc=3 "err=wings: id_number: $ID1 is already registered here as person $P1"
 P2=$(jq -r ".[] | select(.id_number == \"$ID2\") | .id" "$T/b.json")
 on b update person "$P2" id_number=$ID1 gender=male birth_date=1985-03-07
 expect "update to an id number another person has: refused naming it" \
-    rc=3 "err=wings: id_number: this node already holds $ID1 as person $P1"
+    rc=3 "err=wings: id_number: $ID1 is already registered here as person $P1"
 
 echo "-- 3. export -> edit -> import --update"
 fresh e
