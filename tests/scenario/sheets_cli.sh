@@ -15,76 +15,20 @@
 #   5. each weak check refused with its message; birth_date from the id
 #   6. help add TABLE, sync with no peers, a Chinese node name
 #
-# Prints one line per check, ends with "N passed, 0 failed"; exit 1 on a
-# failure. Needs jq and unzip.
+# Uses the shared harness (lib.sh): one line per check, then "N passed, N
+# failed"; exit 1 on a failure. Needs jq and unzip.
 set -euo pipefail
+DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+lib_need jq
+lib_need unzip
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-DATA=$(cd "$(dirname "$0")/../data" && pwd)
-for tool in jq unzip; do
-    command -v $tool >/dev/null || { echo "sheets_cli.sh: needs $tool" >&2; exit 2; }
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-sheets-cli.XXXXXX")
-trap 'rm -rf -- "$T"' EXIT
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR
-export WINGS_TEST_KDF=1
-cd "$T"
-
-PASS='Sheets-test-passphrase-7'
 COUNTY=450226
-PASSED=0
-FAILED=0
-
-run() {
-    if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
-}
-on() {
-    local node=$1
-    shift
-    run env WINGS_PASSPHRASE="$PASS" "$W" --dir "$T/$node" "$@"
-}
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() {
-    FAILED=$((FAILED + 1))
-    echo "FAIL $1"
-    echo "     why: $2 (exit $RC; stdout: $(head -c 300 "$T/out" | tr '\n' '|'); stderr: $(head -c 400 "$T/err" | tr '\n' '|'))"
-}
-# expect NAME ASSERTION...: rc=N, out=LINE (exactly), out:STR, err:STR,
-# !out:STR, err=LINE (exactly one line), out-empty
-expect() {
-    local name=$1 a why=""
-    shift
-    for a in "$@"; do
-        case $a in
-        rc=*) [[ $RC == "${a#rc=}" ]] || why="expected exit ${a#rc=}" ;;
-        out=*) [[ $(cat "$T/out") == "${a#out=}" ]] || why="stdout is not '${a#out=}'" ;;
-        err=*) [[ $(cat "$T/err") == "${a#err=}" ]] || why="stderr is not '${a#err=}'" ;;
-        out:*) grep -qF -- "${a#out:}" "$T/out" || why="stdout lacks '${a#out:}'" ;;
-        '!out:'*) ! grep -qF -- "${a#!out:}" "$T/out" || why="stdout has '${a#!out:}'" ;;
-        err:*) grep -qF -- "${a#err:}" "$T/err" || why="stderr lacks '${a#err:}'" ;;
-        out-empty) [[ ! -s $T/out ]] || why="stdout not empty" ;;
-        *) echo "bad assertion $a" >&2; exit 2 ;;
-        esac
-        [[ -z $why ]] || break
-    done
-    if [[ -z $why ]]; then ok "$name"; else bad "$name" "$why"; fi
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name" "'$*' failed"; fi
-}
-jqt() { jq -e "$2" "$1" >/dev/null 2>&1; }
-fresh() { # NODE: a new office node in $COUNTY
-    rm -rf "$T/$1"
+fresh() { # NODE: a new office node in $COUNTY (made again if it exists)
+    rm -rf "${T:?}/$1"
     on "$1" init --name "$1" --county $COUNTY --kdf test
-    [[ $RC == 0 ]] || { echo "cannot init $1" >&2; exit 1; }
+    [[ $RC == 0 ]] || die "cannot init $1: $(show_last)"
 }
 snapshot() { on "$1" --json list person; cp "$T/out" "$T/$2"; }
 
@@ -324,6 +268,4 @@ expect "a peer may be named 融水办" rc=0
 on g --json peer list
 check "... and is listed by that name" jqt "$T/out" '.[0].name == "融水办"'
 
-echo
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+lib_finish
