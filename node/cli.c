@@ -53,7 +53,8 @@ static const wg_cmd commands[] = {
       "record is checked first (required fields, enums, calendar dates, the\n"
       "resident id number's check digit, references to an existing person,\n"
       "the node's scope); a rejected record changes nothing (exit 3).\n"
-      "--json prints the whole record.\n"
+      "--json prints the whole record. 'wings help add TABLE' lists the\n"
+      "table's fields: type, required or not, allowed values.\n"
       "\n"
       "Example:\n"
       "  wings add person name=韦小宝 id_number=11010519491231002X \\\n"
@@ -123,24 +124,37 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings history person 3f2a...e1\n", 1 },
-    { "import", cmd_import, "add records from a CSV file",
-      "import TABLE FILE [--skip-invalid]",
-      "FILE is CSV (RFC 4180, UTF-8) with a header row of field names; an\n"
-      "id column keeps each record's id, so a record exported on one node\n"
-      "stays the same record on another. Every row is checked first: if any\n"
-      "fails, each failing row is listed (line, field, reason) and nothing\n"
-      "is written (exit 3). --skip-invalid writes the valid rows and lists\n"
-      "the rest.\n"
+    { "import", cmd_import, "add or update records from CSV or .xlsx",
+      "import TABLE FILE [--update] [--skip-invalid] "
+      "[--encoding auto|utf-8|gb18030] [--ignore-column NAME]...",
+      "FILE is CSV (RFC 4180) or an .xlsx workbook with a header row of\n"
+      "field names or the Chinese column titles export --excel writes. CSV\n"
+      "as Chinese Excel and WPS save it is read: UTF-8 with or without BOM\n"
+      "or GB18030/GBK (detected; --encoding to say which), CRLF, cells over\n"
+      "several lines, dates like 1985/3/7 or 1985年3月7日, Chinese labels\n"
+      "(男, 肢体, ...). An id column keeps each record's id: a row whose id\n"
+      "(for a person without one, whose id_number) this node holds with the\n"
+      "same values is skipped (a file imported twice\n"
+      "writes nothing the second time); with other values it is an error,\n"
+      "or, with --update, applied as an update (an edited export comes back).\n"
+      "An unknown column is refused (--ignore-column NAME skips it). Every\n"
+      "row is checked first: if any fails, each failing row is listed (line,\n"
+      "field, reason) and nothing is written (exit 3). --skip-invalid writes\n"
+      "the valid rows and lists the rest.\n"
       "\n"
       "Example:\n"
-      "  wings import person persons.csv\n", 1 },
-    { "export", cmd_export, "write a table as CSV",
-      "export TABLE [--out FILE]",
+      "  wings import person 登记表.xlsx --ignore-column 备注\n", 1 },
+    { "export", cmd_export, "write a table as CSV or .xlsx",
+      "export TABLE [--out FILE] [--excel]",
       "CSV with a header row (id and every field), readable by import on\n"
-      "another node. Without --out it goes to standard output.\n"
+      "another node. Without --out it goes to standard output. --excel: CSV\n"
+      "that Excel and WPS open correctly (UTF-8 BOM, CRLF, Chinese column\n"
+      "titles and labels, id numbers kept as text). A FILE ending in .xlsx\n"
+      "is written as a workbook. A cell starting with = + - or @ gets an\n"
+      "apostrophe so no spreadsheet runs it; import takes it off.\n"
       "\n"
       "Example:\n"
-      "  wings export person --out persons.csv\n", 1 },
+      "  wings export person --excel --out persons.csv\n", 1 },
     { "peer", cmd_peer, "trust, list or forget peers",
       "peer add NAME KEY ENDPOINT | peer list | peer remove NAME",
       "add: trust the node whose key is KEY (as its 'wings id' prints),\n"
@@ -155,7 +169,8 @@ static const wg_cmd commands[] = {
       "sync [PEER...] [--timeout SECONDS]",
       "One session with each named peer (default: all), then exit. Prints\n"
       "'PEER ok sent=N received=M' or 'PEER failed: REASON' per peer; exit 0\n"
-      "when every session succeeded, else 6. --timeout (default 30) bounds\n"
+      "when every session succeeded, else 6 (also when there is no peer).\n"
+      "--timeout (default 30) bounds\n"
       "how long a silent or unreachable peer is waited for.\n"
       "\n"
       "Example:\n"

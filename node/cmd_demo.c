@@ -153,7 +153,8 @@ static int add_person(const char *dir, const char *region, int serial,
                       const person *p, char id[64])
 {
     char num[19], a1[128], a2[64], a3[64], a4[64], a5[64];
-    idnum(num, region, p->birth, serial);
+    /* The id number's 17th digit is odd for a man, even for a woman. */
+    idnum(num, region, p->birth, serial * 2 + !strcmp(p->gender, "male"));
     char birth[11];
     snprintf(birth, sizeof birth, "%.4s-%.2s-%.2s", p->birth, p->birth + 4,
              p->birth + 6);

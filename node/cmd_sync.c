@@ -96,6 +96,15 @@ int cmd_sync(wg_cli *cli, int argc, char **argv)
         wg_cli_close_store(cli, &st);
         return code;
     }
+    if (ns.n == 0) {
+        /* Nothing to do is not success: the records went nowhere. */
+        if (cli->json)
+            fputs("[]\n", cli->out);
+        code = wg_cli_failf(cli, WG_EXIT_SYNC, "no peers to sync with: add "
+                            "one with 'wings peer add NAME KEY ENDPOINT'");
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
     wg_engine *e = cli->engine;
     if (!e && wg_engine_new(st, &e, &err) != WG_OK) {
         code = wg_cli_fail(cli, &err);

@@ -138,6 +138,15 @@ const wg_table *wg_cli_table(wg_cli *cli, const char *cmd, const char *name);
  * MAX). Returns the count, or -1 after printing a usage error. */
 int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
                        const char **names, const char **values, int max);
+/* 0 if every one of the N NAMES is "id" or a field of T; else prints the
+ * field list ("hukou: no such field in person (fields: ...)") and returns 3. */
+int wg_cli_known_fields(wg_cli *cli, const wg_table *t,
+                        const char *const *names, int n);
+/* When the N pairs give an id_number but no birth_date, append birth_date
+ * as the id number encodes it (text in BIRTH, borrowed by the new pair):
+ * NAMES and VALUES need room for N + 1. Returns the new count. */
+int wg_cli_fill_birth(const wg_table *t, const char **names,
+                      const char **values, int n, char birth[11]);
 void wg_cli_record_json(FILE *out, const wg_record *r);
 void wg_cli_record_text(FILE *out, const wg_record *r);
 /* ARG as a whole record id of T: a unique prefix of 8 or more hex digits
@@ -150,6 +159,36 @@ int wg_cli_record_id(wg_cli *cli, wg_store *st, const wg_table *t,
 void wg_cli_fields_help(FILE *out, const wg_table *t);
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err);
+
+/* ---- reading spreadsheets (textin.c, import_norm.c) ----------------------- */
+
+/* Open the CSV file PATH as a stream of UTF-8 for the CSV reader. ENCODING
+ * is "auto" (or NULL: UTF-8 when the whole file is, BOM or not; else
+ * GB18030), "utf-8" or "gb18030" ("gbk" too). *USED names what was read.
+ * GB18030 is converted into memory: *MEM, which the caller frees after
+ * fclose(*OUT); NULL for UTF-8. WG_ERR_INVALID naming the byte where the
+ * text is not what it should be, with what to do; WG_ERR_NOTFOUND. */
+wg_rc wg_text_open(const char *path, const char *encoding, FILE **out,
+                   char **mem, const char **used, wg_err *err);
+
+/* ---- safe cells (cells.c) ------------------------------------------------ */
+
+/* 1 if V, written into a spreadsheet cell, could be run as a formula (it
+ * starts with = + - @, a tab or CR) or starts with the apostrophe that
+ * marks one defused. */
+int wg_cell_needs_quote(const char *v);
+/* V with an apostrophe before it when wg_cell_needs_quote(V), else NULL.
+ * Caller owns; release with free(). */
+char *wg_cell_escape(const char *v);
+/* What import reads from a cell: V without one leading apostrophe.
+ * Borrowed from V. */
+const char *wg_cell_unescape(const char *v);
+/* S fit for a terminal: invalid UTF-8 bytes, control characters (C0, DEL,
+ * C1) and bidirectional overrides written as visible \xNN or \uNNNN; NULL
+ * gives "". Caller owns; release with free(). */
+char *wg_term_safe(const char *s);
+/* fputs(wg_term_safe(S), OUT). */
+void wg_term_put(FILE *out, const char *s);
 
 /* An aligned text table (table_out.c). Caller owns; release with
  * wg_tabout_destroy(). Cells are copied. */

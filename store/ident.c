@@ -7,6 +7,8 @@
  */
 #include "wg_ident.h"
 
+#include "wg_validate.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +43,17 @@ int wg_ident_name_ok(const char *s, size_t n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        if ((unsigned char)c >= 0x80) {
+            /* A well-formed UTF-8 character (三江), wholly inside the N
+             * bytes: copied out, so the check cannot read past them. */
+            char ch[5] = { 0 };
+            memcpy(ch, s + i, n - i < 4 ? n - i : 4);
+            size_t k = wg_validate_utf8_char(ch);
+            if (k < 2)
+                return 0;
+            i += k - 1;
+            continue;
+        }
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
               is_digit(c) || c == '.' || c == '_' || c == '-'))
             return 0;

@@ -2,6 +2,7 @@
  * peers.c - the nodes this node trusts: local settings, never replicated
  */
 #include "store_int.h"
+#include "wg_validate.h"
 
 #include <stdio.h>
 #include <string.h>

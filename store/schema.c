@@ -64,7 +64,9 @@ static const wg_field person_fields[] = {
     TEXT("certificate_no", 0, 64, "残疾证号"),
     COUNTY,
     TEXT("township", 0, 200, "乡镇"),
-    TEXT("phone", 0, 32, "联系电话"),
+    { .name = "phone", .type = WG_FT_PHONE, .max_len = 32,
+      .title = "联系电话", .since = 1,
+      .help = "a mobile (13812345678) or landline (0772-2812345) number" },
     { .name = "rural", .type = WG_FT_BOOL, .max = 1, .title = "农村户籍",
       .since = 1, .help = "1 for a rural household registration, else 0" },
     DATE("registered_on", 0, "登记日期"),
@@ -220,6 +222,7 @@ const char *wg_schema_type_name(wg_ftype type)
     case WG_FT_IDNUM: return "id number";
     case WG_FT_COUNTY: return "county code";
     case WG_FT_REF: return "record id";
+    case WG_FT_PHONE: return "phone";
     }
     return "?";
 }

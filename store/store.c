@@ -9,6 +9,7 @@
  * page 1, so a wrong key or an altered page surfaces here with its number.
  */
 #include "store_int.h"
+#include "wg_validate.h"
 
 #include <assert.h>
 

@@ -22,8 +22,9 @@
 
 typedef enum wg_role { WG_ROLE_OFFICE = 0, WG_ROLE_HQ = 1 } wg_role;
 
-/* A node name: 1..WG_NAME_MAX of [A-Za-z0-9._-]. S need not be
- * NUL-terminated: N bytes are checked. */
+/* A node name: 1..WG_NAME_MAX bytes of [A-Za-z0-9._-] and well-formed
+ * UTF-8 characters beyond ASCII (三江). S need not be NUL-terminated: N
+ * bytes are checked. */
 int wg_ident_name_ok(const char *s, size_t n);
 
 /* A division code: exactly WG_COUNTY_CHARS ASCII digits (000000 included:

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "wg_change.h"
+#include "wg_validate.h"
 
 #define HEADER_BYTES 3                   /* magic, version, type */
 #define BATCH_COUNT_OFFSET 7             /* magic, version, type, u32 no */

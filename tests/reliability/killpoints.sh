@@ -239,8 +239,8 @@ person_fields() {
     local q=$(((G / 20160) % 999 + 1)) bd
     printf -v bd '%04d-%02d-%02d' $y $mo $d
     idnum_v IDN "$(printf '%s%04d%02d%02d%03d' "$1" $y $mo $d $q)"
-    local gs=(male female)
-    PF=("name=k$G" "gender=${gs[G % 2]}" "birth_date=$bd"
+    local gs=(female male)   # the id number's 17th digit: odd is male
+    PF=("name=k$G" "gender=${gs[q % 2]}" "birth_date=$bd"
         "id_number=$IDN" disability_category=physical "disability_grade=$((G % 4 + 1))"
         "county=$1")
 }

@@ -292,7 +292,7 @@ rand_write() {
             disability_category=physical county="$county"
         ;;
     1) on "$n" update person "$pid" township="镇$SEQ" ;;
-    2) on "$n" update person "$pid" phone="1380000$SEQ" disability_grade=$((SEQ % 4 + 1)) ;;
+    2) on "$n" update person "$pid" phone="$(printf '138%08d' $SEQ)" disability_grade=$((SEQ % 4 + 1)) ;;
     3)
         on "$n" add training person_id="$pid" course="课程$SEQ" category=it \
             start_date=2026-07-01 outcome=enrolled county="$county"
