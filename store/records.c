@@ -555,6 +555,12 @@ again:
         }
     }
     size_t clen = wg_store__clocks_encode(clocks, nf + 1, enc);
+    wg_rpt_note note;   /* the report's aggregates follow the write */
+    if (any && (rc = wg_store__report_before(st, t, id, &note, err))) {
+        for (int i = 0; i <= nf; i++)
+            sqlite3_value_free(vals[i]);
+        return rc;
+    }
     if (!found) {
         /* A new row: every field of the change won against nothing. */
         if ((rc = row_stmt(st, c->table, ROW_PUT, &put, err)))
@@ -578,7 +584,7 @@ again:
         }
         if (r != SQLITE_DONE)
             return wg_store__sqlerr(st, r, "writing a record", err);
-        return WG_OK;
+        return any ? wg_store__report_after(st, &note, err) : WG_OK;
     }
     /* The row remembers this change as its latest even when no field won,
      * so history finds it. */
@@ -604,6 +610,8 @@ again:
         sqlite3_reset(put);
         if (r != SQLITE_DONE)
             rc = wg_store__sqlerr(st, r, "writing a record", err);
+        else if (any)
+            rc = wg_store__report_after(st, &note, err);
     }
     for (int i = 0; i <= nf; i++)
         sqlite3_value_free(vals[i]);
