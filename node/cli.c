@@ -188,8 +188,8 @@ static const wg_cmd commands[] = {
       "Names of administrative areas (6-digit codes), shown by reports and\n"
       "charts. An HQ names the areas inside its scope. import reads CSV\n"
       "code,name (a header row 'code,name' is skipped); every row is checked\n"
-      "first and nothing is written if one fails. The names are kept on this\n"
-      "node; sync does not carry them yet.\n"
+      "first and nothing is written if one fails. Sync carries the names to\n"
+      "every node whose scope holds the area.\n"
       "\n"
       "Example:\n"
       "  wings area set 450224 融安县\n", 1 },

@@ -2,7 +2,8 @@
  * cmd_area.c - `wings area set|import|list`: the names of areas
  *
  * An HQ names the counties (and itself) inside its scope; reports and the
- * chart show the names. Each name is checked like a record's text field.
+ * chart show the names, and sync carries them to every node below. Each
+ * name is checked like a record's text field.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -142,7 +143,12 @@ int cmd_area(wg_cli *cli, int argc, char **argv)
         code = area_list(cli, st);
     } else if (want == 2) {
         code = area_import(cli, st, a[1]);
+    } else if (wg_store_begin(st, &err) != WG_OK) {
+        code = wg_cli_fail(cli, &err);
     } else if (wg_store_area_set(st, a[1], a[2], &err) != WG_OK) {
+        wg_store_rollback(st);
+        code = wg_cli_fail(cli, &err);
+    } else if (wg_store_commit(st, &err) != WG_OK) {
         code = wg_cli_fail(cli, &err);
     } else if (cli->json) {
         fputs("{\"code\":", cli->out);

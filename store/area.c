@@ -1,67 +1,87 @@
 /*
  * area.c - the names of administrative areas (code -> name)
  *
- * An HQ names the areas inside its scope; reports and charts show the
- * names. The table is local to each node for now: it is not yet one of the
- * replicated tables, so names reach other nodes only when they are set
- * there too (see docs/ARCHITECTURE.md).
+ * A replicated table (schema.c, "area"): one record per code, partitioned
+ * by the code itself, so the names an HQ sets reach every node whose scope
+ * holds the area. The record id is the hash of the code, the same on every
+ * node: two HQs naming one area write one record, and the later name wins
+ * by the usual per-field merge. Writes go through the local write cycle
+ * like any record (validated, signed, in this node's feed).
  */
 #include "store_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "wg_validate.h"
+#define AREA_ID_DOMAIN "wings area name "
 
-static int is_code(const char *code)
+static const wg_table *area_table(void)
 {
-    if (strlen(code) != WG_COUNTY_CHARS)
-        return 0;
-    for (int i = 0; i < WG_COUNTY_CHARS; i++)
-        if (code[i] < '0' || code[i] > '9')
-            return 0;
-    return 1;
+    for (int i = 0; wg_schema_all(i); i++)
+        if (!strcmp(wg_schema_all(i)->name, "area"))
+            return wg_schema_all(i);
+    return NULL;
+}
+
+/* The record id of area CODE: the first 16 bytes of the hash of the domain
+ * and the code, in hex. */
+static void area_id(const char *code, char out[WG_ID_HEX_CHARS + 1])
+{
+    char in[64];
+    uint8_t h[WG_HASH_BYTES];
+    int n = snprintf(in, sizeof in, "%s%s", AREA_ID_DOMAIN, code);
+    wg_hash(h, in, (size_t)n);
+    wg_hex_encode(out, h, WG_ID_HEX_CHARS / 2);
 }
 
 wg_rc wg_store_area_set(wg_store *st, const char *code, const char *name,
                         wg_err *err)
 {
-    static const wg_field name_field = { .name = "name", .type = WG_FT_TEXT,
-                                         .max_len = WG_AREA_NAME_MAX };
-    if (!is_code(code))
+    const wg_table *t = area_table();
+    if (!t)
+        return wg_err_set(err, WG_ERR_INTERNAL, "this build has no area "
+                          "table");
+    size_t len = strlen(code);
+    int digits = len == WG_COUNTY_CHARS;
+    for (size_t i = 0; digits && i < len; i++)
+        digits = code[i] >= '0' && code[i] <= '9';
+    if (!digits)
         return wg_err_set(err, WG_ERR_INVALID, "area code '%.16s': must be "
                           "6 digits", code);
-    if (!name[0])
-        return wg_err_set(err, WG_ERR_INVALID, "area %s: the name is empty",
-                          code);
-    wg_rc rc = wg_validate_value(&name_field, name, NULL, 0, err);
-    if (rc)
-        return rc;
     if (st->info.role != WG_ROLE_HQ)
         return wg_err_set(err, WG_ERR_INVALID, "area names are kept by an "
                           "HQ; this node is an office");
-    if (!wg_scope_contains(&st->info, code))
-        return wg_err_set(err, WG_ERR_INVALID, "area %s is outside this "
-                          "node's scope (%s)", code, st->info.county);
-    sqlite3_stmt *s;
-    if ((rc = wg_store__prepare(st, "INSERT OR REPLACE INTO area(code, name) "
-                                    "VALUES(?, ?)", &s, err)))
-        return rc;
-    sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (r != SQLITE_DONE)
-        return wg_store__sqlerr(st, r, "naming an area", err);
-    return WG_OK;
+    char id[WG_ID_HEX_CHARS + 1];
+    area_id(code, id);
+    const char *names[] = { "county", "name" };
+    const char *values[] = { code, name };
+    wg_record old;
+    wg_err gerr = { 0 };
+    wg_rc got = wg_store_get(st, t, id, &old, &gerr);
+    if (got == WG_ERR_NOTFOUND) {
+        const char *an[] = { "id", "county", "name" };
+        const char *av[] = { id, code, name };
+        return wg_store_add(st, t, an, av, 3, NULL, err);
+    }
+    if (got)
+        return wg_err_set(err, gerr.code, "%s", gerr.msg);
+    int same = !old.deleted && old.values[1] && !strcmp(old.values[1], name);
+    int deleted = old.deleted;
+    wg_record_release(&old);
+    if (same)
+        return WG_OK;
+    if (deleted)
+        return wg_err_set(err, WG_ERR_INVALID, "area %s: its name was "
+                          "deleted", code);
+    return wg_store_update(st, t, id, names + 1, values + 1, 1, err);
 }
 
 wg_rc wg_store_area_get(wg_store *st, const char *code, char *out,
                         wg_err *err)
 {
     sqlite3_stmt *s;
-    wg_rc rc = wg_store__prepare(st, "SELECT name FROM area WHERE code = ?",
-                                 &s, err);
+    wg_rc rc = wg_store__prepare(st, "SELECT name FROM area WHERE county = ? "
+                                     "AND deleted = 0", &s, err);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
@@ -80,8 +100,12 @@ wg_rc wg_store_area_get(wg_store *st, const char *code, char *out,
 wg_rc wg_store_areas(wg_store *st, wg_area_fn fn, void *ctx, wg_err *err)
 {
     sqlite3_stmt *s;
-    wg_rc rc = wg_store__prepare(st, "SELECT code, name FROM area "
-                                     "ORDER BY code", &s, err);
+    /* One record per code unless two ids claim it (a peer that derived
+     * ids otherwise): the smallest id's name then, the same everywhere. */
+    wg_rc rc = wg_store__prepare(st, "SELECT county, name, min(id) FROM area "
+                                     "WHERE deleted = 0 AND name IS NOT NULL "
+                                     "GROUP BY county ORDER BY county",
+                                 &s, err);
     if (rc)
         return rc;
     int r;

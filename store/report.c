@@ -499,36 +499,39 @@ static wg_rc scan(wg_store *st, const wg_report_query *q, const char *date,
 
 /* ---- the kept aggregates ------------------------------------------------- */
 
-/* The statements of the aggregate path: 0 whole months, 1 the two
- * boundary months day by day, 2 the income histogram. */
+/* The statements of the aggregate path: 0 whole birth years and the
+ * county totals, 1 the boundary years' months and the boundary months'
+ * days, 2 the 100-yuan income buckets. */
 static char *agg_sql(const wg_report_query *q, const char *date, int k)
 {
     char lo[16] = "", hi[16] = "", *s = NULL;
     int r = 0;
     if (q)
         age_limits(date, q->age_min, q->age_max, lo, hi);
-    /* Whole birth months strictly inside the range from rpt_month; the
-     * two months where it begins and ends, day by day, from rpt_day. */
     if (k == 0)
         r = asprintf(&s,
-             "SELECT county, '', sum(persons), sum(employed), sum(trained), "
+             "SELECT county, sum(persons), sum(employed), sum(trained), "
              "sum(certified), sum(placements), "
-             "sum(CASE WHEN ym > '%.7s' AND ym < '%.7s' THEN persons "
+             "sum(CASE WHEN y > '%.4s' AND y < '%.4s' THEN persons "
              "ELSE 0 END), "
-             "sum(CASE WHEN ym > '%.7s' AND ym < '%.7s' THEN employed "
-             "ELSE 0 END) FROM rpt_month GROUP BY county",
+             "sum(CASE WHEN y > '%.4s' AND y < '%.4s' THEN employed "
+             "ELSE 0 END) FROM rpt_year GROUP BY county",
              lo, hi, lo, hi);
     else if (k == 1)
         r = asprintf(&s,
              "SELECT county, sum(persons), sum(employed) FROM ("
+             "SELECT county, persons, employed FROM rpt_month "
+             "WHERE ym > '%.7s' AND ym <= '%.4s-99' UNION ALL "
+             "SELECT county, persons, employed FROM rpt_month "
+             "WHERE ym >= '%.4s-00' AND ym < '%.7s' UNION ALL "
              "SELECT county, persons, employed FROM rpt_day "
              "WHERE bdate > '%s' AND bdate <= '%.7s-99' UNION ALL "
              "SELECT county, persons, employed FROM rpt_day "
              "WHERE bdate >= '%.7s-00' AND bdate <= '%s') GROUP BY county",
-             lo, lo, hi, hi);
+             lo, lo, hi, hi, lo, lo, hi, hi);
     else
-        r = asprintf(&s, "SELECT county, income, n FROM rpt_income "
-                         "ORDER BY county, income");
+        r = asprintf(&s, "SELECT county, b, n FROM rpt_income100 "
+                         "ORDER BY county, b");
     if (r < 0)
         abort();
     return s;
@@ -537,46 +540,40 @@ static char *agg_sql(const wg_report_query *q, const char *date, int k)
 static wg_rc from_aggregates(wg_store *st, const wg_report_query *q,
                              const char *date, cells *c, wg_err *err)
 {
-    char *sql = agg_sql(q, date, 0);
-    sqlite3_stmt *s;
-    wg_rc rc = wg_store__prepare(st, sql, &s, err);
-    free(sql);
-    if (rc)
-        return rc;
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *k0 = (const char *)sqlite3_column_text(s, 0);
-        wg_report_row *row = cell(c, k0 ? k0 : "", "");
-        row->persons += (long)sqlite3_column_int64(s, 2);
-        row->employed += (long)sqlite3_column_int64(s, 3);
-        row->trained += (long)sqlite3_column_int64(s, 4);
-        row->certified += (long)sqlite3_column_int64(s, 5);
-        row->placements += (long)sqlite3_column_int64(s, 6);
-        row->working_age += (long)sqlite3_column_int64(s, 7);
-        row->working_age_employed += (long)sqlite3_column_int64(s, 8);
+    for (int k = 0; k < 2; k++) {
+        char *sql = agg_sql(q, date, k);
+        sqlite3_stmt *s;
+        wg_rc rc = wg_store__prepare(st, sql, &s, err);
+        free(sql);
+        if (rc)
+            return rc;
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *k0 = (const char *)sqlite3_column_text(s, 0);
+            wg_report_row *row = cell(c, k0 ? k0 : "", "");
+            if (k == 0) {
+                row->persons += (long)sqlite3_column_int64(s, 1);
+                row->employed += (long)sqlite3_column_int64(s, 2);
+                row->trained += (long)sqlite3_column_int64(s, 3);
+                row->certified += (long)sqlite3_column_int64(s, 4);
+                row->placements += (long)sqlite3_column_int64(s, 5);
+                row->working_age += (long)sqlite3_column_int64(s, 6);
+                row->working_age_employed += (long)sqlite3_column_int64(s, 7);
+            } else {
+                row->working_age += (long)sqlite3_column_int64(s, 1);
+                row->working_age_employed += (long)sqlite3_column_int64(s, 2);
+            }
+        }
+        sqlite3_finalize(s);
+        if (r != SQLITE_DONE)
+            return wg_store__sqlerr(st, r, "computing a report", err);
     }
-    sqlite3_finalize(s);
-    if (r != SQLITE_DONE)
-        return wg_store__sqlerr(st, r, "computing a report", err);
-
-    sql = agg_sql(q, date, 1);
-    rc = wg_store__prepare(st, sql, &s, err);
-    free(sql);
-    if (rc)
-        return rc;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *k0 = (const char *)sqlite3_column_text(s, 0);
-        wg_report_row *row = cell(c, k0 ? k0 : "", "");
-        row->working_age += (long)sqlite3_column_int64(s, 1);
-        row->working_age_employed += (long)sqlite3_column_int64(s, 2);
-    }
-    sqlite3_finalize(s);
-    if (r != SQLITE_DONE)
-        return wg_store__sqlerr(st, r, "computing a report", err);
     return WG_OK;
 }
 
-/* Medians from rpt_income's histogram: per county, and over all. */
+/* Medians from the histograms: for each county (and over all) the buckets
+ * holding the middle rank(s) from rpt_income100, then only those buckets'
+ * exact incomes from rpt_income. */
 typedef struct hist {
     int64_t v, n;
 } hist;
@@ -587,26 +584,42 @@ static int cmphist(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int hist_median(const hist *h, size_t n, double *out)
+/* Where the middle ranks of N values fall in buckets H (sorted): the first
+ * and last bucket holding them, and the count before the first. */
+typedef struct mid {
+    int64_t total, b1, b2, before;
+    int64_t want[2];
+    double got[2];
+    int have;
+} mid;
+
+static void mid_of(const hist *h, size_t n, mid *m)
 {
-    int64_t total = 0;
+    memset(m, 0, sizeof *m);
     for (size_t i = 0; i < n; i++)
-        total += h[i].n;
-    if (!total)
-        return 0;
-    int64_t want[2] = { (total - 1) / 2, total / 2 };
-    double got[2] = { 0, 0 };
+        m->total += h[i].n;
+    if (!m->total)
+        return;
+    m->want[0] = (m->total - 1) / 2;
+    m->want[1] = m->total / 2;
     int64_t seen = 0;
     size_t i = 0;
-    for (int w = 0; w < 2; w++) {
-        while (i < n && seen + h[i].n <= want[w]) {
-            seen += h[i].n;
-            i++;
-        }
-        got[w] = (double)h[i].v;
-    }
-    *out = (got[0] + got[1]) / 2.0;
-    return 1;
+    while (seen + h[i].n <= m->want[0])
+        seen += h[i++].n;
+    m->b1 = h[i].v;
+    m->before = seen;
+    while (seen + h[i].n <= m->want[1])
+        seen += h[i++].n;
+    m->b2 = h[i].v;
+}
+
+/* Walk exact (income, n) rows of M's buckets, in order. */
+static void mid_take(mid *m, int64_t *seen, int64_t v, int64_t n)
+{
+    for (int w = 0; w < 2; w++)
+        if (m->want[w] >= *seen && m->want[w] < *seen + n)
+            m->got[w] = (double)v;
+    *seen += n;
 }
 
 static wg_rc agg_medians(wg_store *st, cells *c, wg_report *out, wg_err *err)
@@ -617,41 +630,121 @@ static wg_rc agg_medians(wg_store *st, cells *c, wg_report *out, wg_err *err)
     free(sql);
     if (rc)
         return rc;
+    /* Coarse rows, grouped by county (in order). */
     hist *all = NULL;
-    size_t nall = 0, cap = 0, start = 0;
-    char key[WG_REPORT_KEY_MAX] = "";
+    size_t nall = 0, cap = 0;
+    size_t *start = NULL, nseg = 0, capseg = 0;
+    char (*keys)[WG_COUNTY_CHARS + 1] = NULL;
     int r;
-    for (;;) {
-        r = sqlite3_step(s);
-        const char *k = r == SQLITE_ROW
-                            ? (const char *)sqlite3_column_text(s, 0) : NULL;
-        if (!k && r == SQLITE_ROW)
-            k = "";
-        if (nall > start && (!k || strcmp(k, key))) {
-            wg_report_row *row = cell(c, key, "");
-            row->has_median = hist_median(all + start, nall - start,
-                                          &row->median);
-            start = nall;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(s, 0);
+        k = k ? k : "";
+        if (!nseg || strcmp(keys[nseg - 1], k)) {
+            if (nseg == capseg) {
+                capseg = capseg ? capseg * 2 : 256;
+                start = wg_xrealloc(start, capseg * sizeof *start);
+                keys = wg_xrealloc(keys, capseg * sizeof *keys);
+            }
+            start[nseg] = nall;
+            snprintf(keys[nseg++], sizeof keys[0], "%s", k);
         }
-        if (r != SQLITE_ROW)
-            break;
-        snprintf(key, sizeof key, "%s", k);
         if (nall == cap) {
             cap = cap ? cap * 2 : 4096;
             all = wg_xrealloc(all, cap * sizeof *all);
         }
         all[nall].v = sqlite3_column_int64(s, 1);
-        all[nall].n = sqlite3_column_int64(s, 2);
-        nall++;
+        all[nall++].n = sqlite3_column_int64(s, 2);
     }
     sqlite3_finalize(s);
     if (r != SQLITE_DONE)
         rc = wg_store__sqlerr(st, r, "computing medians", err);
-    if (rc == WG_OK) {
-        qsort(all, nall, sizeof *all, cmphist);
-        out->grand.has_median = hist_median(all, nall, &out->grand.median);
+    mid *mids = wg_xcalloc(nseg + 1, sizeof *mids);
+    wg_buf q;
+    wg_buf_init(&q, (size_t)1 << 26);
+    for (size_t i = 0; rc == WG_OK && i < nseg; i++) {
+        size_t end = i + 1 < nseg ? start[i + 1] : nall;
+        mid_of(all + start[i], end - start[i], &mids[i]);
+        rc = wg_buf_printf(&q, err, "%s('%s', %lld, %lld)",
+                           i ? ", " : "WITH want(county, lo, hi) AS (VALUES ",
+                           keys[i], (long long)mids[i].b1 * 100,
+                           (long long)mids[i].b2 * 100 + 100);
     }
+    /* Exact incomes of each county's middle buckets. */
+    if (rc == WG_OK && nseg) {
+        rc = wg_buf_printf(&q, err, ") SELECT w.county, i.income, i.n FROM "
+                           "want w JOIN rpt_income i ON i.county = w.county "
+                           "AND i.income >= w.lo AND i.income < w.hi "
+                           "ORDER BY 1, 2");
+        if (rc == WG_OK)
+            rc = wg_buf_cstr(&q, err);
+        if (rc == WG_OK)
+            rc = wg_store__prepare(st, (const char *)q.data, &s, err);
+        size_t seg = 0;
+        int64_t seen = 0;
+        while (rc == WG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(s, 0);
+            while (seg < nseg && strcmp(keys[seg], k ? k : "") < 0)
+                seg++;
+            if (seg == nseg)
+                break;
+            if (!mids[seg].have) {
+                mids[seg].have = 1;
+                seen = mids[seg].before;
+            }
+            mid_take(&mids[seg], &seen, sqlite3_column_int64(s, 1),
+                     sqlite3_column_int64(s, 2));
+        }
+        if (rc == WG_OK) {
+            if (r != SQLITE_DONE && r != SQLITE_ROW)
+                rc = wg_store__sqlerr(st, r, "computing medians", err);
+            sqlite3_finalize(s);
+        }
+        for (size_t i = 0; rc == WG_OK && i < nseg; i++) {
+            wg_report_row *row = cell(c, keys[i], "");
+            row->has_median = mids[i].total > 0;
+            row->median = (mids[i].got[0] + mids[i].got[1]) / 2.0;
+        }
+    }
+    /* Over all: the buckets summed across counties, then the exact
+     * incomes of the middle bucket(s) in every county. */
+    if (rc == WG_OK && nall) {
+        qsort(all, nall, sizeof *all, cmphist);
+        size_t m = 0;
+        for (size_t i = 0; i < nall; i++) {
+            if (m && all[m - 1].v == all[i].v)
+                all[m - 1].n += all[i].n;
+            else
+                all[m++] = all[i];
+        }
+        mid *g = &mids[nseg];
+        mid_of(all, m, g);
+        char *tq = NULL;
+        if (asprintf(&tq, "SELECT i.income, sum(i.n) FROM (SELECT DISTINCT "
+                     "county FROM rpt_income100) c JOIN rpt_income i "
+                     "ON i.county = c.county AND i.income >= %lld AND "
+                     "i.income < %lld GROUP BY 1 ORDER BY 1",
+                     (long long)g->b1 * 100,
+                     (long long)g->b2 * 100 + 100) < 0)
+            abort();
+        rc = wg_store__prepare(st, tq, &s, err);
+        free(tq);
+        int64_t seen = g->before;
+        while (rc == WG_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
+            mid_take(g, &seen, sqlite3_column_int64(s, 0),
+                     sqlite3_column_int64(s, 1));
+        if (rc == WG_OK) {
+            if (r != SQLITE_DONE)
+                rc = wg_store__sqlerr(st, r, "computing medians", err);
+            sqlite3_finalize(s);
+        }
+        out->grand.has_median = 1;
+        out->grand.median = (g->got[0] + g->got[1]) / 2.0;
+    }
+    wg_buf_release(&q);
+    free(mids);
     free(all);
+    free(start);
+    free(keys);
     return rc;
 }
 
@@ -711,32 +804,6 @@ static int use_aggregates(const wg_report_query *q)
 {
     return !q->recount && q->ndims == 1 && q->dims[0] == WG_DIM_COUNTY &&
            !q->as_of[0] && !q->from[0];
-}
-
-wg_rc wg_store_report_sql(const wg_report_query *q, char ***out, size_t *n,
-                          wg_err *err)
-{
-    *out = NULL;
-    *n = 0;
-    wg_rc rc = check_query(q, err);
-    if (rc)
-        return rc;
-    const char *date = q->as_of[0] ? q->as_of : q->today;
-    char **v = wg_xcalloc(F_NQUERIES, sizeof *v);
-    if (use_aggregates(q)) {
-        for (int k = 0; k < 3; k++)
-            v[(*n)++] = agg_sql(q, date, k);
-    } else {
-        sqlctx x;
-        sql_init(&x, q, date);
-        for (int k = 0; k < F_NQUERIES; k++) {
-            char *sql = query_sql(&x, k);
-            if (sql)
-                v[(*n)++] = sql;
-        }
-    }
-    *out = v;
-    return WG_OK;
 }
 
 wg_rc wg_store_report(wg_store *st, const wg_report_query *q, wg_report *out,

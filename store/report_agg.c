@@ -8,14 +8,20 @@
  * the node and never replicated, that every merge keeps up to date inside
  * the merge's own transaction:
  *
- *   rpt_month(county, ym)      per county and birth month (YYYY-MM, '' for
- *                              no birth date): persons, employed (an active
+ *   rpt_year(county, y)        per county and birth year (YYYY, '' for no
+ *                              birth date): persons, employed (an active
  *                              placement), trained, certified, placements
  *                              (active ones)
+ *   rpt_month(ym, county)      per birth month and county: persons, employed
  *   rpt_day(bdate, county)     per birth date and county: persons, employed
- *                              (only the two months where working age begins
- *                              and ends on the report date are read)
  *   rpt_income(county, income) active placements of live persons per income
+ *   rpt_income100(county, b)   the same per 100 yuan (b = income / 100)
+ *
+ * Working age on a date is a range of birth dates: whole years come from
+ * rpt_year, the months of the two boundary years from rpt_month, the days
+ * of the two boundary months from rpt_day, so a report reads some hundred
+ * thousand rows at national scale, not ten million. A median finds its
+ * 100-yuan bucket in rpt_income100 and then the exact value in rpt_income.
  *
  * Only live persons count, in the county and birth month their record says;
  * a placement or training counts through its person (one that arrived before
@@ -41,8 +47,9 @@
 
 enum {
     S_GET_PERSON, S_GET_PLACEMENT, S_GET_TRAINING, S_PERSON_LIVE,
-    S_NP_EXCL, S_TR_EXCL, S_NP, S_TR, S_INCOMES, S_MONTH_ADD, S_MONTH_GC,
-    S_DAY_ADD, S_DAY_GC, S_INC_ADD, S_INC_GC, S_NSTMT
+    S_NP_EXCL, S_TR_EXCL, S_NP, S_TR, S_INCOMES, S_YEAR_ADD, S_YEAR_GC,
+    S_MONTH_ADD, S_MONTH_GC, S_DAY_ADD, S_DAY_GC, S_INC_ADD, S_INC_GC,
+    S_INC100_ADD, S_INC100_GC, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -63,13 +70,18 @@ static const char *const stmt_sql[S_NSTMT] = {
     "WHERE person_id = ?1 AND deleted = 0",
     "SELECT monthly_income FROM placement WHERE person_id = ?1 AND "
     "status = 'active' AND deleted = 0 AND monthly_income IS NOT NULL",
-    "INSERT INTO rpt_month(county, ym, persons, employed, trained, "
+    "INSERT INTO rpt_year(county, y, persons, employed, trained, "
     "certified, placements) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-    "ON CONFLICT(county, ym) DO UPDATE SET persons = persons + ?3, "
+    "ON CONFLICT(county, y) DO UPDATE SET persons = persons + ?3, "
     "employed = employed + ?4, trained = trained + ?5, "
     "certified = certified + ?6, placements = placements + ?7",
-    "DELETE FROM rpt_month WHERE county = ?1 AND ym = ?2 AND persons = 0 "
+    "DELETE FROM rpt_year WHERE county = ?1 AND y = ?2 AND persons = 0 "
     "AND employed = 0 AND trained = 0 AND certified = 0 AND placements = 0",
+    "INSERT INTO rpt_month(ym, county, persons, employed) "
+    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(ym, county) DO UPDATE SET "
+    "persons = persons + ?3, employed = employed + ?4",
+    "DELETE FROM rpt_month WHERE ym = ?1 AND county = ?2 AND persons = 0 "
+    "AND employed = 0",
     "INSERT INTO rpt_day(bdate, county, persons, employed) "
     "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(bdate, county) DO UPDATE SET "
     "persons = persons + ?3, employed = employed + ?4",
@@ -78,6 +90,9 @@ static const char *const stmt_sql[S_NSTMT] = {
     "INSERT INTO rpt_income(county, income, n) VALUES(?1, ?2, ?3) "
     "ON CONFLICT(county, income) DO UPDATE SET n = n + ?3",
     "DELETE FROM rpt_income WHERE county = ?1 AND income = ?2 AND n = 0",
+    "INSERT INTO rpt_income100(county, b, n) VALUES(?1, ?2 / 100, ?3) "
+    "ON CONFLICT(county, b) DO UPDATE SET n = n + ?3",
+    "DELETE FROM rpt_income100 WHERE county = ?1 AND b = ?2 / 100 AND n = 0",
 };
 
 struct wg_rpt {
@@ -112,27 +127,40 @@ void wg_store__report_release(wg_store *st)
 
 /* ---- schema ----------------------------------------------------------------- */
 
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS rpt_month(county TEXT NOT NULL, "
-    "ym TEXT NOT NULL, persons INTEGER NOT NULL, employed INTEGER NOT NULL, "
-    "trained INTEGER NOT NULL, certified INTEGER NOT NULL, "
-    "placements INTEGER NOT NULL, PRIMARY KEY(county, ym)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS rpt_day(bdate TEXT NOT NULL, "
-    "county TEXT NOT NULL, persons INTEGER NOT NULL, "
-    "employed INTEGER NOT NULL, PRIMARY KEY(bdate, county)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS rpt_income(county TEXT NOT NULL, "
-    "income INTEGER NOT NULL, n INTEGER NOT NULL, "
-    "PRIMARY KEY(county, income)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS area(code TEXT PRIMARY KEY, "
-    "name TEXT NOT NULL) WITHOUT ROWID;";
+/* The aggregate tables, created as PREFIX + name ("rpt_" or "temp.v_"). */
+static char *tables_sql(const char *prefix)
+{
+    char *sql = NULL;
+    if (asprintf(&sql,
+        "CREATE TABLE IF NOT EXISTS %1$syear(county TEXT NOT NULL, "
+        "y TEXT NOT NULL, persons INTEGER NOT NULL, employed INTEGER NOT NULL, "
+        "trained INTEGER NOT NULL, certified INTEGER NOT NULL, "
+        "placements INTEGER NOT NULL, PRIMARY KEY(county, y)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$smonth(ym TEXT NOT NULL, "
+        "county TEXT NOT NULL, persons INTEGER NOT NULL, "
+        "employed INTEGER NOT NULL, PRIMARY KEY(ym, county)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$sday(bdate TEXT NOT NULL, "
+        "county TEXT NOT NULL, persons INTEGER NOT NULL, "
+        "employed INTEGER NOT NULL, PRIMARY KEY(bdate, county)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$sincome(county TEXT NOT NULL, "
+        "income INTEGER NOT NULL, n INTEGER NOT NULL, "
+        "PRIMARY KEY(county, income)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$sincome100(county TEXT NOT NULL, "
+        "b INTEGER NOT NULL, n INTEGER NOT NULL, "
+        "PRIMARY KEY(county, b)) WITHOUT ROWID;", prefix) < 0)
+        abort();
+    return sql;
+}
 
 wg_rc wg_store__report_schema(wg_store *st, wg_err *err)
 {
-    return wg_store__exec(st, schema_sql, err);
+    char *sql = tables_sql("rpt_");
+    wg_rc rc = wg_store__exec(st, sql, err);
+    free(sql);
+    return rc;
 }
 
-char *wg_store__report_recount_sql(const char *month, const char *day,
-                                   const char *income)
+char *wg_store__report_recount_sql(const char *prefix)
 {
     char *sql = NULL;
     if (asprintf(&sql,
@@ -148,27 +176,29 @@ char *wg_store__report_recount_sql(const char *month, const char *day,
         "  max(outcome = 'certified') AS ce FROM training "
         "  WHERE deleted = 0 GROUP BY person_id) t ON t.person_id = p.id "
         "WHERE p.deleted = 0;"
-        "INSERT INTO %s SELECT county, substr(b, 1, 7), count(*), "
+        "INSERT INTO %1$syear SELECT county, substr(b, 1, 4), count(*), "
         "  sum(np > 0), sum(tr), sum(ce), sum(np) FROM rpt_pp GROUP BY 1, 2;"
-        "INSERT INTO %s SELECT b, county, count(*), sum(np > 0) FROM rpt_pp "
-        "  WHERE b != '' GROUP BY 1, 2;"
-        "INSERT INTO %s SELECT p.county, x.monthly_income, count(*) "
+        "INSERT INTO %1$smonth SELECT substr(b, 1, 7), county, count(*), "
+        "  sum(np > 0) FROM rpt_pp WHERE b != '' GROUP BY 1, 2;"
+        "INSERT INTO %1$sday SELECT b, county, count(*), sum(np > 0) "
+        "  FROM rpt_pp WHERE b != '' GROUP BY 1, 2;"
+        "INSERT INTO %1$sincome SELECT p.county, x.monthly_income, count(*) "
         "  FROM placement x JOIN person p ON p.id = x.person_id "
         "  WHERE x.deleted = 0 AND x.status = 'active' "
         "  AND x.monthly_income IS NOT NULL AND p.deleted = 0 "
         "  GROUP BY 1, 2;"
+        "INSERT INTO %1$sincome100 SELECT county, income / 100, sum(n) "
+        "  FROM %1$sincome GROUP BY 1, 2;"
         "DROP TABLE temp.rpt_pp;",
-        month, day, income) < 0)
+        prefix) < 0)
         abort();
     return sql;
 }
 
-/* The recount, into tables MONTH, DAY and INCOME (created by the caller
- * with the layout above). */
-static wg_rc recount_into(wg_store *st, const char *month, const char *day,
-                          const char *income, wg_err *err)
+/* The recount, into the tables PREFIX + name (made by tables_sql()). */
+static wg_rc recount_into(wg_store *st, const char *prefix, wg_err *err)
 {
-    char *sql = wg_store__report_recount_sql(month, day, income);
+    char *sql = wg_store__report_recount_sql(prefix);
     wg_rc rc = wg_store__exec(st, sql, err);
     free(sql);
     return rc;
@@ -176,10 +206,12 @@ static wg_rc recount_into(wg_store *st, const char *month, const char *day,
 
 static wg_rc rebuild(wg_store *st, wg_err *err)
 {
-    wg_rc rc = wg_store__exec(st, "DELETE FROM rpt_month; DELETE FROM rpt_day;"
-                                  "DELETE FROM rpt_income;", err);
+    wg_rc rc = wg_store__exec(st, "DELETE FROM rpt_year; DELETE FROM "
+                                  "rpt_month; DELETE FROM rpt_day; DELETE "
+                                  "FROM rpt_income; DELETE FROM "
+                                  "rpt_income100;", err);
     if (rc == WG_OK)
-        rc = recount_into(st, "rpt_month", "rpt_day", "rpt_income", err);
+        rc = recount_into(st, "rpt_", err);
     return rc;
 }
 
@@ -210,7 +242,7 @@ static int table_exists(wg_store *st, const char *name)
 
 wg_rc wg_store__report_open(wg_store *st, wg_err *err)
 {
-    if (table_exists(st, "rpt_month") && table_exists(st, "area"))
+    if (table_exists(st, "rpt_income100"))
         return WG_OK;
     /* A store made before the report kept aggregates: build them once. */
     return wg_store_report_rebuild(st, err);
@@ -218,32 +250,25 @@ wg_rc wg_store__report_open(wg_store *st, wg_err *err)
 
 wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err)
 {
+    static const char *const names[] = { "year", "month", "day", "income",
+                                         "income100" };
     *bad = 0;
-    wg_rc rc = wg_store__exec(st,
-        "CREATE TEMP TABLE v_month AS SELECT * FROM rpt_month WHERE 0;"
-        "CREATE TEMP TABLE v_day AS SELECT * FROM rpt_day WHERE 0;"
-        "CREATE TEMP TABLE v_income AS SELECT * FROM rpt_income WHERE 0;",
-        err);
-    if (rc)
-        return rc;
-    rc = recount_into(st, "temp.v_month", "temp.v_day", "temp.v_income", err);
-    static const char *const cmp[] = {
-        "SELECT count(*) FROM (SELECT * FROM rpt_month EXCEPT "
-        "SELECT * FROM temp.v_month)",
-        "SELECT count(*) FROM (SELECT * FROM temp.v_month EXCEPT "
-        "SELECT * FROM rpt_month)",
-        "SELECT count(*) FROM (SELECT * FROM rpt_day EXCEPT "
-        "SELECT * FROM temp.v_day)",
-        "SELECT count(*) FROM (SELECT * FROM temp.v_day EXCEPT "
-        "SELECT * FROM rpt_day)",
-        "SELECT count(*) FROM (SELECT * FROM rpt_income EXCEPT "
-        "SELECT * FROM temp.v_income)",
-        "SELECT count(*) FROM (SELECT * FROM temp.v_income EXCEPT "
-        "SELECT * FROM rpt_income)",
-    };
-    for (size_t i = 0; rc == WG_OK && i < sizeof cmp / sizeof cmp[0]; i++) {
+    char *sql = tables_sql("temp.v_");
+    wg_rc rc = wg_store__exec(st, sql, err);
+    free(sql);
+    if (rc == WG_OK)
+        rc = recount_into(st, "temp.v_", err);
+    for (size_t i = 0; rc == WG_OK && i < 2 * 5; i++) {
+        const char *nm = names[i / 2];
+        char q[256];
+        if (i % 2)
+            snprintf(q, sizeof q, "SELECT count(*) FROM (SELECT * FROM "
+                     "temp.v_%s EXCEPT SELECT * FROM rpt_%s)", nm, nm);
+        else
+            snprintf(q, sizeof q, "SELECT count(*) FROM (SELECT * FROM "
+                     "rpt_%s EXCEPT SELECT * FROM temp.v_%s)", nm, nm);
         sqlite3_stmt *s;
-        if ((rc = wg_store__prepare(st, cmp[i], &s, err)))
+        if ((rc = wg_store__prepare(st, q, &s, err)))
             break;
         int r = sqlite3_step(s);
         if (r == SQLITE_ROW)
@@ -253,9 +278,11 @@ wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err)
                                   err);
         sqlite3_finalize(s);
     }
-    wg_store__exec(st, "DROP TABLE IF EXISTS temp.v_month;"
+    wg_store__exec(st, "DROP TABLE IF EXISTS temp.v_year;"
+                       "DROP TABLE IF EXISTS temp.v_month;"
                        "DROP TABLE IF EXISTS temp.v_day;"
-                       "DROP TABLE IF EXISTS temp.v_income;", NULL);
+                       "DROP TABLE IF EXISTS temp.v_income;"
+                       "DROP TABLE IF EXISTS temp.v_income100;", NULL);
     return rc;
 }
 
@@ -270,71 +297,90 @@ static wg_rc step_done(wg_store *st, sqlite3_stmt *s, wg_err *err)
     return WG_OK;
 }
 
-/* Add the deltas to the cell of COUNTY and birth date BDATE ("" unknown). */
+/* Run upsert K and, when a delta was negative, its zero-row sweep K + 1,
+ * binding A (text), B (text, length BLEN; -1 whole) and the deltas D. */
+static wg_rc upsert(wg_store *st, int k, const char *a, const char *b,
+                    int blen, const int *d, int nd, wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = get_stmt(st, k, &s, err);
+    if (rc)
+        return rc;
+    int neg = 0;
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, b, blen, SQLITE_STATIC);
+    for (int i = 0; i < nd; i++) {
+        sqlite3_bind_int(s, 3 + i, d[i]);
+        neg |= d[i] < 0;
+    }
+    if ((rc = step_done(st, s, err)) || !neg)
+        return rc;
+    if ((rc = get_stmt(st, k + 1, &s, err)))
+        return rc;
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, b, blen, SQLITE_STATIC);
+    return step_done(st, s, err);
+}
+
+/* Add the deltas to the cells of COUNTY and birth date BDATE ("" unknown):
+ * its year, month and day. */
 static wg_rc cell_add(wg_store *st, const char *county, const char *bdate,
                       int dp, int de, int dt, int dc, int dpl, wg_err *err)
 {
     if (!dp && !de && !dt && !dc && !dpl)
         return WG_OK;
+    int d[5] = { dp, de, dt, dc, dpl };
+    wg_rc rc = upsert(st, S_YEAR_ADD, county, bdate, bdate[0] ? 4 : 0, d, 5,
+                      err);
+    if (rc || !bdate[0] || (!dp && !de))
+        return rc;
+    /* month and day are keyed (when, county) */
     sqlite3_stmt *s;
-    wg_rc rc;
-    int ylen = bdate[0] ? 7 : 0;
-    if ((rc = get_stmt(st, S_MONTH_ADD, &s, err)))
-        return rc;
-    sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, bdate, ylen, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, dp);
-    sqlite3_bind_int(s, 4, de);
-    sqlite3_bind_int(s, 5, dt);
-    sqlite3_bind_int(s, 6, dc);
-    sqlite3_bind_int(s, 7, dpl);
-    if ((rc = step_done(st, s, err)))
-        return rc;
-    if (dp < 0 || de < 0 || dt < 0 || dc < 0 || dpl < 0) {
-        if ((rc = get_stmt(st, S_MONTH_GC, &s, err)))
+    for (int k = S_MONTH_ADD; k <= S_DAY_ADD; k += 2) {
+        int len = k == S_MONTH_ADD ? 7 : -1;
+        if ((rc = get_stmt(st, k, &s, err)))
             return rc;
-        sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, bdate, ylen, SQLITE_STATIC);
+        sqlite3_bind_text(s, 1, bdate, len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, dp);
+        sqlite3_bind_int(s, 4, de);
         if ((rc = step_done(st, s, err)))
             return rc;
+        if (dp < 0 || de < 0) {
+            if ((rc = get_stmt(st, k + 1, &s, err)))
+                return rc;
+            sqlite3_bind_text(s, 1, bdate, len, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
+            if ((rc = step_done(st, s, err)))
+                return rc;
+        }
     }
-    if (!bdate[0] || (!dp && !de))
-        return WG_OK;
-    if ((rc = get_stmt(st, S_DAY_ADD, &s, err)))
-        return rc;
-    sqlite3_bind_text(s, 1, bdate, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, dp);
-    sqlite3_bind_int(s, 4, de);
-    if ((rc = step_done(st, s, err)))
-        return rc;
-    if (dp < 0 || de < 0) {
-        if ((rc = get_stmt(st, S_DAY_GC, &s, err)))
-            return rc;
-        sqlite3_bind_text(s, 1, bdate, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
-        rc = step_done(st, s, err);
-    }
-    return rc;
+    return WG_OK;
 }
 
 static wg_rc income_add(wg_store *st, const char *county, int64_t income,
                         int d, wg_err *err)
 {
-    sqlite3_stmt *s;
-    wg_rc rc;
-    if ((rc = get_stmt(st, S_INC_ADD, &s, err)))
-        return rc;
-    sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, income);
-    sqlite3_bind_int(s, 3, d);
-    if ((rc = step_done(st, s, err)) || d > 0)
-        return rc;
-    if ((rc = get_stmt(st, S_INC_GC, &s, err)))
-        return rc;
-    sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, income);
-    return step_done(st, s, err);
+    for (int k = S_INC_ADD; k <= S_INC100_ADD; k += 2) {
+        sqlite3_stmt *s;
+        wg_rc rc;
+        if ((rc = get_stmt(st, k, &s, err)))
+            return rc;
+        sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, income);
+        sqlite3_bind_int(s, 3, d);
+        if ((rc = step_done(st, s, err)))
+            return rc;
+        if (d > 0)
+            continue;
+        if ((rc = get_stmt(st, k + 1, &s, err)))
+            return rc;
+        sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, income);
+        if ((rc = step_done(st, s, err)))
+            return rc;
+    }
+    return WG_OK;
 }
 
 static void copy_col(sqlite3_stmt *s, int col, char *out, size_t cap)

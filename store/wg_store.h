@@ -397,12 +397,6 @@ wg_rc wg_store_report(wg_store *st, const wg_report_query *q, wg_report *out,
                       wg_err *err);
 void wg_report_release(wg_report *r);
 
-/* The SQL statements wg_store_report() runs for Q, in order (benchmarks
- * hand them to the sqlite3 shell). *OUT and each string: caller owns;
- * release each and the array with free(). */
-wg_rc wg_store_report_sql(const wg_report_query *q, char ***out, size_t *n,
-                          wg_err *err);
-
 /* Recount the kept aggregates from the records and compare: *BAD gets the
  * number of aggregate rows that differ (0: they hold). */
 wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err);
@@ -410,12 +404,14 @@ wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err);
  * other than through merge, e.g. by a benchmark). */
 wg_rc wg_store_report_rebuild(wg_store *st, wg_err *err);
 
-/* ---- area names (local to this node for now) ----------------------------- */
+/* ---- area names (the replicated table "area") ----------------------------- */
 
 #define WG_AREA_NAME_MAX 100
 
 /* Name area CODE (6 digits) NAME (1..WG_AREA_NAME_MAX bytes of UTF-8, no
- * control characters); an HQ names areas inside its scope. WG_ERR_INVALID. */
+ * control characters): a local write, inside wg_store_begin..commit, that
+ * sync carries to every node whose scope holds CODE. Only an HQ names
+ * areas, and only inside its scope. WG_ERR_INVALID. */
 wg_rc wg_store_area_set(wg_store *st, const char *code, const char *name,
                         wg_err *err);
 /* The name of CODE into OUT (WG_AREA_NAME_MAX + 1 bytes); WG_ERR_NOTFOUND. */
