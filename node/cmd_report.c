@@ -260,12 +260,14 @@ static int print_text(ctx *x, const wg_report *rep)
         }
         if (has_county(rep)) {
             const char *nm = row_name(x, rep, r);
-            clean(nm ? nm : "", cellbuf[k], sizeof cellbuf[k]);
+            clean(nm ? nm : "-", cellbuf[k], sizeof cellbuf[k]);
             row[k] = cellbuf[k];
             k++;
         }
         for (int c = 0; c < ncols_of(rep); c++, k++) {
             figure(r, c, cellbuf[k]);
+            if (!cellbuf[k][0])   /* no median: a dash, for the eye */
+                snprintf(cellbuf[k], sizeof cellbuf[k], "-");
             row[k] = cellbuf[k];
         }
         wg_tabout_row(t, row);
@@ -533,8 +535,8 @@ static int write_svg(ctx *x, const wg_report *rep, const char *path)
                    "fill=\"%s\" stroke=\"#000000\" stroke-width=\"0.6\"/>",
                 label_w, y + 4, bw, row_h - 8,
                 i < n ? "#595959" : "#d9d9d9");
-        fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"count\">%.2f%%  "
-                   "%s / n = %s</text></g>\n",
+        fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"count\">%.2f%% "
+                   "(%s / n = %s)</text></g>\n",
                 label_w + bw + 6, y + 16, r->rate, e, w);
     }
     int cy = top + rows_h + 24;
@@ -565,7 +567,7 @@ static const char *const definitions_en[] = {
 static const char *const definitions_zh[] = {
     "指标说明：",
     "登记人数：现存持证残疾人记录（指定截至日期时为该日及以前登记者）。",
-    "就业年龄段人数：报告日期时周岁年龄在规定区间内的人数。",
+    "就业年龄段人数：报告日期时周岁年龄在 MIN-MAX 岁之间的人数。",
     "就业人数：报告日期时有在岗就业记录的人数。",
     "就业率：就业年龄段就业人数 ÷ 就业年龄段人数 × 100%，保留两位小数。",
     "培训人数／取证人数：培训已结业或取得证书的人数。",
@@ -573,7 +575,7 @@ static const char *const definitions_zh[] = {
     NULL };
 
 static int sheet_of(ctx *x, lxw_workbook *wb, const wg_report *rep,
-                    lxw_format *bold)
+                    lxw_format *bold, lxw_format *two)
 {
     char sheet[32];
     snprintf(sheet, sizeof sheet, "%s", wg_report_dim_name(rep->q.dims[0]));
@@ -621,13 +623,22 @@ static int sheet_of(ctx *x, lxw_workbook *wb, const wg_report *rep,
             if (c == C_MEDIAN && !r->has_median)
                 continue;
             worksheet_write_number(ws, row, (lxw_col_t)k, figure_num(r, c),
-                                   NULL);
+                                   c == C_RATE ? two : NULL);
         }
     }
     row++;
     const char *const *def = x->zh ? definitions_zh : definitions_en;
-    for (int i = 0; def[i]; i++, row++)
-        worksheet_write_string(ws, row, 0, def[i], i ? NULL : bold);
+    for (int i = 0; def[i]; i++, row++) {
+        /* the working-age line names the ages this report used */
+        char l[512];
+        const char *at = strstr(def[i], "MIN-MAX");
+        if (at)
+            snprintf(l, sizeof l, "%.*s%d-%d%s", (int)(at - def[i]), def[i],
+                     rep->q.age_min, rep->q.age_max, at + 7);
+        else
+            snprintf(l, sizeof l, "%s", def[i]);
+        worksheet_write_string(ws, row, 0, l, i ? NULL : bold);
+    }
     worksheet_set_column(ws, 0, (lxw_col_t)(nc - 1), 14, NULL);
     return 0;
 }
@@ -654,8 +665,10 @@ static int write_xlsx(ctx *x, const wg_report *reps, int nreps,
     } else {
         lxw_format *bold = workbook_add_format(wb);
         format_set_bold(bold);
+        lxw_format *two = workbook_add_format(wb);
+        format_set_num_format(two, "0.00");
         for (int i = 0; i < nreps; i++)
-            if (sheet_of(x, wb, &reps[i], bold) != 0)
+            if (sheet_of(x, wb, &reps[i], bold, two) != 0)
                 code = WG_EXIT_INTERNAL;
         lxw_error e = workbook_close(wb);
         if (e != LXW_NO_ERROR || code)
