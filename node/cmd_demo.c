@@ -254,9 +254,13 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
      * 450226 三江侗族自治县. */
     fprintf(out, "  The HQ names its prefecture and counties; sync carries "
                  "the names to the offices.\n");
-    RUN(line, "--dir", hq, "area", "set", "450200", "柳州市");
-    RUN(line, "--dir", hq, "area", "set", "450224", "融安县");
-    RUN(line, "--dir", hq, "area", "set", "450226", "三江侗族自治县");
+    char areas[4200];
+    snprintf(areas, sizeof areas, "%s/areas.csv", base);
+    FILE *af = fopen(areas, "w");
+    if (!af || fputs("code,name\n450200,柳州市\n450224,融安县\n"
+                     "450226,三江侗族自治县\n", af) < 0 || fclose(af) != 0)
+        goto fail;
+    RUN(line, "--dir", hq, "area", "import", areas);
 
     say("3. Offline, Rong'an County runs an e-commerce live-streaming class "
         "and places graduates with a food company.");

@@ -249,7 +249,8 @@ static int print_text(ctx *x, const wg_report *rep)
     int nc = header(rep, x->zh, h);
     wg_tabout *t = wg_tabout_new(nc);
     wg_tabout_row(t, h);
-    static char cellbuf[MAXCOLS][WG_REPORT_KEY_MAX];
+    char (*cellbuf)[WG_REPORT_KEY_MAX] = wg_xmalloc(MAXCOLS *
+                                                    sizeof *cellbuf);
     for (size_t i = 0; i < rep->n; i++) {
         const wg_report_row *r = &rep->rows[i];
         const char *row[MAXCOLS];
@@ -272,6 +273,7 @@ static int print_text(ctx *x, const wg_report *rep)
         }
         wg_tabout_row(t, row);
     }
+    free(cellbuf);
     wg_tabout_print(t, out);
     wg_tabout_destroy(&t);
     return WG_EXIT_OK;
@@ -450,9 +452,9 @@ static int write_svg(ctx *x, const wg_report *rep, const char *path)
     qsort(order, n, sizeof *order, by_rate);
     order[n] = &rep->grand;
 
-    static char label[WG_REPORT_KEY_MAX + WG_AREA_NAME_MAX + 8];
     int label_w = 120;
-    char (*labels)[sizeof label] = wg_xmalloc((n + 1) * sizeof *labels);
+    char (*labels)[WG_REPORT_KEY_MAX + WG_AREA_NAME_MAX + 8] =
+        wg_xmalloc((n + 1) * sizeof *labels);
     for (size_t i = 0; i <= n; i++) {
         const wg_report_row *r = order[i];
         const char *nm = i < n ? row_name(x, rep, r) : NULL;

@@ -244,8 +244,13 @@ wg_rc wg_store__report_open(wg_store *st, wg_err *err)
 {
     if (table_exists(st, "rpt_income100"))
         return WG_OK;
-    /* A store made before the report kept aggregates: build them once. */
-    return wg_store_report_rebuild(st, err);
+    /* A store made before the report kept these aggregates: build them
+     * once (an earlier layout's tables go first; they are derived). */
+    wg_rc rc = wg_store__exec(st, "DROP TABLE IF EXISTS rpt_year;"
+                                  "DROP TABLE IF EXISTS rpt_month;"
+                                  "DROP TABLE IF EXISTS rpt_day;"
+                                  "DROP TABLE IF EXISTS rpt_income;", err);
+    return rc ? rc : wg_store_report_rebuild(st, err);
 }
 
 wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err)
