@@ -191,19 +191,53 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings --dir ronan status\n", 1 },
-    { "report", cmd_report, "employment, training and income figures",
-      "report [--by county|employment_type|category] [--csv] [--svg FILE]",
-      "Aggregates the records this node holds, with a total row. By county\n"
-      "(default): persons registered, persons with an active placement,\n"
-      "employment rate (%, one decimal), persons trained (a course completed\n"
-      "or certified), persons certified, median monthly income of active\n"
-      "placements. --by employment_type: persons, active placements, median\n"
-      "income. --by category: persons enrolled, trained, certified.\n"
-      "--json, --csv, or --svg FILE for a bar chart of employment rate by\n"
-      "county that opens in any browser.\n"
+    { "report", cmd_report, "employment rate, training, income: tables, workbook, chart",
+      "report [--by DIM[,DIM]] [--as-of DATE] [--from DATE --to DATE]\n"
+      "              [--ages MIN-MAX] [--csv | --xlsx FILE | --svg FILE] [--recount]",
+      "The federation's figures over the records this node holds, one row\n"
+      "per group and a total row. Definitions:\n"
+      "  report date   --as-of DATE, else today.\n"
+      "  persons       live person records (with --as-of: registered on or\n"
+      "                before the date; a record without the date is left out).\n"
+      "  working_age   persons aged 16 to 59 in full years on the report date\n"
+      "                (--ages MIN-MAX); no birth date: not of working age.\n"
+      "  employed      persons holding an active placement: now, status active;\n"
+      "                with --as-of, started by the date and not ended by its\n"
+      "                end (end_date after it, or none and status active).\n"
+      "  working_age_employed  working-age persons who are employed.\n"
+      "  employment_rate  working_age_employed / working_age, in percent,\n"
+      "                two decimals, as the federation publishes it.\n"
+      "  trained, certified  persons with a training completed or certified\n"
+      "                (with --as-of: whose end_date is by the date).\n"
+      "  placements, median_monthly_income  active placements of the row's\n"
+      "                persons and the median of their incomes.\n"
+      "  --from/--to   adds newly_trained (persons completing a training in the\n"
+      "                period), newly_placed (persons starting a placement in\n"
+      "                it) and placements_ended (placements ending in it).\n"
+      "Each person is counted once in every table, so every total is the sum\n"
+      "of its rows. --by county (default), township, gender,\n"
+      "disability_category, disability_grade, rural, employment_type (of the\n"
+      "placement started last), category (of the course started last), or\n"
+      "two at once (--by county,gender: cells, subtotals both ways, total).\n"
+      "County rows carry the area's name (see 'wings area').\n"
+      "Output: a table; --csv; --json; --xlsx FILE, a workbook (one sheet per\n"
+      "table; every table when --by is not given); --svg FILE, a bar chart of\n"
+      "the rate by one dimension. --recount computes from the records, not\n"
+      "the kept aggregates (the same figures, slower).\n"
       "\n"
       "Example:\n"
-      "  wings report --svg rates.svg\n", 1 },
+      "  wings report --as-of 2026-06-30 --from 2026-01-01 --to 2026-06-30\n"
+      "  wings report --by county,gender --xlsx report.xlsx\n", 1 },
+    { "area", cmd_area, "name areas: set, import or list",
+      "area set CODE NAME | area import FILE | area list",
+      "Names of administrative areas (6-digit codes), shown by reports and\n"
+      "charts. An HQ names the areas inside its scope. import reads CSV\n"
+      "code,name (a header row 'code,name' is skipped); every row is checked\n"
+      "first and nothing is written if one fails. Sync carries the names to\n"
+      "every node whose scope holds the area.\n"
+      "\n"
+      "Example:\n"
+      "  wings area set 450224 融安县\n", 1 },
     { "demo", cmd_demo, "watch two offices and an HQ sync, in a minute",
       "demo [--dir DIR]",
       "Builds a small network on this machine: two county offices and their\n"

@@ -249,6 +249,19 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
     RUN(line, "--dir", sanjiang, "peer", "add", "liuzhou-hq", k3, e3);
     RUN(line, "--dir", hq, "peer", "add", "rongan", k1, e1);
     RUN(line, "--dir", hq, "peer", "add", "sanjiang", k2, e2);
+    /* The names of these three codes, and nothing more: GB/T 2260 codes as
+     * the Ministry of Civil Affairs publishes them ("中华人民共和国县以上
+     * 行政区划代码", www.mca.gov.cn): 450200 柳州市, 450224 融安县,
+     * 450226 三江侗族自治县. */
+    fprintf(out, "  The HQ names its prefecture and counties; sync carries "
+                 "the names to the offices.\n");
+    char areas[4200];
+    snprintf(areas, sizeof areas, "%s/areas.csv", base);
+    FILE *af = fopen(areas, "w");
+    if (!af || fputs("code,name\n450200,柳州市\n450224,融安县\n"
+                     "450226,三江侗族自治县\n", af) < 0 || fclose(af) != 0)
+        goto fail;
+    RUN(line, "--dir", hq, "area", "import", areas);
 
     say("3. Offline, Rong'an County runs an e-commerce live-streaming class "
         "and places graduates with a food company.");

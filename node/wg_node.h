@@ -219,6 +219,7 @@ int cmd_sync(wg_cli *cli, int argc, char **argv);
 int cmd_serve(wg_cli *cli, int argc, char **argv);
 int cmd_status(wg_cli *cli, int argc, char **argv);
 int cmd_report(wg_cli *cli, int argc, char **argv);
+int cmd_area(wg_cli *cli, int argc, char **argv);
 int cmd_demo(wg_cli *cli, int argc, char **argv);
 
 #endif

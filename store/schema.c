@@ -117,6 +117,25 @@ static const wg_field audit_fields[] = {
     TEXT("reason", 0, 256, "原因"),
 };
 
+#if WG_SCHEMA_VERSION >= 2
+/* The names of areas: one record per area code, its partition the code
+ * itself, so an HQ's names reach every node whose scope holds the area
+ * (the county office its own name, every HQ above it all of theirs). The
+ * record id is derived from the code (wg_store_area_set), so two HQs
+ * naming one area write one record and the later name wins. */
+static const wg_field area_fields[] = {
+    { .name = "county", .type = WG_FT_COUNTY, .required = 1, .max_len = 6,
+      .title = "区划代码", .role = WG_FR_PARTITION, .since = 2,
+      .help = "6-digit administrative division code (GB/T 2260)" },
+    { .name = "name", .type = WG_FT_TEXT, .required = 1, .max_len = 100,
+      .title = "名称", .since = 2, .help = "the area's name" },
+};
+static const wg_index area_indexes[] = {
+    { "area_county", "county, deleted" },
+    { NULL, NULL },
+};
+#endif
+
 /* Indexes: the report's joins are answered from covering indexes. */
 static const wg_index person_indexes[] = {
     { "person_county", "county, deleted" },
@@ -154,6 +173,11 @@ static const wg_table tables[] = {
     { .name = "audit", .wire = 4, .since = 1, .user = 0, .title = "审计",
       .fields = audit_fields, .nfields = N(audit_fields),
       .indexes = audit_indexes },
+#if WG_SCHEMA_VERSION >= 2
+    { .name = "area", .wire = 5, .since = 2, .user = 0, .title = "区划名称",
+      .fields = area_fields, .nfields = N(area_fields),
+      .indexes = area_indexes },
+#endif
 };
 
 _Static_assert(N(person_fields) <= WG_MAX_FIELDS, "person has too many fields");

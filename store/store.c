@@ -522,6 +522,7 @@ void wg_store_close(wg_store **stp)
     wg_store *st = *stp;
     if (st->db)
         wg_store__rollback(st);
+    wg_store__report_release(st);
     wg_store__finalize(st);
     if (st->db)
         sqlite3_close_v2(st->db);
@@ -572,6 +573,9 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
         goto out;
     if ((rc = load_identity(st, &version, err)) ||
         (rc = wg_store__load_state(st, err)))
+        goto out;
+    /* The report's aggregates first, so an upgrade's merges keep them. */
+    if ((rc = wg_store__report_open(st, err)))
         goto out;
     rc = wg_store__upgrade(st, version, err);
 out:
@@ -674,7 +678,8 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
         (rc = open_db(st, 1, err)) ||
         (rc = wg_store__begin(st, err)) ||
         (rc = wg_store__exec(st, schema_sql, err)) ||
-        (rc = wg_store__create_schema(st, err)))
+        (rc = wg_store__create_schema(st, err)) ||
+        (rc = wg_store__report_schema(st, err)))
         goto out;
     char ver[16];
     snprintf(ver, sizeof ver, "%d", WG_SCHEMA_VERSION);
