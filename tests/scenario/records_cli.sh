@@ -944,13 +944,14 @@ xfail "export of a training whose person is deleted can be imported elsewhere" \
 section "5. importing 200 rows, one bad"
 
 BAD_LINE=139
-# people_csv FILE [multiline|crlf|blank]: 200 valid person rows (the header
-# is line 1), except the row on physical line 139, whose id_number has a wrong
-# check digit (left in BAD_ID; the message import should give in BADMSG).
-# Variants put, before it, a row whose township is a quoted value spanning 3
-# lines (line 40; LF or CRLF throughout), or a blank line (50).
+# people_csv FILE [multiline|crlf|blank|"" [YYYYMMDD]]: 200 valid person
+# rows (the header is line 1), born on YYYYMMDD (default 19800101: id numbers
+# a node holds once), except the row on physical line 139, whose id_number
+# has a wrong check digit (left in BAD_ID; the message import should give in
+# BADMSG). Variants put, before it, a row whose township is a quoted value
+# spanning 3 lines (line 40; LF or CRLF throughout), or a blank line (50).
 people_csv() {
-    local f=$1 variant=${2:-} nl=$'\n' i line=2 id town
+    local f=$1 variant=${2:-} born=${3:-19800101} nl=$'\n' i line=2 id town
     local -a genders=(female male)
     [[ $variant == crlf ]] && nl=$'\r\n'
     {
@@ -960,7 +961,7 @@ people_csv() {
                 printf '%s' "$nl"
                 line=$((line + 1))
             fi
-            id=$(idnum "45022419800101$(printf '%03d' "$i")")
+            id=$(idnum "450224$born$(printf '%03d' "$i")")
             if [[ $line -eq $BAD_LINE ]]; then
                 id=${id:0:17}$(wrong_check "$id")
                 BAD_ID=$id
@@ -993,7 +994,7 @@ check "stderr: exactly the bad row (line 139, id_number) and the summary" \
 on g --json list person
 expect "after the refused import the person list is []" rc=0 "out=[]"
 
-people_csv multi.csv multiline
+people_csv multi.csv multiline 19800102 # imported below beside people200
 on g import person multi.csv
 expect "quoted field over lines 40-42, bad row on line 139: exit 3" rc=3 out-empty
 check "stderr: line 40 (township's newline), line 139 (id_number), summary" \
