@@ -9,6 +9,7 @@
  * page 1, so a wrong key or an altered page surfaces here with its number.
  */
 #include "store_int.h"
+#include "wg_users.h"
 
 _Static_assert(WG_STORE_CACHE_KIB == 65536, "the pragma below says 65536");
 
@@ -492,6 +493,8 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
     if ((rc = open_db(st, 0, err)))
         goto out;
     if ((rc = load_identity(st, err)))
+        goto out;
+    if ((rc = wg_store__users_init(st, err)))
         goto out;
     rc = wg_store__load_state(st, err);
 out:
