@@ -8,7 +8,8 @@
  * is, so whoever can open it is the node's own operator) and prints exactly
  * what the daemon returns, with the same exit code.
  *
- *   request:  "wings-ctl/1", cwd, "0"|"1" (json), dir, argv[0..n)
+ *   request:  "wings-ctl/1", cwd, "0"|"1" (json) then the caller's
+ *             language ("1zh_CN"), dir, argv[0..n)
  *   reply:    exit code (decimal), stdout bytes, stderr bytes
  */
 #include <errno.h>
@@ -80,7 +81,10 @@ int wg_daemon_forward(wg_cli *cli, int argc, char **argv, int *code)
     }
     zmq_send(s, CTL_MAGIC, strlen(CTL_MAGIC), ZMQ_SNDMORE);
     zmq_send(s, cwd, strlen(cwd), ZMQ_SNDMORE);
-    zmq_send(s, cli->json ? "1" : "0", 1, ZMQ_SNDMORE);
+    char flags[16];
+    int fl = snprintf(flags, sizeof flags, "%c%s", cli->json ? '1' : '0',
+                      wg_i18n_lang());
+    zmq_send(s, flags, (size_t)fl, ZMQ_SNDMORE);
     zmq_send(s, cli->dir, strlen(cli->dir), argc ? ZMQ_SNDMORE : 0);
     for (int i = 0; i < argc; i++)
         zmq_send(s, argv[i], strlen(argv[i]), i + 1 < argc ? ZMQ_SNDMORE : 0);
@@ -203,11 +207,19 @@ static void serve_request(void *p)
             cli.out = out;
             cli.errf = errf;
             cli.dir = dir;
-            cli.json = *(const char *)zmq_msg_data(&f[3]) == '1';
+            cli.json = zmq_msg_size(&f[3]) > 0 &&
+                       *(const char *)zmq_msg_data(&f[3]) == '1';
+            /* Answer in the caller's language, not the daemon's. */
+            char lang[8] = "";
+            size_t ll = zmq_msg_size(&f[3]);
+            if (ll > 1 && ll - 1 < sizeof lang)
+                memcpy(lang, (const char *)zmq_msg_data(&f[3]) + 1, ll - 1);
+            wg_i18n_use(lang[0] ? lang : NULL);
             cli.shared_store = c->st;
             cli.engine = c->e;
             cli.cwd = cwd;
             code = wg_cli_dispatch(&cli, nargs, args);
+            wg_i18n_use(NULL);
             if (chdir(here) != 0)
                 fputs("wings: the daemon lost its working folder\n", errf);
         }
