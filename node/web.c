@@ -318,7 +318,8 @@ void web_page_begin(wg_web_ctx *w, web_req *r, const char *title)
     h_raw(b, "<!DOCTYPE html>\n<html lang=\"");
     h_raw(b, html_lang(r));
     h_raw(b, "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-             "content=\"width=device-width, initial-scale=1\"><title>");
+             "content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" "
+             "href=\"/static/icon.svg\" type=\"image/svg+xml\"><title>");
     h_text(b, title);
     h_raw(b, " · wings</title><link rel=\"stylesheet\" "
              "href=\"/static/style.css\"><script src=\"/static/app.js\" "
@@ -391,8 +392,15 @@ static void signin_page(wg_web_ctx *w, web_req *r, const char *error,
                         const char *name)
 {
     wg_buf *b = &r->body;
+    /* The token of the form: the browser's own, if it has one, so a second
+     * tab (or a request for an icon) does not void the first one's. */
     char pre[WEB_TOKEN_HEX + 1];
-    random_hex(pre);
+    const char *have = cookie(r, "wings_pre");
+    if (have && strlen(have) == WEB_TOKEN_HEX &&
+        strspn(have, "0123456789abcdef") == WEB_TOKEN_HEX)
+        snprintf(pre, sizeof pre, "%s", have);
+    else
+        random_hex(pre);
     add_cookie(r, "wings_pre=%s; Path=/signin; HttpOnly; SameSite=Strict",
                pre);
     web_page_begin(w, r, _("Sign in"));
@@ -570,6 +578,11 @@ static void route(wg_web_ctx *w, web_req *r, const char *url)
         web_redirect(r, safe_path(back) ? back : "/");
         return;
     }
+    if (!strcmp(url, "/favicon.ico")) {
+        web_refuse(w, r, MHD_HTTP_NOT_FOUND, _("Not found"),
+                   _("There is no such page here."));
+        return;
+    }
     int expired = 0;
     r->sess = session_find(cookie(r, "wings_session"), &expired);
     if (r->is_post) {
@@ -737,7 +750,7 @@ static enum MHD_Result answer(web_req *r)
     MHD_add_response_header(resp, "Content-Security-Policy", csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(resp, "Cache-Control",
                             r->status == MHD_HTTP_OK && r->ctype &&

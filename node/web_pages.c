@@ -752,7 +752,8 @@ void page_form(wg_web_ctx *w, web_req *r, const wg_table *t, const char *id)
     }
     h_raw(b, "<p class=\"hint\">");
     h_text(b, _("Fields marked * are required."));
-    h_raw(b, "</p><form method=\"post\" novalidate action=\"");
+    h_raw(b, "</p><form method=\"post\" class=\"record-form\" novalidate "
+             "action=\"");
     h_raw(b, have_cur ? "/edit/" : "/new/");
     h_raw(b, t->name);
     if (have_cur) {
