@@ -857,7 +857,7 @@ void page_sync(wg_web_ctx *w, web_req *r)
     h_text(b, _("Peers"));
     h_raw(b, "</h2>");
     size_t mark = b->len;
-    h_raw(b, "<table class=\"list\"><thead><tr>");
+    h_raw(b, "<table class=\"list peers\"><thead><tr>");
     const char *heads[] = { _("Peer"), _("Address"), _("Last session"),
                             _("Result"), _("Sent / received"), _("Reason") };
     for (int i = 0; i < 6; i++) {
