@@ -93,6 +93,7 @@ static void time_text(int64_t t, char *out, size_t cap)
 typedef struct find_ctx {
     const char *q;
     long skip, shown, total;
+    int more;              /* a match past this page exists */
     wg_record rows[WEB_PAGE_ROWS];
 } find_ctx;
 
@@ -112,8 +113,14 @@ static int on_person(void *p, const wg_record *rec)
     if (!matches(rec, f->q))
         return 0;
     f->total++;
-    if (f->total <= f->skip || f->shown >= WEB_PAGE_ROWS)
+    if (f->total <= f->skip)
         return 0;
+    if (f->shown >= WEB_PAGE_ROWS) {
+        /* The store walks in id order and can stop: a page costs what it
+         * shows, not what the node holds. */
+        f->more = 1;
+        return 1;
+    }
     wg_record *d = &f->rows[f->shown++];
     memset(d, 0, sizeof *d);
     d->table = rec->table;
@@ -140,6 +147,13 @@ void page_persons(wg_web_ctx *w, web_req *r)
     f.skip = (page - 1) * WEB_PAGE_ROWS;
     wg_err err = { 0 };
     wg_rc rc = wg_store_list(w->st, t, NULL, NULL, 0, on_person, &f, &err);
+    /* The total: counted by the store when nothing is filtered; a search
+     * knows it only when its walk reached the end. */
+    long total = -1;
+    if (!f.more)
+        total = f.total;
+    else if (!q || !*q)
+        wg_store_count(w->st, t, &total, NULL);
 
     web_page_begin(w, r, _("Persons"));
     h_raw(b, "<h1>");
@@ -159,7 +173,12 @@ void page_persons(wg_web_ctx *w, web_req *r)
         h_raw(b, "</p>");
     }
     char line[256];
-    snprintf(line, sizeof line, _("%ld person(s) found."), f.total);
+    if (total >= 0)
+        snprintf(line, sizeof line, _("%ld person(s) found."), total);
+    else
+        snprintf(line, sizeof line, _("Showing persons %ld to %ld; there "
+                                      "are more."), f.skip + 1,
+                 f.skip + f.shown);
     h_raw(b, "<p role=\"status\" id=\"count\">");
     h_text(b, line);
     h_raw(b, "</p>");
@@ -195,8 +214,9 @@ void page_persons(wg_web_ctx *w, web_req *r)
         }
         h_raw(b, "</tbody></table>");
     }
-    long pages = (f.total + WEB_PAGE_ROWS - 1) / WEB_PAGE_ROWS;
-    if (pages > 1) {
+    long pages = total >= 0 ? (total + WEB_PAGE_ROWS - 1) / WEB_PAGE_ROWS
+                            : page + 1;
+    if (pages > 1 || page > 1) {
         h_raw(b, "<nav class=\"pages\" aria-label=\"");
         h_text(b, _("Pages"));
         h_raw(b, "\">");
@@ -207,7 +227,10 @@ void page_persons(wg_web_ctx *w, web_req *r)
             h_text(b, _("Previous page"));
             h_raw(b, "</a> ");
         }
-        snprintf(line, sizeof line, _("Page %ld of %ld"), page, pages);
+        if (total >= 0)
+            snprintf(line, sizeof line, _("Page %ld of %ld"), page, pages);
+        else
+            snprintf(line, sizeof line, _("Page %ld"), page);
         h_raw(b, "<span>");
         h_text(b, line);
         h_raw(b, "</span>");

@@ -61,7 +61,8 @@ done
 "$W" --dir "$T/ronan" init --name ronan --county 450224 --kdf test \
     --listen "tcp://127.0.0.1:$SYNC_PORT" >/dev/null
 HQ_KEY=$("$W" --dir "$T/hq" id | awk '{print $2}')
-"$W" --dir "$T/ronan" peer add nanning-hq "$HQ_KEY" "tcp://127.0.0.1:$HQ_PORT"
+"$W" --dir "$T/ronan" peer add nanning-hq "$HQ_KEY" "tcp://127.0.0.1:$HQ_PORT" \
+    >/dev/null
 WINGS_USER_PASSWORD=$CLERK_PASSWORD "$W" --dir "$T/ronan" user add wei \
     --role clerk >/dev/null
 

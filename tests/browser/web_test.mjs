@@ -264,6 +264,24 @@ ok(hist.length >= 1 && hist[0].includes('ronan') && hist[0].includes('韦小宝'
    "the person's history shows the change and the node", hist.join('|'));
 await audit('person');
 
+// Edit the income: the placement's page, its form, the history.
+await Promise.all([page.waitForNavigation(), page.click('#h-placement ~ table tbody a')]);
+ok(/^\/placement\/[0-9a-f]{32}$/.test(new URL(page.url()).pathname), "the placement's page opens");
+await audit('placement');
+await Promise.all([page.waitForNavigation(), page.click('a.button[href^="/edit/placement/"]')]);
+ok(await page.$eval('#f-monthly_income', (e) => e.value) === '2300', 'the edit form shows the stored income');
+await page.$eval('#f-monthly_income', (e) => { e.value = ''; });
+await page.type('#f-monthly_income', '2600');
+await Promise.all([page.waitForNavigation(), page.click('form.record-form button[type=submit]')]);
+ok(page.url() === `${personUrl}?saved=1` &&
+   (await page.$$eval('#h-placement ~ table tbody tr', (rs) => rs[0].textContent)).includes('2600'),
+   'the new income is saved and shown');
+await Promise.all([page.waitForNavigation(), page.click('#h-placement ~ table tbody a')]);
+const phist = await page.$$eval('#h-history ~ table tbody tr', (rs) => rs.map((r) => r.textContent));
+ok(phist.length === 2 && phist[1].includes('月收入（元）: 2600') && !phist[1].includes('用人单位'),
+   "the placement's history shows the edit, and only the field that changed", phist.join('|'));
+await Promise.all([page.waitForNavigation(), page.click('a[href^="/person/"]')]);
+
 // ---- find by part of the name; paging ------------------------------------------
 await Promise.all([page.waitForNavigation(), page.click('a[href="/persons"]')]);
 ok((await text('#count')) === '找到 61 人。', 'the list counts every person', await text('#count'));
