@@ -374,7 +374,8 @@ static int on_history(void *p, const wg_history_entry *e)
         int k = wg_schema_field_index(c->t, e->names[i]);
         h_raw(b, "<li><span class=\"k\">");
         h_text(b, k >= 0 ? label(c->r, &c->t->fields[k]) : e->names[i]);
-        h_raw(b, "</span>: ");
+        h_text(b, zh(c->r) ? "：" : ": ");
+        h_raw(b, "</span>");
         if (!e->values[i]) {
             h_raw(b, "<em>");
             h_text(b, _("cleared"));
@@ -407,7 +408,8 @@ void page_record(wg_web_ctx *w, web_req *r, const wg_table *t,
     if (is_person)
         snprintf(title, sizeof title, "%s", rec.values[0] ? rec.values[0] : "");
     else
-        snprintf(title, sizeof title, "%s: %s", table_title(r, t, 0),
+        snprintf(title, sizeof title, zh(r) ? "%s：%s" : "%s: %s",
+                 table_title(r, t, 0),
                  rec.values[1] ? rec.values[1] : "");
     web_page_begin(w, r, title);
     h_raw(b, "<h1>");

@@ -26,6 +26,7 @@ if [[ -z $CHROMIUM || ! -d $HERE/node_modules/puppeteer-core ||
     exit 77
 fi
 mkdir -p "$SHOTS"
+rm -f -- "$SHOTS"/*.png
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/wings-web.XXXXXX")
 DPID=

@@ -278,7 +278,7 @@ ok(page.url() === `${personUrl}?saved=1` &&
    'the new income is saved and shown');
 await Promise.all([page.waitForNavigation(), page.click('#h-placement ~ table tbody a')]);
 const phist = await page.$$eval('#h-history ~ table tbody tr', (rs) => rs.map((r) => r.textContent));
-ok(phist.length === 2 && phist[1].includes('月收入（元）: 2600') && !phist[1].includes('用人单位'),
+ok(phist.length === 2 && phist[1].includes('月收入（元）：2600') && !phist[1].includes('用人单位'),
    "the placement's history shows the edit, and only the field that changed", phist.join('|'));
 await Promise.all([page.waitForNavigation(), page.click('a[href^="/person/"]')]);
 
