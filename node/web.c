@@ -341,7 +341,13 @@ void web_page_begin(wg_web_ctx *w, web_req *r, const char *title)
         }
         h_raw(b, "<li><a href=\"/sync\">");
         h_text(b, _("Sync status"));
-        h_raw(b, "</a></li></ul></nav><div class=\"who\"><span>");
+        h_raw(b, "</a></li>");
+        if (r->sess->role == WG_USER_ADMIN) {
+            h_raw(b, "<li><a href=\"/audit\">");
+            h_text(b, _("Audit trail"));
+            h_raw(b, "</a></li>");
+        }
+        h_raw(b, "</ul></nav><div class=\"who\"><span>");
         char who[128];
         web_actor(w, r, who, sizeof who);
         h_text(b, who);
@@ -644,8 +650,15 @@ static void route(wg_web_ctx *w, web_req *r, const char *url)
         page_persons(w, r);
         return;
     }
-    if (!strcmp(url, "/sync") && get) {
-        page_sync(w, r);
+    if (!strcmp(url, "/sync")) {
+        if (r->is_post)
+            page_sync_now(w, r);
+        else
+            page_sync(w, r);
+        return;
+    }
+    if (!strcmp(url, "/audit") && get) {
+        page_audit(w, r);
         return;
     }
     if (!strncmp(url, "/new/", 5)) {

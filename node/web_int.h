@@ -105,5 +105,7 @@ void page_record(wg_web_ctx *w, web_req *r, const wg_table *t,
 void page_form(wg_web_ctx *w, web_req *r, const wg_table *t,
                const char *id);                       /* id NULL: new */
 void page_sync(wg_web_ctx *w, web_req *r);
+void page_sync_now(wg_web_ctx *w, web_req *r);        /* POST /sync */
+void page_audit(wg_web_ctx *w, web_req *r);           /* admins only */
 
 #endif

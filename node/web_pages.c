@@ -851,7 +851,26 @@ void page_sync(wg_web_ctx *w, web_req *r)
     web_page_begin(w, r, _("Sync status"));
     h_raw(b, "<h1>");
     h_text(b, _("Sync status"));
-    h_raw(b, "</h1><dl class=\"record\"><dt>");
+    h_raw(b, "</h1>");
+    const char *started = web_arg(r, "started");
+    if (started) {
+        char line[200];
+        snprintf(line, sizeof line, _("Sync started with %ld peer(s). Open "
+                                      "this page again in a moment to see "
+                                      "how it ended."),
+                 strtol(started, NULL, 10));
+        h_raw(b, "<p class=\"note\" role=\"status\">");
+        h_text(b, line);
+        h_raw(b, "</p>");
+    }
+    if (r->sess->role != WG_USER_VIEWER) {
+        h_raw(b, "<form method=\"post\" action=\"/sync\">");
+        web_csrf_field(r);
+        h_raw(b, "<button type=\"submit\" id=\"sync-now\">");
+        h_text(b, _("Sync now"));
+        h_raw(b, "</button></form>");
+    }
+    h_raw(b, "<dl class=\"record\"><dt>");
     h_text(b, _("This node"));
     h_raw(b, "</dt><dd>");
     h_text(b, me->name);
@@ -899,6 +918,125 @@ void page_sync(wg_web_ctx *w, web_req *r)
         h_text(b, _("No peers yet: add one with 'wings peer add'."));
         h_raw(b, "</p>");
     } else {
+        h_raw(b, "</tbody></table>");
+    }
+    web_page_end(r);
+}
+
+/* ---- sync now; the audit trail ------------------------------------------------ */
+
+typedef struct now_ctx {
+    wg_web_ctx *w;
+    long started;
+} now_ctx;
+
+static int on_peer_now(void *p, const wg_peer *peer)
+{
+    now_ctx *c = p;
+    if (wg_engine_connect(c->w->e, peer->name, WG_SYNC_DEFAULT_TIMEOUT_MS,
+                          NULL) == WG_OK)
+        c->started++;
+    return 0;
+}
+
+void page_sync_now(wg_web_ctx *w, web_req *r)
+{
+    if (r->sess->role == WG_USER_VIEWER) {
+        web_refuse(w, r, 403, _("Not allowed"),
+                   _("Your account may read records but not change them."));
+        return;
+    }
+    now_ctx c = { w, 0 };
+    wg_store_peers(w->st, on_peer_now, &c, NULL);
+    char to[64];
+    snprintf(to, sizeof to, "/sync?started=%ld", c.started);
+    web_redirect(r, to);
+}
+
+/* The audit trail's words, as people read them. */
+static const char *audit_word(const char *v)
+{
+    static const char *const known[] = { N_("session"), N_("refused"),
+        N_("rejected"), N_("equivocation"), N_("clock_skew"), N_("protocol"),
+        N_("in"), N_("out"), NULL };
+    for (int i = 0; v && known[i]; i++)
+        if (!strcmp(v, known[i]))
+            return _(known[i]);
+    return v;
+}
+
+typedef struct audit_ctx {
+    web_req *r;
+    long n, skip;
+} audit_ctx;
+
+static int on_audit(void *p, const wg_audit_entry *e)
+{
+    audit_ctx *c = p;
+    wg_buf *b = &c->r->body;
+    if (c->n++ < c->skip)
+        return 0;
+    h_raw(b, "<tr><td>");
+    h_text(b, e->time);
+    h_raw(b, "</td><td>");
+    h_text(b, e->node);
+    h_raw(b, "</td><td>");
+    h_text(b, audit_word(e->event));
+    h_raw(b, "</td><td>");
+    h_text(b, e->peer);
+    h_raw(b, "</td><td>");
+    h_text(b, audit_word(e->direction));
+    h_raw(b, "</td><td>");
+    h_printf(b, "%lld / %lld", (long long)e->sent, (long long)e->received);
+    h_raw(b, "</td><td>");
+    if (e->result)
+        h_text(b, !strcmp(e->result, "ok") ? _("ok") : _("failed"));
+    h_raw(b, "</td><td>");
+    h_text(b, e->reason);
+    h_raw(b, "</td></tr>");
+    return 0;
+}
+
+static int count_audit(void *p, const wg_audit_entry *e)
+{
+    (void)e;
+    (*(long *)p)++;
+    return 0;
+}
+
+void page_audit(wg_web_ctx *w, web_req *r)
+{
+    wg_buf *b = &r->body;
+    if (r->sess->role != WG_USER_ADMIN) {
+        web_refuse(w, r, 403, _("Not allowed"),
+                   _("Only an administrator sees the audit trail."));
+        return;
+    }
+    long total = 0;
+    wg_store_audit_list(w->st, count_audit, &total, NULL);
+    web_page_begin(w, r, _("Audit trail"));
+    h_raw(b, "<h1>");
+    h_text(b, _("Audit trail"));
+    h_raw(b, "</h1><p>");
+    char line[200];
+    snprintf(line, sizeof line, _("Every sync session and refusal this node "
+                                  "knows of, newest last: %ld in all, the "
+                                  "last 200 shown."), total);
+    h_text(b, line);
+    h_raw(b, "</p>");
+    if (total) {
+        h_raw(b, "<table class=\"list peers\"><thead><tr>");
+        const char *heads[] = { _("When"), _("Node"), _("Event"), _("Peer"),
+                                _("Direction"), _("Sent / received"),
+                                _("Result"), _("Reason") };
+        for (int i = 0; i < 8; i++) {
+            h_raw(b, "<th scope=\"col\">");
+            h_text(b, heads[i]);
+            h_raw(b, "</th>");
+        }
+        h_raw(b, "</tr></thead><tbody>");
+        audit_ctx c = { r, 0, total > 200 ? total - 200 : 0 };
+        wg_store_audit_list(w->st, on_audit, &c, NULL);
         h_raw(b, "</tbody></table>");
     }
     web_page_end(r);

@@ -66,6 +66,12 @@ HQ_KEY=$("$W" --dir "$T/hq" id | awk '{print $2}')
     >/dev/null
 WINGS_USER_PASSWORD=$CLERK_PASSWORD "$W" --dir "$T/ronan" user add wei \
     --role clerk >/dev/null
+ADMIN_PASSWORD='Camphor-2w-terrace-flint'
+WINGS_USER_PASSWORD=$ADMIN_PASSWORD "$W" --dir "$T/ronan" user add lan \
+    --role admin >/dev/null
+
+# One failed session (the HQ is never started), so the audit trail has one.
+"$W" --dir "$T/ronan" sync nanning-hq --timeout 1 >/dev/null 2>&1 || true
 
 # A non-loopback address is refused without --http-public (exit 2).
 set +e
@@ -92,5 +98,6 @@ if ! grep -q "web page on" "$T/serve.log"; then
 fi
 
 WEB_BASE="http://127.0.0.1:$HTTP_PORT" WINGS="$W" NODE_DIR="$T/ronan" \
-    CLERK=wei CLERK_PASSWORD=$CLERK_PASSWORD SHOTS_DIR="$SHOTS" \
+    CLERK=wei CLERK_PASSWORD=$CLERK_PASSWORD ADMIN=lan \
+    ADMIN_PASSWORD=$ADMIN_PASSWORD SHOTS_DIR="$SHOTS" \
     CHROMIUM="$CHROMIUM" node "$HERE/web_test.mjs"

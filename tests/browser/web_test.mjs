@@ -307,6 +307,13 @@ ok(await text('h1') === '同步状态', 'the sync status page opens');
 const peerRow = await text('table.list tbody tr');
 ok(peerRow.includes('nanning-hq'), 'it lists the peer', peerRow);
 await audit('sync');
+await Promise.all([page.waitForNavigation(), page.click('#sync-now')]);
+ok(page.url() === `${BASE}/sync?started=1` && (await text('p.note')).includes('已开始与 1 个对端同步'),
+   '"sync now" starts a session with the peer and says so');
+resp = await page.goto(`${BASE}/audit`);
+ok(resp.status() === 403 && (await text('p.refusal')).includes('只有管理员'),
+   'a clerk may not read the audit trail');
+await page.goto(`${BASE}/sync`);
 await Promise.all([page.waitForNavigation(), page.click('a[hreflang=en]')]);
 ok(await lang() === 'en' && await text('h1') === 'Sync status' && page.url() === `${BASE}/sync`,
    'the switch turns the page to English, on the same page');
@@ -383,6 +390,17 @@ ok(page.url() === `${BASE}/signin?bye=1` && (await text('p.note')) === '您已�
 await audit('signed-out');
 await page.goto(`${BASE}/person/${personId}`);
 ok(page.url() === `${BASE}/signin`, 'after signing out, a record page asks for sign-in again');
+
+// An administrator reads the audit trail.
+await page.goto(`${BASE}/signin`);
+await page.type('#f-user', process.env.ADMIN);
+await page.type('#f-password', process.env.ADMIN_PASSWORD);
+await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+await Promise.all([page.waitForNavigation(), page.click('a[href="/audit"]')]);
+const auditRows = await page.$$eval('table.list tbody tr', (rs) => rs.map((r) => r.textContent));
+ok(await text('h1') === '审计记录' && auditRows.some((r) => r.includes('nanning-hq') && r.includes('失败')),
+   'the admin reads the audit trail, with the failed sessions to the HQ', auditRows.slice(-2).join('|'));
+await audit('audit');
 
 ok(cspErrors.length === 0, 'the page broke no rule of its Content-Security-Policy', cspErrors.join('; '));
 ok(external.length === 0, 'no request left the machine', external.join(' '));
