@@ -39,7 +39,7 @@ typedef struct wg_cli {
     wg_engine *engine;        /* inside the daemon: its sync engine */
     const char *cwd;          /* inside the daemon: the caller's folder */
     const char *actor;        /* who asked: a web user's name, or NULL for
-                                 the node's operator (see web_ops.c) */
+                                 the node's operator (see ops.c) */
 } wg_cli;
 
 typedef int (*wg_cmd_fn)(wg_cli *cli, int argc, char **argv);
