@@ -91,33 +91,24 @@ static void time_text(int64_t t, char *out, size_t cap)
 /* ---- persons ------------------------------------------------------------- */
 
 typedef struct find_ctx {
-    const char *q;
-    long skip, shown, total;
+    long shown;
     int more;              /* a match past this page exists */
     wg_record rows[WEB_PAGE_ROWS];
 } find_ctx;
 
-static int matches(const wg_record *rec, const char *q)
+#define SEARCH_COUNT_MAX 1000
+
+static int count_one(void *p, const wg_record *rec)
 {
-    if (!q || !*q)
-        return 1;
-    const char *name = rec->values[0];
-    int idn = wg_schema_field_index(rec->table, "id_number");
-    const char *id = idn >= 0 ? rec->values[idn] : NULL;
-    return (name && strstr(name, q)) || (id && strstr(id, q));
+    (void)rec;
+    (*(long *)p)++;
+    return 0;
 }
 
 static int on_person(void *p, const wg_record *rec)
 {
     find_ctx *f = p;
-    if (!matches(rec, f->q))
-        return 0;
-    f->total++;
-    if (f->total <= f->skip)
-        return 0;
     if (f->shown >= WEB_PAGE_ROWS) {
-        /* The store walks in id order and can stop: a page costs what it
-         * shows, not what the node holds. */
         f->more = 1;
         return 1;
     }
@@ -143,17 +134,26 @@ void page_persons(wg_web_ctx *w, web_req *r)
         page = 1;
     static find_ctx f;
     memset(&f, 0, sizeof f);
-    f.q = q;
-    f.skip = (page - 1) * WEB_PAGE_ROWS;
+    /* The store searches (any part of a name or id number), sorts by name
+     * and cuts the page: a page costs what it shows. One row past the page
+     * tells whether another follows. */
+    wg_list_opts o = { .search = q && *q ? q : NULL, .sort = "name",
+                       .limit = WEB_PAGE_ROWS + 1,
+                       .offset = (page - 1) * WEB_PAGE_ROWS };
     wg_err err = { 0 };
-    wg_rc rc = wg_store_list(w->st, t, NULL, NULL, 0, on_person, &f, &err);
-    /* The total: counted by the store when nothing is filtered; a search
-     * knows it only when its walk reached the end. */
+    wg_rc rc = wg_store_list_opts(w->st, t, &o, on_person, &f, &err);
+    /* The total: the store's count, or the matches of a search counted up
+     * to SEARCH_COUNT_MAX (-1: more than that). */
     long total = -1;
-    if (!f.more)
-        total = f.total;
-    else if (!q || !*q)
+    if (!o.search) {
         wg_store_count(w->st, t, &total, NULL);
+    } else {
+        long n = 0;
+        wg_list_opts c = { .search = o.search, .limit = SEARCH_COUNT_MAX + 1 };
+        if (wg_store_list_opts(w->st, t, &c, count_one, &n, NULL) == WG_OK &&
+            n <= SEARCH_COUNT_MAX)
+            total = n;
+    }
 
     web_page_begin(w, r, _("Persons"));
     h_raw(b, "<h1>");
@@ -176,9 +176,9 @@ void page_persons(wg_web_ctx *w, web_req *r)
     if (total >= 0)
         snprintf(line, sizeof line, _("%ld person(s) found."), total);
     else
-        snprintf(line, sizeof line, _("Showing persons %ld to %ld; there "
-                                      "are more."), f.skip + 1,
-                 f.skip + f.shown);
+        snprintf(line, sizeof line, _("More than %d persons found: type "
+                                      "more of the name to narrow it."),
+                 SEARCH_COUNT_MAX);
     h_raw(b, "<p role=\"status\" id=\"count\">");
     h_text(b, line);
     h_raw(b, "</p>");
@@ -215,7 +215,7 @@ void page_persons(wg_web_ctx *w, web_req *r)
         h_raw(b, "</tbody></table>");
     }
     long pages = total >= 0 ? (total + WEB_PAGE_ROWS - 1) / WEB_PAGE_ROWS
-                            : page + 1;
+                            : page + f.more;
     if (pages > 1 || page > 1) {
         h_raw(b, "<nav class=\"pages\" aria-label=\"");
         h_text(b, _("Pages"));

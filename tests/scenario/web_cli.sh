@@ -7,7 +7,7 @@
 # forwarded; --password-hash is refused from a command line), its usage and
 # input errors; then, against `serve --http` on 127.0.0.1 with free ports:
 # sign-in sets an HttpOnly SameSite=Strict session, the idle timeout ends it
-# (WINGS_WEB_IDLE=2), a viewer may read but not write, a removed user's
+# (WINGS_WEB_IDLE=5), a viewer may read but not write, a removed user's
 # password no longer works, an oversized form is refused, every page
 # carries the security headers, and no answer is markup from a record.
 # Prints one line per check and ends with "N passed, 0 failed".
@@ -82,7 +82,7 @@ check "--password-hash is not an option of the command line" \
 check "removing an unknown user is exit 5" [ "$(code_of "$W" --dir n user remove nobody)" = 5 ]
 
 # ---- through the daemon ----
-WINGS_WEB_IDLE=2 "$W" --dir n serve --http "127.0.0.1:$HTTP" --interval 3600 \
+WINGS_WEB_IDLE=5 "$W" --dir n serve --http "127.0.0.1:$HTTP" --interval 3600 \
     >serve.log 2>&1 &
 DPID=$!
 for _ in $(seq 1 100); do
@@ -129,6 +129,7 @@ check "the session cookie is HttpOnly and SameSite=Strict" \
 # A record whose name is markup comes back escaped.
 "$W" --dir n add person 'name=<img src=x onerror=alert(1)>' \
     id_number=11010519491231002X disability_category=physical >/dev/null
+signin wei Longan-3p-weir-slate-2 jar1 >/dev/null
 curl -s -b jar1 -o persons.html "$B/persons"
 check "a name holding markup is shown escaped" \
     grep -q '&lt;img src=x onerror=alert(1)&gt;' persons.html
@@ -149,6 +150,7 @@ check "so nothing was written" [ "$("$W" --dir n --json list person | jq length)
 
 # An oversized form is refused.
 head -c 70000 /dev/zero | tr '\0' a >big.txt
+signin wei Longan-3p-weir-slate-2 jar1 >/dev/null
 check "a 70 KB form is refused (413)" \
     [ "$(curl -s -b jar1 -o /dev/null -w '%{http_code}' --data-urlencode "name@big.txt" "$B/new/person")" = 413 ]
 
@@ -156,10 +158,13 @@ check "a 70 KB form is refused (413)" \
 "$W" --dir n user remove li.na >/dev/null
 check "a removed user cannot sign in" [ "$(signin li.na Loquat-6n-moss-lantern jar4)" = 401 ]
 
-# Idle timeout: 2 s here.
-sleep 3
+# Idle timeout: 5 s here.
+signin wei Longan-3p-weir-slate-2 jar5 >/dev/null
+check "a fresh session answers" \
+    [ "$(curl -s -b jar5 -o /dev/null -w '%{http_code}' "$B/sync")" = 200 ]
+sleep 7
 check "after the idle time the session is over (303 to sign-in)" \
-    [ "$(curl -s -b jar1 -o /dev/null -w '%{http_code} %{redirect_url}' "$B/persons")" = "303 $B/signin?ended=1" ]
+    [ "$(curl -s -b jar5 -o /dev/null -w '%{http_code} %{redirect_url}' "$B/persons")" = "303 $B/signin?ended=1" ]
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
