@@ -29,6 +29,7 @@ static const struct { const char *name, *label; } en_labels[] = {
     { "county", "County code" }, { "township", "Township" },
     { "phone", "Phone" }, { "rural", "Rural household" },
     { "registered_on", "Registered on" }, { "person_id", "Person" },
+    { "certificate_valid_until", "Certificate valid until" },
     { "course", "Course" }, { "category", "Training category" },
     { "provider", "Training provider" }, { "start_date", "Start date" },
     { "end_date", "End date" }, { "hours", "Hours" },
@@ -44,7 +45,18 @@ static const char *label(web_req *r, const wg_field *f)
     for (size_t i = 0; i < sizeof en_labels / sizeof en_labels[0]; i++)
         if (!strcmp(en_labels[i].name, f->name))
             return en_labels[i].label;
-    return f->name;
+    /* A field added since: its name, made readable. Callers use the label
+     * at once, so a small ring of buffers is enough. */
+    static char ring[4][64];
+    static int next;
+    char *out = ring[next++ & 3];
+    snprintf(out, sizeof ring[0], "%s", f->name);
+    for (char *p = out; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+    return out;
 }
 
 static const char *table_title(web_req *r, const wg_table *t, int plural)
@@ -96,15 +108,6 @@ typedef struct find_ctx {
     wg_record rows[WEB_PAGE_ROWS];
 } find_ctx;
 
-#define SEARCH_COUNT_MAX 1000
-
-static int count_one(void *p, const wg_record *rec)
-{
-    (void)rec;
-    (*(long *)p)++;
-    return 0;
-}
-
 static int on_person(void *p, const wg_record *rec)
 {
     find_ctx *f = p;
@@ -142,18 +145,13 @@ void page_persons(wg_web_ctx *w, web_req *r)
                        .offset = (page - 1) * WEB_PAGE_ROWS };
     wg_err err = { 0 };
     wg_rc rc = wg_store_list_opts(w->st, t, &o, on_person, &f, &err);
-    /* The total: the store's count, or the matches of a search counted up
-     * to SEARCH_COUNT_MAX (-1: more than that). */
+    /* The total: the store's count; a search's is known when its last page
+     * is shown (a second pass to count would double its cost). */
     long total = -1;
-    if (!o.search) {
+    if (!o.search)
         wg_store_count(w->st, t, &total, NULL);
-    } else {
-        long n = 0;
-        wg_list_opts c = { .search = o.search, .limit = SEARCH_COUNT_MAX + 1 };
-        if (wg_store_list_opts(w->st, t, &c, count_one, &n, NULL) == WG_OK &&
-            n <= SEARCH_COUNT_MAX)
-            total = n;
-    }
+    else if (!f.more)
+        total = o.offset + f.shown;
 
     web_page_begin(w, r, _("Persons"));
     h_raw(b, "<h1>");
@@ -176,9 +174,10 @@ void page_persons(wg_web_ctx *w, web_req *r)
     if (total >= 0)
         snprintf(line, sizeof line, _("%ld person(s) found."), total);
     else
-        snprintf(line, sizeof line, _("More than %d persons found: type "
-                                      "more of the name to narrow it."),
-                 SEARCH_COUNT_MAX);
+        snprintf(line, sizeof line, _("Persons %ld to %ld of those found; "
+                                      "type more of the name to narrow "
+                                      "it."), o.offset + 1,
+                 o.offset + f.shown);
     h_raw(b, "<p role=\"status\" id=\"count\">");
     h_text(b, line);
     h_raw(b, "</p>");

@@ -27,16 +27,17 @@ SYNC=$(port)
 "$W" --dir n init --name bench --county 450224 --kdf test \
     --listen "tcp://127.0.0.1:$SYNC" >/dev/null
 python3 - "$N" >persons.csv <<'PY'
-import sys
+import datetime, sys
 n = int(sys.argv[1])
 w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 print("name,gender,birth_date,id_number,disability_category,township")
 for i in range(n):
-    d = 1 + i % 28
-    body = "450224%04d%02d%02d%03d" % (1960 + i % 40, 1 + i % 12, d, i % 1000)
+    # every id_number unique: a day per thousand persons, a sequence within
+    born = datetime.date(1960, 1, 1) + datetime.timedelta(days=(i // 1000) * 97)
+    body = "450224%s%03d" % (born.strftime("%Y%m%d"), i % 1000)
     c = "10X98765432"[sum(int(a) * b for a, b in zip(body, w)) % 11]
-    print("人员%06d,%s,%04d-%02d-%02d,%s%s,visual,长安镇" % (
-        i, "male" if i % 2 else "female", 1960 + i % 40, 1 + i % 12, d, body, c))
+    print("人员%06d,%s,%s,%s%s,visual,长安镇" % (
+        i, "male" if i % 2 else "female", born.isoformat(), body, c))
 PY
 "$W" --dir n import person persons.csv >/dev/null
 WINGS_USER_PASSWORD=Bench-clerk-pass "$W" --dir n user add clerk >/dev/null
@@ -60,10 +61,17 @@ for p in "/persons" "/persons?page=500" "/persons?q=%E4%BA%BA%E5%91%98049999" \
          "/person/$ID" "/new/person" "/new/training?person=$ID" "/sync"; do
     echo "page $p: $(time_page "$p") ms"
 done
-for _ in 1 2 3; do
-    s=$(date +%s%N); "$W" --dir n list person >/dev/null; e=$(date +%s%N)
-    echo $(( (e - s) / 1000000 ))
-done | median | awk '{print "yardstick: wings list person (all rows, through the daemon): " $1 " ms"}'
+yard() { # LABEL ARGS...
+    local label=$1
+    shift
+    for _ in 1 2 3; do
+        s=$(date +%s%N); "$W" --dir n list person "$@" >/dev/null; e=$(date +%s%N)
+        echo $(( (e - s) / 1000000 ))
+    done | median | awk -v l="$label" '{print "yardstick: wings list person " l " (through the daemon, whole command): " $1 " ms"}'
+}
+yard "--limit 50" --limit 50
+yard "--sort name --limit 50" --sort name --limit 50
+yard "--search 人员049999 --limit 50" --search 人员049999 --limit 50
 bytes=0
 for u in /signin /static/style.css /static/app.js /static/icon.svg; do
     n=$(curl -s -o /dev/null -w '%{size_download}' "$B$u")
