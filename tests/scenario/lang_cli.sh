@@ -11,48 +11,18 @@
 # catalogue is found from the build tree and from an installed tree.
 # Prints one line per check and ends with "N passed, 0 failed".
 set -euo pipefail
-
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-case $W in /*) ;; *) W=$PWD/$W ;; esac
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+lib_need jq
 BUILD=$(dirname "$W")
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-lang-cli.XXXXXX")
-DPID=
-cleanup() {
-    if [[ -n $DPID ]]; then
-        kill "$DPID" 2>/dev/null || true
-        wait "$DPID" 2>/dev/null || true
-    fi
-    rm -rf -- "$T"
-}
-trap cleanup EXIT
-unset WINGS_DIR WINGS_NEW_PASSPHRASE LANGUAGE LC_ALL LC_MESSAGES WINGS_LOCALEDIR
-export WINGS_TEST_KDF=1 WINGS_PASSPHRASE='Rattan-5v-harbour-quill'
-cd "$T"
+unset LANGUAGE LC_ALL LC_MESSAGES WINGS_LOCALEDIR
 
-passed=0
-failed=0
-check() { # NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 zh() { LANG=zh_CN.UTF-8 "$W" "$@"; }
 en() { LANG=C "$W" "$@"; }
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-P1=$(free_port)
-P2=$(free_port)
+free_port
+P1=$PORT
+free_port
+P2=$PORT
 
 # Help.
 zh help >zh-help.txt
@@ -63,10 +33,8 @@ check "its command table is Chinese" grep -qx "  add      新增一条记录，�
 check "LANG=C wings help is English" grep -qx "  add      add a record, print its id" en-help.txt
 check "wings help add is Chinese" \
     bash -c "LANG=zh_CN.UTF-8 '$W' help add | grep -q '^TABLE 为 person（人员）'"
-set +e
-zh frobnicate 2>zh-usage.err
-rc=$?
-set -e
+rc=0
+zh frobnicate 2>zh-usage.err || rc=$?
 check "an unknown command exits 2 under zh_CN" [ "$rc" -eq 2 ]
 check "with a Chinese usage line" \
     grep -qx "wings: 未知命令 'frobnicate'（见 'wings --help'）" zh-usage.err
@@ -84,14 +52,12 @@ check "id --json is byte-identical in both languages" \
     cmp -s <(zh --dir a --json id) <(en --dir a --json id)
 
 # An error of add, in Chinese, with its exit code; nothing written.
-set +e
+rc=0
 zh --dir a add person name=韦小宝 id_number=110105194912310025 \
-    disability_category=physical 2>zh-add.err
-rc=$?
+    disability_category=physical 2>zh-add.err || rc=$?
+rc_en=0
 en --dir a add person name=韦小宝 id_number=110105194912310025 \
-    disability_category=physical 2>en-add.err
-rc_en=$?
-set -e
+    disability_category=physical 2>en-add.err || rc_en=$?
 check "add with a wrong check digit exits 3 in Chinese" [ "$rc" -eq 3 ]
 check "its message is Chinese" \
     grep -qx "wings: id_number：校验位是 5，应为 X，请核对号码" zh-add.err
@@ -116,34 +82,23 @@ KA=$(en --dir a id | awk '{print $2}')
 KB=$(en --dir b id | awk '{print $2}')
 en --dir a peer add hq-b "$KB" "tcp://127.0.0.1:$P2" >/dev/null
 en --dir b peer add office-a "$KA" "tcp://127.0.0.1:$P1" >/dev/null
-set +e
-zh --dir a sync hq-b --timeout 2 >zh-sync-fail.txt 2>&1
-rc=$?
-set -e
+rc=0
+zh --dir a sync hq-b --timeout 2 >zh-sync-fail.txt 2>&1 || rc=$?
 check "a failed sync exits 6 under zh_CN" [ "$rc" -eq 6 ]
 check "its line keeps 'PEER failed: ' with the reason in Chinese" \
     grep -q "^hq-b failed: 无法连接 hq-b" zh-sync-fail.txt
-LANG=C "$W" --dir b serve --interval 3600 >serve-b.log 2>&1 &
-DPID=$!
-for _ in $(seq 1 50); do
-    grep -q "^serving" serve-b.log 2>/dev/null && break
-    sleep 0.1
-done
+LANG=C start_daemon b --interval 3600
 zh --dir a sync hq-b --timeout 10 >zh-sync.txt
 check "sync prints 'PEER ok sent=N received=M' under zh_CN" \
     grep -Eqx "hq-b ok sent=[0-9]+ received=[0-9]+" zh-sync.txt
 
 # A command the daemon carries out answers in the caller's language.
-set +e
+rc=0
 zh --dir b add person name=x id_number=110105194912310025 \
-    disability_category=physical 2>zh-fwd.err
-rc=$?
-set -e
+    disability_category=physical 2>zh-fwd.err || rc=$?
 check "a forwarded add answers in Chinese (exit 3)" \
     bash -c "[ $rc -eq 3 ] && grep -q '校验位是 5' zh-fwd.err"
-kill "$DPID"
-wait "$DPID" 2>/dev/null || true
-DPID=
+stop_daemon b
 
 # Installed: the catalogue under PREFIX/share/locale.
 if cmake --install "$BUILD" --prefix "$T/prefix" >/dev/null 2>&1 &&
@@ -151,9 +106,7 @@ if cmake --install "$BUILD" --prefix "$T/prefix" >/dev/null 2>&1 &&
     check "an installed wings finds its catalogue" \
         bash -c "LANG=zh_CN.UTF-8 '$T/prefix/bin/wings' help | grep -q '^用法：'"
 else
-    echo "FAIL - cmake --install into a prefix"
-    failed=$((failed + 1))
+    bad "cmake --install into a prefix" "no $T/prefix/bin/wings"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+lib_finish

@@ -12,55 +12,20 @@
 # carries the security headers, and no answer is markup from a record.
 # Prints one line per check and ends with "N passed, 0 failed".
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+lib_need curl
+lib_need jq
+unset WINGS_USER_PASSWORD
 
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-command -v curl >/dev/null || { echo "web_cli.sh: needs curl" >&2; exit 2; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-web-cli.XXXXXX")
-DPID=
-cleanup() {
-    if [[ -n $DPID ]]; then
-        kill "$DPID" 2>/dev/null || true
-        wait "$DPID" 2>/dev/null || true
-    fi
-    rm -rf -- "$T"
+# code_of COMMAND...: its exit code; its output in out and err.
+code_of() {
+    run "$@"
+    echo "$RC"
 }
-trap cleanup EXIT
-unset WINGS_DIR WINGS_NEW_PASSPHRASE LANGUAGE LC_ALL LC_MESSAGES WINGS_USER_PASSWORD
-export LANG=C WINGS_TEST_KDF=1 WINGS_PASSPHRASE='Osmanthus-8t-kiln-drift'
-cd "$T"
-
-passed=0
-failed=0
-check() { # NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
-code_of() { # exit code of COMMAND..., stdout and stderr to files out/err
-    set +e
-    "$@" >out 2>err
-    local rc=$?
-    set -e
-    echo "$rc"
-}
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-HTTP=$(free_port)
-SYNC=$(free_port)
-"$W" --dir n init --name ronan --county 450224 --kdf test \
-    --listen "tcp://127.0.0.1:$SYNC" >/dev/null
+free_port
+HTTP=$PORT
+new_node n 450224
 
 # ---- accounts, no daemon ----
 check "user add reads \$WINGS_USER_PASSWORD" \
@@ -69,7 +34,7 @@ check "and says who was added" grep -qx "added wei (clerk); they sign in to the 
 check "a short password is refused (exit 3)" \
     [ "$(WINGS_USER_PASSWORD=short code_of "$W" --dir n user add li)" = 3 ]
 check "no password and no terminal is exit 3" \
-    [ "$(code_of "$W" --dir n user add li </dev/null)" = 3 ]
+    [ "$(code_of "$W" --dir n user add li)" = 3 ]
 check "naming it" grep -q "no password: set WINGS_USER_PASSWORD" err
 check "an unknown role is a usage error" \
     [ "$(WINGS_USER_PASSWORD=Longan-3p-weir-slate code_of "$W" --dir n user add li --role boss)" = 2 ]
@@ -82,21 +47,20 @@ check "--password-hash is not an option of the command line" \
 check "removing an unknown user is exit 5" [ "$(code_of "$W" --dir n user remove nobody)" = 5 ]
 
 # ---- through the daemon ----
-WINGS_WEB_IDLE=5 "$W" --dir n serve --http "127.0.0.1:$HTTP" --interval 3600 \
-    >serve.log 2>&1 &
-DPID=$!
+export WINGS_WEB_IDLE=5
+start_daemon n --http "127.0.0.1:$HTTP" --interval 3600
 for _ in $(seq 1 100); do
-    grep -q "web page on" serve.log 2>/dev/null && break
+    grep -q "web page on" n.serve.log 2>/dev/null && break
     sleep 0.1
 done
 check "serve --http says where the page is" \
-    grep -qx "web page on http://127.0.0.1:$HTTP/" serve.log
+    grep -qx "web page on http://127.0.0.1:$HTTP/" n.serve.log
 check "user add through the daemon" \
     [ "$(WINGS_USER_PASSWORD=Loquat-6n-moss-lantern code_of "$W" --dir n user add li.na --role viewer)" = 0 ]
 check "user list --json through the daemon" \
     [ "$("$W" --dir n --json user list | jq -c '[.[] | [.name, .role]]')" = '[["li.na","viewer"],["wei","clerk"]]' ]
 check "no password reached the daemon's arguments or log" \
-    bash -c "! grep -q Loquat serve.log"
+    not grep -q Loquat n.serve.log
 check "user passwd through the daemon" \
     [ "$(WINGS_USER_PASSWORD=Longan-3p-weir-slate-2 code_of "$W" --dir n user passwd wei)" = 0 ]
 check "a second serve --http on a non-loopback address is refused (exit 2)" \
@@ -166,5 +130,4 @@ sleep 7
 check "after the idle time the session is over (303 to sign-in)" \
     [ "$(curl -s -b jar5 -o /dev/null -w '%{http_code} %{redirect_url}' "$B/persons")" = "303 $B/signin?ended=1" ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+lib_finish
