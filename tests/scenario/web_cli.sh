@@ -118,6 +118,21 @@ signin wei Longan-3p-weir-slate-2 jar1 >/dev/null
 check "a 70 KB form is refused (413)" \
     [ "$(curl -s -b jar1 -o /dev/null -w '%{http_code}' --data-urlencode "name@big.txt" "$B/new/person")" = 413 ]
 
+# Hostile requests get a clear refusal and leave the page serving.
+check "PUT is refused (405)" \
+    [ "$(curl -s -X PUT -b jar1 -o /dev/null -w '%{http_code}' "$B/persons")" = 405 ]
+check "a path out of /static/ finds nothing (404)" \
+    [ "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$B/static/../wings.key")" = 404 ]
+check "a JSON post carries no token and is refused (403)" \
+    [ "$(curl -s -b jar1 -H 'Content-Type: application/json' --data '{"name":"J"}' \
+        -o /dev/null -w '%{http_code}' "$B/new/person")" = 403 ]
+{ printf 'X-Big: '; head -c 200000 /dev/zero | tr '\0' b; echo; } >bighdr.txt
+curl -s -o /dev/null -H @bighdr.txt "$B/signin" || true
+printf 'NOT HTTP AT ALL\r\n\0\0\r\n\r\n' | timeout 5 bash -c "cat >/dev/tcp/127.0.0.1/$HTTP" 2>/dev/null || true
+check "after a 200 KB header and garbage bytes the page still answers" \
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$B/signin")" = 200 ]
+check "and nothing was written" [ "$("$W" --dir n --json list person | jq length)" = 1 ]
+
 # A removed user cannot sign in again.
 "$W" --dir n user remove li.na >/dev/null
 check "a removed user cannot sign in" [ "$(signin li.na Loquat-6n-moss-lantern jar4)" = 401 ]
