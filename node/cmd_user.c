@@ -14,6 +14,7 @@
 #include "wg_i18n.h"
 #include "wg_node.h"
 #include "wg_users.h"
+#include "web_int.h"
 
 typedef struct list_ctx {
     wg_cli *cli;
@@ -146,10 +147,14 @@ int cmd_user(wg_cli *cli, int argc, char **argv)
                     wg_user_role_name((wg_user_role)role), name);
     } else if (is_pw) {
         rc = wg_store_user_set_hash(st, name, hash, &err);
+        if (rc == WG_OK)
+            web_end_sessions(name); /* inside the daemon: sign them out */
         if (rc == WG_OK && !cli->json)
             fprintf(cli->out, _("changed the password of %s\n"), name);
     } else if (!strcmp(verb, "remove")) {
         rc = wg_store_user_remove(st, name, &err);
+        if (rc == WG_OK)
+            web_end_sessions(name);
         if (rc == WG_OK && !cli->json)
             fprintf(cli->out, _("removed %s\n"), name);
     } else {

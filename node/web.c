@@ -197,6 +197,13 @@ static web_session *session_new(const wg_user *u)
     return slot;
 }
 
+void web_end_sessions(const char *name)
+{
+    for (int i = 0; i < MAX_SESSIONS; i++)
+        if (sessions[i].token[0] && !strcmp(sessions[i].user, name))
+            wg_wipe(&sessions[i], sizeof sessions[i]);
+}
+
 static throttle *throttle_get(const char *key, int make)
 {
     throttle *free_slot = NULL, *oldest = &throttles[0];
@@ -345,6 +352,8 @@ void web_page_begin(wg_web_ctx *w, web_req *r, const char *title)
         if (r->sess->role == WG_USER_ADMIN) {
             h_raw(b, "<li><a href=\"/audit\">");
             h_text(b, _("Audit trail"));
+            h_raw(b, "</a></li><li><a href=\"/users\">");
+            h_text(b, _("Accounts"));
             h_raw(b, "</a></li>");
         }
         h_raw(b, "</ul></nav><div class=\"who\"><span>");
@@ -659,6 +668,14 @@ static void route(wg_web_ctx *w, web_req *r, const char *url)
     }
     if (!strcmp(url, "/audit") && get) {
         page_audit(w, r);
+        return;
+    }
+    if (!strcmp(url, "/users")) {
+        page_users(w, r, NULL);
+        return;
+    }
+    if (!strcmp(url, "/users/remove") && r->is_post) {
+        page_users(w, r, "remove");
         return;
     }
     if (!strncmp(url, "/new/", 5)) {

@@ -94,6 +94,8 @@ void web_refuse(wg_web_ctx *w, web_req *r, unsigned status,
                 const char *heading, const char *text);
 /* The hidden CSRF field of a form. */
 void web_csrf_field(web_req *r);
+/* End every session of user NAME (removed, or a new password). */
+void web_end_sessions(const char *name);
 /* "NAME@NODE" of the signed-in user. */
 void web_actor(wg_web_ctx *w, web_req *r, char *out, size_t cap);
 
@@ -107,5 +109,7 @@ void page_form(wg_web_ctx *w, web_req *r, const wg_table *t,
 void page_sync(wg_web_ctx *w, web_req *r);
 void page_sync_now(wg_web_ctx *w, web_req *r);        /* POST /sync */
 void page_audit(wg_web_ctx *w, web_req *r);           /* admins only */
+/* /users (list, and POST: add) and POST /users/remove (ACTION "remove"). */
+void page_users(wg_web_ctx *w, web_req *r, const char *action);
 
 #endif

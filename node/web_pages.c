@@ -1040,3 +1040,236 @@ void page_audit(wg_web_ctx *w, web_req *r)
     }
     web_page_end(r);
 }
+
+/* ---- accounts, for administrators ------------------------------------------ */
+
+typedef struct users_ctx {
+    web_req *r;
+    int n;
+} users_ctx;
+
+static const char *role_label(wg_user_role role)
+{
+    switch (role) {
+    case WG_USER_ADMIN: return _("administrator");
+    case WG_USER_CLERK: return _("clerk");
+    case WG_USER_VIEWER: return _("viewer");
+    }
+    return "";
+}
+
+static int on_user_row(void *p, const wg_user *u)
+{
+    users_ctx *c = p;
+    web_req *r = c->r;
+    wg_buf *b = &r->body;
+    char when[64];
+    time_text(u->created, when, sizeof when);
+    h_raw(b, "<tr><th scope=\"row\">");
+    h_text(b, u->name);
+    h_raw(b, "</th><td>");
+    h_text(b, role_label(u->role));
+    h_raw(b, "</td><td>");
+    h_text(b, when);
+    h_raw(b, "</td><td>");
+    if (strcmp(u->name, r->sess->user)) {
+        char label[160];
+        snprintf(label, sizeof label, _("Remove the account %s"), u->name);
+        h_raw(b, "<form method=\"post\" action=\"/users/remove\">");
+        web_csrf_field(r);
+        h_raw(b, "<input type=\"hidden\" name=\"user\" value=\"");
+        h_text(b, u->name);
+        h_raw(b, "\"><button type=\"submit\" class=\"link\" aria-label=\"");
+        h_text(b, label);
+        h_raw(b, "\">");
+        h_text(b, _("Remove"));
+        h_raw(b, "</button></form>");
+    }
+    h_raw(b, "</td></tr>");
+    c->n++;
+    return 0;
+}
+
+static void user_field(web_req *r, const char *name, const char *label,
+                       const char *type, const char *value, const char *err,
+                       const char *hint)
+{
+    wg_buf *b = &r->body;
+    h_raw(b, err ? "<div class=\"field has-error\">" : "<div class=\"field\">");
+    h_raw(b, "<label for=\"f-");
+    h_raw(b, name);
+    h_raw(b, "\">");
+    h_text(b, label);
+    h_raw(b, "</label>");
+    if (hint) {
+        h_raw(b, "<p class=\"hint\" id=\"h-");
+        h_raw(b, name);
+        h_raw(b, "\">");
+        h_text(b, hint);
+        h_raw(b, "</p>");
+    }
+    if (err) {
+        h_raw(b, "<p class=\"error\" id=\"e-");
+        h_raw(b, name);
+        h_raw(b, "\"><span class=\"visually-hidden\">");
+        h_text(b, _("Error:"));
+        h_raw(b, " </span>");
+        h_text(b, err);
+        h_raw(b, "</p>");
+    }
+    if (!strcmp(type, "role")) {
+        h_raw(b, "<select id=\"f-role\" name=\"role\">");
+        static const wg_user_role roles[] = { WG_USER_CLERK, WG_USER_VIEWER,
+                                              WG_USER_ADMIN };
+        for (int i = 0; i < 3; i++) {
+            const char *v = wg_user_role_name(roles[i]);
+            h_raw(b, "<option value=\"");
+            h_raw(b, v);
+            h_raw(b, value && !strcmp(value, v) ? "\" selected>" : "\">");
+            h_text(b, role_label(roles[i]));
+            h_raw(b, "</option>");
+        }
+        h_raw(b, "</select></div>");
+        return;
+    }
+    h_raw(b, "<input id=\"f-");
+    h_raw(b, name);
+    h_raw(b, "\" name=\"");
+    h_raw(b, name);
+    h_raw(b, "\" type=\"");
+    h_raw(b, type);
+    h_raw(b, "\" autocomplete=\"");
+    h_raw(b, strcmp(type, "password") ? "off" : "new-password");
+    h_raw(b, "\" maxlength=\"");
+    h_raw(b, strcmp(type, "password") ? "32" : "1024");
+    h_raw(b, "\"");
+    if (hint || err) {
+        h_raw(b, " aria-describedby=\"");
+        if (err) {
+            h_raw(b, "e-");
+            h_raw(b, name);
+        }
+        if (hint) {
+            h_raw(b, err ? " h-" : "h-");
+            h_raw(b, name);
+        }
+        h_raw(b, "\"");
+    }
+    if (err)
+        h_raw(b, " aria-invalid=\"true\"");
+    if (value) {
+        h_raw(b, " value=\"");
+        h_text(b, value);
+        h_raw(b, "\"");
+    }
+    h_raw(b, "></div>");
+}
+
+void page_users(wg_web_ctx *w, web_req *r, const char *action)
+{
+    wg_buf *b = &r->body;
+    if (r->sess->role != WG_USER_ADMIN) {
+        web_refuse(w, r, 403, _("Not allowed"),
+                   _("Only an administrator manages accounts."));
+        return;
+    }
+    const char *e_name = NULL, *e_pw = NULL, *e_pw2 = NULL;
+    static char msg[WG_ERR_MSG_BYTES];
+    const char *name = NULL, *role = "clerk";
+    if (r->is_post && action && !strcmp(action, "remove")) {
+        const char *who = web_form(r, "user");
+        wg_err err = { 0 };
+        if (!who || !strcmp(who, r->sess->user)) {
+            web_refuse(w, r, 403, _("Not allowed"),
+                       _("You cannot remove your own account."));
+            return;
+        }
+        if (wg_store_user_remove(w->st, who, &err) != WG_OK) {
+            web_refuse(w, r, 404, _("Not found"), err.msg);
+            return;
+        }
+        web_end_sessions(who);
+        web_redirect(r, "/users?removed=1");
+        return;
+    }
+    if (r->is_post) {
+        name = web_form(r, "user");
+        role = web_form(r, "role");
+        const char *pw = web_form(r, "password"), *pw2 = web_form(r, "password2");
+        wg_err err = { 0 };
+        char hash[WG_PW_HASH_MAX];
+        int role_n = role ? wg_user_role_parse(role) : -1;
+        if (role_n < 0)
+            role_n = WG_USER_CLERK, role = "clerk";
+        if (!name || wg_user_check_name(name, &err) != WG_OK) {
+            snprintf(msg, sizeof msg, "%s", name ? err.msg : "");
+            e_name = msg;
+        } else if (!pw || wg_pw_hash(pw, strlen(pw), hash, &err) != WG_OK) {
+            snprintf(msg, sizeof msg, "%s", err.msg);
+            e_pw = msg;
+        } else if (!pw2 || strcmp(pw, pw2)) {
+            e_pw2 = _("The two passwords differ.");
+        } else if (wg_store_user_add(w->st, name, (wg_user_role)role_n, hash,
+                                     &err) != WG_OK) {
+            snprintf(msg, sizeof msg, "%s", err.msg);
+            e_name = msg;
+        } else {
+            wg_wipe(hash, sizeof hash);
+            web_redirect(r, "/users?added=1");
+            return;
+        }
+        wg_wipe(hash, sizeof hash);
+        r->status = 422;
+    }
+    web_page_begin(w, r, _("Accounts"));
+    h_raw(b, "<h1>");
+    h_text(b, _("Accounts"));
+    h_raw(b, "</h1>");
+    if (web_arg(r, "added") || web_arg(r, "removed")) {
+        h_raw(b, "<p class=\"note\" role=\"status\">");
+        h_text(b, web_arg(r, "added") ? _("The account was added.")
+                                      : _("The account was removed; its "
+                                          "sessions ended."));
+        h_raw(b, "</p>");
+    }
+    if (e_name || e_pw || e_pw2) {
+        h_raw(b, "<div class=\"errors\" id=\"errors\" role=\"alert\" "
+                 "tabindex=\"-1\"><h2>");
+        h_text(b, _("The account was not added."));
+        h_raw(b, "</h2><ul><li><a href=\"");
+        h_raw(b, e_name ? "#f-user\">" : e_pw ? "#f-password\">"
+                                              : "#f-password2\">");
+        h_text(b, e_name ? e_name : e_pw ? e_pw : e_pw2);
+        h_raw(b, "</a></li></ul></div>");
+    }
+    h_raw(b, "<table class=\"list\"><caption>");
+    h_text(b, _("Who may sign in to this node's page"));
+    h_raw(b, "</caption><thead><tr><th scope=\"col\">");
+    h_text(b, _("User name"));
+    h_raw(b, "</th><th scope=\"col\">");
+    h_text(b, _("Role"));
+    h_raw(b, "</th><th scope=\"col\">");
+    h_text(b, _("Added"));
+    h_raw(b, "</th><th scope=\"col\"><span class=\"visually-hidden\">");
+    h_text(b, _("Actions"));
+    h_raw(b, "</span></th></tr></thead><tbody>");
+    users_ctx c = { r, 0 };
+    wg_store_users(w->st, on_user_row, &c, NULL);
+    h_raw(b, "</tbody></table><h2>");
+    h_text(b, _("Add an account"));
+    h_raw(b, "</h2><form method=\"post\" action=\"/users\" "
+             "class=\"record-form\" novalidate>");
+    web_csrf_field(r);
+    user_field(r, "user", _("User name"), "text", name, e_name,
+               _("Lower-case letters, digits, '.', '-' and '_'; shown as "
+                 "NAME@NODE."));
+    user_field(r, "role", _("Role"), "role", role, NULL, NULL);
+    user_field(r, "password", _("Password"), "password", NULL, e_pw,
+               _("At least 8 characters."));
+    user_field(r, "password2", _("Password again"), "password", NULL, e_pw2,
+               NULL);
+    h_raw(b, "<div class=\"actions\"><button type=\"submit\">");
+    h_text(b, _("Add the account"));
+    h_raw(b, "</button></div></form>");
+    web_page_end(r);
+}

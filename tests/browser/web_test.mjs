@@ -402,6 +402,28 @@ ok(await text('h1') === '审计记录' && auditRows.some((r) => r.includes('nann
    'the admin reads the audit trail, with the failed sessions to the HQ', auditRows.slice(-2).join('|'));
 await audit('audit');
 
+// The admin manages accounts: a mismatched password is refused beside its
+// field; then a viewer is added and listed.
+await Promise.all([page.waitForNavigation(), page.click('a[href="/users"]')]);
+ok(await text('h1') === '账号', 'the accounts page opens for the admin');
+await page.type('#f-user', 'zhao.min');
+await page.select('#f-role', 'viewer');
+await page.type('#f-password', 'Tamarind-5c-ridge');
+await page.type('#f-password2', 'Tamarind-5c-ridgE');
+resp = (await Promise.all([page.waitForNavigation(), page.click('form.record-form button[type=submit]')]))[0];
+ok(resp.status() === 422 && (await text('#e-password2')).includes('两次输入的密码不同'),
+   'mismatched passwords are refused beside the field', await text('#errors'));
+await audit('accounts-error');
+await page.type('#f-password', 'Tamarind-5c-ridge');
+await page.type('#f-password2', 'Tamarind-5c-ridge');
+await Promise.all([page.waitForNavigation(), page.click('form.record-form button[type=submit]')]);
+const users = await page.$$eval('table.list tbody tr', (rs) => rs.map((r) => r.textContent));
+ok(page.url() === `${BASE}/users?added=1` && users.some((u) => u.includes('zhao.min') && u.includes('查看员')),
+   'the viewer account is added and listed', users.join('|'));
+await audit('accounts');
+ok(wings('--json', 'user', 'list').includes('"zhao.min","role":"viewer"'),
+   'the CLI lists the account added on the page');
+
 ok(cspErrors.length === 0, 'the page broke no rule of its Content-Security-Policy', cspErrors.join('; '));
 ok(external.length === 0, 'no request left the machine', external.join(' '));
 await browser.close();
