@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "wg_crypto.h"
+#include "wg_i18n.h"
 #include "wg_node.h"
 
 static const wg_cmd commands[] = {
@@ -176,11 +177,14 @@ static const wg_cmd commands[] = {
       "Example:\n"
       "  wings sync hq --timeout 10\n", 1 },
     { "serve", cmd_serve, "run the node: accept peers, sync on a timer",
-      "serve [--listen ENDPOINT] [--interval SECONDS]",
+      "serve [--listen ENDPOINT] [--interval SECONDS] [--http ADDR:PORT "
+      "[--http-public]]",
       "Runs in the foreground: accepts sessions from trusted peers and every\n"
       "interval (default 30 s) starts one with each peer, backing off from\n"
       "peers that fail. While it runs, other wings commands for this folder\n"
       "are carried out by it. SIGINT/SIGTERM stop it cleanly (exit 0).\n"
+      "--http ADDR:PORT also serves the clerk's web page there (loopback\n"
+      "only unless --http-public); people sign in with 'wings user' accounts.\n"
       "\n"
       "Example:\n"
       "  wings --dir ronan serve --interval 60\n", 0 },
@@ -248,6 +252,19 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings demo\n", 0 },
+    { "user", cmd_user, "accounts for the web page",
+      "user add NAME [--role clerk|viewer|admin] | user list | "
+      "user remove NAME | user passwd NAME",
+      "The people who sign in to the page that 'serve --http' offers. A\n"
+      "clerk writes records, a viewer reads them, an admin also manages\n"
+      "users and sees the audit trail (default role: clerk). The password\n"
+      "comes from $WINGS_USER_PASSWORD, else it is asked twice on the\n"
+      "terminal; at least 8 characters. Only its Argon2id hash is kept, in\n"
+      "the encrypted store of this node alone (accounts are not synced).\n"
+      "\n"
+      "Example:\n"
+      "  WINGS_USER_PASSWORD=... wings --dir ronan user add wei --role clerk\n",
+      WG_FORWARD_SELF },
     { "audit", cmd_audit, "show sync history, or verify the store",
       "audit [--peer NAME] [--verify]",
       "Without --verify: the sync history known to this node, newest last.\n"
@@ -293,7 +310,7 @@ int wg_cli_failf(wg_cli *cli, int code, const char *fmt, ...)
     va_list ap;
     fputs("wings: ", cli->errf);
     va_start(ap, fmt);
-    vfprintf(cli->errf, fmt, ap);
+    vfprintf(cli->errf, _(fmt), ap);
     va_end(ap);
     fputc('\n', cli->errf);
     return code;
@@ -309,12 +326,12 @@ int wg_cli_usage(wg_cli *cli, const char *cmd, const char *fmt, ...)
     va_list ap;
     fputs("wings: ", cli->errf);
     va_start(ap, fmt);
-    vfprintf(cli->errf, fmt, ap);
+    vfprintf(cli->errf, _(fmt), ap);
     va_end(ap);
     if (cmd)
-        fprintf(cli->errf, " (see 'wings help %s')\n", cmd);
+        fprintf(cli->errf, _(" (see 'wings help %s')\n"), cmd);
     else
-        fputs(" (see 'wings --help')\n", cli->errf);
+        fputs(_(" (see 'wings --help')\n"), cli->errf);
     return WG_EXIT_USAGE;
 }
 
@@ -371,14 +388,14 @@ int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
 
 static void print_overview(FILE *to)
 {
-    fputs("usage: wings [--dir DIR] [--json] [--passphrase-file FILE] COMMAND "
+    fputs(_("usage: wings [--dir DIR] [--json] [--passphrase-file FILE] COMMAND "
           "[ARGS...]\n\n"
           "wings keeps a county office's records of disabled persons'\n"
           "training and employment in an encrypted store, and exchanges\n"
-          "signed changes with trusted peers.\n\ncommands:\n", to);
+          "signed changes with trusted peers.\n\ncommands:\n"), to);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fputs("  help     explain a command: wings help COMMAND\n\n"
+        fprintf(to, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+    fputs(_("  help     explain a command: wings help COMMAND\n\n"
           "global options:\n"
           "  --dir DIR               the node's folder (default $WINGS_DIR, "
           "else ./wings-node)\n"
@@ -388,7 +405,7 @@ static void print_overview(FILE *to)
           "                          (else $WINGS_PASSPHRASE, else a "
           "prompt)\n\n"
           "exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input,\n"
-          "4 store cannot be opened, 5 not found, 6 sync failed\n", to);
+          "4 store cannot be opened, 5 not found, 6 sync failed\n"), to);
 }
 
 int wg_cli_help(wg_cli *cli, const char *name, FILE *to)
@@ -396,7 +413,7 @@ int wg_cli_help(wg_cli *cli, const char *name, FILE *to)
     const wg_cmd *c = find_cmd(name);
     if (!c)
         return wg_cli_usage(cli, NULL, "unknown command '%s'", name);
-    fprintf(to, "usage: wings %s\n\n%s", c->usage, c->help);
+    fprintf(to, _("usage: wings %s\n\n%s"), c->usage, _(c->help));
     return WG_EXIT_OK;
 }
 
@@ -410,6 +427,7 @@ int wg_node_main(int argc, char **argv)
     if (!cli.dir || !*cli.dir)
         cli.dir = "./wings-node";
 
+    wg_i18n_init();
     wg_err err = { 0 };
     if (wg_crypto_init(&err) != WG_OK)
         return wg_cli_fail(&cli, &err);
@@ -451,8 +469,8 @@ int wg_node_main(int argc, char **argv)
     if (!cmd)
         return wg_cli_usage(&cli, NULL, "unknown command '%s'", name);
     int rc;
-    if (!cmd->forward || !wg_daemon_forward(&cli, argc - first, argv + first,
-                                             &rc))
+    if (cmd->forward != 1 || !wg_daemon_forward(&cli, argc - first,
+                                                 argv + first, &rc))
         rc = wg_cli_dispatch(&cli, argc - first, argv + first);
     fflush(cli.out);
     if (ferror(cli.out))

@@ -101,8 +101,11 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "interval", required_argument, NULL, 'i' },
+        { "http", required_argument, NULL, 'w' },
+        { "http-public", no_argument, NULL, 'P' },
         { 0, 0, 0, 0 } };
-    const char *listen = NULL;
+    const char *listen = NULL, *http = NULL;
+    int http_public = 0;
     long interval_s = 30;
     int help = 0, c;
     while ((c = wg_cli_getopt(cli, argc, argv, "", opts, &help)) != -1) {
@@ -116,6 +119,8 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
                                     "seconds, not '%s'", optarg);
             break;
         }
+        case 'w': http = optarg; break;
+        case 'P': http_public = 1; break;
         case 'h': return wg_cli_help(cli, "serve", cli->out);
         default: return WG_EXIT_USAGE;
         }
@@ -126,6 +131,9 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
     if (cli->shared_store)
         return wg_cli_failf(cli, WG_EXIT_USAGE, "'%s' is already served",
                             cli->dir);
+    wg_err aerr = { 0 };
+    if (http && wg_web_check_addr(http, http_public, &aerr) != WG_OK)
+        return wg_cli_usage(cli, "serve", "%s", aerr.msg);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -147,12 +155,14 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
     wg_err err = { 0 };
     wg_engine *e = NULL;
     wg_control *ctl = NULL;
+    wg_web *web = NULL;
     const wg_node_info *me = wg_store_info(st);
     if (!listen)
         listen = me->endpoint;
     if (wg_engine_new(st, &e, &err) != WG_OK ||
         wg_engine_listen(e, listen, &err) != WG_OK ||
-        wg_control_open(e, st, cli->dir, &ctl, &err) != WG_OK) {
+        wg_control_open(e, st, cli->dir, &ctl, &err) != WG_OK ||
+        (http && wg_web_open(e, st, http, http_public, &web, &err) != WG_OK)) {
         code = wg_cli_fail(cli, &err);
         goto out;
     }
@@ -161,6 +171,8 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
         wg_engine_watch(e, NULL, s->sigfd, on_signal, s);
     fprintf(cli->out, "serving %s on %s (every %ld s; stop with Ctrl-C)\n",
             me->name, listen, interval_s);
+    if (http)
+        fprintf(cli->out, "web page on http://%s/\n", http);
     fflush(cli->out);
     while (!s->stop) {
         s->nnext = 0;
@@ -186,10 +198,12 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
             code = wg_cli_fail(cli, &err);
             break;
         }
+        wg_web_tick(web);
     }
     if (s->stop && !cli->json)
         fprintf(cli->out, "stopped\n");
 out:
+    wg_web_close(&web);
     wg_control_close(&ctl);
     wg_engine_destroy(&e);
     wg_cli_close_store(cli, &st);

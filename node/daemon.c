@@ -78,6 +78,7 @@ int wg_daemon_forward(wg_cli *cli, int argc, char **argv, int *code)
         return 0; /* a stale socket of a daemon that died: go direct */
     wg_ctl_request rq = { .cwd = cwd, .dir = cli->dir, .json = cli->json,
                           .argc = argc, .argv = argv };
+    snprintf(rq.lang, sizeof rq.lang, "%s", wg_i18n_lang());
     alive_ctx a = { cli->dir, pid };
     wg_ctl_reply rep;
     wg_err err = { 0 };
@@ -134,7 +135,10 @@ static int run_request(void *p, const wg_ctl_request *rq, FILE *out,
     cli.shared_store = c->st;
     cli.engine = c->e;
     cli.cwd = rq->cwd;
+    /* Answer in the caller's language, not the daemon's. */
+    wg_i18n_use(rq->lang[0] ? rq->lang : NULL);
     int code = wg_cli_dispatch(&cli, rq->argc, rq->argv);
+    wg_i18n_use(NULL);
     if (chdir(here) != 0)
         fputs("wings: the daemon lost its working folder\n", errf);
     return code;

@@ -216,3 +216,21 @@ int wg_cli_open_store(wg_cli *cli, wg_store **out)
     return wg_cli_failf(cli, WG_EXIT_STORE, "cannot open store '%s': %s",
                         cli->dir, err.msg);
 }
+
+wg_rc wg_secret_get(wg_cli *cli, const char *env, const char *text,
+                    char **out, size_t *len, wg_err *err)
+{
+    char *buf = wg_secret_alloc(PASS_MAX + 1);
+    size_t n = 0;
+    int found = 0;
+    wg_rc rc = WG_OK;
+    take_env(env, buf, &n, &found);
+    if (!found) {
+        if (isatty(STDIN_FILENO))
+            rc = from_prompt(text, 1, buf, &n, err);
+        else
+            rc = wg_err_set(err, WG_ERR_INVALID, "no password: set %s or run "
+                            "on a terminal", env);
+    }
+    return finish(buf, n, out, len, rc);
+}

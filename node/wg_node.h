@@ -41,6 +41,8 @@ typedef struct wg_cli {
     char *pass_cache;         /* the passphrase once read, for this command
                                  only (secret memory; wg_passphrase_forget) */
     size_t pass_cache_len;
+    const char *actor;        /* who asked: a web user's name, or NULL for
+                                 the node's operator (see ops.c) */
 } wg_cli;
 
 typedef int (*wg_cmd_fn)(wg_cli *cli, int argc, char **argv);
@@ -51,8 +53,12 @@ typedef struct wg_cmd {
     const char *summary;     /* one line, for `wings --help` */
     const char *usage;       /* "init --name NAME --county CODE ..." */
     const char *help;        /* options and an example, for `wings help CMD` */
-    int forward;             /* carried out by the daemon when one serves */
+    int forward;             /* carried out by the daemon when one serves;
+                                WG_FORWARD_SELF: the command runs here and
+                                forwards itself (it reads a secret first) */
 } wg_cmd;
+
+#define WG_FORWARD_SELF 2
 
 /* Run the wings command line; returns the process exit code. */
 int wg_node_main(int argc, char **argv);
@@ -89,6 +95,11 @@ int wg_cli_usage(wg_cli *cli, const char *cmd, const char *fmt, ...)
  * CONFIRM). *OUT is guarded memory: release with wg_secret_free(). */
 wg_rc wg_passphrase_get(wg_cli *cli, const char *prompt, int confirm,
                         char **out, size_t *len, wg_err *err);
+/* A secret other than the passphrase: $ENV (removed once read), else a
+ * prompt asked twice on the terminal. *OUT is guarded memory: release with
+ * wg_secret_free(). */
+wg_rc wg_secret_get(wg_cli *cli, const char *env, const char *prompt,
+                    char **out, size_t *len, wg_err *err);
 /* The new passphrase for `passwd`: $WINGS_NEW_PASSPHRASE, else a prompt. */
 wg_rc wg_passphrase_get_new(wg_cli *cli, char **out, size_t *len, wg_err *err);
 /* Wipe and drop the passphrase CLI kept (wg_cli_dispatch() does this when a
@@ -221,5 +232,45 @@ int cmd_status(wg_cli *cli, int argc, char **argv);
 int cmd_report(wg_cli *cli, int argc, char **argv);
 int cmd_area(wg_cli *cli, int argc, char **argv);
 int cmd_demo(wg_cli *cli, int argc, char **argv);
+int cmd_user(wg_cli *cli, int argc, char **argv);
+
+/* ---- record writes (ops.c) ---------------------------------------------- */
+
+/* Add, or update, one record in its own transaction: validated, written,
+ * committed and signed before returning; on failure nothing is written.
+ * ACTOR: who asked (a web account's name), NULL for the operator. */
+wg_rc wg_ops_add(wg_store *st, const char *actor, const wg_table *t,
+                 const char *const *names, const char *const *values, int n,
+                 char id_out[WG_ID_HEX_CHARS + 1], wg_err *err);
+wg_rc wg_ops_update(wg_store *st, const char *actor, const wg_table *t,
+                    const char *id, const char *const *names,
+                    const char *const *values, int n, wg_err *err);
+
+/* ---- language (i18n.c) ---------------------------------------------------- */
+
+/* Pick the language from the environment, bind the catalogue. */
+void wg_i18n_init(void);
+/* The process's language ("zh_CN" or "en"), and the one in use now. */
+const char *wg_i18n_lang(void);
+const char *wg_i18n_current(void);
+/* "zh_CN" for a tag naming Chinese (zh, zh-CN, zh_CN.UTF-8...), else "en". */
+const char *wg_i18n_lang_of(const char *tag);
+/* Speak LANG from now on (NULL: the process's own again). Not thread-safe:
+ * the daemon is one thread. */
+void wg_i18n_use(const char *lang);
+
+/* ---- the web page (web*.c) ------------------------------------------------ */
+
+/* Serve the clerk's page on ADDR:PORT (PUBLIC: any address allowed) from
+ * E's loop over ST (borrowed). Caller owns; release with wg_web_close(). */
+typedef struct wg_web wg_web;
+wg_rc wg_web_open(wg_engine *e, wg_store *st, const char *addr, int public_ok,
+                  wg_web **out, wg_err *err);
+/* WG_ERR_INVALID unless ADDR is HOST:PORT with HOST an IP address (or
+ * localhost) on the loopback, or any address when PUBLIC_OK. */
+wg_rc wg_web_check_addr(const char *addr, int public_ok, wg_err *err);
+/* Run timers (idle connections): call once per loop turn. */
+void wg_web_tick(wg_web *w);
+void wg_web_close(wg_web **w);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "store_int.h"
 #include "wg_validate.h"
+#include "wg_users.h"
 
 #include <assert.h>
 
@@ -575,9 +576,10 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
         (rc = wg_store__load_state(st, err)))
         goto out;
     /* The report's aggregates first, so an upgrade's merges keep them. */
-    if ((rc = wg_store__report_open(st, err)))
+    if ((rc = wg_store__report_open(st, err)) ||
+        (rc = wg_store__upgrade(st, version, err)))
         goto out;
-    rc = wg_store__upgrade(st, version, err);
+    rc = wg_store__users_init(st, err);
 out:
     wg_secret_free(key);
     if (rc)

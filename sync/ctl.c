@@ -97,7 +97,11 @@ static void serve_one(wg_ctl *c, zmq_msg_t *f, int nf, size_t total)
                 abort();
         rq.cwd = cwd;
         rq.dir = dir;
-        rq.json = *(const char *)zmq_msg_data(&f[3]) == '1';
+        size_t fl = zmq_msg_size(&f[3]);
+        rq.json = fl > 0 && *(const char *)zmq_msg_data(&f[3]) == '1';
+        /* An older client sends the json flag alone: no language. */
+        if (fl > 1 && fl - 1 < sizeof rq.lang)
+            memcpy(rq.lang, (const char *)zmq_msg_data(&f[3]) + 1, fl - 1);
         rq.argv = args;
     }
     char *outbuf = NULL, *errbuf = NULL;
@@ -308,7 +312,10 @@ wg_rc wg_ctl_call(const char *path, const wg_ctl_request *rq,
     }
     zmq_send(s, CTL_MAGIC, strlen(CTL_MAGIC), ZMQ_SNDMORE);
     zmq_send(s, rq->cwd, strlen(rq->cwd), ZMQ_SNDMORE);
-    zmq_send(s, rq->json ? "1" : "0", 1, ZMQ_SNDMORE);
+    char flags[sizeof rq->lang + 2];
+    int fl = snprintf(flags, sizeof flags, "%c%.7s", rq->json ? '1' : '0',
+                      rq->lang);
+    zmq_send(s, flags, (size_t)fl, ZMQ_SNDMORE);
     zmq_send(s, rq->dir, strlen(rq->dir), ZMQ_SNDMORE);
     for (int i = 0; i < rq->argc; i++)
         zmq_send(s, rq->argv[i], strlen(rq->argv[i]),

@@ -15,6 +15,7 @@
  * Everything runs on the caller's thread in wg_engine_step(). Sessions end
  * in an audit entry in this node's own signed feed.
  */
+#include "wg_i18n.h"
 #include "sync_int.h"
 
 #include <errno.h>
@@ -634,12 +635,12 @@ static void handle_monitor(wg_engine *e, client_conn *c)
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             c->connected = 1;
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-            snprintf(why, sizeof why, "refused by %s: this node's key is not "
-                     "in its peer list", c->name);
+            snprintf(why, sizeof why, _("refused by %s: this node's key is "
+                     "not in its peer list"), c->name);
             client_finish(e, c, 0, why);
         } else {
-            snprintf(why, sizeof why, "handshake with %s at %.128s failed: its "
-                     "key is not the one in our peer list", c->name,
+            snprintf(why, sizeof why, _("handshake with %s at %.128s failed: "
+                     "its key is not the one in our peer list"), c->name,
                      c->endpoint);
             client_finish(e, c, 0, why);
         }
@@ -757,11 +758,11 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
         if (!c->finished && t - c->last_ms >= c->timeout_ms) {
             char why[320];
             if (c->connected)
-                snprintf(why, sizeof why, "timed out: %s sent nothing for "
-                         "%d s", c->name, c->timeout_ms / 1000);
+                snprintf(why, sizeof why, _("timed out: %s sent nothing for "
+                         "%d s"), c->name, c->timeout_ms / 1000);
             else
-                snprintf(why, sizeof why, "%s unreachable at %.128s (no answer "
-                         "within %d s)", c->name, c->endpoint,
+                snprintf(why, sizeof why, _("%s unreachable at %.128s (no "
+                         "answer within %d s)"), c->name, c->endpoint,
                          c->timeout_ms / 1000);
             client_finish(e, c, 0, why);
         }

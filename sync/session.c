@@ -156,8 +156,19 @@ static wg_rc flush(wg_session *s, wg_err *err)
 
 static wg_rc fail(wg_session *s, wg_rc code, const char *text, wg_err *err)
 {
+    /* The wire carries at most 255 bytes of reason: a translated one (three
+     * bytes a Chinese character) is cut at a character boundary, not lost. */
+    char cut[256];
+    size_t n = strlen(text);
+    if (n >= sizeof cut) {
+        n = sizeof cut - 1;
+        while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(cut, text, n);
+    cut[n] = 0;
     wg_buf_reset(&s->out);
-    if (wg_wire_error(&s->out, (uint16_t)code, text, NULL) == WG_OK)
+    if (wg_wire_error(&s->out, (uint16_t)code, cut, NULL) == WG_OK)
         s->send(s->send_ctx, s->out.data, s->out.len);
     s->state = S_FAILED;
     return wg_err_set(err, code, "%s", text);

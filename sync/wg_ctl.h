@@ -15,7 +15,8 @@
  *     caller (or root) that others cannot write to (or that is sticky): a
  *     socket planted by another user never receives a clerk's command.
  *
- * Request frames: "wings-ctl/1", cwd, "0"|"1" (json), dir, argv[0..n).
+ * Request frames: "wings-ctl/1", cwd, "0"|"1" (json) then the caller's
+ * language ("1zh_CN"), dir, argv[0..n).
  * Reply frames: exit code (decimal), stdout bytes, stderr bytes.
  */
 #ifndef WG_CTL_H
@@ -36,6 +37,7 @@ typedef struct wg_ctl_request {
     const char *cwd;     /* the caller's working folder */
     const char *dir;     /* the node folder as the caller named it */
     int json;
+    char lang[8];        /* the caller's language ("zh_CN"), or "" */
     int argc;
     char **argv;         /* argv[argc] is NULL */
 } wg_ctl_request;
