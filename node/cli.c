@@ -178,6 +178,26 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings --dir ronan audit --verify\n", 1 },
+    { "backup", cmd_backup, "write a sealed, consistent copy of the node",
+      "backup FILE",
+      "Writes FILE: the node's key file and a copy of its database taken in\n"
+      "one read (consistent while 'serve' runs: the daemon takes it), every\n"
+      "page sealed as on the node, and a sealed manifest of what it holds.\n"
+      "Without the node's passphrase the file is useless; a changed byte\n"
+      "makes restore refuse it. Prints what it holds.\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan backup /media/usb/ronan-2026-12-06.wingsbak\n", 1 },
+    { "restore", cmd_restore, "restore a backup into an empty --dir",
+      "restore FILE",
+      "Checks FILE whole with the node's passphrase (exit 4 if it was altered\n"
+      "or the passphrase is wrong, 3 if it is not a wings backup), writes it\n"
+      "into --dir, which must be new or empty (exit 3 otherwise), verifies\n"
+      "every page and feed as 'audit --verify' does, and prints what it\n"
+      "holds.\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan restore /media/usb/ronan-2026-12-06.wingsbak\n", 0 },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -169,5 +169,13 @@ int cmd_serve(wg_cli *cli, int argc, char **argv);
 int cmd_status(wg_cli *cli, int argc, char **argv);
 int cmd_report(wg_cli *cli, int argc, char **argv);
 int cmd_demo(wg_cli *cli, int argc, char **argv);
+int cmd_backup(wg_cli *cli, int argc, char **argv);
+int cmd_restore(wg_cli *cli, int argc, char **argv);
+
+/* What a backup holds, for backup and restore (cmd_backup.c). Under --json
+ * an object is opened and left open for the caller to finish. */
+struct wg_backup_info;
+void wg_cli_print_backup(wg_cli *cli, const struct wg_backup_info *bi,
+                         const char *file, const char *verb);
 
 #endif

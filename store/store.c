@@ -9,6 +9,7 @@
  * page 1, so a wrong key or an altered page surfaces here with its number.
  */
 #include "store_int.h"
+#include "wg_life.h"
 
 _Static_assert(WG_STORE_CACHE_KIB == 65536, "the pragma below says 65536");
 
@@ -149,7 +150,11 @@ static wg_rc write_file(const char *dir, const char *name, const void *p,
 {
     char *path = join(dir, name);
     wg_rc rc = WG_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Never adopt a file or link already there (a stale one from a crash,
+     * or one planted): remove the name, then create it afresh. */
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
     if (fd < 0) {
         rc = wg_err_set(err, WG_ERR_IO, "cannot write '%s': %s", path,
                         strerror(errno));
@@ -324,6 +329,14 @@ static wg_rc meta_get(wg_store *st, const char *k, void *out, size_t cap,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* The node folder is its operator's alone (folder.c); an absent one is
+ * reported by whoever looks for the node in it. */
+static wg_rc guard_folder(const char *dir, wg_err *err)
+{
+    wg_rc rc = wg_store_check_folder(dir, err);
+    return rc == WG_ERR_NOTFOUND ? WG_OK : rc;
+}
+
 static wg_rc open_db(wg_store *st, int create, wg_err *err)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
@@ -467,8 +480,10 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t dbid[WG_DBID_BYTES];
     wg_store *st = store_new(dir);
+    if ((rc = guard_folder(dir, err)))
+        goto out;
     rc = unlock(dir, pass, passlen, key, dbid, NULL, err);
-    if (rc)
+    if (rc || (rc = wg_store_rekey_recover(dir, key, dbid, err)))
         goto out;
     if (!(st->dbpath = db_realpath(dir, err))) {
         rc = err ? err->code : WG_ERR_IO;
@@ -573,9 +588,13 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
         return wg_err_set(err, WG_ERR_EXISTS,
                           "'%s' already holds a node; choose another --dir",
                           dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return wg_err_set(err, WG_ERR_IO, "cannot create folder '%s': %s", dir,
-                          strerror(errno));
+    if (mkdir(dir, 0700) != 0) {
+        if (errno != EEXIST)
+            return wg_err_set(err, WG_ERR_IO, "cannot create folder '%s': %s",
+                              dir, strerror(errno));
+        if ((rc = guard_folder(dir, err)))
+            return rc;
+    }
 
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t *sk = wg_secret_alloc(WG_SIGN_SK_BYTES);
@@ -651,7 +670,9 @@ wg_rc wg_store_passwd(const char *dir, const char *oldpass, size_t oldlen,
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t dbid[WG_DBID_BYTES], kf[WG_KEYFILE_BYTES];
     wg_kdf kdf = WG_KDF_MODERATE;
-    wg_rc rc = unlock(dir, oldpass, oldlen, key, dbid, &kdf, err);
+    wg_rc rc = guard_folder(dir, err);
+    if (rc == WG_OK)
+        rc = unlock(dir, oldpass, oldlen, key, dbid, &kdf, err);
     /* Keep the file's cost (a test node's minimum one included); an unknown
      * level gets the default. */
     if (rc == WG_OK && kdf != WG_KDF_INTERACTIVE && kdf != WG_KDF_MODERATE &&
