@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "wg_csv.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 typedef struct export_ctx {
@@ -45,18 +46,20 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     export_ctx x = { .out = cli->out };
-    char tmp[4096];
+    char *tmp = NULL;
+    wg_err err = { 0 };
     if (path) {
-        /* Written beside the target, then renamed: never a half file. */
-        snprintf(tmp, sizeof tmp, "%s.partial", path);
-        x.out = fopen(tmp, "wb");
+        /* Written to a fresh file beside the target (never one already
+         * there), then renamed: never a half file. */
+        int fd = wg_file_create_beside(path, &tmp, &err);
+        x.out = fd >= 0 ? fdopen(fd, "wb") : NULL;
         if (!x.out) {
+            wg_file_abandon(fd, &tmp);
             wg_cli_close_store(cli, &st);
-            return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %m",
-                                tmp);
+            return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %s",
+                                path, err.msg);
         }
     }
-    wg_err err = { 0 };
     long n = 0;
     wg_rc rc = wg_cli_record_csv_header(x.out, t, &err);
     if (rc == WG_OK)
@@ -68,16 +71,16 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
     if (rc == WG_OK)
         rc = wg_store_count(st, t, &n, &err);
     if (path) {
-        if (fflush(x.out) != 0 || fsync(fileno(x.out)) != 0) {
-            if (rc == WG_OK)
-                rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s'", tmp);
-        }
+        if ((fflush(x.out) != 0 || ferror(x.out)) && rc == WG_OK)
+            rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s'", path);
+        int fd = rc == WG_OK ? dup(fileno(x.out)) : -1;
         fclose(x.out);
-        if (rc == WG_OK && rename(tmp, path) != 0)
-            rc = wg_err_set(&err, WG_ERR_IO, "cannot rename '%s' to '%s'", tmp,
-                            path);
+        if (rc == WG_OK && fd < 0)
+            rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s'", path);
         if (rc)
-            unlink(tmp);
+            wg_file_abandon(fd, &tmp);
+        else
+            rc = wg_file_commit_beside(fd, &tmp, path, &err);
     }
     if (rc)
         code = wg_cli_fail(cli, &err);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "wg_csv.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 static const char *const by_names[] = { "county", "employment_type",
@@ -63,12 +64,17 @@ static void print_json_row(FILE *out, const wg_report_row *r,
 static int write_svg(wg_cli *cli, const char *path, const wg_report_row *rows,
                      size_t n, const wg_report_row *total)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.partial", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %m",
-                            tmp);
+    /* A fresh file beside the target (never one already there), renamed
+     * over it when whole. */
+    wg_err err = { 0 };
+    char *tmp = NULL;
+    int fd = wg_file_create_beside(path, &tmp, &err);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        wg_file_abandon(fd, &tmp);
+        return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %s",
+                            path, err.msg);
+    }
     const int bar = 36, gap = 18, left = 60, top = 60, h = 240;
     int width = left + (int)(n + 1) * (bar + gap) + 40;
     if (width < 360)
@@ -105,11 +111,16 @@ static int write_svg(wg_cli *cli, const char *path, const wg_report_row *rows,
     }
     fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333333\"/>\n"
                "</svg>\n", left - 6, top + h, width - 20, top + h);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-        unlink(tmp);
+    int bad = fflush(f) != 0 || ferror(f);
+    fd = dup(fileno(f));
+    fclose(f);
+    if (bad || fd < 0) {
+        wg_file_abandon(fd, &tmp);
         return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s'", path);
     }
+    if (wg_file_commit_beside(fd, &tmp, path, &err) != WG_OK)
+        return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %s",
+                            path, err.msg);
     return WG_EXIT_OK;
 }
 

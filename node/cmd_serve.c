@@ -144,6 +144,7 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
         code = wg_cli_fail(cli, &err);
         goto out;
     }
+    wg_control_set_listen(ctl, listen);
     wg_engine_on_done(e, on_done, NULL);
     wg_engine_watch(e, NULL, sigfd, on_signal, NULL);
     fprintf(cli->out, "serving %s on %s (every %ld s; stop with Ctrl-C)\n",

@@ -141,6 +141,7 @@ struct wg_control {
     void *sock;
     char path[PATH_MAX + 16];
     char pidpath[PATH_MAX + 16];
+    char listen[WG_ENDPOINT_MAX + 1];
 };
 
 static void serve_request(void *p)
@@ -207,6 +208,7 @@ static void serve_request(void *p)
             cli.shared_store = c->st;
             cli.engine = c->e;
             cli.cwd = cwd;
+            cli.listen = c->listen[0] ? c->listen : NULL;
             code = wg_cli_dispatch(&cli, nargs, args);
             if (chdir(here) != 0)
                 fputs("wings: the daemon lost its working folder\n", errf);
@@ -268,6 +270,11 @@ wg_rc wg_control_open(wg_engine *e, wg_store *st, const char *dir,
     wg_engine_watch(e, c->sock, 0, serve_request, c);
     *out = c;
     return WG_OK;
+}
+
+void wg_control_set_listen(wg_control *c, const char *endpoint)
+{
+    snprintf(c->listen, sizeof c->listen, "%s", endpoint);
 }
 
 void wg_control_close(wg_control **cp)

@@ -38,6 +38,7 @@ typedef struct wg_cli {
     wg_store *shared_store;   /* inside the daemon: its open store */
     wg_engine *engine;        /* inside the daemon: its sync engine */
     const char *cwd;          /* inside the daemon: the caller's folder */
+    const char *listen;       /* inside the daemon: the endpoint it serves */
 } wg_cli;
 
 typedef int (*wg_cmd_fn)(wg_cli *cli, int argc, char **argv);
@@ -53,6 +54,16 @@ typedef struct wg_cmd {
 
 /* Run the wings command line; returns the process exit code. */
 int wg_node_main(int argc, char **argv);
+
+/* `wings --version`; the man page (roff) and bash completion generated from
+ * the command table, which the build installs (cli.c). */
+void wg_cli_print_version(FILE *to);
+void wg_cli_print_man(FILE *to);
+void wg_cli_print_completion(FILE *to);
+
+/* The systemd credential a unit passes the passphrase in, read from
+ * $CREDENTIALS_DIRECTORY (passphrase.c). */
+#define WG_CREDENTIAL_NAME "wings.passphrase"
 
 /* ---- helpers shared by the cmd_*.c files -------------------------------- */
 
@@ -113,6 +124,9 @@ typedef struct wg_control wg_control;
 wg_rc wg_control_open(wg_engine *e, wg_store *st, const char *dir,
                       wg_control **out, wg_err *err);
 void wg_control_close(wg_control **c);
+/* The endpoint the daemon listens on (serve --listen, or the node's own),
+ * shown by forwarded `id` and `status`. Copied. */
+void wg_control_set_listen(wg_control *c, const char *endpoint);
 
 /* Results of sync sessions, for whoever waits for them. */
 void wg_sync_results_reset(void);

@@ -52,6 +52,11 @@
 #define REKEY_FILE "wings.db.rekey"
 #define KEYFILE_NEW "wings.key.new"
 
+int wg_store_layout_version(void)
+{
+    return WG_STORE_LAYOUT;
+}
+
 /* ---- small file helpers ---------------------------------------------------- */
 
 static char *join(const char *dir, const char *name)

@@ -13,6 +13,9 @@
 
 #include "wg_store.h"
 
+/* The layout this build keeps its changes in (`wings --version`). */
+int wg_store_layout_version(void);
+
 /* ---- the folder and its files ------------------------------------------- */
 
 /* WG_OK when DIR is a folder owned by this user and closed to group and

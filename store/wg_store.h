@@ -256,6 +256,10 @@ wg_rc wg_store_peer_add(wg_store *st, const char *name, const char *key_hex,
                         const char *endpoint, wg_err *err);
 /* WG_ERR_NOTFOUND when no such peer. */
 wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err);
+/* Reach peer NAME at ENDPOINT from now on; its key, history and
+ * everything else stay. WG_ERR_INVALID, WG_ERR_NOTFOUND. */
+wg_rc wg_store_peer_set_endpoint(wg_store *st, const char *name,
+                                 const char *endpoint, wg_err *err);
 /* Every peer, sorted by name. P is borrowed for the call. */
 typedef int (*wg_peer_fn)(void *ctx, const wg_peer *p);
 wg_rc wg_store_peers(wg_store *st, wg_peer_fn fn, void *ctx, wg_err *err);
