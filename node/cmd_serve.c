@@ -128,6 +128,9 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 
+    /* The daemon's stderr is the node's journal: one line per session,
+     * refusal and error unless $WINGS_LOG says otherwise. */
+    wg_log_set_default(WG_LOG_INFO);
     wg_store *st = NULL;
     int code = wg_cli_open_store(cli, &st);
     if (code)

@@ -142,6 +142,8 @@ void wg_json_str(FILE *f, const char *s);
 /* The log sink for store/ and sync/: stderr, level from $WINGS_LOG. */
 void wg_log_sink(void *ctx, int level, const char *module, const char *msg);
 int wg_log_level(void);
+/* The level when $WINGS_LOG is unset; call before the first line. */
+void wg_log_set_default(int level);
 
 /* ---- records (records_io.c) ---------------------------------------------- */
 

@@ -42,6 +42,19 @@ void wg_store__logf(wg_store *st, int level, const char *fmt, ...)
     st->log(st->log_ctx, level, "store", msg);
 }
 
+void wg_store_logf(wg_store *st, int level, const char *module,
+                   const char *fmt, ...)
+{
+    if (!st || !st->log)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    st->log(st->log_ctx, level, module, msg);
+}
+
 wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err)
 {
     const char *vfs = wg_vfs_failure();
@@ -329,6 +342,32 @@ static wg_rc meta_get(wg_store *st, const char *k, void *out, size_t cap,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* Checkpoints run as SQLite's own autocheckpoint runs them (passive, after a
+ * commit that leaves WG_CHECKPOINT_PAGES frames or more in the WAL), with
+ * one log line when one cannot finish: a WAL that keeps growing, or a disk
+ * that refuses the copy, is trouble the operator should see. */
+#define WG_CHECKPOINT_PAGES 1000
+static int on_wal_commit(void *p, sqlite3 *db, const char *name, int pages)
+{
+    wg_store *st = p;
+    if (pages < WG_CHECKPOINT_PAGES)
+        return SQLITE_OK;
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+                                       &frames, &copied);
+    if (rc != SQLITE_OK || copied < frames)
+        wg_store_logf(st, WG_LOG_WARN, "store", "checkpoint incomplete: %d "
+                      "of %d WAL frames copied into the database (%s)",
+                      copied, frames, sqlite3_errstr(rc));
+    wg_vfs_clear_failure();
+    return SQLITE_OK;
+}
+
+static void watch_checkpoints(wg_store *st)
+{
+    sqlite3_wal_hook(st->db, on_wal_commit, st);
+}
+
 /* The node folder is its operator's alone (folder.c); an absent one is
  * reported by whoever looks for the node in it. */
 static wg_rc guard_folder(const char *dir, wg_err *err)
@@ -506,6 +545,7 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
         goto out;
     if ((rc = open_db(st, 0, err)))
         goto out;
+    watch_checkpoints(st);
     if ((rc = load_identity(st, err)))
         goto out;
     rc = wg_store__load_state(st, err);

@@ -69,6 +69,11 @@ void wg_store_close(wg_store **st);
 
 /* Route store/ diagnostics to FN (NULL: silent). */
 void wg_store_set_log(wg_store *st, wg_log_fn fn, void *ctx);
+/* One line to ST's log sink as MODULE (sync/ logs its events here, so one
+ * process has one sink). Silent without a sink. Never pass secrets or
+ * record contents. */
+void wg_store_logf(wg_store *st, int level, const char *module,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Bound SQLite's page cache for this handle to KIB KiB (the default is
  * WG_STORE_CACHE_KIB, which keeps a county's tables in memory for reads). */

@@ -363,6 +363,8 @@ static void handle_router(wg_engine *e)
                 memcpy(c->rid, r, rl);
                 c->rid_len = rl;
                 c->s = wg_session_new(e->st, 0, peer.name, key, server_send, c);
+                wg_store_logf(e->st, WG_LOG_INFO, "sync", "session start in "
+                              "peer=%s key=%.16s", peer.name, peer.key_hex);
                 c->next = e->servers;
                 e->servers = c;
             }
@@ -567,6 +569,8 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
     c->mon = zmq_socket(e->zmq, ZMQ_PAIR);
     zmq_connect(c->mon, mon);
     c->s = wg_session_new(e->st, 1, peer.name, peer.key, client_send, c);
+    wg_store_logf(e->st, WG_LOG_INFO, "sync", "session start out peer=%s "
+                  "key=%.16s", peer.name, peer.key_hex);
     if (zmq_connect(c->sock, peer.endpoint) != 0) {
         snprintf(c->error, sizeof c->error, "bad endpoint %.128s: %.64s",
                  peer.endpoint, zmq_strerror(errno));
