@@ -13,6 +13,7 @@
 #include "wg_crypto.h"
 #include "wg_life.h"
 #include "wg_node.h"
+#include "wg_wire.h"
 
 static const wg_cmd commands[] = {
     { "init", cmd_init, "create a node in --dir",
@@ -411,7 +412,15 @@ int wg_node_main(int argc, char **argv)
             print_overview(cli.out);
             return WG_EXIT_OK;
         }
-        return wg_cli_help(&cli, argv[first + 1], cli.out);
+        /* `help add TABLE` (or update, import): the table's fields too. */
+        const wg_table *t = NULL;
+        if (first + 2 < argc &&
+            !(t = wg_cli_table(&cli, argv[first + 1], argv[first + 2])))
+            return WG_EXIT_NOTFOUND;
+        int rc = wg_cli_help(&cli, argv[first + 1], cli.out);
+        if (rc == WG_EXIT_OK && t)
+            wg_cli_fields_help(cli.out, t);
+        return rc;
     }
     const wg_cmd *cmd = find_cmd(name);
     if (!cmd)
@@ -450,7 +459,7 @@ void wg_cli_print_version(FILE *to)
 {
     fprintf(to, "wings %s (store schema %d, store layout %d, sync protocol "
             "%d, backup format 1)\n", WG_VERSION, WG_SCHEMA_VERSION,
-            wg_store_layout_version(), WG_SYNC_PROTOCOL_VERSION);
+            wg_store_layout_version(), WG_WIRE_VERSION);
 }
 
 /* Text as roff: no request or escape of ours can come from it. */

@@ -395,11 +395,15 @@ wg_rc wg_backup_manifest_decode(const uint8_t *p, size_t len,
              wg_reader_u64(&r, &bi->records[i]);
     if (!ok || r.bad || wg_reader_left(&r) != 0 || taken > INT64_MAX)
         return wg_err_set(err, WG_ERR_CORRUPT, "backup manifest malformed");
-    if (schema != WG_SCHEMA_VERSION || layout != WG_STORE_LAYOUT)
+    /* An older schema is upgraded in place when the restored store is
+     * first opened, as any store of the previous release is. */
+    if (schema < WG_SCHEMA_MIN || schema > WG_SCHEMA_VERSION ||
+        layout != WG_STORE_LAYOUT)
         return wg_err_set(err, WG_ERR_INVALID,
                           "backup holds schema %u layout %u; this wings "
-                          "restores schema %d layout %d", schema, layout,
-                          WG_SCHEMA_VERSION, WG_STORE_LAYOUT);
+                          "restores schema %d to %d, layout %d", schema,
+                          layout, WG_SCHEMA_MIN, WG_SCHEMA_VERSION,
+                          WG_STORE_LAYOUT);
     bi->ntables = nt;
     bi->taken = (int64_t)taken;
     bi->node.role = (wg_role)role;
