@@ -51,10 +51,10 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
     if (path) {
         /* Written to a fresh file beside the target (never one already
          * there), then renamed: never a half file. */
-        int fd = wg_file_create_beside(path, &tmp, &err);
+        int fd = wg_store_file_create(path, &tmp, &err);
         x.out = fd >= 0 ? fdopen(fd, "wb") : NULL;
         if (!x.out) {
-            wg_file_abandon(fd, &tmp);
+            wg_store_file_abandon(fd, &tmp);
             wg_cli_close_store(cli, &st);
             return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %s",
                                 path, err.msg);
@@ -78,9 +78,9 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
         if (rc == WG_OK && fd < 0)
             rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s'", path);
         if (rc)
-            wg_file_abandon(fd, &tmp);
+            wg_store_file_abandon(fd, &tmp);
         else
-            rc = wg_file_commit_beside(fd, &tmp, path, &err);
+            rc = wg_store_file_commit(fd, &tmp, path, &err);
     }
     if (rc)
         code = wg_cli_fail(cli, &err);

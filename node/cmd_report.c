@@ -68,10 +68,10 @@ static int write_svg(wg_cli *cli, const char *path, const wg_report_row *rows,
      * over it when whole. */
     wg_err err = { 0 };
     char *tmp = NULL;
-    int fd = wg_file_create_beside(path, &tmp, &err);
+    int fd = wg_store_file_create(path, &tmp, &err);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
-        wg_file_abandon(fd, &tmp);
+        wg_store_file_abandon(fd, &tmp);
         return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %s",
                             path, err.msg);
     }
@@ -115,10 +115,10 @@ static int write_svg(wg_cli *cli, const char *path, const wg_report_row *rows,
     fd = dup(fileno(f));
     fclose(f);
     if (bad || fd < 0) {
-        wg_file_abandon(fd, &tmp);
+        wg_store_file_abandon(fd, &tmp);
         return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s'", path);
     }
-    if (wg_file_commit_beside(fd, &tmp, path, &err) != WG_OK)
+    if (wg_store_file_commit(fd, &tmp, path, &err) != WG_OK)
         return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %s",
                             path, err.msg);
     return WG_EXIT_OK;

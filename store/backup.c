@@ -51,6 +51,7 @@
 #define COPY_CHUNK (64 * 1024)
 #define REKEY_FILE "wings.db.rekey"
 #define KEYFILE_NEW "wings.key.new"
+#define BACKUP_COPY "wings.db.backup-"
 
 int wg_store_layout_version(void)
 {
@@ -283,6 +284,25 @@ static void remove_copy(const char *path)
     free(wal);
 }
 
+/* Copies a backup left behind when its process died: sealed, useless, but
+ * the size of the database. The folder is this user's alone and one
+ * process at a time holds the store, so every such file is a leftover. */
+static void remove_stale_copies(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, BACKUP_COPY, strlen(BACKUP_COPY)) &&
+            strlen(e->d_name) < 64) {
+            char *p = join(dir, e->d_name);
+            unlink(p);
+            free(p);
+        }
+    closedir(d);
+}
+
 /* ---- the manifest -------------------------------------------------------------- */
 
 typedef struct feed_count {
@@ -366,7 +386,7 @@ static int get_str8(wg_reader *r, char *out, size_t cap)
     return strlen(out) == n; /* no NUL inside */
 }
 
-wg_rc wg_backup_manifest_decode(const uint8_t *p, size_t len,
+wg_rc wg_store_manifest_decode(const uint8_t *p, size_t len,
                                 wg_backup_info *bi,
                                 uint8_t hash[WG_HASH_BYTES], wg_err *err)
 {
@@ -498,7 +518,8 @@ wg_rc wg_store_backup(wg_store *st, const char *path, wg_backup_info *info,
     char hex[13];
     wg_random(r, sizeof r);
     wg_hex_encode(hex, r, sizeof r);
-    snprintf(name, sizeof name, "wings.db.backup-%s", hex);
+    snprintf(name, sizeof name, BACKUP_COPY "%s", hex);
+    remove_stale_copies(st->dir);
 
     memset(hdr, 0, sizeof hdr);
     memcpy(hdr, MAGIC, 8);
@@ -537,7 +558,7 @@ wg_rc wg_store_backup(wg_store *st, const char *path, wg_backup_info *info,
         wg_aead_seal(sealed + WG_AEAD_NONCE_BYTES,
                      sealed + WG_AEAD_NONCE_BYTES + man.len, man.data, man.len,
                      hdr, HDR_BYTES, sealed, mkey);
-        fd = wg_file_create_beside(path, &tmp, err);
+        fd = wg_store_file_create(path, &tmp, err);
         if (fd < 0)
             rc = err ? err->code : WG_ERR_IO;
     }
@@ -548,7 +569,7 @@ wg_rc wg_store_backup(wg_store *st, const char *path, wg_backup_info *info,
     if (rc == WG_OK)
         rc = append_file(fd, tmp, copy, bi.db_bytes, err);
     if (rc == WG_OK) {
-        rc = wg_file_commit_beside(fd, &tmp, path, err);
+        rc = wg_store_file_commit(fd, &tmp, path, err);
         fd = -1;
     }
     if (rc == WG_OK) {
@@ -559,7 +580,7 @@ wg_rc wg_store_backup(wg_store *st, const char *path, wg_backup_info *info,
                        "changes", (unsigned long long)bi.file_bytes,
                        (unsigned long long)bi.changes);
     }
-    wg_file_abandon(fd, &tmp);
+    wg_store_file_abandon(fd, &tmp);
     remove_copy(copy);
     free(copy);
     wg_buf_release(&man);
@@ -666,7 +687,7 @@ wg_rc wg_store_restore(const char *file, const char *dir, const char *pass,
                         "manifest fails authentication", file);
         goto out;
     }
-    if ((rc = wg_backup_manifest_decode(plain, plen, &bi, want, err)))
+    if ((rc = wg_store_manifest_decode(plain, plen, &bi, want, err)))
         goto out;
     if (bi.db_bytes == 0 || bi.db_bytes % WG_PAGE_BYTES != 0 ||
         (uint64_t)sb.st_size != HDR_BYTES + mlen + bi.db_bytes) {

@@ -45,7 +45,7 @@ wg_rc wg_store_check_folder(const char *dir, wg_err *err)
     return WG_OK;
 }
 
-int wg_file_create_beside(const char *path, char **tmp_out, wg_err *err)
+int wg_store_file_create(const char *path, char **tmp_out, wg_err *err)
 {
     size_t n = strlen(path) + 32;
     char *tmp = wg_xmalloc(n);
@@ -86,7 +86,7 @@ static wg_rc sync_parent(const char *path, wg_err *err)
     return rc;
 }
 
-wg_rc wg_file_commit_beside(int fd, char **tmp_p, const char *path,
+wg_rc wg_store_file_commit(int fd, char **tmp_p, const char *path,
                             wg_err *err)
 {
     char *tmp = *tmp_p;
@@ -109,7 +109,7 @@ wg_rc wg_file_commit_beside(int fd, char **tmp_p, const char *path,
     return rc;
 }
 
-void wg_file_abandon(int fd, char **tmp_p)
+void wg_store_file_abandon(int fd, char **tmp_p)
 {
     if (fd >= 0)
         close(fd);

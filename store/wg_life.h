@@ -26,14 +26,14 @@ wg_rc wg_store_check_folder(const char *dir, wg_err *err);
 /* Create a new file beside PATH (PATH.RANDOM.partial, mode 0600) with
  * O_EXCL|O_NOFOLLOW: never an existing file or link. Returns its descriptor
  * and sets *TMP to its name (caller owns; pass both to
- * wg_file_commit_beside() or wg_file_abandon()), or -1 with ERR set. */
-int wg_file_create_beside(const char *path, char **tmp, wg_err *err);
+ * wg_store_file_commit() or wg_store_file_abandon()), or -1 with ERR set. */
+int wg_store_file_create(const char *path, char **tmp, wg_err *err);
 /* Sync and close FD, rename *TMP over PATH and sync the folder. Takes *TMP
  * and sets it to NULL, even on failure (the partial file is removed then). */
-wg_rc wg_file_commit_beside(int fd, char **tmp, const char *path,
+wg_rc wg_store_file_commit(int fd, char **tmp, const char *path,
                             wg_err *err);
 /* Close FD and remove *TMP; accepts -1 and NULL. */
-void wg_file_abandon(int fd, char **tmp);
+void wg_store_file_abandon(int fd, char **tmp);
 
 /* ---- backup and restore ------------------------------------------------- */
 
@@ -71,7 +71,7 @@ wg_rc wg_store_restore(const char *file, const char *dir, const char *pass,
 /* Decode the plaintext of a backup's manifest (LEN bytes at P, after its
  * authentication) into BI and the database copy's HASH. WG_ERR_CORRUPT when
  * malformed, WG_ERR_INVALID for another schema or layout. */
-wg_rc wg_backup_manifest_decode(const uint8_t *p, size_t len,
+wg_rc wg_store_manifest_decode(const uint8_t *p, size_t len,
                                 wg_backup_info *bi,
                                 uint8_t hash[WG_HASH_BYTES], wg_err *err);
 

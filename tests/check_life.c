@@ -215,17 +215,17 @@ START_TEST(test_life_files_beside_their_target)
     char *target = tu_path(dir, "out.csv");
     char *t1 = NULL, *t2 = NULL;
     wg_err err = { 0 };
-    int f1 = wg_file_create_beside(target, &t1, &err);
-    int f2 = wg_file_create_beside(target, &t2, &err);
+    int f1 = wg_store_file_create(target, &t1, &err);
+    int f2 = wg_store_file_create(target, &t2, &err);
     ck_assert_int_ge(f1, 0);
     ck_assert_int_ge(f2, 0);
     ck_assert_str_ne(t1, t2); /* fresh names: nothing to predict */
     ck_assert_int_eq(strncmp(t1, target, strlen(target)), 0);
     ck_assert_int_eq(write(f1, "a,b\n", 4), 4);
-    ck_assert_int_eq(wg_file_commit_beside(f1, &t1, target, &err), WG_OK);
+    ck_assert_int_eq(wg_store_file_commit(f1, &t1, target, &err), WG_OK);
     ck_assert_ptr_null(t1);
     char *t2copy = strdup(t2);
-    wg_file_abandon(f2, &t2);
+    wg_store_file_abandon(f2, &t2);
     ck_assert(!exists(t2copy));
     size_t n;
     unsigned char *got = tu_read(target, &n);

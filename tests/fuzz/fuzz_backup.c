@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wg_backup_info bi;
     uint8_t hash[WG_HASH_BYTES];
     wg_err err;
-    wg_rc rc = wg_backup_manifest_decode(data, size, &bi, hash, &err);
+    wg_rc rc = wg_store_manifest_decode(data, size, &bi, hash, &err);
     if (rc != WG_OK && rc != WG_ERR_CORRUPT && rc != WG_ERR_INVALID)
         __builtin_trap();
     if (rc == WG_OK) {

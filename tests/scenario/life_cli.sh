@@ -145,8 +145,10 @@ check "backup: no partial file left beside it" \
     [ -z "$(find "$T" -maxdepth 1 -name 'b1.wingsbak.*')" ]
 check "backup: no copy left in the node folder" \
     [ "$(ls "$A" | sort | tr '\n' ' ')" = "wings.db wings.key " ]
+head -c 8192 /dev/urandom >"$A/wings.db.backup-0123456789ab" # a dead backup's copy
 wings "$P1" --dir "$A" --json backup "$T/b1j.wingsbak"
 expect "backup --json" rc=0
+check "backup: a copy left by a dead backup is removed" [ ! -e "$A/wings.db.backup-0123456789ab" ]
 check "backup --json: counts" [ "$(json 'd["records"]["person"], d["records"]["training"], d["name"]')" = "2 1 officea" ]
 wings "$PWRONG" --dir "$A" backup "$T/bx.wingsbak"
 expect "backup with a wrong passphrase: exit 4" rc=4 "err=wrong passphrase"
