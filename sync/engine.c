@@ -76,6 +76,7 @@ struct wg_engine {
     void *done_ctx;
     struct { uint8_t key[32]; int64_t at; } refusals[MAX_REFUSALS];
     uint8_t probe_key[32];
+    int probing;        /* the self-check's probe key is set */
     int probe_seen;
     int idle_ms;               /* server sessions: silence that ends them */
 };
@@ -254,8 +255,9 @@ static void handle_zap(wg_engine *e)
         snprintf(address, sizeof address, "%.*s", (int)len[3], (char *)f[3]);
     int curve = nf == 7 && len[5] == 5 && !memcmp(f[5], "CURVE", 5) &&
                 len[6] == 32;
-    if (curve && e->probe_key[0] | e->probe_key[1] &&
-        !memcmp(f[6], e->probe_key, 32))
+    /* (A flag, not the key's first bytes: a random key may begin with
+     * zeros, and the probe must still be told from a stranger.) */
+    if (curve && e->probing && !memcmp(f[6], e->probe_key, 32))
         e->probe_seen = 1;
     else if (curve && find_peer(e, f[6], NULL, &peer)) {
         ok = 1;
@@ -435,6 +437,7 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     if (zmq_curve_keypair(pub, sec) != 0)
         return wg_err_set(err, WG_ERR_INTERNAL, "no CURVE support in libzmq");
     zmq_z85_decode(e->probe_key, pub);
+    e->probing = 1;
     e->probe_seen = 0;
     void *probe = zmq_socket(e->zmq, ZMQ_DEALER);
     set_common(probe);
@@ -463,6 +466,7 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     }
     zmq_close(probe);
     memset(e->probe_key, 0, sizeof e->probe_key);
+    e->probing = 0;
     if (!e->probe_seen || got_through)
         return wg_err_set(err, WG_ERR_INTERNAL,
                           "refusing to serve: a connection with an unknown "
