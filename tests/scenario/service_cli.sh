@@ -176,14 +176,22 @@ fi
 
 SYSROOT=$T/sysroot
 mkdir -p "$SYSROOT/etc"
-run systemd-sysusers --root="$SYSROOT" "$PFX/lib/sysusers.d/wings.conf"
-expect "systemd-sysusers makes the unit's user from the installed snippet" rc=0
-check "the user is 'wings', its home /var/lib/wings" \
-    grep -qE '^wings:x:[0-9]+:[0-9]+:wings node:/var/lib/wings:' "$SYSROOT/etc/passwd"
-run systemd-tmpfiles --root="$SYSROOT" --create "$PFX/lib/tmpfiles.d/wings.conf"
-expect "systemd-tmpfiles makes /etc/wings" rc=0
-check "/etc/wings is root's alone (0700)" [ "$(stat -c %a:%u "$SYSROOT/etc/wings")" = 700:0 ]
-if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
+HAVE_SYSUSERS=0
+if [[ $(id -u) == 0 ]] && command -v systemd-sysusers >/dev/null &&
+    command -v systemd-tmpfiles >/dev/null; then
+    HAVE_SYSUSERS=1
+    run systemd-sysusers --root="$SYSROOT" "$PFX/lib/sysusers.d/wings.conf"
+    expect "systemd-sysusers makes the unit's user from the installed snippet" rc=0
+    check "the user is 'wings', its home /var/lib/wings" \
+        grep -qE '^wings:x:[0-9]+:[0-9]+:wings node:/var/lib/wings:' "$SYSROOT/etc/passwd"
+    run systemd-tmpfiles --root="$SYSROOT" --create "$PFX/lib/tmpfiles.d/wings.conf"
+    expect "systemd-tmpfiles makes /etc/wings" rc=0
+    check "/etc/wings is root's alone (0700)" [ "$(stat -c %a:%u "$SYSROOT/etc/wings")" = 700:0 ]
+else
+    echo "skip systemd-sysusers and systemd-tmpfiles (need root and both tools)"
+    mkdir -m 700 "$SYSROOT/etc/wings"
+fi
+if ((HAVE_SYSUSERS)) && command -v setpriv >/dev/null; then
     SUID=$(awk -F: '$1 == "wings" {print $3}' "$SYSROOT/etc/passwd")
     SGID=$(awk -F: '$1 == "wings" {print $4}' "$SYSROOT/etc/passwd")
     AS_USER=(setpriv --reuid="$SUID" --regid="$SGID" --clear-groups --)
