@@ -12,7 +12,9 @@
 
 #include "wg_crypto.h"
 #include "wg_i18n.h"
+#include "wg_life.h"
 #include "wg_node.h"
+#include "wg_wire.h"
 
 static const wg_cmd commands[] = {
     { "init", cmd_init, "create a node in --dir",
@@ -40,10 +42,13 @@ static const wg_cmd commands[] = {
       "Example:\n"
       "  wings --dir ronan id\n", 1 },
     { "passwd", cmd_passwd, "change the passphrase",
-      "passwd",
+      "passwd [--rekey]",
       "Rewraps the data key under a new passphrase, taken from\n"
       "$WINGS_NEW_PASSPHRASE or asked for twice on the terminal. The old\n"
       "passphrase stops working; no record is rewritten.\n"
+      "--rekey also re-encrypts the whole store under a new data key, so an\n"
+      "old copy of wings.key with the old passphrase opens nothing written\n"
+      "since (stop 'serve' first: it holds the store).\n"
       "\n"
       "Example:\n"
       "  wings --dir ronan passwd\n", 0 },
@@ -157,9 +162,12 @@ static const wg_cmd commands[] = {
       "Example:\n"
       "  wings export person --excel --out persons.csv\n", 1 },
     { "peer", cmd_peer, "trust, list or forget peers",
-      "peer add NAME KEY ENDPOINT | peer list | peer remove NAME",
+      "peer add NAME KEY ENDPOINT | peer set NAME ENDPOINT | peer list | "
+      "peer remove NAME",
       "add: trust the node whose key is KEY (as its 'wings id' prints),\n"
       "reachable at ENDPOINT, under NAME. Both sides must add each other.\n"
+      "set: reach peer NAME at a new ENDPOINT; it stays trusted, with its\n"
+      "history.\n"
       "list: every peer with its last session (--json: objects with name,\n"
       "key, endpoint, last_sync, last_result, last_error, sent, received).\n"
       "remove: forget a peer; its live sessions are closed.\n"
@@ -274,6 +282,26 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings --dir ronan audit --verify\n", 1 },
+    { "backup", cmd_backup, "write a sealed, consistent copy of the node",
+      "backup FILE",
+      "Writes FILE: the node's key file and a copy of its database taken in\n"
+      "one read (consistent while 'serve' runs: the daemon takes it), every\n"
+      "page sealed as on the node, and a sealed manifest of what it holds.\n"
+      "Without the node's passphrase the file is useless; a changed byte\n"
+      "makes restore refuse it. Prints what it holds.\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan backup /media/usb/ronan-2026-12-06.wingsbak\n", 1 },
+    { "restore", cmd_restore, "restore a backup into an empty --dir",
+      "restore FILE",
+      "Checks FILE whole with the node's passphrase (exit 4 if it was altered\n"
+      "or the passphrase is wrong, 3 if it is not a wings backup), writes it\n"
+      "into --dir, which must be new or empty (exit 3 otherwise), verifies\n"
+      "every page and feed as 'audit --verify' does, and prints what it\n"
+      "holds.\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan restore /media/usb/ronan-2026-12-06.wingsbak\n", 0 },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -344,8 +372,9 @@ void wg_cli_reset_getopt(void)
 int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
                   const struct option *longopts, int *done_help)
 {
-    enum { OPT_JSON = 1000, OPT_DIR, OPT_PASSFILE, OPT_HELP };
-    struct option all[32];
+    enum { OPT_JSON = 1000, OPT_DIR, OPT_PASSFILE, OPT_HELP, OPT_VERSION,
+           OPT_MAN, OPT_COMPLETION };
+    struct option all[34];
     size_t n = 0;
     for (; longopts && longopts[n].name && n < 27; n++)
         all[n] = longopts[n];
@@ -354,6 +383,15 @@ int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
     all[n++] = (struct option){ "passphrase-file", required_argument, NULL,
                                 OPT_PASSFILE };
     all[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+    if (!cli->in_command) {
+        /* --version; the man page and shell completion the build makes
+         * from the command table (not for people: not in --help). */
+        all[n++] = (struct option){ "version", no_argument, NULL,
+                                    OPT_VERSION };
+        all[n++] = (struct option){ "man-page", no_argument, NULL, OPT_MAN };
+        all[n++] = (struct option){ "bash-completion", no_argument, NULL,
+                                    OPT_COMPLETION };
+    }
     all[n] = (struct option){ 0, 0, 0, 0 };
     char so[64];
     /* Global options stop at the command name; a command's own options may
@@ -372,6 +410,9 @@ int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
         case OPT_HELP:
             *done_help = 1;
             return 'h';
+        case OPT_VERSION: return 'V';
+        case OPT_MAN: return 'M';
+        case OPT_COMPLETION: return 'B';
         case ':':
             wg_cli_usage(cli, cli->in_command ? argv[0] : NULL,
                          "option '%s' needs a value", argv[optind - 1]);
@@ -402,8 +443,12 @@ static void print_overview(FILE *to)
           "  --json                  machine-readable output\n"
           "  --passphrase-file FILE  read the passphrase from FILE's first "
           "line\n"
-          "                          (else $WINGS_PASSPHRASE, else a "
-          "prompt)\n\n"
+          "                          (else $WINGS_PASSPHRASE, else the "
+          "systemd\n"
+          "                          credential wings.passphrase, else a "
+          "prompt)\n"
+          "  --version               the version, and the store and protocol "
+          "versions\n\n"
           "exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input,\n"
           "4 store cannot be opened, 5 not found, 6 sync failed\n"), to);
 }
@@ -441,6 +486,16 @@ int wg_node_main(int argc, char **argv)
     if (help) {
         print_overview(cli.out);
         return WG_EXIT_OK;
+    }
+    if (c == 'V' || c == 'M' || c == 'B') {
+        if (c == 'V')
+            wg_cli_print_version(cli.out);
+        else if (c == 'M')
+            wg_cli_print_man(cli.out);
+        else
+            wg_cli_print_completion(cli.out);
+        fflush(cli.out);
+        return ferror(cli.out) ? WG_EXIT_INTERNAL : WG_EXIT_OK;
     }
     if (c != -1)
         return wg_cli_usage(&cli, NULL, "unexpected option");
@@ -492,4 +547,140 @@ int wg_cli_dispatch(wg_cli *cli, int argc, char **argv)
     int code = cmd->fn(cli, argc, argv);
     wg_passphrase_forget(cli);
     return code;
+}
+
+/* ---- version, man page and shell completion, from the table above ---------- */
+
+#ifndef WG_VERSION
+#define WG_VERSION "0.0.0"
+#endif
+
+void wg_cli_print_version(FILE *to)
+{
+    fprintf(to, "wings %s (store schema %d, store layout %d, sync protocol "
+            "%d, backup format 1)\n", WG_VERSION, WG_SCHEMA_VERSION,
+            wg_store_layout_version(), WG_WIRE_VERSION);
+}
+
+/* Text as roff: no request or escape of ours can come from it. */
+static void roff_text(FILE *to, const char *s)
+{
+    int bol = 1;
+    for (; *s; s++) {
+        if (bol && (*s == '.' || *s == '\''))
+            fputs("\\&", to);
+        bol = *s == '\n';
+        if (*s == '\\')
+            fputs("\\e", to);
+        else if (*s == '-')
+            fputs("\\-", to);
+        else
+            fputc(*s, to);
+    }
+}
+
+void wg_cli_print_man(FILE *to)
+{
+    fprintf(to, ".TH WINGS 1 \"\" \"wings %s\" \"User Commands\"\n"
+            ".SH NAME\nwings \\- records of disabled persons' training and "
+            "employment, kept encrypted and synced between offices\n"
+            ".SH SYNOPSIS\n.B wings\n[\\-\\-dir DIR] [\\-\\-json] "
+            "[\\-\\-passphrase\\-file FILE] COMMAND [ARGS...]\n.br\n"
+            ".B wings \\-\\-version\n.br\n.B wings help\n[COMMAND]\n"
+            ".SH DESCRIPTION\n", WG_VERSION);
+    roff_text(to, "wings keeps a county office's records of disabled persons' "
+                  "training and employment in an encrypted store, and "
+                  "exchanges signed changes with trusted peers.\n");
+    fputs(".SH GLOBAL OPTIONS\n.TP\n.B \\-\\-dir DIR\nthe node's folder "
+          "(default $WINGS_DIR, else ./wings\\-node); it must belong to the "
+          "user running wings and be closed to others (mode 0700)\n"
+          ".TP\n.B \\-\\-json\nmachine\\-readable output\n"
+          ".TP\n.B \\-\\-passphrase\\-file FILE\nread the passphrase from "
+          "FILE's first line\n"
+          ".TP\n.B \\-\\-version\nprint the version, and the store and "
+          "protocol versions it speaks\n"
+          ".SH PASSPHRASE\nTaken from $WINGS_PASSPHRASE, else the first line "
+          "of \\-\\-passphrase\\-file, else the systemd credential "
+          "$CREDENTIALS_DIRECTORY/" WG_CREDENTIAL_NAME ", else a prompt on "
+          "the terminal.\n.SH COMMANDS\n", to);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fputs(".SS \"", to);
+        roff_text(to, commands[i].name);
+        fputs(" \\(em ", to);
+        roff_text(to, commands[i].summary);
+        fputs("\"\n.B wings\n", to);
+        roff_text(to, commands[i].usage);
+        fputs("\n.PP\n.nf\n", to);
+        roff_text(to, commands[i].help);
+        fputs(".fi\n", to);
+    }
+    fputs(".SH EXIT STATUS\n0 ok, 1 internal error, 2 usage, 3 invalid "
+          "input, 4 store cannot be opened, 5 not found, 6 sync failed.\n"
+          ".SH FILES\n.TP\n.I DIR/wings.key\nthe data key, wrapped under the "
+          "passphrase\n.TP\n.I DIR/wings.db\nthe database, every page "
+          "sealed\n.TP\n.I wings@.service\nthe systemd unit: one instance "
+          "per node, in /var/lib/wings/NAME\n"
+          ".SH ENVIRONMENT\nWINGS_DIR, WINGS_PASSPHRASE, WINGS_NEW_PASSPHRASE, "
+          "WINGS_LOG (error, warn, info, debug), CREDENTIALS_DIRECTORY, "
+          "LANG.\n", to);
+}
+
+/* The --long options named in a usage line, space-separated. */
+static void usage_options(FILE *to, const char *usage)
+{
+    for (const char *p = usage; (p = strstr(p, "--")); ) {
+        size_t n = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+        fprintf(to, " %.*s", (int)n, p);
+        p += n;
+    }
+}
+
+void wg_cli_print_completion(FILE *to)
+{
+    fputs("# bash completion for wings, made from its command table\n"
+          "_wings()\n{\n"
+          "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+          "    local i cmd=\n"
+          "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+          "        case ${COMP_WORDS[i]} in\n"
+          "        --dir|--passphrase-file) ((i++)) ;;\n"
+          "        -*) ;;\n"
+          "        *) cmd=${COMP_WORDS[i]}; break ;;\n"
+          "        esac\n"
+          "    done\n"
+          "    case $prev in\n"
+          "    --dir) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+          "    --passphrase-file|--out|--svg|--xlsx)\n"
+          "        COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+          "    esac\n"
+          "    local opts=\"--dir --json --passphrase-file --help\"\n"
+          "    case $cmd in\n"
+          "    '')\n"
+          "        COMPREPLY=($(compgen -W \"help --version $opts", to);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(to, " %s", commands[i].name);
+    fputs("\" -- \"$cur\")); return ;;\n", to);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fprintf(to, "    %s) opts=\"$opts", commands[i].name);
+        usage_options(to, commands[i].usage);
+        fputs("\" ;;\n", to);
+    }
+    fputs("    esac\n"
+          "    case $cur in\n"
+          "    -*) COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\")) ;;\n"
+          "    *)\n"
+          "        case $cmd in\n"
+          "        backup|restore|import) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+          "        help) COMPREPLY=($(compgen -W \"", to);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(to, "%s%s", i ? " " : "", commands[i].name);
+    fputs("\" -- \"$cur\")) ;;\n"
+          "        *) COMPREPLY=($(compgen -W \"", to);
+    for (int i = 0; wg_schema_table_at(i); i++)
+        fprintf(to, "%s%s", i ? " " : "", wg_schema_table_at(i)->name);
+    fputs(" add set list remove\" -- \"$cur\")) ;;\n"
+          "        esac ;;\n"
+          "    esac\n"
+          "}\n"
+          "complete -F _wings wings\n", to);
 }

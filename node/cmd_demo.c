@@ -219,6 +219,9 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
     wg_hex_encode(pass, raw, sizeof raw);
     setenv("WINGS_PASSPHRASE", pass, 1);
     wg_wipe(pass, sizeof pass);
+    /* The daemons' journal lines would interleave with the narration:
+     * warnings only, unless the caller asked for more. */
+    setenv("WINGS_LOG", "warn", 0);
 
     char e1[64], e2[64], e3[64];
     snprintf(e1, sizeof e1, "tcp://127.0.0.1:%d", free_port());

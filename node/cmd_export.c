@@ -24,6 +24,7 @@
 #include <xlsxwriter.h>
 
 #include "wg_csv.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 #define ID_TITLE "记录编号"
@@ -171,12 +172,20 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     export_ctx x = { .out = cli->out, .excel = excel };
-    char tmp[4096];
+    char *tmp = NULL;
+    int fd = -1;
     lxw_workbook *wb = NULL;
+    wg_err err = { 0 };
     if (path) {
-        /* Written beside the target, then renamed: never a half file. */
-        snprintf(tmp, sizeof tmp, "%s.partial", path);
+        /* Written to a fresh file beside the target (never one already
+         * there, never through a link), then renamed: never a half file. */
+        fd = wg_store_file_create(path, &tmp, &err);
+        if (fd < 0) {
+            wg_cli_close_store(cli, &st);
+            return wg_cli_fail(cli, &err);
+        }
         if (ends_xlsx(path)) {
+            /* libxlsxwriter writes by name: into the file just made. */
             wb = workbook_new(tmp);
             x.ws = wb ? workbook_add_worksheet(wb, t->name) : NULL;
             if (x.ws) {
@@ -184,15 +193,16 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
                 format_set_num_format_index(x.text, 49);   /* "@": Text */
             }
         } else {
-            x.out = fopen(tmp, "wb");
+            int d = dup(fd);
+            x.out = d >= 0 ? fdopen(d, "wb") : NULL;
         }
         if (ends_xlsx(path) ? !x.ws : !x.out) {
+            wg_store_file_abandon(fd, &tmp);
             wg_cli_close_store(cli, &st);
             return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %m",
-                                tmp);
+                                path);
         }
     }
-    wg_err err = { 0 };
     long n = 0;
     wg_rc rc = header(&x, t);
     if (rc)
@@ -208,24 +218,18 @@ int cmd_export(wg_cli *cli, int argc, char **argv)
     if (wb) {
         lxw_error e = workbook_close(wb);
         if (rc == WG_OK && e != LXW_NO_ERROR)
-            rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s': %s", tmp,
+            rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s': %s", path,
                             lxw_strerror(e));
-        if (rc == WG_OK && rename(tmp, path) != 0)
-            rc = wg_err_set(&err, WG_ERR_IO, "cannot rename '%s' to '%s'", tmp,
-                            path);
-        if (rc)
-            unlink(tmp);
     } else if (path) {
-        if (fflush(x.out) != 0 || fsync(fileno(x.out)) != 0) {
-            if (rc == WG_OK)
-                rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s'", tmp);
-        }
+        if ((fflush(x.out) != 0 || ferror(x.out)) && rc == WG_OK)
+            rc = wg_err_set(&err, WG_ERR_IO, "cannot write '%s'", path);
         fclose(x.out);
-        if (rc == WG_OK && rename(tmp, path) != 0)
-            rc = wg_err_set(&err, WG_ERR_IO, "cannot rename '%s' to '%s'", tmp,
-                            path);
+    }
+    if (path) {
         if (rc)
-            unlink(tmp);
+            wg_store_file_abandon(fd, &tmp);
+        else
+            rc = wg_store_file_commit(fd, &tmp, path, &err);
     }
     if (rc)
         code = wg_cli_fail(cli, &err);

@@ -1,5 +1,5 @@
 /*
- * cmd_peer.c - `wings peer add|list|remove`: whom this node trusts
+ * cmd_peer.c - `wings peer add|set|list|remove`: whom this node trusts
  */
 #include <getopt.h>
 #include <string.h>
@@ -70,17 +70,21 @@ int cmd_peer(wg_cli *cli, int argc, char **argv)
         return WG_EXIT_USAGE;
     }
     if (optind >= argc)
-        return wg_cli_usage(cli, "peer", "peer needs add, list or remove");
+        return wg_cli_usage(cli, "peer", "peer needs add, set, list or "
+                            "remove");
     const char *verb = argv[optind];
     int nargs = argc - optind - 1;
     char **args = argv + optind + 1;
     if (!strcmp(verb, "add") && nargs != 3)
         return wg_cli_usage(cli, "peer", "peer add needs NAME KEY ENDPOINT");
+    if (!strcmp(verb, "set") && nargs != 2)
+        return wg_cli_usage(cli, "peer", "peer set needs NAME ENDPOINT");
     if (!strcmp(verb, "remove") && nargs != 1)
         return wg_cli_usage(cli, "peer", "peer remove needs NAME");
     if (!strcmp(verb, "list") && nargs != 0)
         return wg_cli_usage(cli, "peer", "peer list takes no arguments");
-    if (strcmp(verb, "add") && strcmp(verb, "remove") && strcmp(verb, "list"))
+    if (strcmp(verb, "add") && strcmp(verb, "remove") &&
+        strcmp(verb, "list") && strcmp(verb, "set"))
         return wg_cli_usage(cli, "peer", "unknown peer command '%s'", verb);
 
     wg_store *st = NULL;
@@ -94,6 +98,21 @@ int cmd_peer(wg_cli *cli, int argc, char **argv)
         if (rc == WG_OK)
             fprintf(cli->out, cli->json ? "{\"added\":\"%s\"}\n"
                                         : "added peer %s\n", args[0]);
+    } else if (!strcmp(verb, "set")) {
+        rc = wg_store_peer_set_endpoint(st, args[0], args[1], &err);
+        if (rc == WG_OK) {
+            if (cli->engine)
+                wg_engine_peers_changed(cli->engine);
+            if (cli->json) {
+                fputs("{\"name\":", cli->out);
+                wg_json_str(cli->out, args[0]);
+                fputs(",\"endpoint\":", cli->out);
+                wg_json_str(cli->out, args[1]);
+                fputs("}\n", cli->out);
+            } else {
+                fprintf(cli->out, "peer %s now at %s\n", args[0], args[1]);
+            }
+        }
     } else if (!strcmp(verb, "remove")) {
         rc = wg_store_peer_remove(st, args[0], &err);
         if (rc == WG_OK) {

@@ -144,6 +144,9 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
     s->interval_s = interval_s;
     s->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 
+    /* The daemon's stderr is the node's journal: one line per session,
+     * refusal and error unless $WINGS_LOG says otherwise. */
+    wg_log_set_default(WG_LOG_INFO);
     wg_store *st = NULL;
     int code = wg_cli_open_store(cli, &st);
     if (code) {
@@ -166,6 +169,7 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
         code = wg_cli_fail(cli, &err);
         goto out;
     }
+    wg_control_set_listen(ctl, listen);
     wg_engine_on_done(e, on_done, s);
     if (s->sigfd >= 0)
         wg_engine_watch(e, NULL, s->sigfd, on_signal, s);

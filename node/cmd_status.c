@@ -73,7 +73,10 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     wg_err err = { 0 };
-    const wg_node_info *me = wg_store_info(st);
+    wg_node_info here = *wg_store_info(st);
+    if (cli->listen) /* the endpoint in use: serve --listen */
+        snprintf(here.endpoint, sizeof here.endpoint, "%s", cli->listen);
+    const wg_node_info *me = &here;
     long counts[3] = { 0 };
     feed_ctx f = { 0 };
     wg_rc rc = WG_OK;

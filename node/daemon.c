@@ -110,6 +110,7 @@ struct wg_control {
     wg_store *st;
     wg_ctl *ctl;
     char pidpath[PATH_MAX + 16];
+    char listen[WG_ENDPOINT_MAX + 1];
 };
 
 /* Run one forwarded command line in the caller's working folder. */
@@ -135,6 +136,7 @@ static int run_request(void *p, const wg_ctl_request *rq, FILE *out,
     cli.shared_store = c->st;
     cli.engine = c->e;
     cli.cwd = rq->cwd;
+    cli.listen = c->listen[0] ? c->listen : NULL;
     /* Answer in the caller's language, not the daemon's. */
     wg_i18n_use(rq->lang[0] ? rq->lang : NULL);
     int code = wg_cli_dispatch(&cli, rq->argc, rq->argv);
@@ -172,6 +174,11 @@ wg_rc wg_control_open(wg_engine *e, wg_store *st, const char *dir,
     }
     *out = c;
     return WG_OK;
+}
+
+void wg_control_set_listen(wg_control *c, const char *endpoint)
+{
+    snprintf(c->listen, sizeof c->listen, "%s", endpoint);
 }
 
 void wg_control_close(wg_control **cp)

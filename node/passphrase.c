@@ -1,7 +1,8 @@
 /*
  * passphrase.c - where a passphrase comes from, and opening the store
  *
- * $WINGS_PASSPHRASE, else the first line of --passphrase-file, else a prompt
+ * $WINGS_PASSPHRASE, else the first line of --passphrase-file, else the
+ * systemd credential $CREDENTIALS_DIRECTORY/wings.passphrase, else a prompt
  * on the terminal with echo off, else exit 4 saying how to give one. The
  * passphrase lives in guarded memory; the environment variable is removed
  * once read so no child process inherits it.
@@ -150,6 +151,19 @@ wg_rc wg_passphrase_get(wg_cli *cli, const char *text, int confirm,
     if (!found && cli->pass_file) {
         rc = from_file(cli->pass_file, buf, &n, err);
         found = rc == WG_OK;
+    }
+    if (!found && rc == WG_OK) {
+        /* A systemd unit's LoadCredential=: systemd reads the root-only
+         * file and hands the service a private copy. */
+        const char *cd = getenv("CREDENTIALS_DIRECTORY");
+        char path[4096];
+        if (cd && *cd &&
+            snprintf(path, sizeof path, "%s/%s", cd, WG_CREDENTIAL_NAME) <
+                (int)sizeof path &&
+            access(path, F_OK) == 0) {
+            rc = from_file(path, buf, &n, err);
+            found = rc == WG_OK;
+        }
     }
     if (!found && rc == WG_OK) {
         if (isatty(STDIN_FILENO))

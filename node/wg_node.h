@@ -43,6 +43,7 @@ typedef struct wg_cli {
     size_t pass_cache_len;
     const char *actor;        /* who asked: a web user's name, or NULL for
                                  the node's operator (see ops.c) */
+    const char *listen;       /* inside the daemon: the endpoint it serves */
 } wg_cli;
 
 typedef int (*wg_cmd_fn)(wg_cli *cli, int argc, char **argv);
@@ -62,6 +63,16 @@ typedef struct wg_cmd {
 
 /* Run the wings command line; returns the process exit code. */
 int wg_node_main(int argc, char **argv);
+
+/* `wings --version`; the man page (roff) and bash completion generated from
+ * the command table, which the build installs (cli.c). */
+void wg_cli_print_version(FILE *to);
+void wg_cli_print_man(FILE *to);
+void wg_cli_print_completion(FILE *to);
+
+/* The systemd credential a unit passes the passphrase in, read from
+ * $CREDENTIALS_DIRECTORY (passphrase.c). */
+#define WG_CREDENTIAL_NAME "wings.passphrase"
 
 /* ---- helpers shared by the cmd_*.c files -------------------------------- */
 
@@ -130,6 +141,9 @@ typedef struct wg_control wg_control;
 wg_rc wg_control_open(wg_engine *e, wg_store *st, const char *dir,
                       wg_control **out, wg_err *err);
 void wg_control_close(wg_control **c);
+/* The endpoint the daemon listens on (serve --listen, or the node's own),
+ * shown by forwarded `id` and `status`. Copied. */
+void wg_control_set_listen(wg_control *c, const char *endpoint);
 
 /* The identity line `NAME KEY ENDPOINT`, or its JSON object. */
 void wg_cli_print_identity(wg_cli *cli, const wg_node_info *info);
@@ -140,6 +154,8 @@ void wg_json_str(FILE *f, const char *s);
 /* The log sink for store/ and sync/: stderr, level from $WINGS_LOG. */
 void wg_log_sink(void *ctx, int level, const char *module, const char *msg);
 int wg_log_level(void);
+/* The level when $WINGS_LOG is unset; call before the first line. */
+void wg_log_set_default(int level);
 
 /* ---- records (records_io.c) ---------------------------------------------- */
 
@@ -272,5 +288,13 @@ wg_rc wg_web_check_addr(const char *addr, int public_ok, wg_err *err);
 /* Run timers (idle connections): call once per loop turn. */
 void wg_web_tick(wg_web *w);
 void wg_web_close(wg_web **w);
+int cmd_backup(wg_cli *cli, int argc, char **argv);
+int cmd_restore(wg_cli *cli, int argc, char **argv);
+
+/* What a backup holds, for backup and restore (cmd_backup.c). Under --json
+ * an object is opened and left open for the caller to finish. */
+struct wg_backup_info;
+void wg_cli_print_backup(wg_cli *cli, const struct wg_backup_info *bi,
+                         const char *file, const char *verb);
 
 #endif

@@ -70,6 +70,31 @@ wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err)
     return WG_OK;
 }
 
+wg_rc wg_store_peer_set_endpoint(wg_store *st, const char *name,
+                                 const char *endpoint, wg_err *err)
+{
+    if (strncmp(endpoint, "tcp://", 6) != 0 || strlen(endpoint) <= 6 ||
+        strlen(endpoint) > WG_ENDPOINT_MAX ||
+        strcspn(endpoint, " \t\r\n") != strlen(endpoint))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "endpoint '%.80s' is not of the form tcp://HOST:PORT",
+                          endpoint);
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__prepare(st, "UPDATE peer SET endpoint = ? "
+                                     "WHERE name = ?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, endpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (r != SQLITE_DONE)
+        return wg_store__sqlerr(st, r, "changing a peer's endpoint", err);
+    if (sqlite3_changes(st->db) == 0)
+        return wg_err_set(err, WG_ERR_NOTFOUND, "no peer named '%.64s'", name);
+    return WG_OK;
+}
+
 static void fill_peer(sqlite3_stmt *s, wg_peer *p)
 {
     memset(p, 0, sizeof *p);

@@ -11,6 +11,7 @@
 #include "store_int.h"
 #include "wg_validate.h"
 #include "wg_users.h"
+#include "wg_life.h"
 
 #include <assert.h>
 
@@ -43,6 +44,19 @@ void wg_store__logf(wg_store *st, int level, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     st->log(st->log_ctx, level, "store", msg);
+}
+
+void wg_store_logf(wg_store *st, int level, const char *module,
+                   const char *fmt, ...)
+{
+    if (!st || !st->log)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    st->log(st->log_ctx, level, module, msg);
 }
 
 wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err)
@@ -234,7 +248,11 @@ static wg_rc write_file(const char *dir, const char *name, const void *p,
 {
     char *path = join(dir, name);
     wg_rc rc = WG_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Never adopt a file or link already there (a stale one from a crash,
+     * or one planted): remove the name, then create it afresh. */
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
     if (fd < 0) {
         rc = wg_err_set(err, WG_ERR_IO, "cannot write '%s': %s", path,
                         strerror(errno));
@@ -400,6 +418,40 @@ static wg_rc meta_get(wg_store *st, const char *k, void *out, size_t cap,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* Checkpoints run as SQLite's own autocheckpoint runs them (passive, after a
+ * commit that leaves WG_CHECKPOINT_PAGES frames or more in the WAL), with
+ * one log line when one cannot finish: a WAL that keeps growing, or a disk
+ * that refuses the copy, is trouble the operator should see. */
+#define WG_CHECKPOINT_PAGES 1000
+static int on_wal_commit(void *p, sqlite3 *db, const char *name, int pages)
+{
+    wg_store *st = p;
+    if (pages < WG_CHECKPOINT_PAGES)
+        return SQLITE_OK;
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+                                       &frames, &copied);
+    if (rc != SQLITE_OK || copied < frames)
+        wg_store_logf(st, WG_LOG_WARN, "store", "checkpoint incomplete: %d "
+                      "of %d WAL frames copied into the database (%s)",
+                      copied, frames, sqlite3_errstr(rc));
+    wg_vfs_clear_failure();
+    return SQLITE_OK;
+}
+
+static void watch_checkpoints(wg_store *st)
+{
+    sqlite3_wal_hook(st->db, on_wal_commit, st);
+}
+
+/* The node folder is its operator's alone (folder.c); an absent one is
+ * reported by whoever looks for the node in it. */
+static wg_rc guard_folder(const char *dir, wg_err *err)
+{
+    wg_rc rc = wg_store_check_folder(dir, err);
+    return rc == WG_ERR_NOTFOUND ? WG_OK : rc;
+}
+
 static wg_rc open_db(wg_store *st, int create, wg_err *err)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
@@ -548,8 +600,10 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t dbid[WG_DBID_BYTES];
     wg_store *st = store_new(dir);
+    if ((rc = guard_folder(dir, err)))
+        goto out;
     rc = unlock(dir, pass, passlen, key, dbid, NULL, err);
-    if (rc)
+    if (rc || (rc = wg_store_rekey_recover(dir, key, dbid, err)))
         goto out;
     if (!(st->dbpath = db_realpath(dir, err))) {
         rc = err ? err->code : WG_ERR_IO;
@@ -572,6 +626,7 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
         goto out;
     if ((rc = open_db(st, 0, err)))
         goto out;
+    watch_checkpoints(st);
     if ((rc = load_identity(st, &version, err)) ||
         (rc = wg_store__load_state(st, err)))
         goto out;
@@ -653,9 +708,13 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
         return wg_err_set(err, WG_ERR_EXISTS,
                           "'%s' already holds a node; choose another --dir",
                           dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return wg_err_set(err, WG_ERR_IO, "cannot create folder '%s': %s", dir,
-                          strerror(errno));
+    if (mkdir(dir, 0700) != 0) {
+        if (errno != EEXIST)
+            return wg_err_set(err, WG_ERR_IO, "cannot create folder '%s': %s",
+                              dir, strerror(errno));
+        if ((rc = guard_folder(dir, err)))
+            return rc;
+    }
 
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t *sk = wg_secret_alloc(WG_SIGN_SK_BYTES);
@@ -732,7 +791,9 @@ wg_rc wg_store_passwd(const char *dir, const char *oldpass, size_t oldlen,
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t dbid[WG_DBID_BYTES], kf[WG_KEYFILE_BYTES];
     wg_kdf kdf = WG_KDF_MODERATE;
-    wg_rc rc = unlock(dir, oldpass, oldlen, key, dbid, &kdf, err);
+    wg_rc rc = guard_folder(dir, err);
+    if (rc == WG_OK)
+        rc = unlock(dir, oldpass, oldlen, key, dbid, &kdf, err);
     /* Keep the file's cost (a test node's minimum one included); an unknown
      * level gets the default. */
     if (rc == WG_OK && kdf != WG_KDF_INTERACTIVE && kdf != WG_KDF_MODERATE &&

@@ -78,6 +78,13 @@ wg_rc wg_vfs_register(wg_err *err);
 wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
                     const uint8_t dbid[WG_DBID_BYTES], wg_err *err);
 void wg_vfs_detach(const char *dbpath);
+/* Seal NEWPATH under the key and database id attached to DBPATH. */
+wg_rc wg_vfs_attach_like(const char *dbpath, const char *newpath,
+                         wg_err *err);
+/* Copy the data key (into KEY, secret memory) and database id attached to
+ * DBPATH. */
+wg_rc wg_vfs_key_copy(const char *dbpath, uint8_t key[WG_KEY_BYTES],
+                      uint8_t dbid[WG_DBID_BYTES], wg_err *err);
 /* The last authentication failure seen by this thread, or NULL. */
 const char *wg_vfs_failure(void);
 void wg_vfs_clear_failure(void);

@@ -65,6 +65,11 @@ void wg_store_close(wg_store **st);
 
 /* Route store/ diagnostics to FN (NULL: silent). */
 void wg_store_set_log(wg_store *st, wg_log_fn fn, void *ctx);
+/* One line to ST's log sink as MODULE (sync/ logs its events here, so one
+ * process has one sink). Silent without a sink. Never pass secrets or
+ * record contents. */
+void wg_store_logf(wg_store *st, int level, const char *module,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Bound SQLite's page cache for this handle to KIB KiB (the default is
  * WG_STORE_CACHE_KIB, which keeps a county's tables in memory for reads). */
@@ -313,6 +318,10 @@ wg_rc wg_store_peer_add(wg_store *st, const char *name, const char *key_hex,
                         const char *endpoint, wg_err *err);
 /* WG_ERR_NOTFOUND when no such peer. */
 wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err);
+/* Reach peer NAME at ENDPOINT from now on; its key, history and
+ * everything else stay. WG_ERR_INVALID, WG_ERR_NOTFOUND. */
+wg_rc wg_store_peer_set_endpoint(wg_store *st, const char *name,
+                                 const char *endpoint, wg_err *err);
 /* Every peer, sorted by name. P is borrowed for the call. */
 typedef int (*wg_peer_fn)(void *ctx, const wg_peer *p);
 wg_rc wg_store_peers(wg_store *st, wg_peer_fn fn, void *ctx, wg_err *err);

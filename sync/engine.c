@@ -77,6 +77,7 @@ struct wg_engine {
     void *done_ctx;
     struct { uint8_t key[32]; int64_t at; } refusals[MAX_REFUSALS];
     uint8_t probe_key[32];
+    int probing;        /* the self-check's probe key is set */
     int probe_seen;
     int idle_ms;               /* server sessions: silence that ends them */
     int ctl_on;                /* a control socket admits ctl_uid */
@@ -270,8 +271,9 @@ static void handle_zap(wg_engine *e)
         wg_ctl__peer_uid((const char *)f[3], len[3], &uid) &&
         uid == e->ctl_uid)
         ok = 1;
-    else if (curve && e->probe_key[0] | e->probe_key[1] &&
-        !memcmp(f[6], e->probe_key, 32))
+    /* (A flag, not the key's first bytes: a random key may begin with
+     * zeros, and the probe must still be told from a stranger.) */
+    else if (curve && e->probing && !memcmp(f[6], e->probe_key, 32))
         e->probe_seen = 1;
     else if (curve && find_peer(e, f[6], NULL, &peer)) {
         ok = 1;
@@ -380,6 +382,8 @@ static void handle_router(wg_engine *e)
                 memcpy(c->rid, r, rl);
                 c->rid_len = rl;
                 c->s = wg_session_new(e->st, 0, peer.name, key, server_send, c);
+                wg_store_logf(e->st, WG_LOG_INFO, "sync", "session start in "
+                              "peer=%s key=%.16s", peer.name, peer.key_hex);
                 c->next = e->servers;
                 e->servers = c;
             }
@@ -450,6 +454,7 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     if (zmq_curve_keypair(pub, sec) != 0)
         return wg_err_set(err, WG_ERR_INTERNAL, "no CURVE support in libzmq");
     zmq_z85_decode(e->probe_key, pub);
+    e->probing = 1;
     e->probe_seen = 0;
     void *probe = zmq_socket(e->zmq, ZMQ_DEALER);
     set_common(probe);
@@ -478,6 +483,7 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     }
     zmq_close(probe);
     memset(e->probe_key, 0, sizeof e->probe_key);
+    e->probing = 0;
     if (!e->probe_seen || got_through)
         return wg_err_set(err, WG_ERR_INTERNAL,
                           "refusing to serve: a connection with an unknown "
@@ -607,6 +613,8 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
     c->mon = zmq_socket(e->zmq, ZMQ_PAIR);
     zmq_connect(c->mon, mon);
     c->s = wg_session_new(e->st, 1, peer.name, peer.key, client_send, c);
+    wg_store_logf(e->st, WG_LOG_INFO, "sync", "session start out peer=%s "
+                  "key=%.16s", peer.name, peer.key_hex);
     if (zmq_connect(c->sock, peer.endpoint) != 0) {
         snprintf(c->error, sizeof c->error, "bad endpoint %.128s: %.64s",
                  peer.endpoint, zmq_strerror(errno));
