@@ -417,6 +417,31 @@ static void audit_skew(wg_session *s, uint32_t no, uint32_t n,
     wg_store_audit(s->st, &a, NULL);
 }
 
+/* A feed frozen on proof: audited with the origin, the seq, both hashes,
+ * and the peer that relayed the proof. */
+static void audit_equivocation(wg_session *s, const wg_proof *p)
+{
+    char hex[WG_KEY_HEX_CHARS + 1], origin[17], held[17], other[17];
+    char reason[256];
+    wg_hex_encode(hex, s->peer_key, WG_SIGN_PK_BYTES);
+    wg_hex_encode(origin, p->origin, 8);
+    wg_hex_encode(held, p->held, 8);
+    wg_hex_encode(other, p->other, 8);
+    snprintf(reason, sizeof reason, "origin %s signed two different changes "
+             "at %s#%llu (held %s, received %s): its feed is frozen, the "
+             "proof kept (wings status)", origin, p->partition,
+             (unsigned long long)p->seq, held, other);
+    wg_audit_entry a = { 0 };
+    a.event = "equivocation";
+    a.peer = s->name;
+    a.peer_key = hex;
+    a.direction = s->is_client ? "out" : "in";
+    a.refused = 1;
+    a.result = "failed";
+    a.reason = reason;
+    wg_store_audit(s->st, &a, NULL);
+}
+
 static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
 {
     /* Batches are numbered 0, 1, 2, ... within a session. A batch seen
@@ -438,6 +463,9 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
                               &aerr);
     if (rc) {
         s->refused += m->u.batch.n;
+        wg_proof proof;
+        if (wg_store_apply_froze(s->st, &proof))
+            audit_equivocation(s, &proof);
         char text[256];
         snprintf(text, sizeof text, "batch %u refused: %.200s",
                  m->u.batch.no, aerr.msg);
