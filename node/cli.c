@@ -112,12 +112,17 @@ static const wg_cmd commands[] = {
       "Example:\n"
       "  wings export person --out persons.csv\n", 1 },
     { "peer", cmd_peer, "trust, list or forget peers",
-      "peer add NAME KEY ENDPOINT | peer list | peer remove NAME",
+      "peer add NAME KEY ENDPOINT | peer list | peer remove NAME | "
+      "peer unfreeze NAME|KEY [PARTITION]",
       "add: trust the node whose key is KEY (as its 'wings id' prints),\n"
       "reachable at ENDPOINT, under NAME. Both sides must add each other.\n"
       "list: every peer with its last session (--json: objects with name,\n"
       "key, endpoint, last_sync, last_result, last_error, sent, received).\n"
       "remove: forget a peer; its live sessions are closed.\n"
+      "unfreeze: once the cause of an equivocation is known (see 'wings\n"
+      "status'), let the feeds of that origin (a peer's name or any key)\n"
+      "continue from the changes this node holds; the other side of the\n"
+      "proven conflict stays refused. Exit 5 if none is frozen.\n"
       "\n"
       "Example:\n"
       "  wings peer add hechi 5c1e...9a tcp://10.8.0.2:7400\n", 1 },

@@ -198,16 +198,48 @@ typedef struct wg_signed_change {
  * each must continue its feed (seq = head + 1, prev = head hash); every
  * signature present must verify under the change's origin, and the last
  * change of each feed in the batch must be signed. A change already held
- * (same hash) is skipped; a different change at a held seq is equivocation:
- * the feed is frozen and WG_ERR_AUTH returned. On any failure nothing of
+ * (same hash) is skipped; a different change at a held seq is refused
+ * (WG_ERR_AUTH), and is equivocation only on proof: when its origin signed
+ * it (its own signature, or a signed change later in the batch chaining to
+ * it) the feed is frozen and the proof kept (wg_store_proofs()); an
+ * unsigned or unverifiable conflict freezes nothing. On any failure nothing of
  * the batch is applied. *APPLIED counts changes new to this store. */
 wg_rc wg_store_apply(wg_store *st, const wg_signed_change *c, size_t n,
                      size_t *applied, wg_err *err);
 
-/* Of the changes the last wg_store_apply() applied: how many had a clock
- * more than WG_HLC_MAX_DRIFT_MS ahead of our wall clock (accepted, but our
- * clock did not follow them), and, through *AHEAD_MS, how far ahead the
- * furthest was. */
+/* ---- equivocation proofs (proof.c) ------------------------------------ */
+
+/* A feed frozen on proof: two different changes at (origin, partition, seq),
+ * both signed by the origin. */
+typedef struct wg_proof {
+    uint8_t origin[WG_SIGN_PK_BYTES];
+    char partition[17];
+    uint64_t seq;
+    uint8_t held[WG_HASH_BYTES];    /* hash of the change this node holds */
+    uint8_t other[WG_HASH_BYTES];   /* hash of the conflicting change */
+    int chain_len;                  /* changes from it to its signature */
+    int64_t at;                     /* unix seconds it was found */
+    int resolved;                   /* unfrozen since by an administrator */
+    int frozen;                     /* the feed is frozen now */
+} wg_proof;
+
+typedef int (*wg_proof_fn)(void *ctx, const wg_proof *p);
+/* Every proof held, oldest first. */
+wg_rc wg_store_proofs(wg_store *st, wg_proof_fn fn, void *ctx, wg_err *err);
+/* Did the last wg_store_apply() freeze a feed? 1 and *OUT if so. */
+int wg_store_apply_froze(const wg_store *st, wg_proof *out);
+/* Unfreeze ORIGIN's frozen feeds (in PARTITION only, unless NULL), once an
+ * administrator knows the cause: the feed continues from the change this
+ * node holds, and the same conflict offered again is refused without
+ * freezing. *COUNT feeds unfrozen; WG_ERR_NOTFOUND when none was frozen. */
+wg_rc wg_store_unfreeze(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
+                        const char *partition, int *count, wg_err *err);
+
+/* Whether the last wg_store_apply() met a change whose clock is more than
+ * WG_HLC_MAX_DRIFT_MS ahead of our wall clock (1; the batch was refused
+ * with WG_ERR_AUTH: such a change would win every later edit of the fields
+ * it writes, so it is held at its sender until the clocks agree), and,
+ * through *AHEAD_MS, how far ahead it was. */
 uint32_t wg_store_apply_skew(const wg_store *st, uint64_t *ahead_ms);
 
 /* Call FN for each change of feed (ORIGIN, PARTITION) with seq > AFTER, in

@@ -26,10 +26,11 @@
  * carry the next number (a duplicate or a reordered batch is refused before
  * the store sees it) and an ACK must name the oldest unacknowledged batch.
  * `sent` counts changes of acknowledged batches only, so a failed session
- * never reports as sent what the peer did not store. A batch holding
- * changes whose clock is more than WG_HLC_MAX_DRIFT_MS ahead of our wall
- * clock is applied (the store does not follow that clock past that limit)
- * and audited once per session as a clock_skew entry.
+ * never reports as sent what the peer did not store. A batch holding a
+ * change whose clock is more than WG_HLC_MAX_DRIFT_MS ahead of our wall
+ * clock is refused (it would win every later edit for ever), audited once
+ * per session as a clock_skew entry besides the failed session; a batch
+ * that proves an equivocation is audited as an equivocation entry.
  */
 #include "sync_int.h"
 
@@ -402,17 +403,17 @@ static void audit_skew(wg_session *s, uint32_t no, uint32_t n,
 {
     char hex[WG_KEY_HEX_CHARS + 1], reason[256];
     wg_hex_encode(hex, s->peer_key, WG_SIGN_PK_BYTES);
-    snprintf(reason, sizeof reason, "batch %u: %u changes with a clock up to "
-             "%llu s ahead of this node's (over the %d s allowed): accepted, "
-             "this node's clock not moved past the limit", no, n,
+    snprintf(reason, sizeof reason, "batch %u: a change with a clock %llu s "
+             "ahead of this node's (over the %d s allowed): refused, held at "
+             "the sender until the clocks agree", no,
              (unsigned long long)(ahead_ms / 1000), WG_HLC_MAX_DRIFT_MS / 1000);
     wg_audit_entry a = { 0 };
     a.event = "clock_skew";
     a.peer = s->name;
     a.peer_key = hex;
     a.direction = s->is_client ? "out" : "in";
-    a.received = n;
-    a.result = "ok";
+    a.refused = n;
+    a.result = "failed";
     a.reason = reason;
     wg_store_audit(s->st, &a, NULL);
 }
@@ -464,8 +465,14 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
     if (rc) {
         s->refused += m->u.batch.n;
         wg_proof proof;
+        uint64_t ahead;
+        uint32_t nskew = wg_store_apply_skew(s->st, &ahead);
         if (wg_store_apply_froze(s->st, &proof))
             audit_equivocation(s, &proof);
+        if (nskew && !s->skew_audited) {
+            s->skew_audited = 1;
+            audit_skew(s, m->u.batch.no, nskew, ahead);
+        }
         char text[256];
         snprintf(text, sizeof text, "batch %u refused: %.200s",
                  m->u.batch.no, aerr.msg);
@@ -474,12 +481,6 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
     }
     s->next_in++;
     s->received += (long)applied;
-    uint64_t ahead;
-    uint32_t nskew = wg_store_apply_skew(s->st, &ahead);
-    if (nskew && !s->skew_audited) {
-        s->skew_audited = 1;
-        audit_skew(s, m->u.batch.no, nskew, ahead);
-    }
     wg_buf_reset(&s->out);
     if ((rc = wg_wire_ack(&s->out, m->u.batch.no, (uint32_t)applied, err)) ||
         (rc = flush(s, err)))
