@@ -362,7 +362,15 @@ int wg_node_main(int argc, char **argv)
             print_overview(cli.out);
             return WG_EXIT_OK;
         }
-        return wg_cli_help(&cli, argv[first + 1], cli.out);
+        /* `help add TABLE` (or update, import): the table's fields too. */
+        const wg_table *t = NULL;
+        if (first + 2 < argc &&
+            !(t = wg_cli_table(&cli, argv[first + 1], argv[first + 2])))
+            return WG_EXIT_NOTFOUND;
+        int rc = wg_cli_help(&cli, argv[first + 1], cli.out);
+        if (rc == WG_EXIT_OK && t)
+            wg_cli_fields_help(cli.out, t);
+        return rc;
     }
     const wg_cmd *cmd = find_cmd(name);
     if (!cmd)

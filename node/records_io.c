@@ -89,3 +89,44 @@ wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err)
         row[i + 1] = r->values[i];
     return wg_csv_write(out, row, (size_t)r->table->nfields + 1, err);
 }
+
+/* One line per field of T for `help add TABLE`: name, type and bounds,
+ * required or not, the Chinese column title; the field's own help line
+ * under it. Driven by the description alone. */
+void wg_cli_fields_help(FILE *out, const wg_table *t)
+{
+    fprintf(out, "\nfields of %s (%s), in order:\n", t->name, t->title);
+    for (int i = 0; i < t->nfields; i++) {
+        const wg_field *f = &t->fields[i];
+        char what[512];
+        size_t n = 0;
+        switch (f->type) {
+        case WG_FT_TEXT:
+            n = (size_t)snprintf(what, sizeof what, "text, at most %zu bytes",
+                                 f->max_len);
+            break;
+        case WG_FT_INT:
+            n = (size_t)snprintf(what, sizeof what, "integer %lld..%lld",
+                                 (long long)f->min, (long long)f->max);
+            break;
+        case WG_FT_DATE:
+            n = (size_t)snprintf(what, sizeof what, "date YYYY-MM-DD");
+            break;
+        case WG_FT_ENUM:
+            n = (size_t)snprintf(what, sizeof what, "one of");
+            for (int k = 0; f->enum_values[k] && n < sizeof what; k++)
+                n += (size_t)snprintf(what + n, sizeof what - n, "%s %s",
+                                      k ? "," : "", f->enum_values[k]);
+            break;
+        default:
+            n = (size_t)snprintf(what, sizeof what, "%s",
+                                 wg_schema_type_name(f->type));
+        }
+        if (n >= sizeof what)
+            n = sizeof what - 1;
+        fprintf(out, "  %-24s %s%s  [%s]\n", f->name, what,
+                f->required ? ", required" : "", f->title ? f->title : "");
+        if (f->help)
+            fprintf(out, "  %-24s   %s\n", "", f->help);
+    }
+}

@@ -139,6 +139,8 @@ int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
                        const char **names, const char **values, int max);
 void wg_cli_record_json(FILE *out, const wg_record *r);
 void wg_cli_record_text(FILE *out, const wg_record *r);
+/* The fields of T, one per line, for `help add TABLE`. */
+void wg_cli_fields_help(FILE *out, const wg_table *t);
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err);
 

@@ -1,28 +1,26 @@
 /*
- * change.c - the change codec
+ * change.c - the change codec, and the row form a store keeps it in
  *
  * Every byte of a change may come from a peer: the decoder checks each
- * length against what is left and against its bound before use.
+ * length against what is left and against its bound before use. A change
+ * of a table or field this build does not know (a newer node wrote it) is
+ * decoded too, within the same bounds: the store keeps and relays it
+ * unchanged and merges it once it is upgraded.
  */
 #include "wg_change.h"
 
 #include <string.h>
 
-const wg_table *wg_change_table(uint8_t table)
+int wg_change_known(const wg_change *c)
 {
-    switch (table) {
-    case WG_TABLE_PERSON: return wg_schema_table_at(0);
-    case WG_TABLE_TRAINING: return wg_schema_table_at(1);
-    case WG_TABLE_PLACEMENT: return wg_schema_table_at(2);
-    case WG_TABLE_AUDIT: return wg_schema_audit();
-    }
-    return NULL;
-}
-
-int wg_change_table_nfields(uint8_t table)
-{
-    const wg_table *t = wg_change_table(table);
-    return t ? t->nfields : -1;
+    const wg_table *t = wg_schema_by_wire(c->table);
+    if (!t)
+        return 0;
+    for (int i = 0; i < c->nfields; i++)
+        if (c->fields[i].index != WG_FIELD_DELETED &&
+            c->fields[i].index >= t->nfields)
+            return 0;
+    return 1;
 }
 
 static int partition_ok(const char *p, size_t n)
@@ -38,7 +36,8 @@ static int partition_ok(const char *p, size_t n)
 wg_rc wg_change_encode(const wg_change *c, wg_buf *out, wg_err *err)
 {
     size_t plen = strlen(c->partition);
-    int nf = wg_change_table_nfields(c->table);
+    const wg_table *t = wg_schema_by_wire(c->table);
+    int nf = t ? t->nfields : -1;
     if (!partition_ok(c->partition, plen) || nf < 0 || c->nfields == 0 ||
         c->nfields > WG_MAX_FIELDS + 1 || c->seq == 0)
         return wg_err_set(err, WG_ERR_INVALID, "change out of bounds");
@@ -106,22 +105,21 @@ wg_rc wg_change_decode(const uint8_t *p, size_t n, wg_change *c, wg_err *err)
     memcpy(c->prev, b, WG_HASH_BYTES);
     if (!wg_reader_u64(&r, &c->hlc) || !wg_reader_u8(&r, &c->table))
         return BAD("short header");
-    int nf = wg_change_table_nfields(c->table);
-    if (nf < 0)
-        return BAD("unknown table");
+    if (c->table == 0 || c->table > WG_TABLE_WIRE_MAX)
+        return BAD("bad table number");
     if (!wg_reader_bytes(&r, WG_ROWID_BYTES, &b))
         return BAD("short row id");
     memcpy(c->rowid, b, WG_ROWID_BYTES);
     if (!wg_reader_u8(&r, &c->nfields) || c->nfields == 0 ||
-        c->nfields > nf + 1)
+        c->nfields > WG_MAX_FIELDS + 1)
         return BAD("bad field count");
     uint8_t seen[32] = { 0 };
     for (int i = 0; i < c->nfields; i++) {
         wg_change_field *f = &c->fields[i];
         if (!wg_reader_u8(&r, &f->index) || !wg_reader_u8(&r, &f->type))
             return BAD("short field");
-        if (f->index >= nf && f->index != WG_FIELD_DELETED)
-            return BAD("unknown field");
+        if (f->index >= WG_MAX_FIELDS && f->index != WG_FIELD_DELETED)
+            return BAD("bad field number");
         if (seen[f->index >> 3] & (1u << (f->index & 7)))
             return BAD("duplicate field");
         seen[f->index >> 3] |= (uint8_t)(1u << (f->index & 7));
@@ -154,3 +152,42 @@ wg_rc wg_change_decode(const uint8_t *p, size_t n, wg_change *c, wg_err *err)
         return BAD("trailing bytes");
     return WG_OK;
 }
+
+/* ---- stored rows and canonical bytes ------------------------------------ */
+
+/* version, origin, partition length, seq, prev: all but the partition. */
+#define PREFIX_FIXED (1 + WG_SIGN_PK_BYTES + 1 + 8 + WG_HASH_BYTES)
+
+size_t wg_change_prefix_len(const uint8_t *body, size_t len)
+{
+    if (len < 1 + WG_SIGN_PK_BYTES + 1)
+        return 0;
+    size_t pl = PREFIX_FIXED + body[1 + WG_SIGN_PK_BYTES];
+    return len > pl ? pl : 0;
+}
+
+size_t wg_change_rebuild(const uint8_t origin[WG_SIGN_PK_BYTES],
+                              const char *part, uint64_t seq,
+                              const uint8_t prev[WG_HASH_BYTES],
+                              const uint8_t *tail, size_t tlen, uint8_t *out)
+{
+    size_t plen = strlen(part);
+    if (plen > WG_PARTITION_MAX ||
+        tlen > WG_CHANGE_MAX_BYTES - PREFIX_FIXED - plen)
+        return 0;
+    uint8_t *p = out;
+    *p++ = WG_CHANGE_VERSION;
+    memcpy(p, origin, WG_SIGN_PK_BYTES);
+    p += WG_SIGN_PK_BYTES;
+    *p++ = (uint8_t)plen;
+    memcpy(p, part, plen);
+    p += plen;
+    wg_put_u64be(p, seq);
+    p += 8;
+    memcpy(p, prev, WG_HASH_BYTES);
+    p += WG_HASH_BYTES;
+    if (tlen)
+        memcpy(p, tail, tlen);
+    return (size_t)(p - out) + tlen;
+}
+

@@ -27,44 +27,6 @@ static void short_key(char out[9], const uint8_t *key)
     wg_hex_encode(out, key, 4);
 }
 
-/* ---- stored rows and canonical bytes ------------------------------------ */
-
-/* version, origin, partition length, seq, prev: all but the partition. */
-#define PREFIX_FIXED (1 + WG_SIGN_PK_BYTES + 1 + 8 + WG_HASH_BYTES)
-
-size_t wg_store__change_prefix_len(const uint8_t *body, size_t len)
-{
-    if (len < 1 + WG_SIGN_PK_BYTES + 1)
-        return 0;
-    size_t pl = PREFIX_FIXED + body[1 + WG_SIGN_PK_BYTES];
-    return len > pl ? pl : 0;
-}
-
-size_t wg_store__change_bytes(const uint8_t origin[WG_SIGN_PK_BYTES],
-                              const char *part, uint64_t seq,
-                              const uint8_t prev[WG_HASH_BYTES],
-                              const uint8_t *tail, size_t tlen, uint8_t *out)
-{
-    size_t plen = strlen(part);
-    if (plen > WG_PARTITION_MAX ||
-        tlen > WG_CHANGE_MAX_BYTES - PREFIX_FIXED - plen)
-        return 0;
-    uint8_t *p = out;
-    *p++ = WG_CHANGE_VERSION;
-    memcpy(p, origin, WG_SIGN_PK_BYTES);
-    p += WG_SIGN_PK_BYTES;
-    *p++ = (uint8_t)plen;
-    memcpy(p, part, plen);
-    p += plen;
-    wg_put_u64be(p, seq);
-    p += 8;
-    memcpy(p, prev, WG_HASH_BYTES);
-    p += WG_HASH_BYTES;
-    if (tlen)
-        memcpy(p, tail, tlen);
-    return (size_t)(p - out) + tlen;
-}
-
 /* Mark (OID, PART) frozen and keep the proof, in one transaction of its
  * own, outside any batch. */
 static void freeze(wg_store *st, uint32_t oid, const char *part, uint64_t seq,
@@ -273,6 +235,13 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                                        cs[i].has_sig ? cs[i].sig : NULL, prev,
                                        err)))
             break;
+        /* Written by a newer schema: kept and relayed as it is, merged as
+         * far as this build knows it, the rest when it is upgraded. */
+        if (!wg_change_known(&c) &&
+            (rc = wg_store__run(st, "keeping a change for later", err,
+                                "INSERT OR IGNORE INTO unmerged(k) VALUES(?)",
+                                "i", k)))
+            break;
         fs->head = c.seq;
         memcpy(fs->head_hash, hash, WG_HASH_BYTES);
         fresh++;
@@ -383,7 +352,7 @@ wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
                 break;
             }
             c.body = buf;
-            c.len = wg_store__change_bytes(
+            c.len = wg_change_rebuild(
                 origin, partition, seq, prev, sqlite3_column_blob(s, 1),
                 (size_t)sqlite3_column_bytes(s, 1), buf);
             if (c.len == 0) {
@@ -482,7 +451,7 @@ static int explain(wg_store *st, sqlite3_stmt **near, int64_t fid,
     sqlite3_reset(*near);
     for (uint64_t s = lo; s <= hi; s++)
         for (int i = s == 1 ? 0 : 1; i < (s == 1 ? 1 : np); i++) {
-            size_t n = wg_store__change_bytes(key, part, s, prevs[i], tail,
+            size_t n = wg_change_rebuild(key, part, s, prevs[i], tail,
                                               tlen, buf);
             if (n == 0)
                 return 0;
@@ -555,7 +524,7 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
             if (gap)
                 PROBLEM("feed %s/%s: change %llu is missing", who, part,
                         (unsigned long long)expect);
-            size_t len = wg_store__change_bytes(key, part, seq, prev, tail,
+            size_t len = wg_change_rebuild(key, part, seq, prev, tail,
                                                 tlen, buf);
             if (len == 0 || wg_change_decode(buf, len, &c, NULL) != WG_OK)
                 PROBLEM("feed %s/%s: change %llu is malformed", who, part,
@@ -627,8 +596,10 @@ wg_rc wg_store_verify_feeds(wg_store *st, wg_problem_fn fn, void *ctx,
 wg_rc wg_store_dump(wg_store *st, wg_buf *out, wg_err *err)
 {
     wg_rc rc = WG_OK;
-    for (uint8_t tno = 1; rc == WG_OK && tno <= 3; tno++) {
-        const wg_table *t = wg_change_table(tno);
+    const wg_table *t;
+    for (int ti = 0; rc == WG_OK && (t = wg_schema_all(ti)); ti++) {
+        if (t == wg_schema_audit())
+            continue; /* each node's own sessions: not part of the records */
         int nf = t->nfields;
         wg_buf q;
         sqlite3_stmt *s = NULL;

@@ -1,5 +1,8 @@
 /*
- * schema.c - the record tables, as data
+ * schema.c - the replicated tables, as data
+ *
+ * The one description wg_schema.h promises. Read its compatibility rules
+ * before touching an entry: append fields, never reorder or reuse.
  */
 #include "wg_schema.h"
 
@@ -34,32 +37,42 @@ static const char *const employment_types_zh[] = {
 static const char *const placement_statuses_zh[] = { "在岗", "已离岗", NULL };
 
 #define TEXT(n, req, len, zh) { .name = n, .type = WG_FT_TEXT, .required = req, \
-    .max_len = len, .title = zh }
+    .max_len = len, .title = zh, .since = 1 }
 #define DATE(n, req, zh) { .name = n, .type = WG_FT_DATE, .required = req, \
-    .title = zh }
+    .title = zh, .since = 1 }
 #define ENUM(n, req, vals, zh) { .name = n, .type = WG_FT_ENUM, \
-    .required = req, .enum_values = vals, .enum_titles = vals##_zh, .title = zh }
+    .required = req, .enum_values = vals, .enum_titles = vals##_zh, \
+    .title = zh, .since = 1 }
 #define INT(n, req, lo, hi, zh) { .name = n, .type = WG_FT_INT, \
-    .required = req, .min = lo, .max = hi, .title = zh }
+    .required = req, .min = lo, .max = hi, .title = zh, .since = 1 }
 #define COUNTY { .name = "county", .type = WG_FT_COUNTY, .required = 1, \
-    .max_len = 6, .title = "县区代码" }
+    .max_len = 6, .title = "县区代码", .role = WG_FR_PARTITION, .since = 1, \
+    .help = "6-digit county code; defaults to this node's own county" }
 #define PERSON_REF { .name = "person_id", .type = WG_FT_REF, .required = 1, \
-    .max_len = 32, .title = "人员编号" }
+    .max_len = 32, .title = "人员编号", .role = WG_FR_REF, .ref = "person", \
+    .since = 1, .help = "the id of a person this node holds" }
 
 static const wg_field person_fields[] = {
     TEXT("name", 1, 200, "姓名"),
     ENUM("gender", 0, genders, "性别"),
     DATE("birth_date", 0, "出生日期"),
     { .name = "id_number", .type = WG_FT_IDNUM, .required = 1, .max_len = 18,
-      .title = "身份证号" },
+      .title = "身份证号", .since = 1,
+      .help = "18-character resident ID number (GB 11643 check digit)" },
     ENUM("disability_category", 1, disability_categories, "残疾类别"),
     INT("disability_grade", 0, 1, 4, "残疾等级"),
     TEXT("certificate_no", 0, 64, "残疾证号"),
     COUNTY,
     TEXT("township", 0, 200, "乡镇"),
     TEXT("phone", 0, 32, "联系电话"),
-    { .name = "rural", .type = WG_FT_BOOL, .max = 1, .title = "农村户籍" },
+    { .name = "rural", .type = WG_FT_BOOL, .max = 1, .title = "农村户籍",
+      .since = 1, .help = "1 for a rural household registration, else 0" },
     DATE("registered_on", 0, "登记日期"),
+#if WG_SCHEMA_VERSION >= 2
+    { .name = "certificate_valid_until", .type = WG_FT_DATE,
+      .title = "残疾证有效期至", .since = 2,
+      .help = "the day the disability certificate expires" },
+#endif
 };
 
 static const wg_field training_fields[] = {
@@ -102,32 +115,113 @@ static const wg_field audit_fields[] = {
     TEXT("reason", 0, 256, "原因"),
 };
 
+/* Indexes: the report's joins are answered from covering indexes. */
+static const wg_index person_indexes[] = {
+    { "person_county", "county, deleted" },
+    { "person_id_number", "id_number" },
+    { NULL, NULL },
+};
+static const wg_index training_indexes[] = {
+    { "training_person", "person_id, outcome, deleted" },
+    { "training_county", "county" },
+    { NULL, NULL },
+};
+static const wg_index placement_indexes[] = {
+    { "placement_person", "person_id, status, deleted, monthly_income" },
+    { "placement_county", "county" },
+    { NULL, NULL },
+};
+static const wg_index audit_indexes[] = {
+    { "audit_time", "time" },
+    { NULL, NULL },
+};
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static const wg_table audit_table = { "audit", audit_fields, N(audit_fields) };
+/* Every replicated table, user record tables first, in wire order. */
+static const wg_table tables[] = {
+    { .name = "person", .wire = 1, .since = 1, .user = 1, .title = "人员",
+      .fields = person_fields, .nfields = N(person_fields),
+      .indexes = person_indexes },
+    { .name = "training", .wire = 2, .since = 1, .user = 1, .title = "培训",
+      .fields = training_fields, .nfields = N(training_fields),
+      .indexes = training_indexes },
+    { .name = "placement", .wire = 3, .since = 1, .user = 1, .title = "就业",
+      .fields = placement_fields, .nfields = N(placement_fields),
+      .indexes = placement_indexes },
+    { .name = "audit", .wire = 4, .since = 1, .user = 0, .title = "审计",
+      .fields = audit_fields, .nfields = N(audit_fields),
+      .indexes = audit_indexes },
+};
+
+_Static_assert(N(person_fields) <= WG_MAX_FIELDS, "person has too many fields");
+_Static_assert(N(training_fields) <= WG_MAX_FIELDS, "too many fields");
+_Static_assert(N(placement_fields) <= WG_MAX_FIELDS, "too many fields");
+_Static_assert(N(audit_fields) <= WG_MAX_FIELDS, "too many fields");
+
+const wg_table *wg_schema_all(int i)
+{
+    return i >= 0 && i < N(tables) ? &tables[i] : NULL;
+}
 
 const wg_table *wg_schema_audit(void)
 {
-    return &audit_table;
+    return wg_schema_by_wire(4);
 }
 
-static const wg_table tables[] = {
-    { "person", person_fields, N(person_fields) },
-    { "training", training_fields, N(training_fields) },
-    { "placement", placement_fields, N(placement_fields) },
-};
+const wg_table *wg_schema_by_wire(unsigned wire)
+{
+    for (int i = 0; i < N(tables); i++)
+        if (tables[i].wire == wire)
+            return &tables[i];
+    return NULL;
+}
 
 const wg_table *wg_schema_table(const char *name)
 {
     for (int i = 0; i < N(tables); i++)
-        if (!strcmp(tables[i].name, name))
+        if (tables[i].user && !strcmp(tables[i].name, name))
             return &tables[i];
     return NULL;
 }
 
 const wg_table *wg_schema_table_at(int i)
 {
-    return i >= 0 && i < N(tables) ? &tables[i] : NULL;
+    for (int j = 0; j < N(tables); j++)
+        if (tables[j].user && i-- == 0)
+            return &tables[j];
+    return NULL;
+}
+
+int wg_schema_partition(const wg_table *t)
+{
+    for (int i = 0; i < t->nfields; i++)
+        if (t->fields[i].role == WG_FR_PARTITION)
+            return i;
+    return -1;
+}
+
+int wg_schema_nfields_at(const wg_table *t, int version)
+{
+    int n = 0;
+    while (n < t->nfields && t->fields[n].since <= version)
+        n++;
+    return n;
+}
+
+const char *wg_schema_type_name(wg_ftype type)
+{
+    switch (type) {
+    case WG_FT_TEXT: return "text";
+    case WG_FT_INT: return "integer";
+    case WG_FT_DATE: return "date";
+    case WG_FT_BOOL: return "0/1";
+    case WG_FT_ENUM: return "one of";
+    case WG_FT_IDNUM: return "id number";
+    case WG_FT_COUNTY: return "county code";
+    case WG_FT_REF: return "record id";
+    }
+    return "?";
 }
 
 int wg_schema_field_index(const wg_table *t, const char *name)

@@ -10,6 +10,8 @@
  */
 #include "store_int.h"
 
+#include <assert.h>
+
 _Static_assert(WG_STORE_CACHE_KIB == 65536, "the pragma below says 65536");
 
 #include <errno.h>
@@ -89,6 +91,87 @@ wg_rc wg_store__prepare(wg_store *st, const char *sql, sqlite3_stmt **out,
     if (rc != SQLITE_OK)
         return wg_store__sqlerr(st, rc, "preparing a statement", err);
     return WG_OK;
+}
+
+/* Bind the arguments in AP to S by SPEC (see wg_store__run in
+ * store_int.h). COPY: SQLite keeps its own copy of text and blobs (for a
+ * statement stepped after the caller's buffers are gone); otherwise they are
+ * used in place, so a secret bound this way is never copied. */
+static void bind_spec(sqlite3_stmt *s, int copy, const char *spec,
+                      va_list ap)
+{
+    sqlite3_destructor_type how = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
+    for (int i = 1; *spec; spec++, i++) {
+        switch (*spec) {
+        case 'i':
+            sqlite3_bind_int64(s, i, (sqlite3_int64)va_arg(ap, int64_t));
+            break;
+        case 't': {
+            const char *t = va_arg(ap, const char *);
+            if (t)
+                sqlite3_bind_text(s, i, t, -1, how);
+            else
+                sqlite3_bind_null(s, i);
+            break;
+        }
+        case 'b': {
+            const void *b = va_arg(ap, const void *);
+            int n = va_arg(ap, int);
+            if (b)
+                sqlite3_bind_blob(s, i, b, n, how);
+            else
+                sqlite3_bind_null(s, i);
+            break;
+        }
+        default:
+            assert(!"unknown bind letter");
+        }
+    }
+}
+
+wg_rc wg_store__query(wg_store *st, sqlite3_stmt **out, wg_err *err,
+                      const char *sql, const char *spec, ...)
+{
+    wg_rc rc = wg_store__prepare(st, sql, out, err);
+    if (rc)
+        return rc;
+    va_list ap;
+    va_start(ap, spec);
+    bind_spec(*out, 1, spec, ap);
+    va_end(ap);
+    return WG_OK;
+}
+
+wg_rc wg_store__run(wg_store *st, const char *what, wg_err *err,
+                    const char *sql, const char *spec, ...)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__prepare(st, sql, &s, err);
+    if (rc)
+        return rc;
+    va_list ap;
+    va_start(ap, spec);
+    bind_spec(s, 0, spec, ap);
+    va_end(ap);
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return r == SQLITE_DONE || r == SQLITE_ROW
+               ? WG_OK : wg_store__sqlerr(st, r, what, err);
+}
+
+wg_rc wg_store__step(wg_store *st, sqlite3_stmt *s, const char *what,
+                     wg_err *err, const char *spec, ...)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    va_list ap;
+    va_start(ap, spec);
+    bind_spec(s, 0, spec, ap);
+    va_end(ap);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    return r == SQLITE_DONE || r == SQLITE_ROW
+               ? WG_OK : wg_store__sqlerr(st, r, what, err);
 }
 
 wg_rc wg_store__begin(wg_store *st, wg_err *err)
@@ -276,18 +359,9 @@ static char *db_realpath(const char *dir, wg_err *err)
 static wg_rc meta_put(wg_store *st, const char *k, const void *v, size_t n,
                       wg_err *err)
 {
-    sqlite3_stmt *s;
-    wg_rc rc = wg_store__prepare(
-        st, "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", &s, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 2, v, (int)n, SQLITE_STATIC);
-    int r = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (r != SQLITE_DONE)
-        return wg_store__sqlerr(st, r, "writing node settings", err);
-    return WG_OK;
+    return wg_store__run(st, "writing node settings", err,
+                         "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", "tb",
+                         k, v, (int)n);
 }
 
 /* Copy meta K into OUT (CAP bytes, NUL-terminated when text). */
@@ -376,19 +450,22 @@ static wg_rc open_db(wg_store *st, int create, wg_err *err)
     return wg_store__exec(st, "PRAGMA synchronous=FULL;", err);
 }
 
-static wg_rc load_identity(wg_store *st, wg_err *err)
+/* *VERSION: the schema the store was written with; wg_store__upgrade()
+ * brings it up to date once the identity and origins are loaded. */
+static wg_rc load_identity(wg_store *st, int *version, wg_err *err)
 {
     char buf[WG_ENDPOINT_MAX + 1];
     size_t n;
     wg_rc rc;
-    int64_t version;
     if ((rc = meta_get(st, "schema_version", buf, sizeof buf, NULL, err)))
         return rc;
-    version = strtoll(buf, NULL, 10);
-    if (version != WG_SCHEMA_VERSION)
+    long long v = strtoll(buf, NULL, 10);
+    if (v > WG_SCHEMA_VERSION)
         return wg_err_set(err, WG_ERR_CORRUPT,
-                          "store has schema version %lld, this wings reads %d",
-                          (long long)version, WG_SCHEMA_VERSION);
+                          "store has schema version %lld, this wings reads up "
+                          "to %d: install a newer wings", v,
+                          WG_SCHEMA_VERSION);
+    *version = v < 1 ? 0 : (int)v;
     /* A store from before layouts were recorded holds whole changes in
      * `change`: refuse it rather than misread it. */
     if ((rc = meta_get(st, "layout", buf, sizeof buf, NULL, err)) &&
@@ -461,6 +538,7 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
                     wg_store **out, wg_err *err)
 {
     *out = NULL;
+    int version = 0;
     wg_rc rc = wg_vfs_register(err);
     if (rc)
         return rc;
@@ -491,9 +569,10 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
         goto out;
     if ((rc = open_db(st, 0, err)))
         goto out;
-    if ((rc = load_identity(st, err)))
+    if ((rc = load_identity(st, &version, err)) ||
+        (rc = wg_store__load_state(st, err)))
         goto out;
-    rc = wg_store__load_state(st, err);
+    rc = wg_store__upgrade(st, version, err);
 out:
     wg_secret_free(key);
     if (rc)

@@ -17,7 +17,6 @@
 /* A commit signs each touched feed's head; a long commit also signs every
  * WG_SIGN_EVERY changes, so a sync batch can always end on a signature. */
 #define WG_SIGN_EVERY 256
-#define WG_NTABLES 4   /* change table numbers 1..4 */
 #define WG_PAGE_BYTES 4096
 #define WG_RESERVE_BYTES (WG_AEAD_NONCE_BYTES + WG_AEAD_TAG_BYTES)
 
@@ -72,7 +71,7 @@ struct wg_store {
     int in_txn;
     wg_feed_state *tf;
     int ntf, captf;
-    sqlite3_stmt *s_row[4][WG_NTABLES + 1];  /* records.c row_stmt() */
+    sqlite3_stmt *s_row[4][WG_TABLE_WIRE_MAX + 1];  /* wg_store__row_stmt() */
     sqlite3_stmt *s_change_put, *s_change_at, *s_feed_get, *s_feed_put,
         *s_sig_put, *s_origin_put;
     wg_buf enc;
@@ -107,24 +106,65 @@ wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err);
 wg_rc wg_store__exec(wg_store *st, const char *sql, wg_err *err);
 wg_rc wg_store__prepare(wg_store *st, const char *sql, sqlite3_stmt **out,
                         wg_err *err);
+/* The one way to run a statement with parameters. SPEC has one letter per
+ * parameter, each taking arguments in order:
+ *   'i'  int64_t
+ *   't'  const char * (NUL-terminated; NULL binds NULL)
+ *   'b'  const void *, int length (NULL binds NULL)
+ * wg_store__run() prepares SQL, binds, steps once (a row or done is
+ * success) and finalizes; WHAT names the work in an error. Text and blobs
+ * are used in place, never copied (so a secret bound is not copied).
+ * wg_store__query() prepares and binds (copies) for the caller to step;
+ * caller owns *OUT: release with sqlite3_finalize(). wg_store__step()
+ * resets the cached statement S, binds in place, steps once and resets. */
+wg_rc wg_store__run(wg_store *st, const char *what, wg_err *err,
+                    const char *sql, const char *spec, ...);
+wg_rc wg_store__query(wg_store *st, sqlite3_stmt **out, wg_err *err,
+                      const char *sql, const char *spec, ...);
+wg_rc wg_store__step(wg_store *st, sqlite3_stmt *s, const char *what,
+                     wg_err *err, const char *spec, ...);
 wg_rc wg_store__begin(wg_store *st, wg_err *err);
 wg_rc wg_store__commit(wg_store *st, wg_err *err);
 void wg_store__rollback(wg_store *st);
 void wg_store__logf(wg_store *st, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* records.c */
+/* ddl.c */
 /* CREATE statements for every table, run once at creation. */
 wg_rc wg_store__create_schema(wg_store *st, wg_err *err);
+/* Bring a store of schema VERSION (from meta) up to WG_SCHEMA_VERSION in
+ * one transaction (see the banner of ddl.c); WG_ERR_CORRUPT for a store of a
+ * newer schema. Does nothing for a current store. */
+wg_rc wg_store__upgrade(wg_store *st, int version, wg_err *err);
+/* Merge what this build now knows of the changes listed in `unmerged`
+ * (inside a transaction); VERSION is the schema they were kept under. */
+wg_rc wg_store__merge_unmerged(wg_store *st, int version, wg_err *err);
+
+/* txn.c */
+/* Reset and reuse the statement cached in *SLOT, or prepare SQL into it. */
+wg_rc wg_store__stmt(wg_store *st, sqlite3_stmt **slot, const char *sql,
+                     wg_err *err);
+/* WG_ERR_IO when the transaction the caller opened with wg_store_begin()
+ * was already rolled back by SQLite after an error (see txn.c). */
+wg_rc wg_store__txn_alive(wg_store *st, wg_err *err);
 /* Load the origin cache, own oid and clock after open. */
 wg_rc wg_store__load_state(wg_store *st, wg_err *err);
 void wg_store__finalize(wg_store *st);
+
+/* merge.c */
+enum { ROW_GET, ROW_PUT, ROW_UPD, ROW_LINK };
+/* The cached statement of kind K for the table of wire number TNO (see
+ * merge.c). Borrowed: valid until wg_store__finalize(). */
+wg_rc wg_store__row_stmt(wg_store *st, uint8_t tno, int k,
+                         sqlite3_stmt **out, wg_err *err);
 /* Merge one decoded change, stored (or about to be) under key K, by
- * per-field last-writer-wins. FRESH: the caller knows no row with C's id
- * exists (a local add), so the lookup is skipped (a row found after all is
- * still merged). The record remembers K as its latest change; *PREV gets the
- * key of the change it remembered before (0 for none), which the change's
- * row keeps: history walks that chain. */
+ * per-field last-writer-wins, leaving out fields (and tables) this build
+ * does not know. FRESH: the caller knows no row with C's id exists (a local
+ * add), so the lookup is skipped (a row found after all is still merged).
+ * The record remembers K as its latest change; *PREV gets the key of the
+ * change it remembered before (0 for none), which the change's row keeps:
+ * history walks that chain. K == 0: merge the fields only and leave the
+ * record's chain as it is (a change merged again by an upgrade). */
 wg_rc wg_store__merge(wg_store *st, const wg_change *c, uint32_t oid,
                       int fresh, int64_t k, int64_t *prev, wg_err *err);
 /* A record's clocks: one (hlc, oid) per field and `deleted` (last); (0, 0)
@@ -142,6 +182,7 @@ wg_rc wg_store__clocks_decode(const uint8_t *p, size_t n, int nslots,
                               wg_clock *out, wg_err *err);
 /* Encode NSLOTS clocks into OUT (WG_CLOCKS_MAX bytes); returns the length. */
 size_t wg_store__clocks_encode(const wg_clock *v, int nslots, uint8_t *out);
+/* txn.c, continued: origins, feeds, the local write */
 /* oid of origin KEY, adding it when new. */
 wg_rc wg_store__oid(wg_store *st, const uint8_t key[WG_SIGN_PK_BYTES],
                     uint32_t *oid, wg_err *err);
@@ -165,18 +206,6 @@ void wg_store__forget_feeds(wg_store *st);
  * for wg_store__merge(). */
 wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
                              wg_err *err);
-
-/* feed.c */
-/* Length of the prefix of the canonical bytes BODY that a row leaves out;
- * 0 if BODY is too short to have one and anything after it. */
-size_t wg_store__change_prefix_len(const uint8_t *body, size_t len);
-/* The canonical bytes of the change stored as TAIL (TLEN bytes) at SEQ of the
- * feed (ORIGIN, PART), whose previous change hashes to PREV, into OUT (room
- * for WG_CHANGE_MAX_BYTES). Returns their length; 0 if they would not fit. */
-size_t wg_store__change_bytes(const uint8_t origin[WG_SIGN_PK_BYTES],
-                              const char *part, uint64_t seq,
-                              const uint8_t prev[WG_HASH_BYTES],
-                              const uint8_t *tail, size_t tlen, uint8_t *out);
 
 /* hlc.c */
 uint64_t wg_hlc_now_ms(void);

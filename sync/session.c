@@ -181,7 +181,10 @@ static wg_rc send_hello(wg_session *s, const uint8_t digest[32],
     const wg_node_info *me = wg_store_info(s->st);
     wg_msg_hello h;
     memset(&h, 0, sizeof h);
-    h.schema = WG_SCHEMA_VERSION;
+    h.proto_min = WG_WIRE_VERSION_MIN;
+    h.proto_max = WG_WIRE_VERSION;
+    h.schema_min = WG_SCHEMA_MIN;
+    h.schema_max = WG_SCHEMA_VERSION;
     memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
     snprintf(h.name, sizeof h.name, "%s", me->name);
     snprintf(h.county, sizeof h.county, "%s", me->county);
@@ -343,11 +346,17 @@ static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
 
 static wg_rc on_hello(wg_session *s, const wg_msg_hello *h, wg_err *err)
 {
-    if (h->schema != WG_SCHEMA_VERSION) {
-        char text[160];
-        snprintf(text, sizeof text, "peer has schema version %u, this node "
-                 "has %d: upgrade the older node", h->schema,
-                 WG_SCHEMA_VERSION);
+    /* Nodes sync when their ranges overlap: a node keeps and relays
+     * what a newer schema wrote (wg_change.h), so a federation upgrades
+     * one office at a time. */
+    if (h->proto_max < WG_WIRE_VERSION_MIN || h->proto_min > WG_WIRE_VERSION ||
+        h->schema_max < WG_SCHEMA_MIN || h->schema_min > WG_SCHEMA_VERSION) {
+        char text[200];
+        snprintf(text, sizeof text, "peer speaks protocol %u..%u and schema "
+                 "%u..%u, this node protocol %d..%d and schema %d..%d: "
+                 "upgrade the older node", h->proto_min, h->proto_max,
+                 h->schema_min, h->schema_max, WG_WIRE_VERSION_MIN,
+                 WG_WIRE_VERSION, WG_SCHEMA_MIN, WG_SCHEMA_VERSION);
         return fail(s, WG_ERR_PROTO, text, err);
     }
     s->peer_hello = *h;

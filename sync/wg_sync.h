@@ -13,7 +13,6 @@
 
 #include "wg_store.h"
 
-#define WG_SYNC_PROTOCOL_VERSION 1
 #define WG_SYNC_DEFAULT_TIMEOUT_MS 30000
 #define WG_SYNC_CREDIT 4              /* batches in flight per direction */
 

@@ -9,7 +9,9 @@
  * then a body by type (big-endian integers; a "str" is u8 length + bytes,
  * printable ASCII unless said otherwise):
  *
- *   HELLO  (1)  u16 schema version, 32 node key (claimed: identity comes from
+ *   HELLO  (1)  u8 lowest and u8 highest protocol version the sender speaks,
+ *               u16 lowest and u16 highest schema version it syncs with
+ *               (two nodes sync when both ranges overlap), 32 node key (claimed: identity comes from
  *               the CURVE handshake, never from here), str name (UTF-8 not
  *               allowed: [A-Za-z0-9._-], <= 64), str county (6 digits),
  *               u8 role (0 office, 1 hq), u8 nscopes (<= WG_WIRE_MAX_SCOPES)
@@ -41,7 +43,11 @@
 #include "wg_store.h"
 
 #define WG_WIRE_MAGIC 0x57
-#define WG_WIRE_VERSION 1
+/* The protocol versions this build reads (it writes the highest). Version
+ * 2 brought version ranges to HELLO; nodes of version 1 are refused with a
+ * message naming both. */
+#define WG_WIRE_VERSION 2
+#define WG_WIRE_VERSION_MIN 2
 #define WG_WIRE_MAX_MSG (8u << 20)            /* ZMQ_MAXMSGSIZE */
 #define WG_WIRE_MAX_BATCH_BYTES (1u << 20)
 #define WG_WIRE_MAX_BATCH_CHANGES 2048
@@ -60,7 +66,8 @@ typedef enum wg_msg_type {
 } wg_msg_type;
 
 typedef struct wg_msg_hello {
-    uint16_t schema;
+    uint8_t proto_min, proto_max;
+    uint16_t schema_min, schema_max;
     uint8_t node[WG_SIGN_PK_BYTES];
     char name[WG_NAME_MAX + 1];
     char county[WG_COUNTY_CHARS + 1];

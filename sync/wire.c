@@ -138,8 +138,12 @@ static wg_rc field_err(const wg_reader *r, wg_err *err, const char *type,
 
 static wg_rc decode_hello(wg_reader *r, wg_msg_hello *h, wg_err *err)
 {
-    if (!wg_reader_u16(r, &h->schema))
-        return field_err(r, err, "hello", "schema version");
+    if (!wg_reader_u8(r, &h->proto_min) || !wg_reader_u8(r, &h->proto_max) ||
+        h->proto_min > h->proto_max)
+        return field_err(r, err, "hello", "protocol versions");
+    if (!wg_reader_u16(r, &h->schema_min) ||
+        !wg_reader_u16(r, &h->schema_max) || h->schema_min > h->schema_max)
+        return field_err(r, err, "hello", "schema versions");
     if (!get_fixed(r, h->node, sizeof h->node))
         return field_err(r, err, "hello", "node key");
     if (!get_str(r, h->name, sizeof h->name, name_ok))
@@ -289,13 +293,14 @@ wg_rc wg_wire_decode(const uint8_t *p, size_t n, wg_msg *m, wg_err *err)
         return wg_err_set(err, WG_ERR_PROTO, "not a wings message");
     if (n < HEADER_BYTES)
         return wg_err_set(err, WG_ERR_PROTO, "truncated message header");
-    if (p[1] != WG_WIRE_VERSION) {
+    if (p[1] < WG_WIRE_VERSION_MIN || p[1] > WG_WIRE_VERSION) {
         /* Kept so the caller can answer in kind and name both versions. */
         m->version = p[1];
         m->type = p[2];
         return wg_err_set(err, WG_ERR_PROTO,
                           "peer speaks protocol version %u, this node "
-                          "speaks %d", p[1], WG_WIRE_VERSION);
+                          "speaks %d..%d", p[1], WG_WIRE_VERSION_MIN,
+                          WG_WIRE_VERSION);
     }
     m->version = p[1];
     m->type = p[2];
@@ -373,6 +378,9 @@ wg_rc wg_wire_hello(wg_buf *out, const wg_msg_hello *h, wg_err *err)
     if (h->role > WG_ROLE_HQ)
         return wg_err_set(err, WG_ERR_INVALID, "hello role %u unknown",
                           h->role);
+    if (h->proto_min > h->proto_max || h->schema_min > h->schema_max)
+        return wg_err_set(err, WG_ERR_INVALID, "hello version range upside "
+                          "down");
     if (h->nscopes > WG_WIRE_MAX_SCOPES)
         return wg_err_set(err, WG_ERR_INVALID,
                           "hello with %u scopes (limit %d)", h->nscopes,
@@ -385,7 +393,10 @@ wg_rc wg_wire_hello(wg_buf *out, const wg_msg_hello *h, wg_err *err)
 
     size_t len0 = out->len;
     wg_rc rc = put_header(out, WG_MSG_HELLO, err);
-    if (!rc) rc = wg_buf_append_u16(out, h->schema, err);
+    if (!rc) rc = wg_buf_append_u8(out, h->proto_min, err);
+    if (!rc) rc = wg_buf_append_u8(out, h->proto_max, err);
+    if (!rc) rc = wg_buf_append_u16(out, h->schema_min, err);
+    if (!rc) rc = wg_buf_append_u16(out, h->schema_max, err);
     if (!rc) rc = wg_buf_append(out, h->node, sizeof h->node, err);
     if (!rc) rc = put_str(out, h->name, err);
     if (!rc) rc = put_str(out, h->county, err);

@@ -567,7 +567,10 @@ static void raw_open_session(raw *r, int claim_all)
     const wg_node_info *me = wg_store_info(a->mallory);
     wg_msg_hello h;
     memset(&h, 0, sizeof h);
-    h.schema = WG_SCHEMA_VERSION;
+    h.proto_min = WG_WIRE_VERSION_MIN;
+    h.proto_max = WG_WIRE_VERSION;
+    h.schema_min = WG_SCHEMA_MIN;
+    h.schema_max = WG_SCHEMA_VERSION;
     memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
     snprintf(h.name, sizeof h.name, "%s", me->name);
     snprintf(h.county, sizeof h.county, "%s", me->county);

@@ -688,7 +688,10 @@ static void mallory_hello(attack *a, wg_buf *b)
     const wg_node_info *me = wg_store_info(a->mallory);
     wg_msg_hello h;
     memset(&h, 0, sizeof h);
-    h.schema = WG_SCHEMA_VERSION;
+    h.proto_min = WG_WIRE_VERSION_MIN;
+    h.proto_max = WG_WIRE_VERSION;
+    h.schema_min = WG_SCHEMA_MIN;
+    h.schema_max = WG_SCHEMA_VERSION;
     memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
     snprintf(h.name, sizeof h.name, "%s", me->name);
     snprintf(h.county, sizeof h.county, "%s", me->county);
@@ -788,8 +791,8 @@ START_TEST(test_sync_wrong_protocol_version_is_refused_naming_both)
     b.data[1] = WG_WIRE_VERSION + 1;
     char text[128];
     snprintf(text, sizeof text,
-             "peer speaks protocol version %d, this node speaks %d",
-             WG_WIRE_VERSION + 1, WG_WIRE_VERSION);
+             "peer speaks protocol version %d, this node speaks %d..%d",
+             WG_WIRE_VERSION + 1, WG_WIRE_VERSION_MIN, WG_WIRE_VERSION);
     first_message_refused(&a, b.data, b.len, WG_ERR_PROTO, text);
     wg_buf_release(&b);
     attack_teardown(&a);
@@ -803,12 +806,18 @@ START_TEST(test_sync_wrong_schema_version_is_refused_naming_both)
     wg_buf b;
     wg_buf_init(&b, WG_WIRE_MAX_MSG);
     mallory_hello(&a, &b);
-    /* The u16 schema version follows the 3-byte header. */
-    b.data[3] = (uint8_t)((WG_SCHEMA_VERSION + 1) >> 8);
-    b.data[4] = (uint8_t)(WG_SCHEMA_VERSION + 1);
-    char text[160];
-    snprintf(text, sizeof text, "peer has schema version %d, this node has "
-             "%d: upgrade the older node", WG_SCHEMA_VERSION + 1,
+    /* The u16 schema range follows the 3-byte header and the two protocol
+     * version bytes: a peer whose range starts past ours. */
+    b.data[5] = (uint8_t)((WG_SCHEMA_VERSION + 1) >> 8);
+    b.data[6] = (uint8_t)(WG_SCHEMA_VERSION + 1);
+    b.data[7] = (uint8_t)((WG_SCHEMA_VERSION + 3) >> 8);
+    b.data[8] = (uint8_t)(WG_SCHEMA_VERSION + 3);
+    char text[200];
+    snprintf(text, sizeof text, "peer speaks protocol %d..%d and schema "
+             "%d..%d, this node protocol %d..%d and schema %d..%d: upgrade "
+             "the older node", WG_WIRE_VERSION_MIN, WG_WIRE_VERSION,
+             WG_SCHEMA_VERSION + 1, WG_SCHEMA_VERSION + 3,
+             WG_WIRE_VERSION_MIN, WG_WIRE_VERSION, WG_SCHEMA_MIN,
              WG_SCHEMA_VERSION);
     first_message_refused(&a, b.data, b.len, WG_ERR_PROTO, text);
     wg_buf_release(&b);

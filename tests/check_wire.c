@@ -153,7 +153,10 @@ static void build_hello(wg_buf *b, const raw_hello *h)
 {
     wg_buf_reset(b);
     puthdr(b, WG_MSG_HELLO);
+    put8(b, 2);
+    put8(b, 3);
     put16(b, 7);
+    put16(b, 8);
     putfill(b, 0x11, WG_SIGN_PK_BYTES);
     putstr(b, h->name, h->namelen);
     putstr(b, h->county, h->countylen);
@@ -202,7 +205,10 @@ static void build_error(wg_buf *b, const char *text, size_t n)
 static void sample_hello(wg_msg_hello *h)
 {
     memset(h, 0, sizeof *h);
-    h->schema = 0xbeef;
+    h->proto_min = 2;
+    h->proto_max = 0xfe;
+    h->schema_min = 0xbeef;
+    h->schema_max = 0xbef0;
     for (int i = 0; i < WG_SIGN_PK_BYTES; i++)
         h->node[i] = (uint8_t)(i * 7 + 1);
     strcpy(h->name, "Office_7.north-B");
@@ -220,7 +226,10 @@ static void sample_hello(wg_msg_hello *h)
 
 static void ck_hello_eq(const wg_msg_hello *a, const wg_msg_hello *b)
 {
-    ck_assert_uint_eq(a->schema, b->schema);
+    ck_assert_uint_eq(a->proto_min, b->proto_min);
+    ck_assert_uint_eq(a->proto_max, b->proto_max);
+    ck_assert_uint_eq(a->schema_min, b->schema_min);
+    ck_assert_uint_eq(a->schema_max, b->schema_max);
     ck_assert_mem_eq(a->node, b->node, WG_SIGN_PK_BYTES);
     ck_assert_str_eq(a->name, b->name);
     ck_assert_str_eq(a->county, b->county);
@@ -257,8 +266,9 @@ START_TEST(test_wire_hello_round_trips)
     err_reset(&e);
     ck_ok(wg_wire_hello(&b, &h, &e), &e);
     ck_assert_int_eq(e.code, SENTINEL_CODE);
-    /* 3 + 2 + 32 + (1+16) + (1+6) + 1 + 1 + (1+2)+(1+0)+(1+6)+(1+1) + 32 + 4 */
-    ck_assert_uint_eq(b.len, 3 + 2 + 32 + 17 + 7 + 1 + 1 + 13 + 32 + 4);
+    /* 3 + 1+1+2+2 + 32 + (1+16) + (1+6) + 1 + 1
+     *   + (1+2)+(1+0)+(1+6)+(1+1) + 32 + 4 */
+    ck_assert_uint_eq(b.len, 3 + 6 + 32 + 17 + 7 + 1 + 1 + 13 + 32 + 4);
     decode_ok(&b, &m, WG_MSG_HELLO);
     ck_hello_eq(&m.u.hello, &h);
     wg_msg_release(&m);
@@ -281,7 +291,8 @@ START_TEST(test_wire_hello_at_every_bound_round_trips)
     h.nscopes = WG_WIRE_MAX_SCOPES;
     for (int i = 0; i < WG_WIRE_MAX_SCOPES; i++)
         snprintf(h.scopes[i], sizeof h.scopes[i], "%06d", i * 1111);
-    h.schema = 0xffff;
+    h.proto_min = h.proto_max = 0xff;
+    h.schema_min = h.schema_max = 0xffff;
     h.nfeeds = UINT32_MAX;
     buf_new(&b);
     ck_ok(wg_wire_hello(&b, &h, &e), &e);
@@ -511,7 +522,7 @@ END_TEST
 
 START_TEST(test_wire_ack_layout_is_exact)
 {
-    static const uint8_t want[] = { 0x57, 0x01, 0x04, 0, 0, 0, 7, 0, 0, 0, 3 };
+    static const uint8_t want[] = { 0x57, 0x02, 0x04, 0, 0, 0, 7, 0, 0, 0, 3 };
     wg_buf b;
     wg_err e;
     buf_new(&b);
@@ -523,11 +534,11 @@ END_TEST
 
 START_TEST(test_wire_small_layouts_are_exact)
 {
-    static const uint8_t bye[] = { 0x57, 0x01, 0x07 };
-    static const uint8_t done[] = { 0x57, 0x01, 0x05, 1, 2, 3, 4, 5, 6, 7, 8 };
-    static const uint8_t error[] = { 0x57, 0x01, 0x06, 0x00, 0x06,
+    static const uint8_t bye[] = { 0x57, 0x02, 0x07 };
+    static const uint8_t done[] = { 0x57, 0x02, 0x05, 1, 2, 3, 4, 5, 6, 7, 8 };
+    static const uint8_t error[] = { 0x57, 0x02, 0x06, 0x00, 0x06,
                                      0x00, 0x02, 'n', 'o' };
-    static const uint8_t batch[] = { 0x57, 0x01, 0x03, 0, 0, 0, 9, 0, 0, 0, 1,
+    static const uint8_t batch[] = { 0x57, 0x02, 0x03, 0, 0, 0, 9, 0, 0, 0, 1,
                                      0, 0, 0, 1, 0xaa, 0x00 };
     uint8_t body = 0xaa;
     wg_signed_change c = { &body, 1, 0, { 0 } };
@@ -561,7 +572,10 @@ START_TEST(test_wire_hello_and_vector_layouts_are_exact)
     wg_err e;
 
     memset(&h, 0, sizeof h);
-    h.schema = 0x0102;
+    h.proto_min = 1;
+    h.proto_max = 2;
+    h.schema_min = 0x0102;
+    h.schema_max = 0x0304;
     memset(h.node, 0x22, sizeof h.node);
     strcpy(h.name, "a");
     strcpy(h.county, "450000");
@@ -571,8 +585,9 @@ START_TEST(test_wire_hello_and_vector_layouts_are_exact)
     strcpy(h.scopes[1], "45");
     memset(h.digest, 0x33, sizeof h.digest);
     h.nfeeds = 4;
-    want[n++] = 0x57; want[n++] = 0x01; want[n++] = 0x01;
+    want[n++] = 0x57; want[n++] = 0x02; want[n++] = 0x01;
     want[n++] = 0x01; want[n++] = 0x02;
+    want[n++] = 0x01; want[n++] = 0x02; want[n++] = 0x03; want[n++] = 0x04;
     memset(want + n, 0x22, 32); n += 32;
     want[n++] = 1; want[n++] = 'a';
     want[n++] = 6; memcpy(want + n, "450000", 6); n += 6;
@@ -592,7 +607,7 @@ START_TEST(test_wire_hello_and_vector_layouts_are_exact)
     strcpy(v.partition, "45");
     v.head = 5;
     n = 0;
-    want[n++] = 0x57; want[n++] = 0x01; want[n++] = 0x02;
+    want[n++] = 0x57; want[n++] = 0x02; want[n++] = 0x02;
     want[n++] = 0; want[n++] = 0; want[n++] = 0; want[n++] = 1;
     memset(want + n, 0x11, 32); n += 32;
     want[n++] = 2; want[n++] = '4'; want[n++] = '5';
@@ -638,24 +653,24 @@ END_TEST
 
 START_TEST(test_wire_wrong_version_sets_version_and_type)
 {
-    static const uint8_t hello2[] = { 0x57, 0x02, 0x01, 0xff };
-    static const uint8_t bye0[] = { 0x57, 0x00, 0x07 };
+    static const uint8_t hello2[] = { 0x57, 0x03, 0x01, 0xff };
+    static const uint8_t bye0[] = { 0x57, 0x01, 0x07 };
     wg_msg m;
     wg_err e;
     err_reset(&e);
     ck_assert_int_eq(decode_exact(hello2, sizeof hello2, &m, &e),
                      WG_ERR_PROTO);
     ck_assert_int_eq(e.code, WG_ERR_PROTO);
-    ck_assert_str_eq(e.msg, "peer speaks protocol version 2, this node "
-                            "speaks 1");
-    ck_assert_uint_eq(m.version, 2);
+    ck_assert_str_eq(e.msg, "peer speaks protocol version 3, this node "
+                            "speaks 2..2");
+    ck_assert_uint_eq(m.version, 3);
     ck_assert_uint_eq(m.type, WG_MSG_HELLO);
     wg_msg_release(&m);
 
     ck_assert_int_eq(decode_exact(bye0, sizeof bye0, &m, &e), WG_ERR_PROTO);
-    ck_assert_str_eq(e.msg, "peer speaks protocol version 0, this node "
-                            "speaks 1");
-    ck_assert_uint_eq(m.version, 0);
+    ck_assert_str_eq(e.msg, "peer speaks protocol version 1, this node "
+                            "speaks 2..2");
+    ck_assert_uint_eq(m.version, 1);
     ck_assert_uint_eq(m.type, WG_MSG_BYE);
     wg_msg_release(&m);
 }
@@ -665,7 +680,7 @@ START_TEST(test_wire_unknown_type_is_rejected)
 {
     static const uint8_t types[] = { 0, 8, 0x57, 255 };
     for (size_t i = 0; i < sizeof types; i++) {
-        uint8_t f[] = { 0x57, 0x01, types[i] };
+        uint8_t f[] = { 0x57, WG_WIRE_VERSION, types[i] };
         reject_raw(f, sizeof f, "unknown message type");
     }
 }
@@ -1021,6 +1036,32 @@ START_TEST(test_wire_bad_county_is_rejected)
         build_hello(&b, &h);
         reject(&b, "bad county in hello");
     }
+    wg_buf_release(&b);
+}
+END_TEST
+
+/* A version range whose low end is above its high end is refused both
+ * ways: a sender cannot make one, a receiver does not take one. */
+START_TEST(test_wire_upside_down_version_range_is_rejected)
+{
+    wg_msg_hello h;
+    wg_buf b;
+    wg_err e;
+    sample_hello(&h);
+    h.schema_min = 3;
+    h.schema_max = 2;
+    buf_new(&b);
+    ck_assert_int_eq(wg_wire_hello(&b, &h, &e), WG_ERR_INVALID);
+    ck_assert_str_eq(e.msg, "hello version range upside down");
+    sample_hello(&h);
+    ck_ok(wg_wire_hello(&b, &h, &e), &e);
+    b.data[3] = 3; /* proto_min above proto_max (2..0xfe -> 3..2) */
+    b.data[4] = 2;
+    reject(&b, "bad protocol versions in hello");
+    wg_buf_reset(&b);
+    ck_ok(wg_wire_hello(&b, &h, &e), &e);
+    b.data[5] = 0xff; /* schema_min 0xffef above schema_max 0xbef0 */
+    reject(&b, "bad schema versions in hello");
     wg_buf_release(&b);
 }
 END_TEST
@@ -1469,6 +1510,7 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, test_wire_bad_name_is_rejected);
     tcase_add_test(tc, test_wire_bad_county_is_rejected);
     tcase_add_test(tc, test_wire_bad_role_is_rejected);
+    tcase_add_test(tc, test_wire_upside_down_version_range_is_rejected);
     tcase_add_test(tc, test_wire_bad_scope_is_rejected);
     tcase_add_test(tc, test_wire_too_many_scopes_is_rejected);
     tcase_add_test(tc, test_wire_bad_partition_is_rejected);
