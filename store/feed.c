@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wg_validate.h"
+
 static void short_key(char out[9], const uint8_t *key)
 {
     wg_hex_encode(out, key, 4);
@@ -81,6 +83,52 @@ static int signed_by_origin(const wg_signed_change *cs, size_t n, size_t i,
         }
     }
     return 0;
+}
+
+/* Values from peers pass the same field checks as local writes (types,
+ * enums, dates, valid UTF-8, no control characters, canonical form); only
+ * references need not resolve (a training may arrive before its person).
+ * Tables this build does not know, and fields of a newer schema, are kept
+ * unchecked until an upgrade knows them. */
+static wg_rc peer_values_ok(const wg_change *c, const char *who, wg_err *err)
+{
+    const wg_table *t = wg_schema_by_wire(c->table);
+    if (!t || !t->user)
+        return WG_OK;
+    char val[WG_FIELD_MAX_BYTES + 1], canon[WG_FIELD_MAX_BYTES + 1];
+    for (int i = 0; i < c->nfields; i++) {
+        const wg_change_field *f = &c->fields[i];
+        if (f->index == WG_FIELD_DELETED || f->index >= t->nfields ||
+            f->type == WG_VAL_NULL)
+            continue;
+        const wg_field *fd = &t->fields[f->index];
+        int is_int = fd->type == WG_FT_INT || fd->type == WG_FT_BOOL;
+        wg_err verr = { 0 };
+        if (is_int != (f->type == WG_VAL_INT)) {
+            snprintf(verr.msg, sizeof verr.msg, "%s: wrong value type",
+                     fd->name);
+        } else {
+            if (is_int)
+                snprintf(val, sizeof val, "%lld", (long long)f->i);
+            else {
+                memcpy(val, f->text, f->len);
+                val[f->len] = 0;
+            }
+            if (wg_validate_value(fd, val, canon, sizeof canon, &verr) ==
+                    WG_OK && strcmp(val, canon))
+                snprintf(verr.msg, sizeof verr.msg, "%s: not in canonical "
+                         "form", fd->name);
+        }
+        if (verr.msg[0]) {
+            char id[WG_ID_HEX_CHARS + 1];
+            wg_hex_encode(id, c->rowid, WG_ROWID_BYTES);
+            return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu to %s %s "
+                              "fails the field checks: %.120s", who,
+                              c->partition, (unsigned long long)c->seq,
+                              t->name, id, verr.msg);
+        }
+    }
+    return WG_OK;
 }
 
 static wg_rc held_hash(wg_store *st, int64_t k, uint8_t out[WG_HASH_BYTES],
@@ -228,6 +276,8 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                             WG_HLC_MAX_DRIFT_MS / 1000);
             break;
         }
+        if ((rc = peer_values_ok(&c, who, err)))
+            break;
         wg_store__hlc_observe(st, c.hlc);
         int64_t k = WG_CHANGE_KEY(fs->fid, c.seq), prev;
         if ((rc = wg_store__merge(st, &c, oid, 0, k, &prev, err)) ||
