@@ -171,5 +171,12 @@ int cmd_serve(wg_cli *cli, int argc, char **argv);
 int cmd_status(wg_cli *cli, int argc, char **argv);
 int cmd_report(wg_cli *cli, int argc, char **argv);
 int cmd_demo(wg_cli *cli, int argc, char **argv);
+int cmd_enrol(wg_cli *cli, int argc, char **argv);
+int cmd_join(wg_cli *cli, int argc, char **argv);
+int cmd_revoke(wg_cli *cli, int argc, char **argv);
+int cmd_members(wg_cli *cli, int argc, char **argv);
+/* cmd_member.c: the self-signed certificate of a network's root, and its
+ * pin (init --root). */
+wg_rc wg_member_make_root(wg_store *st, wg_err *err);
 
 #endif

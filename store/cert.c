@@ -434,3 +434,75 @@ wg_rc wg_cert_chain_verify(const wg_cert *c, const uint8_t root[WG_SIGN_PK_BYTES
     return wg_err_set(err, WG_ERR_AUTH, "certificate chain longer than %d "
                       "links", WG_CERT_MAX_DEPTH);
 }
+
+/* ---- join tokens ---------------------------------------------------------------- */
+
+wg_rc wg_token_encode(const wg_token *t, wg_buf *out, wg_err *err)
+{
+    size_t nl = strnlen(t->name, sizeof t->name);
+    size_t el = strnlen(t->endpoint, sizeof t->endpoint);
+    if (t->ncerts < 1 || t->ncerts > WG_CERT_MAX_DEPTH || !name_ok(t->name, nl) ||
+        el < 1 || el > WG_TOKEN_ENDPOINT_MAX)
+        return wg_err_set(err, WG_ERR_INVALID, "token fields out of range");
+    for (size_t i = 0; i < el; i++)
+        if (t->endpoint[i] < 0x21 || t->endpoint[i] > 0x7e)
+            return wg_err_set(err, WG_ERR_INVALID, "token endpoint not "
+                              "printable");
+    wg_rc rc = wg_buf_append_u8(out, WG_TOKEN_KIND, err);
+    if (!rc) rc = wg_buf_append_u8(out, WG_CERT_VERSION, err);
+    if (!rc) rc = wg_buf_append_u8(out, (uint8_t)t->ncerts, err);
+    for (int i = 0; !rc && i < t->ncerts; i++) {
+        wg_buf c;
+        wg_buf_init(&c, WG_CERT_MAX_BYTES);
+        rc = wg_cert_encode(&t->certs[i], &c, err);
+        if (!rc) rc = wg_buf_append_u16(out, (uint16_t)c.len, err);
+        if (!rc) rc = wg_buf_append(out, c.data, c.len, err);
+        wg_buf_release(&c);
+    }
+    if (!rc) rc = wg_buf_append_u8(out, (uint8_t)nl, err);
+    if (!rc) rc = wg_buf_append(out, t->name, nl, err);
+    if (!rc) rc = wg_buf_append_u16(out, (uint16_t)el, err);
+    if (!rc) rc = wg_buf_append(out, t->endpoint, el, err);
+    return rc;
+}
+
+wg_rc wg_token_decode(const uint8_t *p, size_t n, wg_token *t, wg_err *err)
+{
+    wg_reader r;
+    const uint8_t *b;
+    uint8_t kind, ver, nc, nl;
+    uint16_t len;
+    memset(t, 0, sizeof *t);
+    if (n > WG_TOKEN_MAX_BYTES)
+        return wg_err_set(err, WG_ERR_CORRUPT, "token too long");
+    wg_reader_init(&r, p, n);
+    if (!wg_reader_u8(&r, &kind) || kind != WG_TOKEN_KIND ||
+        !wg_reader_u8(&r, &ver) || ver != WG_CERT_VERSION ||
+        !wg_reader_u8(&r, &nc) || nc < 1 || nc > WG_CERT_MAX_DEPTH)
+        return wg_err_set(err, WG_ERR_CORRUPT, "not a version %d join token",
+                          WG_CERT_VERSION);
+    for (int i = 0; i < nc; i++) {
+        if (!wg_reader_u16(&r, &len) || !wg_reader_bytes(&r, len, &b))
+            return wg_err_set(err, WG_ERR_CORRUPT, "token is truncated");
+        wg_rc rc = wg_cert_decode(b, len, &t->certs[i], err);
+        if (rc)
+            return rc;
+    }
+    t->ncerts = nc;
+    if (!wg_reader_u8(&r, &nl) || !wg_reader_bytes(&r, nl, &b) ||
+        !name_ok((const char *)b, nl))
+        return wg_err_set(err, WG_ERR_CORRUPT, "token's enroller name "
+                          "malformed");
+    memcpy(t->name, b, nl);
+    if (!wg_reader_u16(&r, &len) || len < 1 || len > WG_TOKEN_ENDPOINT_MAX ||
+        !wg_reader_bytes(&r, len, &b))
+        return wg_err_set(err, WG_ERR_CORRUPT, "token's endpoint malformed");
+    for (size_t i = 0; i < len; i++)
+        if (b[i] < 0x21 || b[i] > 0x7e)
+            return wg_err_set(err, WG_ERR_CORRUPT, "token's endpoint "
+                              "malformed");
+    memcpy(t->endpoint, b, len);
+    if (wg_reader_left(&r))
+        return wg_err_set(err, WG_ERR_CORRUPT, "token has trailing bytes");
+    return WG_OK;
+}

@@ -115,6 +115,28 @@ static const wg_field audit_fields[] = {
     TEXT("reason", 0, 256, "原因"),
 };
 
+#if WG_SCHEMA_VERSION >= 2
+/* Membership: certificates and revocations (wg_cert.h) as signed data in
+ * the issuer's feed, partitioned by the subject's code so they travel up
+ * the tree like that county's records. BODY (hex) is the only authority;
+ * the other columns are its decoded copy, for lookups and listing. */
+static const wg_field member_fields[] = {
+    TEXT("kind", 1, 8, "类型"),
+    TEXT("subject", 1, 64, "证书主体公钥"),
+    TEXT("issuer", 1, 64, "签发者公钥"),
+    TEXT("name", 0, 64, "名称"),
+    TEXT("role", 0, 8, "角色"),
+    INT("serial", 0, 0, INT64_MAX, "序号"),
+    INT("not_after", 0, 0, INT64_MAX, "有效期至"),
+    TEXT("body", 1, 1024, "证书"),
+    COUNTY,
+};
+static const wg_index member_indexes[] = {
+    { "member_subject", "subject, kind" },
+    { NULL, NULL },
+};
+#endif
+
 /* Indexes: the report's joins are answered from covering indexes. */
 static const wg_index person_indexes[] = {
     { "person_county", "county, deleted" },
@@ -152,6 +174,11 @@ static const wg_table tables[] = {
     { .name = "audit", .wire = 4, .since = 1, .user = 0, .title = "审计",
       .fields = audit_fields, .nfields = N(audit_fields),
       .indexes = audit_indexes },
+#if WG_SCHEMA_VERSION >= 2
+    { .name = "member", .wire = 5, .since = 2, .user = 0, .title = "成员证书",
+      .fields = member_fields, .nfields = N(member_fields),
+      .indexes = member_indexes },
+#endif
 };
 
 _Static_assert(N(person_fields) <= WG_MAX_FIELDS, "person has too many fields");

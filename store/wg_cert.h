@@ -47,7 +47,7 @@
 #define WG_CERT_VERSION 1
 #define WG_CERT_NAME_MAX 64
 #define WG_CERT_CODE_CHARS 6
-#define WG_CERT_MAX_CUTS 16
+#define WG_CERT_MAX_CUTS 8
 #define WG_CERT_REASON_MAX 120
 #define WG_CERT_MAX_BYTES 256
 #define WG_REVOKE_MAX_BYTES (128 + WG_CERT_MAX_CUTS * 25 + WG_CERT_REASON_MAX)
@@ -139,5 +139,30 @@ typedef struct wg_cert_source {
 wg_rc wg_cert_chain_verify(const wg_cert *c, const uint8_t root[WG_SIGN_PK_BYTES],
                            const wg_cert_source *src, uint64_t now,
                            wg_err *err);
+
+/* ---- join tokens ---------------------------------------------------------------
+ *
+ *   u8  kind = 3, u8 version = 1
+ *   u8  ncerts 1..WG_CERT_MAX_DEPTH, each: u16 length, a certificate
+ *       (the root's first, the new node's last)
+ *   u8  enroller name length 1..64, name
+ *   u16 enroller endpoint length 1..256, endpoint (printable ASCII)
+ *
+ * written as "wings1-" and the bytes in hex: one word, no spaces. */
+#define WG_TOKEN_KIND 3
+#define WG_TOKEN_PREFIX "wings1-"
+#define WG_TOKEN_ENDPOINT_MAX 256
+#define WG_TOKEN_MAX_BYTES (8 + WG_CERT_MAX_DEPTH * (2 + WG_CERT_MAX_BYTES) + \
+                            1 + WG_CERT_NAME_MAX + 2 + WG_TOKEN_ENDPOINT_MAX)
+
+typedef struct wg_token {
+    int ncerts;
+    wg_cert certs[WG_CERT_MAX_DEPTH];
+    char name[WG_CERT_NAME_MAX + 1];
+    char endpoint[WG_TOKEN_ENDPOINT_MAX + 1];
+} wg_token;
+
+wg_rc wg_token_encode(const wg_token *t, wg_buf *out, wg_err *err);
+wg_rc wg_token_decode(const uint8_t *p, size_t n, wg_token *t, wg_err *err);
 
 #endif

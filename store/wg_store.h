@@ -207,6 +207,47 @@ typedef struct wg_signed_change {
 wg_rc wg_store_apply(wg_store *st, const wg_signed_change *c, size_t n,
                      size_t *applied, wg_err *err);
 
+/* ---- membership (member.c) ------------------------------------------- */
+
+/* The network's root key pinned here: 1 and ROOT (may be NULL) if this node
+ * joined a network (or is its root), else 0: a closed group. */
+int wg_store_root(wg_store *st, uint8_t root[WG_SIGN_PK_BYTES]);
+wg_rc wg_store_set_root(wg_store *st, const uint8_t root[WG_SIGN_PK_BYTES],
+                        wg_err *err);
+/* Keep BLOB (u16 length + certificate, repeated: the chain above this node
+ * from its join token) locally, never replicated. */
+wg_rc wg_store_set_chain(wg_store *st, const uint8_t *blob, size_t n,
+                         wg_err *err);
+/* Write a certificate or revocation (its encoded BODY) as a change of this
+ * node's own feed in PARTITION (the subject's code), in its own
+ * transaction. WG_ERR_CORRUPT if BODY does not decode. */
+wg_rc wg_store_member_put(wg_store *st, const uint8_t *body, size_t len,
+                          const char *partition, wg_err *err);
+
+/* Every certificate and revocation held whose signature verifies, loaded at
+ * once. Caller owns; release with wg_members_destroy(). */
+typedef struct wg_members wg_members;
+struct wg_cert;
+struct wg_revoke;
+wg_rc wg_members_load(wg_store *st, wg_members **out, wg_err *err);
+void wg_members_destroy(wg_members **m);
+int wg_members_count(const wg_members *m);
+const struct wg_cert *wg_members_at(const wg_members *m, int i);
+/* The newest (highest serial) certificate of SUBJECT, or NULL. Borrowed. */
+const struct wg_cert *wg_members_lookup(const wg_members *m,
+                                        const uint8_t subject[WG_SIGN_PK_BYTES]);
+/* The revocation of SUBJECT's certificate SERIAL by its issuer or an HQ
+ * above it, or NULL. Borrowed. */
+const struct wg_revoke *wg_members_revoked(const wg_members *m,
+                                           const uint8_t subject[WG_SIGN_PK_BYTES],
+                                           uint64_t serial);
+/* KEY's newest certificate chains to ROOT, valid at NOW (unix seconds) and
+ * unrevoked: WG_OK (and *OUT, borrowed), else WG_ERR_AUTH saying why. */
+wg_rc wg_members_check(const wg_members *m,
+                       const uint8_t root[WG_SIGN_PK_BYTES],
+                       const uint8_t key[WG_SIGN_PK_BYTES], uint64_t now,
+                       const struct wg_cert **out, wg_err *err);
+
 /* ---- equivocation proofs (proof.c) ------------------------------------ */
 
 /* A feed frozen on proof: two different changes at (origin, partition, seq),

@@ -188,6 +188,25 @@ static int find_peer(wg_engine *e, const uint8_t *curve, const uint8_t *ed,
     return 1;
 }
 
+/* In a network, a peer must also hold a valid, unrevoked certificate: 1 if
+ * KEY may connect (or this node is a closed group), else 0 and WHY. */
+static int member_ok(wg_engine *e, const uint8_t key[32], char *why,
+                     size_t n)
+{
+    uint8_t root[WG_SIGN_PK_BYTES];
+    if (!wg_store_root(e->st, root))
+        return 1;
+    wg_members *m = NULL;
+    wg_err err = { 0 };
+    wg_rc rc = wg_members_load(e->st, &m, &err);
+    if (rc == WG_OK)
+        rc = wg_members_check(m, root, key, (uint64_t)time(NULL), NULL, &err);
+    wg_members_destroy(&m);
+    if (rc && why)
+        snprintf(why, n, "%.180s", err.msg);
+    return rc == WG_OK;
+}
+
 /* ---- audit ----------------------------------------------------------------- */
 
 static void audit_session(wg_engine *e, const char *name, const uint8_t *key,
@@ -245,7 +264,7 @@ static void refusal_window(wg_engine *e, int64_t t)
 }
 
 static void audit_refusal(wg_engine *e, const uint8_t curve[32],
-                          const char *address)
+                          const char *address, const char *why)
 {
     refusal_window(e, now_ms());
     if (e->refusals.audited >= REFUSAL_AUDITS) {
@@ -255,8 +274,8 @@ static void audit_refusal(wg_engine *e, const uint8_t curve[32],
     e->refusals.audited++;
     char hex[65], reason[160];
     wg_hex_encode(hex, curve, 32);
-    snprintf(reason, sizeof reason, "key not in the peer list (from %.64s)",
-             address);
+    snprintf(reason, sizeof reason, "%.100s (from %.48s)",
+             why ? why : "key not in the peer list", address);
     wg_audit_entry a = { 0 };
     a.event = "refused";
     a.peer = "unknown";
@@ -312,10 +331,14 @@ static void handle_zap(wg_engine *e)
         !memcmp(f[6], e->probe_key, 32))
         e->probe_seen = 1;
     else if (curve && find_peer(e, f[6], NULL, &peer)) {
-        ok = 1;
-        wg_hex_encode(user, peer.key, 32);
+        char why[200];
+        ok = member_ok(e, peer.key, why, sizeof why);
+        if (ok)
+            wg_hex_encode(user, peer.key, 32);
+        else
+            audit_refusal(e, f[6], address, why);
     } else if (curve) {
-        audit_refusal(e, f[6], address);
+        audit_refusal(e, f[6], address, NULL);
     }
     const char *code = ok ? "200" : "400";
     const char *text = ok ? "OK" : "key not trusted";
@@ -901,10 +924,16 @@ void wg_engine_peers_changed(wg_engine *e)
 {
     for (server_conn *c = e->servers; c; c = c->next) {
         wg_peer p;
+        char why[200];
         if (!c->dead && !find_peer(e, NULL, wg_session_peer_key(c->s), &p)) {
             send_error_to(e, c->rid, c->rid_len, WG_ERR_PEER,
                           "this node no longer trusts you");
             server_end(e, c, 0, "peer removed from the peer list");
+        } else if (!c->dead &&
+                   !member_ok(e, wg_session_peer_key(c->s), why, sizeof why)) {
+            send_error_to(e, c->rid, c->rid_len, WG_ERR_PEER,
+                          "this node no longer trusts you");
+            server_end(e, c, 0, why);
         }
     }
     for (int i = 0; i < e->nclients; i++) {

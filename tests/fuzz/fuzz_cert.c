@@ -1,7 +1,7 @@
 /*
  * fuzz_cert.c - libFuzzer harness for the membership codec
  *
- * Certificates and revocations arrive in join tokens and from peers:
+ * Certificates, revocations and join tokens arrive from peers and people:
  * decode must refuse malformed bytes without crashing, whatever it accepts
  * must encode back to the same bytes, and checking its signature must not
  * crash either.
@@ -31,6 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         wg_buf_init(&b, WG_CERT_MAX_BYTES);
         if (wg_cert_encode(&c, &b, NULL) != WG_OK)
+            abort();
+        same(&b, data, size);
+        wg_buf_release(&b);
+    } else if (size && data[0] == WG_TOKEN_KIND) {
+        wg_token t;
+        if (wg_token_decode(data, size, &t, NULL) != WG_OK)
+            return 0;
+        wg_buf_init(&b, WG_TOKEN_MAX_BYTES);
+        if (wg_token_encode(&t, &b, NULL) != WG_OK)
             abort();
         same(&b, data, size);
         wg_buf_release(&b);
