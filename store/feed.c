@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wg_cert.h"
 #include "wg_validate.h"
 
 static void short_key(char out[9], const uint8_t *key)
@@ -131,6 +132,58 @@ static wg_rc peer_values_ok(const wg_change *c, const char *who, wg_err *err)
     return WG_OK;
 }
 
+/* In a network, a change is judged by its origin's rights: a certificate
+ * chaining to the root, unrevoked (or revoked with this change at or
+ * before the revocation's cut-off for its partition), whose scope holds the
+ * change's partition. *M is (re)loaded when *STALE (certificates merged by
+ * this batch count for the changes after them). */
+static wg_rc rights_ok(wg_store *st, wg_members **m, int *stale,
+                       const uint8_t root[WG_SIGN_PK_BYTES], const wg_change *c,
+                       const char *who, wg_err *err)
+{
+    if (*stale) {
+        wg_members_destroy(m);
+        wg_rc rc = wg_members_load(st, m, err);
+        if (rc)
+            return rc;
+        *stale = 0;
+    }
+    uint64_t now = wg_hlc_now_ms() / 1000;
+    const wg_cert *cert = wg_members_lookup(*m, c->origin);
+    if (!cert)
+        return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu: its origin "
+                          "holds no certificate of this network", who,
+                          c->partition, (unsigned long long)c->seq);
+    const wg_revoke *rev = wg_members_revoked(*m, c->origin, cert->serial);
+    wg_err why = { 0 };
+    if (rev) {
+        uint64_t cut = 0;
+        for (int i = 0; i < rev->ncut; i++)
+            if (!strcmp(rev->cut[i].partition, c->partition))
+                cut = rev->cut[i].head;
+        if (c->seq > cut)
+            return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu comes after "
+                              "its origin's revocation (cut-off %llu)", who,
+                              c->partition, (unsigned long long)c->seq,
+                              (unsigned long long)cut);
+        /* Before the cut-off: judged by the chain above it. */
+        if (memcmp(cert->issuer, cert->subject, WG_SIGN_PK_BYTES) &&
+            wg_members_check(*m, root, cert->issuer, now, NULL, &why))
+            return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu: %.160s",
+                              who, c->partition, (unsigned long long)c->seq,
+                              why.msg);
+    } else if (wg_members_check(*m, root, c->origin, now, NULL, &why)) {
+        return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu: %.160s", who,
+                          c->partition, (unsigned long long)c->seq, why.msg);
+    }
+    if (!wg_cert_covers(cert, c->partition))
+        return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu lies outside "
+                          "its origin's certified scope (%s %s)", who,
+                          c->partition, (unsigned long long)c->seq,
+                          cert->role ? "hq" : "office", cert->scope);
+    return WG_OK;
+}
+
 static wg_rc held_hash(wg_store *st, int64_t k, uint8_t out[WG_HASH_BYTES],
                        wg_err *err)
 {
@@ -170,6 +223,9 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
     uint8_t frozen_held[WG_HASH_BYTES];
     size_t proof_at = 0, proof_end = 0;
     st->froze = 0;
+    uint8_t root[WG_SIGN_PK_BYTES];
+    int net = wg_store_root(st, root), mem_stale = 1;
+    wg_members *mem = NULL;
     size_t fresh = 0;
     uint32_t skewed = 0;
     uint64_t ahead = 0, now = wg_hlc_now_ms();
@@ -276,6 +332,8 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                             WG_HLC_MAX_DRIFT_MS / 1000);
             break;
         }
+        if (net && (rc = rights_ok(st, &mem, &mem_stale, root, &c, who, err)))
+            break;
         if ((rc = peer_values_ok(&c, who, err)))
             break;
         wg_store__hlc_observe(st, c.hlc);
@@ -295,7 +353,10 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         fs->head = c.seq;
         memcpy(fs->head_hash, hash, WG_HASH_BYTES);
         fresh++;
+        if (c.table == WG_TABLE_MEMBER)
+            mem_stale = 1;
     }
+    wg_members_destroy(&mem);
     for (int i = 0; rc == WG_OK && i < st->ntf; i++)
         if (st->tf[i].unsigned_n)
             rc = wg_err_set(err, WG_ERR_AUTH, "batch ends with %u unsigned "

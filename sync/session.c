@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wg_cert.h"
 #include "wg_schema.h"
 
 enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
@@ -48,6 +49,7 @@ typedef struct plan_item {
     char partition[17];
     uint64_t cursor;   /* last seq sent */
     uint64_t to;       /* our head */
+    int rank;          /* order_plan() */
 } plan_item;
 
 struct wg_session {
@@ -319,6 +321,40 @@ static wg_rc pump(wg_session *s, wg_err *err)
 
 /* ---- receiving ------------------------------------------------------------ */
 
+/* In a network, feeds are sent from the root down the tree (by the depth
+ * of their origin's certificate), so every certificate reaches the peer
+ * before the changes it vouches for. */
+static int plan_rank(const wg_members *m, const uint8_t *origin)
+{
+    const wg_cert *c = wg_members_lookup(m, origin);
+    for (int depth = 0; c && depth < WG_CERT_MAX_DEPTH; depth++) {
+        if (!memcmp(c->issuer, c->subject, WG_SIGN_PK_BYTES))
+            return depth;
+        c = wg_members_lookup(m, c->issuer);
+    }
+    return WG_CERT_MAX_DEPTH + 1;
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const plan_item *x = a, *y = b;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static void order_plan(wg_session *s)
+{
+    wg_members *m = NULL;
+    if (!wg_store_root(s->st, NULL) || s->nplan < 2 ||
+        wg_members_load(s->st, &m, NULL) != WG_OK) {
+        wg_members_destroy(&m);
+        return;
+    }
+    for (size_t i = 0; i < s->nplan; i++)
+        s->plan[i].rank = plan_rank(m, s->plan[i].origin) * 1000000 + (int)i;
+    qsort(s->plan, s->nplan, sizeof *s->plan, by_rank);
+    wg_members_destroy(&m);
+}
+
 static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
                        const vec_ctx *ours)
 {
@@ -341,6 +377,7 @@ static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
             p->to = o->head;
         }
     }
+    order_plan(s);
     return WG_OK;
 }
 
