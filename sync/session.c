@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wg_cert.h"
 #include "wg_schema.h"
@@ -61,6 +62,9 @@ struct wg_session {
     wg_session_send_fn send;
     void *send_ctx;
     wg_msg_hello peer_hello;
+    int in_network;                      /* this node joined a network */
+    int peer_certified;                  /* peer_cert holds its certificate */
+    wg_cert peer_cert;
     plan_item *plan;
     size_t nplan, plan_at;
     uint32_t next_batch, inflight;
@@ -90,6 +94,10 @@ static void scope_of(const char *county, int role, char out[WG_WIRE_SCOPE_MAX + 
  * role imply, whatever wider prefixes its HELLO asks for. */
 static int peer_wants(const wg_session *s, const char *partition)
 {
+    /* In a network, the peer's certificate decides, never its HELLO. */
+    if (s->in_network &&
+        (!s->peer_certified || !wg_cert_covers(&s->peer_cert, partition)))
+        return 0;
     char own[WG_WIRE_SCOPE_MAX + 1];
     scope_of(s->peer_hello.county, s->peer_hello.role, own);
     if (strncmp(partition, own, strlen(own)) != 0)
@@ -397,6 +405,19 @@ static wg_rc on_hello(wg_session *s, const wg_msg_hello *h, wg_err *err)
         return fail(s, WG_ERR_PROTO, text, err);
     }
     s->peer_hello = *h;
+    uint8_t root[WG_SIGN_PK_BYTES];
+    s->in_network = wg_store_root(s->st, root);
+    if (s->in_network) {
+        wg_members *m = NULL;
+        const wg_cert *c = NULL;
+        if (wg_members_load(s->st, &m, NULL) == WG_OK &&
+            wg_members_check(m, root, s->peer_key, (uint64_t)time(NULL), &c,
+                             NULL) == WG_OK && c) {
+            s->peer_cert = *c;
+            s->peer_certified = 1;
+        }
+        wg_members_destroy(&m);
+    }
     vec_ctx v;
     uint8_t digest[32];
     wg_rc rc = our_vector(s, &v, digest, err);
