@@ -120,16 +120,21 @@ static const wg_field audit_fields[] = {
  * the issuer's feed, partitioned by the subject's code so they travel up
  * the tree like that county's records. BODY (hex) is the only authority;
  * the other columns are its decoded copy, for lookups and listing. */
+#define MTEXT(n, req, len, zh) { .name = n, .type = WG_FT_TEXT, \
+    .required = req, .max_len = len, .title = zh, .since = 2 }
+#define MINT(n, zh) { .name = n, .type = WG_FT_INT, .min = 0, \
+    .max = INT64_MAX, .title = zh, .since = 2 }
 static const wg_field member_fields[] = {
-    TEXT("kind", 1, 8, "类型"),
-    TEXT("subject", 1, 64, "证书主体公钥"),
-    TEXT("issuer", 1, 64, "签发者公钥"),
-    TEXT("name", 0, 64, "名称"),
-    TEXT("role", 0, 8, "角色"),
-    INT("serial", 0, 0, INT64_MAX, "序号"),
-    INT("not_after", 0, 0, INT64_MAX, "有效期至"),
-    TEXT("body", 1, 1024, "证书"),
-    COUNTY,
+    MTEXT("kind", 1, 8, "类型"),
+    MTEXT("subject", 1, 64, "证书主体公钥"),
+    MTEXT("issuer", 1, 64, "签发者公钥"),
+    MTEXT("name", 0, 64, "名称"),
+    MTEXT("role", 0, 8, "角色"),
+    MINT("serial", "序号"),
+    MINT("not_after", "有效期至"),
+    MTEXT("body", 1, 1024, "证书"),
+    { .name = "county", .type = WG_FT_COUNTY, .required = 1, .max_len = 6,
+      .title = "县区代码", .role = WG_FR_PARTITION, .since = 2 },
 };
 static const wg_index member_indexes[] = {
     { "member_subject", "subject, kind" },
