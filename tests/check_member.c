@@ -23,11 +23,13 @@
 #define DAY 86400ULL
 
 static char *dir;
+static uint64_t base;   /* one clock for every certificate of a test */
 
 static void setup(void)
 {
     ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
     dir = tu_tmpdir();
+    base = (uint64_t)time(NULL);
 }
 
 static void teardown(void)
@@ -65,10 +67,9 @@ static wg_cert certify(wg_store *issuer, wg_store *subject, const char *code,
     snprintf(c.scope, sizeof c.scope, "%s", code);
     c.role = (uint8_t)hq;
     c.may_enrol = (uint8_t)hq;
-    uint64_t now = (uint64_t)time(NULL);
-    c.not_before = now - DAY;
+    c.not_before = base - DAY;
     /* The root's own certificate outlives those it issues. */
-    c.not_after = now + (issuer == subject ? 3650 : 365) * DAY;
+    c.not_after = base + (issuer == subject ? 3650 : 365) * DAY;
     c.serial = (uint64_t)rand();
     ck_assert_int_eq(wg_cert_sign(&c, wg_store_secret_key(issuer), NULL),
                      WG_OK);
