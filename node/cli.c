@@ -18,8 +18,8 @@
 
 static const wg_cmd commands[] = {
     { "init", cmd_init, "create a node in --dir",
-      "init --name NAME --county CODE [--role office|hq] [--listen ENDPOINT] "
-      "[--kdf interactive|moderate|sensitive]",
+      "init --name NAME --county CODE [--role office|hq] [--root] "
+      "[--listen ENDPOINT] [--kdf interactive|moderate|sensitive]",
       "Creates the node folder with a fresh identity and an encrypted store,\n"
       "and prints the identity line NAME KEY ENDPOINT. KEY is all a peer\n"
       "needs to trust this node. Refuses (exit 3) if the folder holds a node.\n"
@@ -161,9 +161,36 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings export person --excel --out persons.csv\n", 1 },
+    { "enrol", cmd_enrol, "certify a node for a county and print its token",
+      "enrol NAME KEY ENDPOINT --county CODE [--role office|hq] "
+      "[--valid-days N] [--replaces NAME]",
+      "On the network's root, or an HQ whose certificate covers CODE:\n"
+      "certify the node with KEY for CODE and ROLE, add it as a peer, and\n"
+      "print one line, the join token to give it. An office cannot enrol;\n"
+      "CODE outside this node's area is refused (exit 3). --replaces NAME\n"
+      "revokes the node it replaces (a lost or stolen PC) and certifies the\n"
+      "new one for the same county. --json: name, key, county, role, token.\n"
+      "\n"
+      "Example:\n"
+      "  wings enrol rongan 5c1e...9a tcp://10.8.0.5:7400 --county 450224\n", 1 },
+    { "join", cmd_join, "join a network with a token from its enroller",
+      "join TOKEN",
+      "Install this node's certificate chain and add its enroller as a\n"
+      "peer. A token made for another key, county or role is refused\n"
+      "(exit 3). Prints 'joined NETWORK as ROLE for CODE'.\n", 1 },
+    { "revoke", cmd_revoke, "revoke a node's certificate",
+      "revoke NAME|KEY [--reason TEXT]",
+      "On the issuer of that node's certificate or an HQ above it. Every\n"
+      "node that learns of it (revocations travel with sync) refuses the\n"
+      "revoked node's connections. Exit 5 if unknown.\n", 1 },
+    { "members", cmd_members, "every certificate this node knows",
+      "members",
+      "name, key, role, county, issuer, valid until and state (valid,\n"
+      "expired, revoked). --json: objects with name, key, role, county,\n"
+      "issuer, valid_until, state.\n", 1 },
     { "peer", cmd_peer, "trust, list or forget peers",
       "peer add NAME KEY ENDPOINT | peer set NAME ENDPOINT | peer list | "
-      "peer remove NAME",
+      "peer remove NAME | peer unfreeze NAME|KEY [PARTITION]",
       "add: trust the node whose key is KEY (as its 'wings id' prints),\n"
       "reachable at ENDPOINT, under NAME. Both sides must add each other.\n"
       "set: reach peer NAME at a new ENDPOINT; it stays trusted, with its\n"
@@ -171,6 +198,10 @@ static const wg_cmd commands[] = {
       "list: every peer with its last session (--json: objects with name,\n"
       "key, endpoint, last_sync, last_result, last_error, sent, received).\n"
       "remove: forget a peer; its live sessions are closed.\n"
+      "unfreeze: once the cause of an equivocation is known (see 'wings\n"
+      "status'), let the feeds of that origin (a peer's name or any key)\n"
+      "continue from the changes this node holds; the other side of the\n"
+      "proven conflict stays refused. Exit 5 if none is frozen.\n"
       "\n"
       "Example:\n"
       "  wings peer add hechi 5c1e...9a tcp://10.8.0.2:7400\n", 1 },

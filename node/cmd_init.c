@@ -15,7 +15,9 @@ int cmd_init(wg_cli *cli, int argc, char **argv)
         { "role", required_argument, NULL, 'r' },
         { "listen", required_argument, NULL, 'l' },
         { "kdf", required_argument, NULL, 'k' },
+        { "root", no_argument, NULL, 'R' },
         { 0, 0, 0, 0 } };
+    int root = 0;
     const char *name = NULL, *county = NULL, *role = "office";
     const char *listen = "tcp://127.0.0.1:7400", *kdfname = "moderate";
     int help = 0, c;
@@ -26,6 +28,7 @@ int cmd_init(wg_cli *cli, int argc, char **argv)
         case 'r': role = optarg; break;
         case 'l': listen = optarg; break;
         case 'k': kdfname = optarg; break;
+        case 'R': root = 1; break;
         case 'h': return wg_cli_help(cli, "init", cli->out);
         default: return WG_EXIT_USAGE;
         }
@@ -47,6 +50,8 @@ int cmd_init(wg_cli *cli, int argc, char **argv)
     else if (strcmp(role, "office") != 0)
         return wg_cli_usage(cli, "init", "role must be office or hq, not '%s'",
                             role);
+    if (root && info.role != WG_ROLE_HQ)
+        return wg_cli_usage(cli, "init", "--root needs --role hq");
     if (strlen(name) > WG_NAME_MAX || strlen(county) > WG_COUNTY_CHARS ||
         strlen(listen) > WG_ENDPOINT_MAX)
         return wg_cli_failf(cli, WG_EXIT_INVALID,
@@ -66,6 +71,14 @@ int cmd_init(wg_cli *cli, int argc, char **argv)
         rc = wg_err_set(&err, WG_ERR_INVALID, "the passphrase is empty");
     else
         rc = wg_store_create(cli->dir, pass, len, kdf, &info, &err);
+    if (rc == WG_OK && root) {
+        /* The network's root authority: a self-signed certificate. */
+        wg_store *st = NULL;
+        rc = wg_store_open(cli->dir, pass, len, &st, &err);
+        if (rc == WG_OK)
+            rc = wg_member_make_root(st, &err);
+        wg_store_close(&st);
+    }
     wg_secret_free(pass);
     if (rc)
         return wg_cli_fail(cli, &err);

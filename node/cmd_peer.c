@@ -1,5 +1,7 @@
 /*
- * cmd_peer.c - `wings peer add|set|list|remove`: whom this node trusts
+ * cmd_peer.c - `wings peer add|set|list|remove|unfreeze`: whom this node
+ * trusts, and the administrator's resolution of a feed frozen on an
+ * equivocation
  */
 #include <getopt.h>
 #include <string.h>
@@ -83,8 +85,12 @@ int cmd_peer(wg_cli *cli, int argc, char **argv)
         return wg_cli_usage(cli, "peer", "peer remove needs NAME");
     if (!strcmp(verb, "list") && nargs != 0)
         return wg_cli_usage(cli, "peer", "peer list takes no arguments");
+    if (!strcmp(verb, "unfreeze") && (nargs < 1 || nargs > 2))
+        return wg_cli_usage(cli, "peer", "peer unfreeze needs NAME|KEY "
+                            "[PARTITION]");
     if (strcmp(verb, "add") && strcmp(verb, "remove") &&
-        strcmp(verb, "list") && strcmp(verb, "set"))
+        strcmp(verb, "list") && strcmp(verb, "set") &&
+        strcmp(verb, "unfreeze"))
         return wg_cli_usage(cli, "peer", "unknown peer command '%s'", verb);
 
     wg_store *st = NULL;
@@ -121,6 +127,24 @@ int cmd_peer(wg_cli *cli, int argc, char **argv)
             fprintf(cli->out, cli->json ? "{\"removed\":\"%s\"}\n"
                                         : "removed peer %s\n", args[0]);
         }
+    } else if (!strcmp(verb, "unfreeze")) {
+        /* A peer's name, or any origin's key (a frozen feed may be of an
+         * office this node never met). */
+        uint8_t key[WG_SIGN_PK_BYTES];
+        wg_peer peer;
+        int n = 0;
+        if (strlen(args[0]) == WG_KEY_HEX_CHARS &&
+            wg_hex_decode(key, sizeof key, args[0], NULL) == WG_OK)
+            rc = WG_OK;
+        else if ((rc = wg_store_peer_get(st, args[0], &peer, &err)) == WG_OK)
+            memcpy(key, peer.key, sizeof key);
+        if (rc == WG_OK)
+            rc = wg_store_unfreeze(st, key, nargs == 2 ? args[1] : NULL, &n,
+                                   &err);
+        if (rc == WG_OK)
+            fprintf(cli->out, cli->json ? "{\"unfrozen\":%d}\n"
+                                        : "unfrozen %d feed%s of %s\n", n,
+                    n == 1 ? "" : "s", args[0]);
     } else {
         list_ctx l = { cli, 1, NULL };
         if (!cli->json) {

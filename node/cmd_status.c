@@ -57,6 +57,40 @@ static int on_peer(void *p, const wg_peer *peer)
     return 0;
 }
 
+/* A proof of equivocation: which origin, where, the two hashes (short). */
+static int on_proof(void *p, const wg_proof *pr)
+{
+    peer_ctx *c = p;
+    FILE *out = c->cli->out;
+    char key[WG_KEY_HEX_CHARS + 1], held[17], other[17], when[32];
+    wg_hex_encode(key, pr->origin, WG_SIGN_PK_BYTES);
+    wg_hex_encode(held, pr->held, 8);
+    wg_hex_encode(other, pr->other, 8);
+    time_t t = (time_t)pr->at;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const char *state = pr->frozen ? "frozen" : pr->resolved ? "unfrozen"
+                                                             : "recorded";
+    if (c->cli->json) {
+        fputs(c->first ? "" : ",", out);
+        fputs("{\"origin\":", out);
+        wg_json_str(out, key);
+        fputs(",\"partition\":", out);
+        wg_json_str(out, pr->partition);
+        fprintf(out, ",\"seq\":%llu,\"held\":\"%s\",\"other\":\"%s\","
+                "\"signed_chain\":%d,\"found\":\"%s\",\"state\":\"%s\"}",
+                (unsigned long long)pr->seq, held, other, pr->chain_len, when,
+                state);
+    } else {
+        fprintf(out, "  %.16s %s#%llu: two signed changes (held %s, other "
+                "%s), found %s, %s\n", key, pr->partition,
+                (unsigned long long)pr->seq, held, other, when, state);
+    }
+    c->first = 0;
+    return 0;
+}
+
 int cmd_status(wg_cli *cli, int argc, char **argv)
 {
     int help = 0, c;
@@ -115,13 +149,24 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
                 counts[0], counts[1], counts[2]);
         fprintf(out, "feeds held: %ld (%ld changes)%s\n", f.feeds, f.changes,
                 f.frozen ? ", some frozen after an equivocation" : "");
+        fputs("trust: a closed group (no network joined): this node trusts "
+              "exactly its peer list\n", out);
         fputs("peers:\n", out);
     }
     peer_ctx pc = { cli, 1 };
     rc = wg_store_peers(st, on_peer, &pc, &err);
     if (cli->json)
-        fputs("]}\n", out);
+        fputs("],\"closed_group\":true,\"equivocations\":[", out);
     else if (pc.first)
+        fputs("  none\n", out);
+    peer_ctx qc = { cli, 1 };
+    if (!cli->json && rc == WG_OK)
+        fputs("equivocations:\n", out);
+    if (rc == WG_OK)
+        rc = wg_store_proofs(st, on_proof, &qc, &err);
+    if (cli->json)
+        fputs("]}\n", out);
+    else if (qc.first)
         fputs("  none\n", out);
     if (rc)
         code = wg_cli_fail(cli, &err);

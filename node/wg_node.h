@@ -296,5 +296,12 @@ int cmd_restore(wg_cli *cli, int argc, char **argv);
 struct wg_backup_info;
 void wg_cli_print_backup(wg_cli *cli, const struct wg_backup_info *bi,
                          const char *file, const char *verb);
+int cmd_enrol(wg_cli *cli, int argc, char **argv);
+int cmd_join(wg_cli *cli, int argc, char **argv);
+int cmd_revoke(wg_cli *cli, int argc, char **argv);
+int cmd_members(wg_cli *cli, int argc, char **argv);
+/* cmd_member.c: the self-signed certificate of a network's root, and its
+ * pin (init --root). */
+wg_rc wg_member_make_root(wg_store *st, wg_err *err);
 
 #endif

@@ -4,8 +4,11 @@
  * wg_store_apply() is the one door through which a peer's changes enter.
  * Per change, in order:
  *
- *   decode --> frozen? --> seq <= head: same hash? skip : equivocation
- *                     \--> seq == head+1: prev == head hash --> store --> merge
+ *   decode --> frozen? --> seq <= head: same hash? skip : signed by its
+ *                          origin (proof)? equivocation : refused
+ *                     \--> seq == head+1: prev == head hash --> clock within
+ *                          WG_HLC_MAX_DRIFT_MS of our wall clock --> store -->
+ *                          merge
  *                     \--> otherwise: gap, refuse
  *   after the batch: every new change covered by a verified signature at
  *   or after it in its feed, or the whole batch is refused.
@@ -19,17 +22,179 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wg_cert.h"
+#include "wg_validate.h"
+
 static void short_key(char out[9], const uint8_t *key)
 {
     wg_hex_encode(out, key, 4);
 }
 
-/* Mark (OID, PART) frozen in its own transaction, outside any batch. */
-static void freeze(wg_store *st, uint32_t oid, const char *part)
+/* Mark (OID, PART) frozen and keep the proof, in one transaction of its
+ * own, outside any batch. */
+static void freeze(wg_store *st, uint32_t oid, const char *part, uint64_t seq,
+                   const uint8_t held[WG_HASH_BYTES],
+                   const wg_signed_change *chain, size_t n)
 {
-    wg_store__run(st, "freezing a feed", NULL,
-                  "UPDATE feed SET frozen = 1 WHERE oid = ? AND part = ?",
-                  "it", (int64_t)oid, part);
+    sqlite3_stmt *s;
+    if (wg_store__begin(st, NULL))
+        return;
+    if (wg_store__proof_put(st, oid, part, seq, held, chain, n) ||
+        wg_store__prepare(st, "UPDATE feed SET frozen = 1 WHERE oid = ? AND "
+                              "part = ?", &s, NULL)) {
+        wg_store__rollback(st);
+        return;
+    }
+    sqlite3_bind_int64(s, 1, oid);
+    sqlite3_bind_text(s, 2, part, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (r != SQLITE_DONE || wg_store__commit(st, NULL))
+        wg_store__rollback(st);
+}
+
+/* The conflicting change CS[I] (hash HASH) is proof only if its origin
+ * signed it: its own valid signature, or a valid signature on a later
+ * change of the same batch and feed that chains back to it. *END is then
+ * the index of that signed change. An unsigned change, or one whose chain
+ * breaks or whose signature fails, is no proof of anything. */
+static int signed_by_origin(const wg_signed_change *cs, size_t n, size_t i,
+                            const wg_change *c, const uint8_t hash[WG_HASH_BYTES],
+                            size_t *end)
+{
+    uint8_t h[WG_HASH_BYTES];
+    memcpy(h, hash, WG_HASH_BYTES);
+    uint64_t seq = c->seq;
+    for (size_t j = i; j < n && j - i < WG_PROOF_MAX_CHAIN; j++) {
+        if (j > i) {
+            wg_change d;
+            if (wg_change_decode(cs[j].body, cs[j].len, &d, NULL) != WG_OK ||
+                memcmp(d.origin, c->origin, WG_SIGN_PK_BYTES) ||
+                strcmp(d.partition, c->partition) || d.seq != seq + 1 ||
+                memcmp(d.prev, h, WG_HASH_BYTES))
+                return 0;
+            seq = d.seq;
+            wg_hash(h, cs[j].body, cs[j].len);
+        }
+        if (cs[j].has_sig) {
+            if (wg_verify(cs[j].sig, h, WG_HASH_BYTES, c->origin) != WG_OK)
+                return 0;
+            *end = j;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Values from peers pass the same field checks as local writes (types,
+ * enums, dates, valid UTF-8, no control characters, canonical form); only
+ * references need not resolve (a training may arrive before its person).
+ * Tables this build does not know, and fields of a newer schema, are kept
+ * unchecked until an upgrade knows them. */
+static wg_rc peer_values_ok(const wg_change *c, const char *who, wg_err *err)
+{
+    const wg_table *t = wg_schema_by_wire(c->table);
+    if (!t || !t->user)
+        return WG_OK;
+    char val[WG_FIELD_MAX_BYTES + 1], canon[WG_FIELD_MAX_BYTES + 1];
+    for (int i = 0; i < c->nfields; i++) {
+        const wg_change_field *f = &c->fields[i];
+        if (f->index == WG_FIELD_DELETED || f->index >= t->nfields ||
+            f->type == WG_VAL_NULL)
+            continue;
+        const wg_field *fd = &t->fields[f->index];
+        int is_int = fd->type == WG_FT_INT || fd->type == WG_FT_BOOL;
+        wg_err verr = { 0 };
+        if (is_int != (f->type == WG_VAL_INT)) {
+            snprintf(verr.msg, sizeof verr.msg, "%s: wrong value type",
+                     fd->name);
+        } else {
+            if (is_int)
+                snprintf(val, sizeof val, "%lld", (long long)f->i);
+            else {
+                memcpy(val, f->text, f->len);
+                val[f->len] = 0;
+            }
+            if (wg_validate_value(fd, val, canon, sizeof canon, &verr) ==
+                    WG_OK && strcmp(val, canon))
+                snprintf(verr.msg, sizeof verr.msg, "%s: not in canonical "
+                         "form", fd->name);
+        }
+        if (verr.msg[0]) {
+            char id[WG_ID_HEX_CHARS + 1];
+            wg_hex_encode(id, c->rowid, WG_ROWID_BYTES);
+            return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu to %s %s "
+                              "fails the field checks: %.120s", who,
+                              c->partition, (unsigned long long)c->seq,
+                              t->name, id, verr.msg);
+        }
+    }
+    return WG_OK;
+}
+
+/* In a network, a change is judged by its origin's rights: a certificate
+ * chaining to the root, unrevoked (or revoked with this change at or
+ * before the revocation's cut-off for its partition), whose scope holds the
+ * change's partition. *M is (re)loaded when *STALE (certificates merged by
+ * this batch count for the changes after them). */
+typedef struct rights_cache {
+    uint8_t origin[WG_SIGN_PK_BYTES];   /* whose chain last verified */
+    int valid;
+} rights_cache;
+
+static wg_rc rights_ok(wg_store *st, wg_members **m, int *stale,
+                       rights_cache *rc_cache,
+                       const uint8_t root[WG_SIGN_PK_BYTES], const wg_change *c,
+                       const char *who, wg_err *err)
+{
+    if (*stale) {
+        wg_members_destroy(m);
+        wg_rc rc = wg_members_load(st, m, err);
+        if (rc)
+            return rc;
+        *stale = 0;
+        rc_cache->valid = 0;
+    }
+    uint64_t now = wg_hlc_now_ms() / 1000;
+    const wg_cert *cert = wg_members_lookup(*m, c->origin);
+    if (!cert)
+        return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu: its origin "
+                          "holds no certificate of this network", who,
+                          c->partition, (unsigned long long)c->seq);
+    const wg_revoke *rev = wg_members_revoked(*m, c->origin, cert->serial);
+    wg_err why = { 0 };
+    if (rev) {
+        uint64_t cut = 0;
+        for (int i = 0; i < rev->ncut; i++)
+            if (!strcmp(rev->cut[i].partition, c->partition))
+                cut = rev->cut[i].head;
+        if (c->seq > cut)
+            return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu comes after "
+                              "its origin's revocation (cut-off %llu)", who,
+                              c->partition, (unsigned long long)c->seq,
+                              (unsigned long long)cut);
+        /* Before the cut-off: judged by the chain above it. */
+        if (memcmp(cert->issuer, cert->subject, WG_SIGN_PK_BYTES) &&
+            wg_members_check(*m, root, cert->issuer, now, NULL, &why))
+            return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu: %.160s",
+                              who, c->partition, (unsigned long long)c->seq,
+                              why.msg);
+    } else if (!(rc_cache->valid && !memcmp(rc_cache->origin, c->origin,
+                                             WG_SIGN_PK_BYTES))) {
+        /* A batch streams feed by feed: one chain check per origin run. */
+        if (wg_members_check(*m, root, c->origin, now, NULL, &why))
+            return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu: %.160s",
+                              who, c->partition, (unsigned long long)c->seq,
+                              why.msg);
+        memcpy(rc_cache->origin, c->origin, WG_SIGN_PK_BYTES);
+        rc_cache->valid = 1;
+    }
+    if (!wg_cert_covers(cert, c->partition))
+        return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu lies outside "
+                          "its origin's certified scope (%s %s)", who,
+                          c->partition, (unsigned long long)c->seq,
+                          cert->role ? "hq" : "office", cert->scope);
+    return WG_OK;
 }
 
 static wg_rc held_hash(wg_store *st, int64_t k, uint8_t out[WG_HASH_BYTES],
@@ -67,6 +232,14 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         return rc;
     uint32_t frozen_oid = 0;
     char frozen_part[WG_PARTITION_MAX + 1] = "";
+    uint64_t frozen_seq = 0;
+    uint8_t frozen_held[WG_HASH_BYTES];
+    size_t proof_at = 0, proof_end = 0;
+    st->froze = 0;
+    uint8_t root[WG_SIGN_PK_BYTES];
+    int net = wg_store_root(st, root), mem_stale = 1;
+    wg_members *mem = NULL;
+    rights_cache cache = { .valid = 0 };
     size_t fresh = 0;
     uint32_t skewed = 0;
     uint64_t ahead = 0, now = wg_hlc_now_ms();
@@ -101,19 +274,32 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                 break;
             if (memcmp(have, hash, WG_HASH_BYTES) == 0)
                 continue; /* already held: applying twice changes nothing */
-            if (cs[i].has_sig &&
-                wg_verify(cs[i].sig, hash, WG_HASH_BYTES, c.origin) != WG_OK) {
-                rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu has a bad "
-                                "signature", who, c.partition,
+            size_t end;
+            if (!signed_by_origin(cs, n, i, &c, hash, &end)) {
+                rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu differs "
+                                "from the one held and is not signed by its "
+                                "origin: refused, nothing frozen", who,
+                                c.partition, (unsigned long long)c.seq);
+                break;
+            }
+            if (wg_store__proof_resolved(st, oid, c.partition, c.seq)) {
+                rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu is the "
+                                "side of a resolved equivocation this node "
+                                "does not hold: refused", who, c.partition,
                                 (unsigned long long)c.seq);
                 break;
             }
             frozen_oid = oid;
             snprintf(frozen_part, sizeof frozen_part, "%s", c.partition);
+            frozen_seq = c.seq;
+            memcpy(frozen_held, have, WG_HASH_BYTES);
+            proof_at = i;
+            proof_end = end;
             rc = wg_err_set(err, WG_ERR_AUTH,
-                            "equivocation: origin %s wrote two different "
-                            "changes at %s#%llu; its feed is frozen", who,
-                            c.partition, (unsigned long long)c.seq);
+                            "equivocation: origin %s signed two different "
+                            "changes at %s#%llu; its feed is frozen and the "
+                            "proof kept", who, c.partition,
+                            (unsigned long long)c.seq);
             break;
         }
         if (c.seq != fs->head + 1) {
@@ -145,11 +331,27 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                             c.partition);
             break;
         }
-        if (wg_store__hlc_observe(st, c.hlc)) {
+        /* A clock beyond the drift limit would win every later edit of
+         * what it touches, everywhere, for ever: the change is refused
+         * (and with it the batch), so it is held at its sender until our
+         * wall clock comes within the limit of it. */
+        if ((c.hlc >> 16) > now + WG_HLC_MAX_DRIFT_MS) {
             skewed++;
-            if ((c.hlc >> 16) - now > ahead)
-                ahead = (c.hlc >> 16) - now;
+            ahead = (c.hlc >> 16) - now;
+            rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu has a clock "
+                            "%llu s ahead of this node's (over the %d s "
+                            "allowed): refused until the clocks agree", who,
+                            c.partition, (unsigned long long)c.seq,
+                            (unsigned long long)(ahead / 1000),
+                            WG_HLC_MAX_DRIFT_MS / 1000);
+            break;
         }
+        if (net && (rc = rights_ok(st, &mem, &mem_stale, &cache, root, &c,
+                                   who, err)))
+            break;
+        if ((rc = peer_values_ok(&c, who, err)))
+            break;
+        wg_store__hlc_observe(st, c.hlc);
         int64_t k = WG_CHANGE_KEY(fs->fid, c.seq), prev;
         if ((rc = wg_store__merge(st, &c, oid, 0, k, &prev, err)) ||
             (rc = wg_store__put_change(st, k, cs[i].body, cs[i].len, hash,
@@ -166,7 +368,10 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         fs->head = c.seq;
         memcpy(fs->head_hash, hash, WG_HASH_BYTES);
         fresh++;
+        if (c.table == WG_TABLE_MEMBER)
+            mem_stale = 1;
     }
+    wg_members_destroy(&mem);
     for (int i = 0; rc == WG_OK && i < st->ntf; i++)
         if (st->tf[i].unsigned_n)
             rc = wg_err_set(err, WG_ERR_AUTH, "batch ends with %u unsigned "
@@ -181,17 +386,38 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
     } else {
         wg_store_rollback(st);
     }
-    if (frozen_oid)
-        freeze(st, frozen_oid, frozen_part);
+    if (frozen_oid) {
+        freeze(st, frozen_oid, frozen_part, frozen_seq, frozen_held,
+               cs + proof_at, proof_end - proof_at + 1);
+        wg_proof *p = &st->frozen_proof;
+        memset(p, 0, sizeof *p);
+        wg_change c0;
+        if (wg_change_decode(cs[proof_at].body, cs[proof_at].len, &c0,
+                             NULL) == WG_OK)
+            memcpy(p->origin, c0.origin, WG_SIGN_PK_BYTES);
+        snprintf(p->partition, sizeof p->partition, "%s", frozen_part);
+        p->seq = frozen_seq;
+        memcpy(p->held, frozen_held, WG_HASH_BYTES);
+        wg_hash(p->other, cs[proof_at].body, cs[proof_at].len);
+        p->chain_len = (int)(proof_end - proof_at + 1);
+        p->frozen = 1;
+        st->froze = 1;
+    }
     if (skewed)
         wg_store__logf(st, WG_LOG_WARN, "a change's clock is more than %d s "
-                       "ahead of ours; not followed", WG_HLC_MAX_DRIFT_MS / 1000);
-    if (rc == WG_OK) {
+                       "ahead of ours; refused", WG_HLC_MAX_DRIFT_MS / 1000);
+    st->skew_n = skewed;
+    st->skew_ahead_ms = ahead;
+    if (rc == WG_OK)
         *applied = fresh;
-        st->skew_n = skewed;
-        st->skew_ahead_ms = ahead;
-    }
     return rc;
+}
+
+int wg_store_apply_froze(const wg_store *st, wg_proof *out)
+{
+    if (st->froze && out)
+        *out = st->frozen_proof;
+    return st->froze;
 }
 
 uint32_t wg_store_apply_skew(const wg_store *st, uint64_t *ahead_ms)

@@ -205,6 +205,35 @@ again:
         sqlite3_reset(get);
     }
 
+    /* A record belongs to the partition it was created in, for ever: a
+     * change under another partition, or one writing another county into
+     * the partition field, is refused (typed, imported or received). */
+    int pf = wg_schema_partition(t);
+    for (int i = 0; pf >= 0 && i < c->nfields; i++) {
+        const wg_change_field *f = &c->fields[i];
+        if (f->index == pf &&
+            (f->type != WG_VAL_TEXT || f->len != strlen(c->partition) ||
+             memcmp(f->text, c->partition, f->len))) {
+            rc = wg_err_set(err, oid == st->self_oid ? WG_ERR_INVALID
+                                                      : WG_ERR_AUTH,
+                            "record %s: its %s must stay %s, the partition "
+                            "it was written in", id, t->fields[pf].name,
+                            c->partition);
+            goto out;
+        }
+    }
+    if (found && pf >= 0 && vals[pf] &&
+        sqlite3_value_type(vals[pf]) == SQLITE_TEXT &&
+        strcmp((const char *)sqlite3_value_text(vals[pf]), c->partition)) {
+        rc = wg_err_set(err, oid == st->self_oid ? WG_ERR_INVALID
+                                                  : WG_ERR_AUTH,
+                        "record %s belongs to partition %s for ever: a change "
+                        "to it under %s is refused", id,
+                        (const char *)sqlite3_value_text(vals[pf]),
+                        c->partition);
+        goto out;
+    }
+
     /* Decide per field; remember which of the change's fields won. */
     int won[WG_MAX_FIELDS + 1] = { 0 }, any = 0;
     for (int i = 0; i < c->nfields; i++) {
@@ -226,7 +255,7 @@ again:
     if (!found) {
         /* A new row: every field of the change won against nothing. */
         if ((rc = wg_store__row_stmt(st, c->table, ROW_PUT, &put, err)))
-            return rc;
+            goto out;
         sqlite3_bind_text(put, 1, id, WG_ID_HEX_CHARS, SQLITE_STATIC);
         for (int idx = 0; idx <= nf; idx++) {
             if (won[idx])
@@ -245,8 +274,10 @@ again:
             goto again;
         }
         if (r != SQLITE_DONE)
-            return wg_store__sqlerr(st, r, "writing a record", err);
-        return any ? wg_store__report_after(st, &note, err) : WG_OK;
+            rc = wg_store__sqlerr(st, r, "writing a record", err);
+        else if (any)
+            rc = wg_store__report_after(st, &note, err);
+        goto out;
     }
     /* The row remembers this change as its latest even when no field won,
      * so history finds it; a change merged again (K == 0) keeps the chain

@@ -134,6 +134,31 @@ static const wg_index area_indexes[] = {
     { "area_county", "county, deleted" },
     { NULL, NULL },
 };
+
+/* Membership: certificates and revocations (wg_cert.h) as signed data in
+ * the issuer's feed, partitioned by the subject's code so they travel up
+ * the tree like that county's records. BODY (hex) is the only authority;
+ * the other columns are its decoded copy, for lookups and listing. */
+#define MTEXT(n, req, len, zh) { .name = n, .type = WG_FT_TEXT, \
+    .required = req, .max_len = len, .title = zh, .since = 2 }
+#define MINT(n, zh) { .name = n, .type = WG_FT_INT, .min = 0, \
+    .max = INT64_MAX, .title = zh, .since = 2 }
+static const wg_field member_fields[] = {
+    MTEXT("kind", 1, 8, "类型"),
+    MTEXT("subject", 1, 64, "证书主体公钥"),
+    MTEXT("issuer", 1, 64, "签发者公钥"),
+    MTEXT("name", 0, 64, "名称"),
+    MTEXT("role", 0, 8, "角色"),
+    MINT("serial", "序号"),
+    MINT("not_after", "有效期至"),
+    MTEXT("body", 1, 1024, "证书"),
+    { .name = "county", .type = WG_FT_COUNTY, .required = 1, .max_len = 6,
+      .title = "县区代码", .role = WG_FR_PARTITION, .since = 2 },
+};
+static const wg_index member_indexes[] = {
+    { "member_subject", "subject, kind" },
+    { NULL, NULL },
+};
 #endif
 
 /* Indexes: the report's joins are answered from covering indexes. */
@@ -177,6 +202,9 @@ static const wg_table tables[] = {
     { .name = "area", .wire = 5, .since = 2, .user = 0, .title = "区划名称",
       .fields = area_fields, .nfields = N(area_fields),
       .indexes = area_indexes },
+    { .name = "member", .wire = 6, .since = 2, .user = 0, .title = "成员证书",
+      .fields = member_fields, .nfields = N(member_fields),
+      .indexes = member_indexes },
 #endif
 };
 

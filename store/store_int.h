@@ -47,12 +47,25 @@ typedef struct wg_feed_state {
     uint32_t unsigned_n;   /* changes since the last signature */
 } wg_feed_state;
 
+/* Changes a proof of equivocation may chain through to reach a signature. */
+#define WG_PROOF_MAX_CHAIN 64
+
+/* proof.c: keep a proof (CHAIN: the conflicting change first, the signed
+ * one last); is the conflict at (OID, PART, SEQ) already resolved? */
+wg_rc wg_store__proof_put(wg_store *st, uint32_t oid, const char *part,
+                          uint64_t seq, const uint8_t held[WG_HASH_BYTES],
+                          const wg_signed_change *chain, size_t n);
+int wg_store__proof_resolved(wg_store *st, uint32_t oid, const char *part,
+                             uint64_t seq);
+
 struct wg_store {
     sqlite3 *db;
     uint32_t self_oid;
     uint64_t hlc;
     uint32_t skew_n;       /* wg_store_apply_skew() */
     uint64_t skew_ahead_ms;
+    int froze;             /* wg_store_apply_froze() */
+    wg_proof frozen_proof;
     uint8_t (*okeys)[WG_SIGN_PK_BYTES];  /* oid -> origin key; [0] unused */
     uint32_t nokeys, capokeys;
     int in_txn;

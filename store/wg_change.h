@@ -43,7 +43,7 @@
 
 /* Wire numbers of the tables the machinery names (schema.c holds them). */
 enum { WG_TABLE_PERSON = 1, WG_TABLE_TRAINING = 2, WG_TABLE_PLACEMENT = 3,
-       WG_TABLE_AUDIT = 4 };
+       WG_TABLE_AUDIT = 4, WG_TABLE_AREA = 5, WG_TABLE_MEMBER = 6 };
 enum { WG_VAL_NULL = 0, WG_VAL_TEXT = 1, WG_VAL_INT = 2 };
 
 typedef struct wg_change_field {

@@ -260,16 +260,89 @@ typedef struct wg_signed_change {
  * each must continue its feed (seq = head + 1, prev = head hash); every
  * signature present must verify under the change's origin, and the last
  * change of each feed in the batch must be signed. A change already held
- * (same hash) is skipped; a different change at a held seq is equivocation:
- * the feed is frozen and WG_ERR_AUTH returned. On any failure nothing of
+ * (same hash) is skipped; a different change at a held seq is refused
+ * (WG_ERR_AUTH), and is equivocation only on proof: when its origin signed
+ * it (its own signature, or a signed change later in the batch chaining to
+ * it) the feed is frozen and the proof kept (wg_store_proofs()); an
+ * unsigned or unverifiable conflict freezes nothing. On any failure nothing of
  * the batch is applied. *APPLIED counts changes new to this store. */
 wg_rc wg_store_apply(wg_store *st, const wg_signed_change *c, size_t n,
                      size_t *applied, wg_err *err);
 
-/* Of the changes the last wg_store_apply() applied: how many had a clock
- * more than WG_HLC_MAX_DRIFT_MS ahead of our wall clock (accepted, but our
- * clock did not follow them), and, through *AHEAD_MS, how far ahead the
- * furthest was. */
+/* ---- membership (member.c) ------------------------------------------- */
+
+/* The network's root key pinned here: 1 and ROOT (may be NULL) if this node
+ * joined a network (or is its root), else 0: a closed group. */
+int wg_store_root(wg_store *st, uint8_t root[WG_SIGN_PK_BYTES]);
+wg_rc wg_store_set_root(wg_store *st, const uint8_t root[WG_SIGN_PK_BYTES],
+                        wg_err *err);
+/* Keep BLOB (u16 length + certificate, repeated: the chain above this node
+ * from its join token) locally, never replicated. */
+wg_rc wg_store_set_chain(wg_store *st, const uint8_t *blob, size_t n,
+                         wg_err *err);
+/* Write a certificate or revocation (its encoded BODY) as a change of this
+ * node's own feed in PARTITION (the subject's code), in its own
+ * transaction. WG_ERR_CORRUPT if BODY does not decode. */
+wg_rc wg_store_member_put(wg_store *st, const uint8_t *body, size_t len,
+                          const char *partition, wg_err *err);
+
+/* Every certificate and revocation held whose signature verifies, loaded at
+ * once. Caller owns; release with wg_members_destroy(). */
+typedef struct wg_members wg_members;
+struct wg_cert;
+struct wg_revoke;
+wg_rc wg_members_load(wg_store *st, wg_members **out, wg_err *err);
+void wg_members_destroy(wg_members **m);
+int wg_members_count(const wg_members *m);
+const struct wg_cert *wg_members_at(const wg_members *m, int i);
+/* The newest (highest serial) certificate of SUBJECT, or NULL. Borrowed. */
+const struct wg_cert *wg_members_lookup(const wg_members *m,
+                                        const uint8_t subject[WG_SIGN_PK_BYTES]);
+/* The revocation of SUBJECT's certificate SERIAL by its issuer or an HQ
+ * above it, or NULL. Borrowed. */
+const struct wg_revoke *wg_members_revoked(const wg_members *m,
+                                           const uint8_t subject[WG_SIGN_PK_BYTES],
+                                           uint64_t serial);
+/* KEY's newest certificate chains to ROOT, valid at NOW (unix seconds) and
+ * unrevoked: WG_OK (and *OUT, borrowed), else WG_ERR_AUTH saying why. */
+wg_rc wg_members_check(const wg_members *m,
+                       const uint8_t root[WG_SIGN_PK_BYTES],
+                       const uint8_t key[WG_SIGN_PK_BYTES], uint64_t now,
+                       const struct wg_cert **out, wg_err *err);
+
+/* ---- equivocation proofs (proof.c) ------------------------------------ */
+
+/* A feed frozen on proof: two different changes at (origin, partition, seq),
+ * both signed by the origin. */
+typedef struct wg_proof {
+    uint8_t origin[WG_SIGN_PK_BYTES];
+    char partition[17];
+    uint64_t seq;
+    uint8_t held[WG_HASH_BYTES];    /* hash of the change this node holds */
+    uint8_t other[WG_HASH_BYTES];   /* hash of the conflicting change */
+    int chain_len;                  /* changes from it to its signature */
+    int64_t at;                     /* unix seconds it was found */
+    int resolved;                   /* unfrozen since by an administrator */
+    int frozen;                     /* the feed is frozen now */
+} wg_proof;
+
+typedef int (*wg_proof_fn)(void *ctx, const wg_proof *p);
+/* Every proof held, oldest first. */
+wg_rc wg_store_proofs(wg_store *st, wg_proof_fn fn, void *ctx, wg_err *err);
+/* Did the last wg_store_apply() freeze a feed? 1 and *OUT if so. */
+int wg_store_apply_froze(const wg_store *st, wg_proof *out);
+/* Unfreeze ORIGIN's frozen feeds (in PARTITION only, unless NULL), once an
+ * administrator knows the cause: the feed continues from the change this
+ * node holds, and the same conflict offered again is refused without
+ * freezing. *COUNT feeds unfrozen; WG_ERR_NOTFOUND when none was frozen. */
+wg_rc wg_store_unfreeze(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
+                        const char *partition, int *count, wg_err *err);
+
+/* Whether the last wg_store_apply() met a change whose clock is more than
+ * WG_HLC_MAX_DRIFT_MS ahead of our wall clock (1; the batch was refused
+ * with WG_ERR_AUTH: such a change would win every later edit of the fields
+ * it writes, so it is held at its sender until the clocks agree), and,
+ * through *AHEAD_MS, how far ahead it was. */
 uint32_t wg_store_apply_skew(const wg_store *st, uint64_t *ahead_ms);
 
 /* Call FN for each change of feed (ORIGIN, PARTITION) with seq > AFTER, in

@@ -14,6 +14,14 @@
  *
  * Everything runs on the caller's thread in wg_engine_step(). Sessions end
  * in an audit entry in this node's own signed feed.
+ *
+ * Hostile load (see guard.c for the connection budget): refusals of unknown
+ * keys are audited at most REFUSAL_AUDITS times a minute, whatever the
+ * number of keys, and the rest summed in one entry when the minute ends, so
+ * the audit grows by at most REFUSAL_AUDITS + 1 entries a minute; a
+ * handshake has WG_GUARD_HANDSHAKE_MS; queues are bounded (RCVHWM, SNDHWM)
+ * so a peer that ignores its credit is held back by TCP, not by our memory;
+ * a peer that vanishes is noticed from the disconnect event.
  */
 #include "wg_i18n.h"
 #include "sync_int.h"
@@ -25,12 +33,23 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "guard_int.h"
 #include "wg_crypto.h"
 
 #define MAX_CLIENTS 64
 #define MAX_WATCH 8
 #define REFUSAL_AUDIT_MS 60000
-#define MAX_REFUSALS 32
+#define REFUSAL_AUDITS 4         /* entries a minute, then one summary */
+/* Messages queued per connection: a session's credit, its acks and the
+ * control messages around them. */
+#define RCV_HWM (2 * WG_SYNC_CREDIT + 4)
+#define SND_HWM (2 * WG_SYNC_CREDIT + 8)
+/* zmq sockets: a client session holds three (its DEALER, its monitor and
+ * the monitor's own end), plus the ROUTER, ZAP, monitors and control. */
+#define MAX_ZMQ_SOCKETS (3 * MAX_CLIENTS + MAX_WATCH + 16)
+/* A session whose connection dropped ends this long after the event, so
+ * the messages it sent before closing are read first. */
+#define GONE_GRACE_MS 500
 
 typedef struct client_conn {
     void *sock, *mon;
@@ -51,6 +70,8 @@ typedef struct server_conn {
     size_t rid_len;
     wg_session *s;
     int64_t last_ms;
+    int64_t gone_ms;           /* its connection dropped at (0: not) */
+    int fd;                    /* of its connection, -1 unknown */
     int dead;
 } server_conn;
 
@@ -75,7 +96,15 @@ struct wg_engine {
     int depth;                 /* nested wg_engine_step() calls */
     wg_engine_done_fn done_fn;
     void *done_ctx;
-    struct { uint8_t key[32]; int64_t at; } refusals[MAX_REFUSALS];
+    struct {
+        int64_t window;        /* start of the current minute */
+        int audited;           /* entries written in it */
+        long more;             /* refusals not written one by one */
+        long shed_seen;        /* guard.shed already summed */
+    } refusals;
+    void *router_mon;          /* the ROUTER's monitor (guard.c) */
+    wg_guard guard;
+    int guarded;
     uint8_t probe_key[32];
     int probing;        /* the self-check's probe key is set */
     int probe_seen;
@@ -166,6 +195,25 @@ static int find_peer(wg_engine *e, const uint8_t *curve, const uint8_t *ed,
     return 1;
 }
 
+/* In a network, a peer must also hold a valid, unrevoked certificate: 1 if
+ * KEY may connect (or this node is a closed group), else 0 and WHY. */
+static int member_ok(wg_engine *e, const uint8_t key[32], char *why,
+                     size_t n)
+{
+    uint8_t root[WG_SIGN_PK_BYTES];
+    if (!wg_store_root(e->st, root))
+        return 1;
+    wg_members *m = NULL;
+    wg_err err = { 0 };
+    wg_rc rc = wg_members_load(e->st, &m, &err);
+    if (rc == WG_OK)
+        rc = wg_members_check(m, root, key, (uint64_t)time(NULL), NULL, &err);
+    wg_members_destroy(&m);
+    if (rc && why)
+        snprintf(why, n, "%.180s", err.msg);
+    return rc == WG_OK;
+}
+
 /* ---- audit ----------------------------------------------------------------- */
 
 static void audit_session(wg_engine *e, const char *name, const uint8_t *key,
@@ -189,27 +237,52 @@ static void audit_session(wg_engine *e, const char *name, const uint8_t *key,
                          a.received, NULL);
 }
 
-static void audit_refusal(wg_engine *e, const uint8_t curve[32],
-                          const char *address)
+/* The minute's refusals not written one by one, and connections the guard
+ * shut, in one entry. */
+static void audit_refusal_summary(wg_engine *e)
 {
-    int64_t t = now_ms();
-    int slot = 0;
-    for (int i = 0; i < MAX_REFUSALS; i++) {
-        if (!memcmp(e->refusals[i].key, curve, 32)) {
-            if (t - e->refusals[i].at < REFUSAL_AUDIT_MS)
-                return; /* one entry a minute per key: no audit flood */
-            slot = i;
-            break;
-        }
-        if (e->refusals[i].at < e->refusals[slot].at)
-            slot = i;
+    long shed = e->guard.shed - e->refusals.shed_seen;
+    if (e->refusals.more == 0 && shed <= 0)
+        return;
+    char reason[200];
+    snprintf(reason, sizeof reason, "in the last minute: %ld more connections "
+             "refused (keys not trusted), %ld shut unauthenticated (over the "
+             "connection or handshake caps)", e->refusals.more,
+             shed > 0 ? shed : 0);
+    wg_audit_entry a = { 0 };
+    a.event = "refused";
+    a.peer = "unknown";
+    a.direction = "in";
+    a.result = "failed";
+    a.reason = reason;
+    a.refused = e->refusals.more + (shed > 0 ? shed : 0);
+    wg_store_audit(e->st, &a, NULL);
+    e->refusals.more = 0;
+    e->refusals.shed_seen = e->guard.shed;
+}
+
+static void refusal_window(wg_engine *e, int64_t t)
+{
+    if (t - e->refusals.window < REFUSAL_AUDIT_MS)
+        return;
+    audit_refusal_summary(e);
+    e->refusals.window = t;
+    e->refusals.audited = 0;
+}
+
+static void audit_refusal(wg_engine *e, const uint8_t curve[32],
+                          const char *address, const char *why)
+{
+    refusal_window(e, now_ms());
+    if (e->refusals.audited >= REFUSAL_AUDITS) {
+        e->refusals.more++; /* fresh keys cost a counter, not an entry */
+        return;
     }
-    memcpy(e->refusals[slot].key, curve, 32);
-    e->refusals[slot].at = t;
+    e->refusals.audited++;
     char hex[65], reason[160];
     wg_hex_encode(hex, curve, 32);
-    snprintf(reason, sizeof reason, "key not in the peer list (from %.64s)",
-             address);
+    snprintf(reason, sizeof reason, "%.100s (from %.48s)",
+             why ? why : "key not in the peer list", address);
     wg_audit_entry a = { 0 };
     a.event = "refused";
     a.peer = "unknown";
@@ -276,10 +349,14 @@ static void handle_zap(wg_engine *e)
     else if (curve && e->probing && !memcmp(f[6], e->probe_key, 32))
         e->probe_seen = 1;
     else if (curve && find_peer(e, f[6], NULL, &peer)) {
-        ok = 1;
-        wg_hex_encode(user, peer.key, 32);
+        char why[200];
+        ok = member_ok(e, peer.key, why, sizeof why);
+        if (ok)
+            wg_hex_encode(user, peer.key, 32);
+        else
+            audit_refusal(e, f[6], address, why);
     } else if (curve) {
-        audit_refusal(e, f[6], address);
+        audit_refusal(e, f[6], address, NULL);
     }
     const char *code = ok ? "200" : "400";
     const char *text = ok ? "OK" : ctl ? "user not admitted"
@@ -379,6 +456,9 @@ static void handle_router(wg_engine *e)
             if (!c) {
                 c = wg_xcalloc(1, sizeof *c);
                 c->e = e;
+                c->fd = zmq_msg_get(&body, ZMQ_SRCFD);
+                if (e->guarded)
+                    wg_guard_established(&e->guard, c->fd);
                 memcpy(c->rid, r, rl);
                 c->rid_len = rl;
                 c->s = wg_session_new(e->st, 0, peer.name, key, server_send, c);
@@ -410,6 +490,8 @@ static void reap_servers(wg_engine *e, int64_t t)
 {
     for (server_conn **pp = &e->servers; *pp;) {
         server_conn *c = *pp;
+        if (!c->dead && c->gone_ms && t - c->gone_ms >= GONE_GRACE_MS)
+            server_end(e, c, 0, "the peer closed the connection");
         if (!c->dead && t - c->last_ms > e->idle_ms)
             server_end(e, c, 0, "timed out: the peer went silent");
         if (c->dead) {
@@ -419,6 +501,37 @@ static void reap_servers(wg_engine *e, int64_t t)
         } else {
             pp = &c->next;
         }
+    }
+}
+
+/* The ROUTER's monitor: connections counted by the guard, and a session
+ * whose connection dropped marked for ending. */
+static void handle_router_monitor(wg_engine *e)
+{
+    for (;;) {
+        uint8_t ev[6];
+        char addr[256];
+        int n = zmq_recv(e->router_mon, ev, sizeof ev, ZMQ_DONTWAIT);
+        if (n < 0)
+            return;
+        int more = 0;
+        size_t ml = sizeof more;
+        zmq_getsockopt(e->router_mon, ZMQ_RCVMORE, &more, &ml);
+        if (more)
+            zmq_recv(e->router_mon, addr, sizeof addr, ZMQ_DONTWAIT);
+        if (n != 6)
+            continue;
+        uint16_t event;
+        int32_t value;
+        memcpy(&event, ev, 2);
+        memcpy(&value, ev + 2, 4);
+        int64_t t = now_ms();
+        int gone = wg_guard_event(&e->guard, event, value, t);
+        if (gone < 0)
+            continue;
+        for (server_conn *c = e->servers; c; c = c->next)
+            if (!c->dead && c->fd == gone && !c->gone_ms)
+                c->gone_ms = t;
     }
 }
 
@@ -524,9 +637,42 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
         wg_wipe(csk, sizeof csk);
         return rc;
     }
+    if (!e->guarded) {
+        if ((rc = wg_guard_init(&e->guard, err))) {
+            wg_wipe(csk, sizeof csk);
+            close_sock(&e->zap);
+            return rc;
+        }
+        e->guarded = 1;
+    }
     e->router = zmq_socket(e->zmq, ZMQ_ROUTER);
-    int one = 1;
+    if (!e->router) {
+        wg_wipe(csk, sizeof csk);
+        close_sock(&e->zap);
+        return wg_err_set(err, WG_ERR_IO, "cannot open the server socket: %s",
+                          zmq_strerror(errno));
+    }
+    int one = 1, hs = WG_GUARD_HANDSHAKE_MS, rhwm = RCV_HWM, shwm = SND_HWM;
     set_common(e->router);
+    zmq_setsockopt(e->router, ZMQ_HANDSHAKE_IVL, &hs, sizeof hs);
+    zmq_setsockopt(e->router, ZMQ_RCVHWM, &rhwm, sizeof rhwm);
+    zmq_setsockopt(e->router, ZMQ_SNDHWM, &shwm, sizeof shwm);
+    char mon[64];
+    snprintf(mon, sizeof mon, "inproc://wings-router-monitor-%p", (void *)e);
+    if (zmq_socket_monitor(e->router, mon,
+                           ZMQ_EVENT_LISTENING | ZMQ_EVENT_ACCEPTED |
+                               ZMQ_EVENT_ACCEPT_FAILED |
+                               ZMQ_EVENT_DISCONNECTED) == 0) {
+        e->router_mon = zmq_socket(e->zmq, ZMQ_PAIR);
+        /* libzmq's io thread blocks when a monitor's queue is full: never
+         * let it (an event is ~40 bytes, read at once by every step). */
+        int unbounded = 0;
+        if (e->router_mon) {
+            zmq_setsockopt(e->router_mon, ZMQ_RCVHWM, &unbounded,
+                           sizeof unbounded);
+            zmq_connect(e->router_mon, mon);
+        }
+    }
     zmq_setsockopt(e->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(e->router, ZMQ_CURVE_SERVER, &one, sizeof one);
     zmq_setsockopt(e->router, ZMQ_CURVE_SECRETKEY, csk, sizeof csk);
@@ -534,13 +680,21 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
     zmq_setsockopt(e->router, ZMQ_ZAP_DOMAIN, "wings", 5);
     if (zmq_bind(e->router, endpoint) != 0) {
         int er = errno;
+        if (e->router_mon)
+            zmq_socket_monitor(e->router, NULL, 0);
+        close_sock(&e->router_mon);
         close_sock(&e->router);
         if (!had_zap)
             close_sock(&e->zap);
         return wg_err_set(err, WG_ERR_IO, "cannot listen on %s: %s", endpoint,
                           zmq_strerror(er));
     }
+    if (e->router_mon)
+        handle_router_monitor(e); /* the listening socket, for the guard */
     if ((rc = self_check(e, err))) {
+        if (e->router_mon)
+            zmq_socket_monitor(e->router, NULL, 0);
+        close_sock(&e->router_mon);
         close_sock(&e->router);
         if (!had_zap)
             close_sock(&e->zap);
@@ -591,13 +745,21 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
         wg_wipe(csk, sizeof csk);
         return rc;
     }
+    void *sock = zmq_socket(e->zmq, ZMQ_DEALER);
+    if (!sock) {
+        wg_wipe(csk, sizeof csk);
+        return wg_err_set(err, WG_ERR_PEER, "cannot open a socket for %s: %s",
+                          peer.name, zmq_strerror(errno));
+    }
     client_conn *c = wg_xcalloc(1, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", peer.name);
     snprintf(c->endpoint, sizeof c->endpoint, "%s", peer.endpoint);
     c->timeout_ms = timeout_ms;
     c->last_ms = now_ms();
-    c->sock = zmq_socket(e->zmq, ZMQ_DEALER);
+    c->sock = sock;
     set_common(c->sock);
+    int rhwm = RCV_HWM;
+    zmq_setsockopt(c->sock, ZMQ_RCVHWM, &rhwm, sizeof rhwm);
     zmq_setsockopt(c->sock, ZMQ_HANDSHAKE_IVL, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server, 32);
     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, e->curve_pk, 32);
@@ -609,9 +771,11 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                           ZMQ_EVENT_DISCONNECTED);
     c->mon = zmq_socket(e->zmq, ZMQ_PAIR);
-    zmq_connect(c->mon, mon);
+    if (c->mon)
+        zmq_connect(c->mon, mon);
     c->s = wg_session_new(e->st, 1, peer.name, peer.key, client_send, c);
     wg_store_logf(e->st, WG_LOG_INFO, "sync", "session start out peer=%s "
                   "key=%.16s", peer.name, peer.key_hex);
@@ -628,6 +792,8 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
     return WG_OK;
 }
 
+static void handle_client(wg_engine *e, client_conn *c);
+
 static void handle_monitor(wg_engine *e, client_conn *c)
 {
     for (;;) {
@@ -642,6 +808,12 @@ static void handle_monitor(wg_engine *e, client_conn *c)
         char why[300];
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             c->connected = 1;
+        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+            if (!c->connected)
+                continue; /* not yet through: the DEALER tries again */
+            handle_client(e, c); /* what it sent before it went */
+            snprintf(why, sizeof why, "%s closed the connection", c->name);
+            client_finish(e, c, 0, why);
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
             snprintf(why, sizeof why, _("refused by %s: this node's key is "
                      "not in its peer list"), c->name);
@@ -705,7 +877,7 @@ int wg_engine_busy(const wg_engine *e)
 
 wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
 {
-    enum { MAXI = 2 + 2 * MAX_CLIENTS + MAX_WATCH };
+    enum { MAXI = 3 + 2 * MAX_CLIENTS + MAX_WATCH };
     zmq_pollitem_t it[MAXI];
     void *owner[MAXI];
     int kind[MAXI], n = 0;
@@ -716,6 +888,10 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
     if (e->zap) {
         it[n] = (zmq_pollitem_t){ e->zap, 0, ZMQ_POLLIN, 0 };
         kind[n++] = 2;
+        if (e->router_mon) {
+            it[n] = (zmq_pollitem_t){ e->router_mon, 0, ZMQ_POLLIN, 0 };
+            kind[n++] = 6;
+        }
     }
     int64_t t = now_ms();
     for (int i = 0; i < e->nclients; i++) {
@@ -752,6 +928,7 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
         case 2: handle_zap(e); break;
         case 3: handle_client(e, owner[i]); break;
         case 4: handle_monitor(e, owner[i]); break;
+        case 6: handle_router_monitor(e); break;
         case 5: {
             watch *w = owner[i];
             w->fn(w->ctx);
@@ -785,6 +962,10 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
         }
         e->nclients = k;
         reap_servers(e, t);
+        if (e->guarded) {
+            wg_guard_sweep(&e->guard, t);
+            refusal_window(e, t);
+        }
     }
     return WG_OK;
 }
@@ -793,10 +974,16 @@ void wg_engine_peers_changed(wg_engine *e)
 {
     for (server_conn *c = e->servers; c; c = c->next) {
         wg_peer p;
+        char why[200];
         if (!c->dead && !find_peer(e, NULL, wg_session_peer_key(c->s), &p)) {
             send_error_to(e, c->rid, c->rid_len, WG_ERR_PEER,
                           "this node no longer trusts you");
             server_end(e, c, 0, "peer removed from the peer list");
+        } else if (!c->dead &&
+                   !member_ok(e, wg_session_peer_key(c->s), why, sizeof why)) {
+            send_error_to(e, c->rid, c->rid_len, WG_ERR_PEER,
+                          "this node no longer trusts you");
+            server_end(e, c, 0, why);
         }
     }
     for (int i = 0; i < e->nclients; i++) {
@@ -820,6 +1007,7 @@ wg_rc wg_engine_new(wg_store *st, wg_engine **out, wg_err *err)
         return wg_err_set(err, WG_ERR_INTERNAL, "cannot start ZeroMQ");
     }
     zmq_ctx_set(e->zmq, ZMQ_BLOCKY, 0);
+    zmq_ctx_set(e->zmq, ZMQ_MAX_SOCKETS, MAX_ZMQ_SOCKETS);
     e->idle_ms = WG_SYNC_SERVER_IDLE_MS;
     wg_rc rc = wg_store_set_cache(st, WG_SYNC_CACHE_KIB, err);
     if (rc) {
@@ -848,9 +1036,16 @@ void wg_engine_destroy(wg_engine **ep)
         free(c);
         c = next;
     }
+    if (e->router_mon)
+        zmq_socket_monitor(e->router, NULL, 0);
+    close_sock(&e->router_mon);
     close_sock(&e->router);
     close_sock(&e->zap);
     zmq_ctx_term(e->zmq);
+    if (e->guarded) {
+        audit_refusal_summary(e);
+        wg_guard_release(&e->guard);
+    }
     free(e);
     *ep = NULL;
 }

@@ -26,17 +26,20 @@
  * carry the next number (a duplicate or a reordered batch is refused before
  * the store sees it) and an ACK must name the oldest unacknowledged batch.
  * `sent` counts changes of acknowledged batches only, so a failed session
- * never reports as sent what the peer did not store. A batch holding
- * changes whose clock is more than WG_HLC_MAX_DRIFT_MS ahead of our wall
- * clock is applied (the store does not follow that clock past that limit)
- * and audited once per session as a clock_skew entry.
+ * never reports as sent what the peer did not store. A batch holding a
+ * change whose clock is more than WG_HLC_MAX_DRIFT_MS ahead of our wall
+ * clock is refused (it would win every later edit for ever), audited once
+ * per session as a clock_skew entry besides the failed session; a batch
+ * that proves an equivocation is audited as an equivocation entry.
  */
 #include "sync_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "wg_cert.h"
 #include "wg_schema.h"
 
 enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
@@ -47,6 +50,7 @@ typedef struct plan_item {
     char partition[WG_PARTITION_MAX + 1];
     uint64_t cursor;   /* last seq sent */
     uint64_t to;       /* our head */
+    int rank;          /* order_plan() */
 } plan_item;
 
 struct wg_session {
@@ -58,6 +62,9 @@ struct wg_session {
     wg_session_send_fn send;
     void *send_ctx;
     wg_msg_hello peer_hello;
+    int in_network;                      /* this node joined a network */
+    int peer_certified;                  /* peer_cert holds its certificate */
+    wg_cert peer_cert;
     plan_item *plan;
     size_t nplan, plan_at;
     uint32_t next_batch, inflight;
@@ -77,6 +84,10 @@ struct wg_session {
  * wider prefixes its HELLO asks for. */
 static int peer_wants(const wg_session *s, const char *partition)
 {
+    /* In a network, the peer's certificate decides, never its HELLO. */
+    if (s->in_network &&
+        (!s->peer_certified || !wg_cert_covers(&s->peer_cert, partition)))
+        return 0;
     if (!wg_ident_area_contains(s->peer_hello.county,
                                 (wg_role)s->peer_hello.role, partition))
         return 0;
@@ -320,6 +331,40 @@ static wg_rc pump(wg_session *s, wg_err *err)
 
 /* ---- receiving ------------------------------------------------------------ */
 
+/* In a network, feeds are sent from the root down the tree (by the depth
+ * of their origin's certificate), so every certificate reaches the peer
+ * before the changes it vouches for. */
+static int plan_rank(const wg_members *m, const uint8_t *origin)
+{
+    const wg_cert *c = wg_members_lookup(m, origin);
+    for (int depth = 0; c && depth < WG_CERT_MAX_DEPTH; depth++) {
+        if (!memcmp(c->issuer, c->subject, WG_SIGN_PK_BYTES))
+            return depth;
+        c = wg_members_lookup(m, c->issuer);
+    }
+    return WG_CERT_MAX_DEPTH + 1;
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const plan_item *x = a, *y = b;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static void order_plan(wg_session *s)
+{
+    wg_members *m = NULL;
+    if (!wg_store_root(s->st, NULL) || s->nplan < 2 ||
+        wg_members_load(s->st, &m, NULL) != WG_OK) {
+        wg_members_destroy(&m);
+        return;
+    }
+    for (size_t i = 0; i < s->nplan; i++)
+        s->plan[i].rank = plan_rank(m, s->plan[i].origin) * 1000000 + (int)i;
+    qsort(s->plan, s->nplan, sizeof *s->plan, by_rank);
+    wg_members_destroy(&m);
+}
+
 static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
                        const vec_ctx *ours)
 {
@@ -342,6 +387,7 @@ static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
             p->to = o->head;
         }
     }
+    order_plan(s);
     return WG_OK;
 }
 
@@ -361,6 +407,19 @@ static wg_rc on_hello(wg_session *s, const wg_msg_hello *h, wg_err *err)
         return fail(s, WG_ERR_PROTO, text, err);
     }
     s->peer_hello = *h;
+    uint8_t root[WG_SIGN_PK_BYTES];
+    s->in_network = wg_store_root(s->st, root);
+    if (s->in_network) {
+        wg_members *m = NULL;
+        const wg_cert *c = NULL;
+        if (wg_members_load(s->st, &m, NULL) == WG_OK &&
+            wg_members_check(m, root, s->peer_key, (uint64_t)time(NULL), &c,
+                             NULL) == WG_OK && c) {
+            s->peer_cert = *c;
+            s->peer_certified = 1;
+        }
+        wg_members_destroy(&m);
+    }
     vec_ctx v;
     uint8_t digest[32];
     wg_rc rc = our_vector(s, &v, digest, err);
@@ -413,17 +472,42 @@ static void audit_skew(wg_session *s, uint32_t no, uint32_t n,
 {
     char hex[WG_KEY_HEX_CHARS + 1], reason[256];
     wg_hex_encode(hex, s->peer_key, WG_SIGN_PK_BYTES);
-    snprintf(reason, sizeof reason, "batch %u: %u changes with a clock up to "
-             "%llu s ahead of this node's (over the %d s allowed): accepted, "
-             "this node's clock not moved past the limit", no, n,
+    snprintf(reason, sizeof reason, "batch %u: a change with a clock %llu s "
+             "ahead of this node's (over the %d s allowed): refused, held at "
+             "the sender until the clocks agree", no,
              (unsigned long long)(ahead_ms / 1000), WG_HLC_MAX_DRIFT_MS / 1000);
     wg_audit_entry a = { 0 };
     a.event = "clock_skew";
     a.peer = s->name;
     a.peer_key = hex;
     a.direction = s->is_client ? "out" : "in";
-    a.received = n;
-    a.result = "ok";
+    a.refused = n;
+    a.result = "failed";
+    a.reason = reason;
+    wg_store_audit(s->st, &a, NULL);
+}
+
+/* A feed frozen on proof: audited with the origin, the seq, both hashes,
+ * and the peer that relayed the proof. */
+static void audit_equivocation(wg_session *s, const wg_proof *p)
+{
+    char hex[WG_KEY_HEX_CHARS + 1], origin[17], held[17], other[17];
+    char reason[256];
+    wg_hex_encode(hex, s->peer_key, WG_SIGN_PK_BYTES);
+    wg_hex_encode(origin, p->origin, 8);
+    wg_hex_encode(held, p->held, 8);
+    wg_hex_encode(other, p->other, 8);
+    snprintf(reason, sizeof reason, "origin %s signed two different changes "
+             "at %s#%llu (held %s, received %s): its feed is frozen, the "
+             "proof kept (wings status)", origin, p->partition,
+             (unsigned long long)p->seq, held, other);
+    wg_audit_entry a = { 0 };
+    a.event = "equivocation";
+    a.peer = s->name;
+    a.peer_key = hex;
+    a.direction = s->is_client ? "out" : "in";
+    a.refused = 1;
+    a.result = "failed";
     a.reason = reason;
     wg_store_audit(s->st, &a, NULL);
 }
@@ -449,6 +533,15 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
                               &aerr);
     if (rc) {
         s->refused += m->u.batch.n;
+        wg_proof proof;
+        uint64_t ahead;
+        uint32_t nskew = wg_store_apply_skew(s->st, &ahead);
+        if (wg_store_apply_froze(s->st, &proof))
+            audit_equivocation(s, &proof);
+        if (nskew && !s->skew_audited) {
+            s->skew_audited = 1;
+            audit_skew(s, m->u.batch.no, nskew, ahead);
+        }
         char text[256];
         snprintf(text, sizeof text, "batch %u refused: %.200s",
                  m->u.batch.no, aerr.msg);
@@ -457,12 +550,6 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
     }
     s->next_in++;
     s->received += (long)applied;
-    uint64_t ahead;
-    uint32_t nskew = wg_store_apply_skew(s->st, &ahead);
-    if (nskew && !s->skew_audited) {
-        s->skew_audited = 1;
-        audit_skew(s, m->u.batch.no, nskew, ahead);
-    }
     wg_buf_reset(&s->out);
     if ((rc = wg_wire_ack(&s->out, m->u.batch.no, (uint32_t)applied, err)) ||
         (rc = flush(s, err)))
