@@ -30,63 +30,17 @@
 # Prints one line per check and ends with "N passed, 0 failed"; exit 1
 # naming every failed check. Needs jq, xmllint and python3 with openpyxl.
 set -euo pipefail
-
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-for tool in jq xmllint; do
-    command -v "$tool" >/dev/null || { echo "report_stats.sh: needs $tool" >&2; exit 2; }
-done
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+lib_need jq xmllint
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=$(command -v python3)
 "$PY" -c 'import openpyxl' 2>/dev/null ||
     { echo "report_stats.sh: needs python3-openpyxl" >&2; exit 2; }
+unset LC_ALL LC_MESSAGES
+export LANG=C.UTF-8
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-report-stats.XXXXXX")
-SERVE_PID=""
-cleanup() {
-    if [[ -n $SERVE_PID ]] && kill -0 "$SERVE_PID" 2>/dev/null; then
-        kill -TERM "$SERVE_PID" 2>/dev/null || true
-        wait "$SERVE_PID" 2>/dev/null || true
-    fi
-    rm -rf -- "$T"
-}
-trap cleanup EXIT
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR LC_ALL LC_MESSAGES
-export LANG=C.UTF-8 WINGS_TEST_KDF=1
-cd "$T"
-PASS='report-stats-pass'
-
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-run() { if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi; }
-on() {
-    local node=$1
-    shift
-    run env WINGS_PASSPHRASE="$PASS" "$W" --dir "$T/$node" "$@"
-}
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() {
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
-    echo "FAIL $1"
-    echo "     why: $2"
-}
-show_last() {
-    printf 'exit %s; stdout: %s; stderr: %s' "$RC" \
-        "$(head -c 400 "$T/out" | tr '\r\n' '~|')" "$(head -c 300 "$T/err" | tr '\n' '|')"
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name" "'$*' failed ($(show_last))"; fi
-}
-same() { [[ $1 == "$2" ]]; }
-jqt() { jq -e "$2" "$1" >/dev/null 2>&1; }
+same() { same_text "$@"; }
 jqn() { jq -e "$@" >/dev/null 2>&1; }
 # grp N: N with thousands separated by commas (1218 -> 1,218).
 grp() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
@@ -94,20 +48,10 @@ one_error_line() {
     [[ $(wc -l <"$T/err") -eq 1 ]] && grep -q '^wings: ' "$T/err" && [[ ! -s $T/out ]]
 }
 
-# idnum PREFIX17: the resident id number with its GB 11643 check character.
-idnum() {
-    local b=$1 s=0 i m=10X98765432
-    local -a w=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2)
-    for ((i = 0; i < 17; i++)); do s=$((s + ${b:i:1} * w[i])); done
-    printf '%s%s' "$b" "${m:s%11:1}"
-}
-
 # ===========================================================================
 echo "-- 1. the seed's proportions"
 
-on hq init --name hq --county 450200 --role hq --kdf test \
-    --listen "tcp://127.0.0.1:$((20000 + RANDOM % 30000))"
-check "hq 450200 created" same "$RC" 0
+new_node hq 450200 hq
 on hq area set 450224 融安县
 check "area set 450224 融安县: exit 0" same "$RC" 0
 printf 'code,name\n450225,融水苗族自治县\n450226,三江<script>alert(1)</script>侗族自治县\n450200,柳州市\n' >areas.csv
@@ -118,7 +62,7 @@ check "area list --json: four names, in code order" jqt "$T/out" \
     '[.[].code] == ["450200","450224","450225","450226"] and .[1].name == "融安县"'
 
 Y=$(date +%Y)
-# Generated with awk, one process: the check character as idnum() above.
+# Generated with awk, one process: the check character as lib.sh's idnum().
 awk -v Y="$(date +%Y)" 'BEGIN {
     split("450224 450225 450226", C, " ")
     split("physical visual hearing speech intellectual mental multiple", K, " ")
@@ -131,7 +75,8 @@ awk -v Y="$(date +%Y)" 'BEGIN {
     for (g = 1; g <= 3; g++)
         for (i = 0; i < CNT[g]; i++) {
             c = C[n % 3 + 1]; by = Y - AGE[g] - n % 5
-            b = sprintf("%s%04d0315%03d", c, by, n % 1000); s = 0
+            # (county, year) follows n % 15, so n / 15 keeps id numbers unique
+            b = sprintf("%s%04d0315%03d", c, by, int(n / 15) % 1000); s = 0
             for (j = 1; j <= 17; j++) s += substr(b, j, 1) * WT[j]
             printf "%032x,P%d,%s,%04d-03-15,%s%s,%s,%d,%s,%s,%d,2015-01-01\n", \
                 1048576 + n, n, n % 2 ? "female" : "male", by, b, \
@@ -173,7 +118,7 @@ MED=$(awk -F, 'NR > 1 && $8 == "active" { print $7 }' placements.csv | sort -n |
 on hq report
 check "report (text): exit 0, nothing on stderr" same "$RC:$(cat "$T/err")" "0:"
 check "report (text): the total row, exactly" grep -qxE \
-    "total +6841 +6291 +3652 +58\.05 +3687 +0 +0 +3727 +$MED" "$T/out"
+    "total +- +6841 +6291 +3652 +58\.05 +3687 +0 +0 +3727 +$MED" "$T/out"
 check "report (text): county rows carry names" grep -qE '^450224 +融安县 ' "$T/out"
 check "report (text): the caption names the date and working age 16-59" \
     grep -qE "^as of $Y-[0-9]{2}-[0-9]{2} \(the records as they are\), working age 16-59\$" "$T/out"
@@ -262,10 +207,12 @@ check "--by county,gender: each county subtotal equals the county table's row" \
 # ===========================================================================
 echo "-- 3. --as-of and --from/--to on known dates"
 
-on dated init --name dated --county 450224 --kdf test
+new_node dated 450224 office
+SERIAL=100
 pers() { # var name birth registered
     local num
-    num=$(idnum "450224${3//-/}$(printf '%03d' $((RANDOM % 1000)))")
+    SERIAL=$((SERIAL + 1))
+    num=$(idnum "450224${3//-/}$SERIAL")
     on dated add person name="$2" id_number="$num" birth_date="$3" \
         disability_category=physical registered_on="$4"
     printf -v "$1" '%s' "$(cat "$T/out")"
@@ -303,7 +250,7 @@ on dated --json report --as-of 2025-07-01
 check "--as-of 2025-07-01: A turned 60, F's placement started, D registered later still" \
     jqt "$T/out" '.[-1] | .persons == 6 and .working_age == 4 and .working_age_employed == 2 and .employed == 3 and .certified == 0'
 on dated report --as-of 2025-06-30 --ages 16-16
-check "--ages 16-16: only C" grep -qE '^total +6 +1 +0 +0\.00 ' "$T/out"
+check "--ages 16-16: only C" grep -qE '^total +- +6 +1 +0 +0\.00 ' "$T/out"
 
 # ===========================================================================
 echo "-- 4. the chart"
@@ -336,7 +283,7 @@ on hq report --svg "$T/cat.svg" --by disability_category
 H3=$(grep -o '<svg[^>]* height="[0-9]*"' "$T/rates.svg" | sed 's/.*height="//;s/"//')
 H7=$(grep -o '<svg[^>]* height="[0-9]*"' "$T/cat.svg" | sed 's/.*height="//;s/"//')
 check "the chart grows with its rows (3 rows: $H3 px, 7 rows: $H7 px)" test "$H7" -gt "$H3"
-run env WINGS_PASSPHRASE="$PASS" LANG=zh_CN.UTF-8 "$W" --dir "$T/hq" report --svg "$T/zh.svg"
+run env LANG=zh_CN.UTF-8 "$W" --dir "$T/hq" report --svg "$T/zh.svg"
 check "LANG=zh_CN.UTF-8: a Chinese title and caption" grep -qF '持证残疾人就业率' "$T/zh.svg"
 check "LANG=zh_CN.UTF-8: the caption says 截至 and 数据来源" grep -q '截至 .*数据来源：节点 hq' "$T/zh.svg"
 echo "keep me" >victim
@@ -348,21 +295,12 @@ check "a symlink at the target is replaced, the file it named untouched" \
 # ===========================================================================
 echo "-- 5. area names reach the office by sync"
 
-on hq id
-read -r _ KEY_HQ END_HQ <"$T/out"
-on office init --name office --county 450224 --kdf test \
-    --listen "tcp://127.0.0.1:$((20000 + RANDOM % 30000))"
-on office id
-read -r _ KEY_O END_O <"$T/out"
+new_node office 450224 office
+read -r _ KEY_HQ END_HQ <<<"${IDL[hq]}"
+read -r _ KEY_O END_O <<<"${IDL[office]}"
 on office peer add hq "$KEY_HQ" "$END_HQ"
 on hq peer add office "$KEY_O" "$END_O"
-env WINGS_PASSPHRASE="$PASS" "$W" --dir "$T/hq" serve --interval 3600 \
-    </dev/null >"$T/serve.out" 2>"$T/serve.err" &
-SERVE_PID=$!
-for ((i = 0; i < 200; i++)); do
-    [[ -e $T/hq/wings.ctl ]] && break
-    sleep 0.05
-done
+start_daemon hq
 on office sync --timeout 60
 check "office sync with the hq: ok" grep -qE '^hq ok sent=[0-9]+ received=[0-9]+$' "$T/out"
 on office --json area list
@@ -373,9 +311,7 @@ check "the office's report names its county" jqt "$T/out" \
     '.[0].county == "450224" and .[0].name == "融安县"'
 on office area set 450224 别名
 check "an office cannot name areas: exit 3, one line" same "$RC" 3
-kill -TERM "$SERVE_PID"
-wait "$SERVE_PID" 2>/dev/null || true
-SERVE_PID=""
+stop_daemon hq
 
 # ===========================================================================
 echo "-- 6. bad input"
@@ -399,10 +335,4 @@ check "area set outside the hq's scope: exit 3" same "$RC" 3
 on hq area set 450224 "$(printf 'a\tb')"
 check "area set with a control character: exit 3" same "$RC" 3
 
-echo "-- summary"
-if ((FAILED)); then
-    printf '  %s\n' "${FAILED_NAMES[@]}"
-    echo "$PASSED passed, $FAILED failed"
-    exit 1
-fi
-echo "$PASSED passed, 0 failed"
+lib_finish
