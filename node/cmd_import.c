@@ -408,6 +408,8 @@ static wg_rc import_row(importer *im, char **cells,
     /* A row without an id is the record this node holds under its unique
      * field (a person's id number), if any: the same file imported twice
      * writes nothing. */
+    int by = -1;   /* the unique field the record was found by */
+    char by_value[WG_FIELD_MAX_BYTES + 1];
     for (int i = 0; !id[0] && i < nv; i++) {
         char canon[WG_FIELD_MAX_BYTES + 1];
         int f = wg_schema_field_index(t, names[i]);
@@ -418,8 +420,12 @@ static wg_rc import_row(importer *im, char **cells,
         wg_rc got = wg_store_find_unique(im->st, t, f, canon, NULL, id, err);
         if (got != WG_OK && got != WG_ERR_NOTFOUND)
             return got;
-        if (got != WG_OK)
+        if (got != WG_OK) {
             id[0] = '\0';
+        } else {
+            by = f;
+            memcpy(by_value, canon, sizeof canon);
+        }
     }
     if (id[0]) {
         wg_record cur;
@@ -438,6 +444,11 @@ static wg_rc import_row(importer *im, char **cells,
                 *out = UNCHANGED;
                 return WG_OK;
             }
+            if (!im->update && by >= 0)
+                return wg_err_set(err, WG_ERR_INVALID, "%s: %.32s is already "
+                                  "registered here as %s %s, with other "
+                                  "values; use --update to apply the file's",
+                                  t->fields[by].name, by_value, t->name, id);
             if (!im->update)
                 return wg_err_set(err, WG_ERR_INVALID, "id: this node holds "
                                   "%s %s with other values; use --update to "

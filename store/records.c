@@ -378,8 +378,10 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
     char *merged[WG_MAX_FIELDS] = { 0 };
     for (int f = 0; f < t->nfields; f++)
         merged[f] = given[f] ? vals[f] : cur.values[f];
-    if ((rc = check_record(st, t, merged, err)) ||
-        (rc = check_unique(st, t, (const char *const *)merged, id, err)))
+    /* A held id number first: it says more than a birth date that the
+     * new id number no longer matches. */
+    if ((rc = check_unique(st, t, (const char *const *)merged, id, err)) ||
+        (rc = check_record(st, t, merged, err)))
         goto out;
     wg_change ch;
     uint8_t rowid[WG_ROWID_BYTES];

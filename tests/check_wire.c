@@ -985,9 +985,12 @@ END_TEST
 
 START_TEST(test_wire_bad_name_is_rejected)
 {
-    static const char *bad[] = { "a b", "a/b", "caf\xc3\xa9", "x\x01",
-                                 "a\0b", "a:b", "\x7f" };
-    static const size_t badlen[] = { 3, 3, 5, 2, 3, 3, 1 };
+    /* Beyond ASCII only well-formed UTF-8: a cut sequence, an overlong
+     * '/', a character cut by the length. */
+    static const char *bad[] = { "a b", "a/b", "caf\xc3\x28", "x\x01",
+                                 "a\0b", "a:b", "\x7f", "\xc0\xaf",
+                                 "\xe4\xb8\x89" };
+    static const size_t badlen[] = { 3, 3, 5, 2, 3, 3, 1, 2, 2 };
     char longest[WG_NAME_MAX + 1];
     raw_hello h = GOOD;
     wg_buf b;
@@ -1010,6 +1013,13 @@ START_TEST(test_wire_bad_name_is_rejected)
     h.namelen = 0;
     build_hello(&b, &h);
     reject(&b, "bad name in hello");
+
+    h.name = "三江";                         /* a Chinese node name is good */
+    h.namelen = strlen("三江");
+    build_hello(&b, &h);
+    decode_ok(&b, &m, WG_MSG_HELLO);
+    ck_assert_str_eq(m.u.hello.name, "三江");
+    wg_msg_release(&m);
 
     memset(longest, 'n', sizeof longest);
     h.name = longest;

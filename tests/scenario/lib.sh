@@ -379,7 +379,8 @@ function idnum(b,    k, s, w) {
 # rows FIRST .. FIRST+N-1 of COUNTY on stdout. Row i: name NAMEi (NAME
 # defaults to "person-"), born 1960-01-01 plus i days-of-28 (distinct dates
 # for i < 20160), id number of that date and serial i mod 1000 with its
-# check character. Full columns: name, gender (male/female alternating),
+# check character. Full columns: name, gender (the id number's: its 17th
+# digit, the parity of i, is odd for male),
 # birth_date, id_number, disability_category (physical), disability_grade
 # (i mod 4 + 1), county; "short": name, id_number, disability_category.
 persons_csv() {
@@ -394,7 +395,7 @@ persons_csv() {
                 printf "%s%d,%s,physical\n", nm, i, idn
             else
                 printf "%s%d,%s,%04d-%02d-%02d,%s,physical,%d,%s\n", nm, i,
-                    (i % 2 ? "female" : "male"), y, mo, d, idn, i % 4 + 1, c
+                    (i % 2 ? "male" : "female"), y, mo, d, idn, i % 4 + 1, c
         }
     }'
 }

@@ -131,7 +131,7 @@ expect "a file without ids imported twice: rows found by id number, unchanged" \
     rc=0 "out=imported 0 person rows; 3 unchanged (already held)"
 on a import person "$DATA/openpyxl_persons.xlsx"
 expect "the same persons from another file (.xlsx, other phones): refused naming them" \
-    rc=3 "err:wings: line 2: id: this node holds person " "err:with other values; use --update to apply the file's"
+    rc=3 "err:wings: line 2: id_number: $ID1 is already registered here as person " "err:, with other values; use --update to apply the file's"
 on b --json status
 check "... and nothing was written (changes still $before)" jqt "$T/out" ".changes == $before"
 P1=$(jq -r ".[] | select(.id_number == \"$ID1\") | .id" "$T/b.json")
