@@ -234,7 +234,7 @@ static void random_history(wg_store **o, char pid[PERSONS][33])
                                 "disability_category", "county", "gender",
                                 "birth_date" };
             const char *v[] = { pid[p], "P", num, "physical", counties[p % 2],
-                                p % 3 ? "male" : "female", b };
+                                p % 2 ? "male" : "female", b };
             ck_assert(write1(o[i], 0, tp, NULL, n, v, b[0] ? 7 : 6));
         }
     }
