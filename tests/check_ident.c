@@ -221,7 +221,11 @@ START_TEST(test_ident_name_rule)
     ck_assert(!name_ok("a b"));
     ck_assert(!name_ok("a/b"));
     ck_assert(!name_ok("a\nb"));
-    ck_assert(!name_ok("\xe7\x99\xbe\xe8\x89\xb2")); /* 百色 */
+    ck_assert(name_ok("\xe7\x99\xbe\xe8\x89\xb2"));  /* 百色: Chinese names */
+    ck_assert(!name_ok("\xe7\x99"));                  /* a cut character */
+    ck_assert(!name_ok("\xc0\xaf"));                  /* an overlong '/' */
+    /* A character cut by the length given is refused, not read past. */
+    ck_assert(!wg_ident_name_ok("\xe7\x99\xbe", 2));
     ck_assert(!name_ok("a\x1b[31m"));
     /* N bytes are checked, whatever follows. */
     ck_assert(wg_ident_name_ok("ab cd", 2));
