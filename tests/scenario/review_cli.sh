@@ -40,7 +40,7 @@ expect "an update keeping its own id_number is fine" rc=0
 printf 'name,gender,id_number,disability_category\n黄志强,male,%s,visual\n' "$B" >"$T/dup.csv"
 on rongan import person "$T/dup.csv"
 expect "an import row with a held id_number is refused by line, naming the person" rc=3 \
-    "err:line 2: id: this node holds person $P2 with other values; use --update"
+    "err:line 2: id_number: $B is already registered here as person $P2, with other values; use --update"
 on rongan delete person "$P2"
 expect "delete" rc=0
 on rongan add person name=覃大山 gender=male id_number="$B" disability_category=visual
