@@ -34,6 +34,7 @@ const char *wg_rc_name(wg_rc code)
     case WG_ERR_INTERNAL: return "internal error";
     case WG_ERR_EXISTS: return "already exists";
     case WG_ERR_NOSPACE: return "storage full";
+    case WG_ERR_AMBIGUOUS: return "ambiguous";
     }
     return "unknown error";
 }

@@ -22,7 +22,8 @@ typedef enum wg_rc {
     WG_ERR_PEER,      /* unreachable, refused, timed out: exit 6 */
     WG_ERR_INTERNAL,  /* an invariant broke: a bug, exit 1 */
     WG_ERR_EXISTS,    /* the object to create is already there: exit 3 */
-    WG_ERR_NOSPACE    /* the disk is full: exit 1 with "storage full" */
+    WG_ERR_NOSPACE,   /* the disk is full: exit 1 with "storage full" */
+    WG_ERR_AMBIGUOUS  /* an id prefix matching several records: exit 2 */
 } wg_rc;
 
 #define WG_ERR_MSG_BYTES 256

@@ -71,6 +71,29 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings delete training 3f2a...e1\n", 1 },
+    { "undelete", cmd_undelete, "bring a deleted record back",
+      "undelete TABLE ID",
+      "Undoes a delete with a later change; a person's trainings and\n"
+      "placements, hidden while the person was deleted, show again.\n"
+      "\n"
+      "Example:\n"
+      "  wings undelete person 3f2a1b4c\n", 1 },
+    { "review", cmd_review, "what needs a person's eye: persons held twice",
+      "review",
+      "Lists the persons this node holds twice under one id_number (each\n"
+      "registered at an office before they synced), with the command that\n"
+      "joins them. --json: an array of {\"kind\",\"table\",\"ids\",\"fields\"}.\n"
+      "\n"
+      "Example:\n"
+      "  wings review\n", 1 },
+    { "merge", cmd_merge, "join a record held twice into one",
+      "merge TABLE KEEP DUPLICATE",
+      "Moves every training and placement of DUPLICATE to KEEP, then\n"
+      "deletes DUPLICATE, in one transaction; history keeps both. Every\n"
+      "node that syncs takes the same result.\n"
+      "\n"
+      "Example:\n"
+      "  wings merge person 3f2a...e1 9b07...c4\n", 1 },
     { "get", cmd_get, "show one record",
       "get TABLE ID",
       "Prints every field of the record; --json prints one object. Exit 5\n"
@@ -79,13 +102,19 @@ static const wg_cmd commands[] = {
       "Example:\n"
       "  wings --json get person 3f2a...e1\n", 1 },
     { "list", cmd_list, "list records of a table",
-      "list TABLE [--where FIELD=VALUE]... [--csv]",
+      "list TABLE [--where FIELD=VALUE]... [--search TEXT] [--sort FIELD]\n"
+      "           [--limit N] [--offset N] [--csv]",
       "Live records sorted by id, as an aligned table, CSV (--csv) or a JSON\n"
       "array (--json). --where keeps records whose FIELD equals VALUE\n"
       "(FIELD= keeps those where it is empty); several --where must all hold.\n"
+      "--search keeps records any of whose text fields (names, id numbers)\n"
+      "holds TEXT anywhere. --sort orders by FIELD (-FIELD: descending), then\n"
+      "id; --limit and --offset take one page. A deleted person's trainings\n"
+      "and placements are left out with it.\n"
       "\n"
       "Example:\n"
-      "  wings list placement --where status=active --where county=450224\n", 1 },
+      "  wings list placement --where status=active --where county=450224\n"
+      "  wings list person --search 小梅 --sort -registered_on --limit 50\n", 1 },
     { "history", cmd_history, "every change to a record, oldest first",
       "history TABLE ID",
       "When, which node (its key), and which fields each change wrote,\n"
@@ -228,6 +257,7 @@ int wg_exit_code(wg_rc rc)
     case WG_OK: return WG_EXIT_OK;
     case WG_ERR_INVALID:
     case WG_ERR_EXISTS: return WG_EXIT_INVALID;
+    case WG_ERR_AMBIGUOUS: return WG_EXIT_USAGE;
     case WG_ERR_NOTFOUND: return WG_EXIT_NOTFOUND;
     case WG_ERR_AUTH:
     case WG_ERR_CORRUPT: return WG_EXIT_STORE;

@@ -24,11 +24,16 @@ int cmd_get(wg_cli *cli, int argc, char **argv)
         return code;
     wg_err err = { 0 };
     wg_record r;
-    wg_rc rc = wg_store_get(st, t, argv[optind + 1], &r, &err);
+    char id[WG_ID_HEX_CHARS + 1];
+    if ((code = wg_cli_record_id(cli, st, t, argv[optind + 1], id))) {
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
+    wg_rc rc = wg_store_get(st, t, id, &r, &err);
     if (rc == WG_OK && r.deleted) {
         wg_record_release(&r);
         rc = wg_err_set(&err, WG_ERR_NOTFOUND, "%s %s is deleted (see 'wings "
-                        "history')", t->name, argv[optind + 1]);
+                        "history')", t->name, id);
     }
     if (rc) {
         code = wg_cli_fail(cli, &err);

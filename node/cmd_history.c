@@ -87,7 +87,12 @@ int cmd_history(wg_cli *cli, int argc, char **argv)
         return code;
     wg_err err = { 0 };
     hist_ctx h = { cli, 1, wg_store_info(st), t };
-    wg_rc rc = wg_store_history(st, t, argv[optind + 1], on_entry, &h, &err);
+    char id[WG_ID_HEX_CHARS + 1];
+    if ((code = wg_cli_record_id(cli, st, t, argv[optind + 1], id))) {
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
+    wg_rc rc = wg_store_history(st, t, id, on_entry, &h, &err);
     if (rc)
         code = wg_cli_fail(cli, &err);
     else if (cli->json)

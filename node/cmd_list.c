@@ -1,7 +1,9 @@
 /*
- * cmd_list.c - `wings list TABLE [--where FIELD=VALUE]... [--csv]`
+ * cmd_list.c - `wings list TABLE [--where FIELD=VALUE]... [--search TEXT]
+ * [--sort FIELD] [--limit N] [--csv]`
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wg_node.h"
@@ -41,7 +43,12 @@ int cmd_list(wg_cli *cli, int argc, char **argv)
     static const struct option opts[] = {
         { "where", required_argument, NULL, 'w' },
         { "csv", no_argument, NULL, 'c' },
+        { "search", required_argument, NULL, 's' },
+        { "sort", required_argument, NULL, 'o' },
+        { "limit", required_argument, NULL, 'l' },
+        { "offset", required_argument, NULL, 'f' },
         { 0, 0, 0, 0 } };
+    wg_list_opts o = { 0 };
     const char *names[WG_MAX_FIELDS + 1], *values[WG_MAX_FIELDS + 1];
     int nwhere = 0, help = 0, c;
     list_ctx l = { .cli = cli, .first = 1 };
@@ -56,6 +63,21 @@ int cmd_list(wg_cli *cli, int argc, char **argv)
             nwhere++;
             break;
         case 'c': l.csv = 1; break;
+        case 's': o.search = optarg; break;
+        case 'o':
+            o.desc = optarg[0] == '-';
+            o.sort = optarg + o.desc;
+            break;
+        case 'l':
+        case 'f': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg < '0' || *optarg > '9' || *end || v < 0)
+                return wg_cli_usage(cli, "list", "--%s needs a whole number",
+                                    c == 'l' ? "limit" : "offset");
+            *(c == 'l' ? &o.limit : &o.offset) = v;
+            break;
+        }
         case 'h': return wg_cli_help(cli, "list", cli->out);
         default: return WG_EXIT_USAGE;
         }
@@ -80,9 +102,10 @@ int cmd_list(wg_cli *cli, int argc, char **argv)
     wg_err err = { 0 };
     if (l.csv && (l.rc = wg_cli_record_csv_header(cli->out, t, &l.err)))
         err = l.err;
-    wg_rc rc = l.rc ? l.rc
-                    : wg_store_list(st, t, names, values, nwhere, on_record,
-                                    &l, &err);
+    o.names = names;
+    o.values = values;
+    o.n = nwhere;
+    wg_rc rc = l.rc ? l.rc : wg_store_list_opts(st, t, &o, on_record, &l, &err);
     if (rc == WG_OK && l.rc) {
         rc = l.rc;
         err = l.err;

@@ -19,7 +19,7 @@ int cmd_update(wg_cli *cli, int argc, char **argv)
     const wg_table *t = wg_cli_table(cli, "update", argv[optind]);
     if (!t)
         return WG_EXIT_NOTFOUND;
-    const char *id = argv[optind + 1];
+    char id[WG_ID_HEX_CHARS + 1];
     const char *names[WG_MAX_FIELDS + 1], *values[WG_MAX_FIELDS + 1];
     int n = wg_cli_assignments(cli, "update", argc - optind - 2,
                                argv + optind + 2, names, values,
@@ -30,6 +30,10 @@ int cmd_update(wg_cli *cli, int argc, char **argv)
     int code = wg_cli_open_store(cli, &st);
     if (code)
         return code;
+    if ((code = wg_cli_record_id(cli, st, t, argv[optind + 1], id))) {
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
     wg_err err = { 0 };
     wg_rc rc = wg_store_begin(st, &err);
     if (rc == WG_OK &&

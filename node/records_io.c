@@ -130,3 +130,13 @@ void wg_cli_fields_help(FILE *out, const wg_table *t)
             fprintf(out, "  %-24s   %s\n", "", f->help);
     }
 }
+
+int wg_cli_record_id(wg_cli *cli, wg_store *st, const wg_table *t,
+                     const char *arg, char id[WG_ID_HEX_CHARS + 1])
+{
+    char matches[2][WG_ID_HEX_CHARS + 1];
+    wg_err err = { 0 };
+    if (wg_store_resolve_id(st, t, arg, id, matches, &err) != WG_OK)
+        return wg_cli_fail(cli, &err);
+    return WG_EXIT_OK;
+}

@@ -139,6 +139,12 @@ int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
                        const char **names, const char **values, int max);
 void wg_cli_record_json(FILE *out, const wg_record *r);
 void wg_cli_record_text(FILE *out, const wg_record *r);
+/* ARG as a whole record id of T: a unique prefix of 8 or more hex digits
+ * is completed (exit 2 listing two matches when it is not unique, exit 5
+ * when nothing matches); anything else is taken as given. 0 or an exit
+ * code (the message printed). */
+int wg_cli_record_id(wg_cli *cli, wg_store *st, const wg_table *t,
+                     const char *arg, char id[WG_ID_HEX_CHARS + 1]);
 /* The fields of T, one per line, for `help add TABLE`. */
 void wg_cli_fields_help(FILE *out, const wg_table *t);
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err);
@@ -160,6 +166,9 @@ int cmd_audit(wg_cli *cli, int argc, char **argv);
 int cmd_add(wg_cli *cli, int argc, char **argv);
 int cmd_update(wg_cli *cli, int argc, char **argv);
 int cmd_delete(wg_cli *cli, int argc, char **argv);
+int cmd_review(wg_cli *cli, int argc, char **argv);
+int cmd_undelete(wg_cli *cli, int argc, char **argv);
+int cmd_merge(wg_cli *cli, int argc, char **argv);
 int cmd_get(wg_cli *cli, int argc, char **argv);
 int cmd_list(wg_cli *cli, int argc, char **argv);
 int cmd_history(wg_cli *cli, int argc, char **argv);

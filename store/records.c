@@ -139,6 +139,54 @@ static wg_rc check_person(wg_store *st, const char *person_id, wg_err *err)
 /* Everything a full record must satisfy before it is written locally. */
 /* What a record must satisfy beyond its own values before it is written
  * locally: its county in scope, the person it names present. */
+wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
+                           const char *value, const char *except,
+                           char id_out[WG_ID_HEX_CHARS + 1], wg_err *err)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ? AND "
+             "deleted = 0 AND id != ? ORDER BY id LIMIT 1", t->name,
+             t->fields[f].name);
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__query(st, &s, err, sql, "tt", value,
+                               except ? except : "");
+    if (rc)
+        return rc;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        snprintf(id_out, WG_ID_HEX_CHARS + 1, "%s",
+                 (const char *)sqlite3_column_text(s, 0));
+    else if (r == SQLITE_DONE)
+        rc = WG_ERR_NOTFOUND;
+    else
+        rc = wg_store__sqlerr(st, r, "looking up a value", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* A typed or imported record whose unique field (a person's id_number)
+ * another live record of this node already holds is refused, naming that
+ * record. EXCEPT: the record being updated. */
+static wg_rc check_unique(wg_store *st, const wg_table *t,
+                          const char *const *vals, const char *except,
+                          wg_err *err)
+{
+    for (int f = 0; f < t->nfields; f++) {
+        if (!t->fields[f].unique || !vals[f])
+            continue;
+        char other[WG_ID_HEX_CHARS + 1];
+        wg_rc rc = wg_store_find_unique(st, t, f, vals[f], except, other,
+                                        err);
+        if (rc == WG_OK)
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "%s: %s is already registered here as %s %s",
+                              t->fields[f].name, vals[f], t->name, other);
+        if (rc != WG_ERR_NOTFOUND)
+            return rc;
+    }
+    return WG_OK;
+}
+
 static wg_rc check_place(wg_store *st, const wg_table *t,
                          const char *const *vals, wg_err *err)
 {
@@ -244,7 +292,8 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
             goto out;
         memcpy(vals, own, sizeof vals);
     }
-    if ((rc = check_place(st, t, vals, err)))
+    if ((rc = check_place(st, t, vals, err)) ||
+        (rc = check_unique(st, t, vals, NULL, err)))
         goto out;
     if (id_at >= 0) {
         if (!wg_validate_record_id(values[id_at])) {
@@ -334,7 +383,8 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
     char *merged[WG_MAX_FIELDS] = { 0 };
     for (int f = 0; f < t->nfields; f++)
         merged[f] = given[f] ? vals[f] : cur.values[f];
-    if ((rc = check_record(st, t, merged, err)))
+    if ((rc = check_record(st, t, merged, err)) ||
+        (rc = check_unique(st, t, (const char *const *)merged, id, err)))
         goto out;
     wg_change ch;
     uint8_t rowid[WG_ROWID_BYTES];
@@ -383,34 +433,125 @@ wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
     return rc;
 }
 
+wg_rc wg_store_undelete(wg_store *st, const wg_table *t, const char *id,
+                        wg_err *err)
+{
+    wg_record cur;
+    wg_rc rc = wg_store__txn_alive(st, err);
+    if (rc == WG_OK)
+        rc = wg_store_get(st, t, id, &cur, err);
+    if (rc)
+        return rc;
+    int c = wg_schema_partition(t);
+    if (!cur.deleted) {
+        rc = wg_err_set(err, WG_ERR_INVALID, "%s %s is not deleted", t->name,
+                        id);
+    } else if (!wg_scope_contains(&st->info, cur.values[c])) {
+        rc = wg_err_set(err, WG_ERR_INVALID,
+                        "county: %s is outside this node's scope",
+                        cur.values[c]);
+    } else {
+        /* A live record now holding its unique value (registered again
+         * after the delete) would make two. */
+        rc = check_unique(st, t, (const char *const *)cur.values, id, err);
+    }
+    if (rc == WG_OK) {
+        wg_change ch;
+        uint8_t rowid[WG_ROWID_BYTES];
+        wg_hex_decode(rowid, sizeof rowid, id, NULL);
+        change_init(&ch, t, rowid, cur.values[c]);
+        wg_change_field *f = &ch.fields[ch.nfields++];
+        f->index = WG_FIELD_DELETED;
+        f->type = WG_VAL_INT;
+        f->i = 0;
+        rc = wg_store__local_change(st, &ch, 0, err);
+    }
+    wg_record_release(&cur);
+    return rc;
+}
+
 /* ---- reads ------------------------------------------------------------------ */
 
-wg_rc wg_store_list(wg_store *st, const wg_table *t,
-                    const char *const *names, const char *const *values,
-                    int n, wg_record_fn fn, void *ctx, wg_err *err)
+/* SEARCH as a LIKE pattern matching it anywhere, with % _ and \ taken
+ * literally. Caller frees. */
+static char *like_pattern(const char *search)
+{
+    size_t n = strlen(search);
+    char *p = wg_xmalloc(2 * n + 3), *q = p;
+    *q++ = '%';
+    for (const char *c = search; *c; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\')
+            *q++ = '\\';
+        *q++ = *c;
+    }
+    *q++ = '%';
+    *q = 0;
+    return p;
+}
+
+wg_rc wg_store_list_opts(wg_store *st, const wg_table *t,
+                         const wg_list_opts *o, wg_record_fn fn, void *ctx,
+                         wg_err *err)
 {
     char *vals[WG_MAX_FIELDS] = { 0 };
-    int given[WG_MAX_FIELDS] = { 0 }, id_at;
+    int given[WG_MAX_FIELDS] = { 0 }, id_at, sort = -1;
+    char *like = NULL;
     wg_buf b;
     wg_buf_init(&b, 16384);
     sqlite3_stmt *s = NULL;
-    wg_rc rc = gather(t, names, values, n, vals, given, &id_at, err);
+    wg_rc rc = gather(t, o->names, o->values, o->n, vals, given, &id_at, err);
     if (rc == WG_OK && id_at >= 0)
         rc = wg_err_set(err, WG_ERR_INVALID, "id: use 'wings get' for one id");
+    if (rc == WG_OK && o->sort && *o->sort &&
+        (sort = wg_schema_field_index(t, o->sort)) < 0 &&
+        strcmp(o->sort, "id"))
+        rc = wg_err_set(err, WG_ERR_INVALID, "sort: %s has no field '%.64s'",
+                        t->name, o->sort);
+    if (rc == WG_OK && o->limit < 0)
+        rc = wg_err_set(err, WG_ERR_INVALID, "limit: must not be negative");
     if (rc == WG_OK)
         rc = wg_buf_printf(&b, err, "SELECT id");
     for (int i = 0; rc == WG_OK && i < t->nfields; i++)
         rc = wg_buf_printf(&b, err, ", %s", t->fields[i].name);
     if (rc == WG_OK)
-        rc = wg_buf_printf(&b, err, ", deleted FROM %s WHERE deleted = 0",
+        rc = wg_buf_printf(&b, err, ", deleted FROM %s AS x WHERE deleted = 0",
                            t->name);
-    for (int f = 0; rc == WG_OK && f < t->nfields; f++)
+    for (int f = 0; rc == WG_OK && f < t->nfields; f++) {
         if (given[f])
             rc = wg_buf_printf(&b, err, vals[f] ? " AND %s = ?%d"
                                                 : " AND %s IS NULL",
                                t->fields[f].name, f + 1);
-    if (rc == WG_OK)
-        rc = wg_buf_printf(&b, err, " ORDER BY id");
+        /* A record whose referenced record is deleted is hidden with it
+         * (a deleted person's trainings and placements), and comes back
+         * when that is undeleted; one held without its reference shows. */
+        if (rc == WG_OK && t->fields[f].role == WG_FR_REF)
+            rc = wg_buf_printf(&b, err, " AND NOT EXISTS (SELECT 1 FROM %s r "
+                               "WHERE r.id = x.%s AND r.deleted = 1)",
+                               t->fields[f].ref, t->fields[f].name);
+    }
+    if (rc == WG_OK && o->search && *o->search) {
+        like = like_pattern(o->search);
+        const char *sep = " AND (";
+        for (int f = 0; rc == WG_OK && f < t->nfields; f++) {
+            wg_ftype ty = t->fields[f].type;
+            if (ty != WG_FT_TEXT && ty != WG_FT_IDNUM)
+                continue;
+            rc = wg_buf_printf(&b, err, "%s%s LIKE ?%d ESCAPE '\\'", sep,
+                               t->fields[f].name, WG_MAX_FIELDS + 1);
+            sep = " OR ";
+        }
+        if (rc == WG_OK)
+            rc = wg_buf_printf(&b, err, ")");
+    }
+    if (rc == WG_OK && sort >= 0)
+        rc = wg_buf_printf(&b, err, " ORDER BY %s IS NULL, %s%s, id",
+                           t->fields[sort].name, t->fields[sort].name,
+                           o->desc ? " DESC" : "");
+    else if (rc == WG_OK)
+        rc = wg_buf_printf(&b, err, " ORDER BY id%s", o->desc ? " DESC" : "");
+    if (rc == WG_OK && o->limit > 0)
+        rc = wg_buf_printf(&b, err, " LIMIT %ld OFFSET %ld", o->limit,
+                           o->offset > 0 ? o->offset : 0);
     if (rc == WG_OK)
         rc = wg_buf_cstr(&b, err);
     if (rc == WG_OK)
@@ -423,6 +564,8 @@ wg_rc wg_store_list(wg_store *st, const wg_table *t,
         else
             sqlite3_bind_text(s, f + 1, vals[f], -1, SQLITE_STATIC);
     }
+    if (rc == WG_OK && like)
+        sqlite3_bind_text(s, WG_MAX_FIELDS + 1, like, -1, SQLITE_STATIC);
     int r = SQLITE_DONE;
     while (rc == WG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
         wg_record rec;
@@ -436,8 +579,53 @@ wg_rc wg_store_list(wg_store *st, const wg_table *t,
         rc = wg_store__sqlerr(st, r, "listing records", err);
     sqlite3_finalize(s);
     wg_buf_release(&b);
+    free(like);
     free_vals(vals);
     return rc;
+}
+
+wg_rc wg_store_list(wg_store *st, const wg_table *t,
+                    const char *const *names, const char *const *values,
+                    int n, wg_record_fn fn, void *ctx, wg_err *err)
+{
+    wg_list_opts o = { .names = names, .values = values, .n = n };
+    return wg_store_list_opts(st, t, &o, fn, ctx, err);
+}
+
+wg_rc wg_store_resolve_id(wg_store *st, const wg_table *t, const char *prefix,
+                          char id_out[WG_ID_HEX_CHARS + 1],
+                          char matches[2][WG_ID_HEX_CHARS + 1], wg_err *err)
+{
+    size_t n = strlen(prefix);
+    if (n == WG_ID_HEX_CHARS || n < WG_ID_PREFIX_MIN || n > WG_ID_HEX_CHARS ||
+        strspn(prefix, "0123456789abcdef") != n) {
+        snprintf(id_out, WG_ID_HEX_CHARS + 1, "%.32s", prefix);
+        return WG_OK; /* whole, or not an id at all: as given */
+    }
+    char hi[WG_ID_HEX_CHARS + 2];
+    snprintf(hi, sizeof hi, "%sg", prefix); /* just past every completion */
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE id >= ? AND id < ? "
+             "ORDER BY id LIMIT 2", t->name);
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__query(st, &s, err, sql, "tt", prefix, hi);
+    if (rc)
+        return rc;
+    int found = 0, r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW && found < 2)
+        snprintf(matches[found++], WG_ID_HEX_CHARS + 1, "%s",
+                 (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return wg_store__sqlerr(st, r, "finding an id", err);
+    if (found == 0)
+        return wg_err_set(err, WG_ERR_NOTFOUND, "no %s with an id starting "
+                          "%s", t->name, prefix);
+    if (found > 1)
+        return wg_err_set(err, WG_ERR_AMBIGUOUS, "id %s is ambiguous: %s, "
+                          "%s, ...", prefix, matches[0], matches[1]);
+    memcpy(id_out, matches[0], WG_ID_HEX_CHARS + 1);
+    return WG_OK;
 }
 
 wg_rc wg_store_count(wg_store *st, const wg_table *t, long *n, wg_err *err)

@@ -57,7 +57,7 @@ static const wg_field person_fields[] = {
     ENUM("gender", 0, genders, "性别"),
     DATE("birth_date", 0, "出生日期"),
     { .name = "id_number", .type = WG_FT_IDNUM, .required = 1, .max_len = 18,
-      .title = "身份证号", .since = 1,
+      .title = "身份证号", .since = 1, .unique = 1,
       .help = "18-character resident ID number (GB 11643 check digit)" },
     ENUM("disability_category", 1, disability_categories, "残疾类别"),
     INT("disability_grade", 0, 1, 4, "残疾等级"),

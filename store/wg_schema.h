@@ -78,6 +78,10 @@ typedef struct wg_field {
     const char *ref;                 /* WG_FR_REF: the table named */
     int since;                       /* schema version that added it */
     const char *help;                /* one line for `help add`, or NULL */
+    int unique;                      /* a node's live records never share a
+                                      * value: typed and imported writes are
+                                      * refused; copies from two offices
+                                      * are listed by `review` */
 } wg_field;
 
 /* An index: NAME on the comma-separated COLUMNS of its table. */

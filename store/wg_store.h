@@ -147,6 +147,32 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
 wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
                       wg_err *err);
 
+/* The id of a live record of T other than EXCEPT (NULL: none) whose field F
+ * holds VALUE, into ID_OUT; WG_ERR_NOTFOUND when there is none. */
+wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
+                           const char *value, const char *except,
+                           char id_out[WG_ID_HEX_CHARS + 1], wg_err *err);
+
+/* ---- review (review.c) ---- */
+
+/* One value of a unique field that N live records hold (IDS, sorted; at
+ * most 64 listed). Borrowed for the call; non-zero stops the walk. */
+typedef int (*wg_dup_fn)(void *ctx, const wg_table *t, const char *field,
+                         const char *value, const char *const *ids, int n);
+/* Call FN for every value of a unique field of T held by two or more live
+ * records (persons registered at two offices before they synced), in
+ * order of value. */
+wg_rc wg_store_duplicates(wg_store *st, const wg_table *t, wg_dup_fn fn,
+                          void *ctx, wg_err *err);
+/* Merge record DUP of T into KEEP, in one transaction of its own: every
+ * live record of any table referencing DUP is updated to reference KEEP
+ * (*MOVED counts them), then DUP is deleted; history keeps both.
+ * WG_ERR_NOTFOUND when either is missing or deleted, WG_ERR_INVALID when
+ * they are the same or a write is outside this node's scope. */
+wg_rc wg_store_merge_records(wg_store *st, const wg_table *t,
+                             const char *keep, const char *dup, int *moved,
+                             wg_err *err);
+
 /* Read record ID, deleted or not, into *R (release with
  * wg_record_release()). WG_ERR_NOTFOUND when never seen. */
 wg_rc wg_store_get(wg_store *st, const wg_table *t, const char *id,
@@ -159,6 +185,40 @@ typedef int (*wg_record_fn)(void *ctx, const wg_record *r);
 wg_rc wg_store_list(wg_store *st, const wg_table *t,
                     const char *const *names, const char *const *values,
                     int n, wg_record_fn fn, void *ctx, wg_err *err);
+
+/* How wg_store_list_opts() selects and orders. */
+typedef struct wg_list_opts {
+    const char *const *names, *const *values;  /* N (field = value) pairs */
+    int n;
+    const char *search;  /* text any text field holds (NULL: any record) */
+    const char *sort;    /* a field to sort by, then id (NULL: id) */
+    int desc;            /* sort descending */
+    long limit, offset;  /* at most LIMIT records after OFFSET (0: all) */
+} wg_list_opts;
+
+/* wg_store_list() with a search, an order and a page. A record whose
+ * referenced record (a training's person) is deleted is left out with it.
+ * WG_ERR_INVALID for an unknown sort field or a negative limit. */
+wg_rc wg_store_list_opts(wg_store *st, const wg_table *t,
+                         const wg_list_opts *o, wg_record_fn fn, void *ctx,
+                         wg_err *err);
+
+/* Bring deleted record ID back (a later change with deleted = 0). Its
+ * trainings and placements, hidden with a deleted person, show again.
+ * WG_ERR_INVALID when it is not deleted, outside this node's scope, or its
+ * unique value has been registered again since. */
+wg_rc wg_store_undelete(wg_store *st, const wg_table *t, const char *id,
+                        wg_err *err);
+
+/* The shortest id prefix a command takes for a record id. */
+#define WG_ID_PREFIX_MIN 8
+/* The whole id of the record of T whose id starts with PREFIX (8 to 31
+ * lower-case hex digits), into ID_OUT; anything else is copied as given.
+ * WG_ERR_NOTFOUND when none matches, WG_ERR_AMBIGUOUS when more than one
+ * does (the first two into MATCHES). Deleted records count. */
+wg_rc wg_store_resolve_id(wg_store *st, const wg_table *t, const char *prefix,
+                          char id_out[WG_ID_HEX_CHARS + 1],
+                          char matches[2][WG_ID_HEX_CHARS + 1], wg_err *err);
 
 /* One change to a record, as history shows it. */
 typedef struct wg_history_entry {

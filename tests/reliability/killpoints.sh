@@ -10,16 +10,16 @@
 # Topology: office1 (450224), office2 (450225) and a regional HQ (450000,
 # --role hq) that both offices trust; the HQ relays (it receives each
 # office's county and sends each office what the HQ wrote for it). Nodes are
-# throw-away (`--kdf test`, WINGS_TEST_KDF=1), run from a private copy of
+# throw-away (`--kdf test`, WINGS_TEST_KDF=1), jrun from a private copy of
 # the binary (others may rebuild build/wings meanwhile). The first sessions
 # carry a backlog of 3,600 persons imported from generated CSVs (1,500 per
 # office, 300 per county on the HQ); every sync cycle first adds a fresh
 # backlog (an import on the sending side, KILLPOINTS_BACKLOG rows on
 # average, 600 every BIG_EVERY cycles), so kills land mid-batch. The stores
-# are kept to some ten thousand records: `audit --verify`, run after every
+# are kept to some ten thousand records: `audit --verify`, jrun after every
 # kill point, costs in proportion to them, and so does the run.
 #
-# The run rotates through three daemon layouts ("phases"):
+# The jrun rotates through three daemon layouts ("phases"):
 #   P1  the HQ's daemon serves; offices work directly. Kills: an office's
 #       `wings sync hq` (the client), the HQ's daemon while both offices sync
 #       with it at once (the HQ relaying), writes.
@@ -60,40 +60,30 @@
 #   unexpected  a record or a field value that no command attempted
 # Writes that were killed (unacknowledged) may or may not be present.
 #
-# Prints a line per failed check and at the end:
+# Prints a line per failed check (the harness is tests/scenario/lib.sh) and at
+# the end:
 #   figure kill_points=N        SIGKILLs delivered at random moments
 #   figure sessions_interrupted=N  sync sessions that a kill cut short
 #   figure lost=N  figure doubled=N  figure unexpected=N
 #   figure crashes=N            a wings process that died of a signal we did
 #                               not send, exited outside 0-6, or printed a
 #                               sanitizer report
-# and exits 1 if any of lost/doubled/unexpected/crashes is non-zero or any
-# check failed. Checked once, at the end: a forwarded command whose daemon
-# is SIGKILLed and restarted within a second ends (during the cycles such
-# command lines are killed before a daemon is restarted).
+# then a check of each of lost/doubled/unexpected/crashes being zero and the
+# line "N passed, N failed"; exits 1 if any check failed. Checked once, at
+# the end: a forwarded command whose daemon is SIGKILLed and restarted within
+# a second ends (during the cycles such command lines are killed before a
+# daemon is restarted).
 #
 # Environment: KILL_POINTS (default 1000), KILLPOINTS_SEED (the choices'
 # seed; timings are not reproducible), KILLPOINTS_BACKLOG (rows per sync
 # cycle, default 6), KILLPOINTS_KEEP=1 keeps the temporary folder.
 # Needs jq and awk.
 set -uo pipefail
-
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-if [[ ! -x $W ]]; then
-    echo "killpoints.sh: '$W' is not an executable" >&2
-    exit 2
-fi
-for tool in jq awk; do
-    if ! command -v $tool >/dev/null; then
-        echo "killpoints.sh: needs $tool" >&2
-        exit 2
-    fi
-done
-case $W in /*) ;; *) W=$PWD/$W ;; esac
+LIB_PASSPHRASE='Quarry-8k-lantern-osprey-51'
+LIB_KEEP=${KILLPOINTS_KEEP:-0}
+source "$(dirname "${BASH_SOURCE[0]}")/../scenario/lib.sh"
+lib_args "$@"
+lib_need jq awk
 WSRC=$W
 
 KILL_POINTS=${KILL_POINTS:-1000}
@@ -108,33 +98,10 @@ GRACE_MS=20      # what a kill leaves running gets this long to end
 SAMPLES=1        # per kind, peers of a killed process left to end naturally
 TIMEOUT=3        # --timeout of syncs during the cycles (an idle limit)
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-killpoints.XXXXXX")
-T=$(cd "$T" && pwd -P)
+lib_tmp
 # Our own copy: others may rebuild the binary while we run.
 cp -- "$WSRC" "$T/wings" || exit 1
 W=$T/wings
-PIDS=() # processes started in the background and not reaped yet
-
-cleanup() {
-    local p
-    {
-        for p in "${PIDS[@]}"; do
-            if ours "$p"; then kill -9 "$p" || true; fi
-        done
-        wait || true
-    } 2>/dev/null
-    if [[ ${KILLPOINTS_KEEP:-0} == 1 ]]; then
-        echo "killpoints.sh: kept $T" >&2
-    else
-        rm -rf -- "$T"
-    fi
-}
-trap cleanup EXIT
-
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR
-export WINGS_PASSPHRASE='Quarry-8k-lantern-osprey-51'
-export WINGS_TEST_KDF=1
-cd "$T" || exit 1
 
 C1=450224
 C2=450225
@@ -150,43 +117,18 @@ MISSED=0      # draws that came after the operation had ended
 COLLATERAL=0  # processes killed after the kill point (left waiting)
 INTERRUPTED=0 # sessions cut short
 CRASHES=0
-FAILS=()
 CYCLES=0
 VERIFIES=0
 declare -A KINDS=() # kill points per kind
 
-fail() {
-    FAILS+=("$1")
-    echo "FAIL $1"
-}
+# fail WHAT: a failed check (lib.sh's bad), named by what went wrong.
+fail() { bad "$1"; }
 crash() {
     CRASHES=$((CRASHES + 1))
     fail "crash: $1"
 }
-info() { echo "     ($1)"; }
-xfail() { echo "XFAIL $1 (known bug: $2)"; }
-
 # ---- processes ------------------------------------------------------------------
 
-# ours PID: PID runs (a zombie does not count) and is a child of this shell.
-ours() {
-    local line
-    { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
-    line=${line##*) }
-    [[ ${line:0:1} != Z ]] || return 1
-    line=${line:2}
-    [[ ${line%% *} == "$$" ]]
-}
-forget() {
-    local p
-    local -a keep=()
-    for p in "${PIDS[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-exec {NAPFD}<> <(:)
-nap() { read -r -t "$1" -u "$NAPFD" _ || true; }
 # nap_us N
 nap_us() {
     local s
@@ -195,35 +137,6 @@ nap_us() {
 }
 now_us() { local t=${EPOCHREALTIME/./}; NOW=$((10#$t)); }
 rand_upto() { RND=$((((RANDOM << 15) | RANDOM) % ($1 + 1))); }
-
-# reap PID SECONDS: wait up to SECONDS for PID; status to REAPED ("hung" if
-# it had to be killed).
-reap() { reap_ "$@" 2>/dev/null; }
-reap_() {
-    local pid=$1 i
-    for ((i = 0; i < $2 * 500; i++)); do
-        ours "$pid" || break
-        nap 0.002
-    done
-    if ours "$pid"; then
-        kill -9 "$pid" || true
-        wait "$pid" || true
-        REAPED=hung
-    elif wait "$pid"; then
-        REAPED=0
-    else
-        REAPED=$?
-    fi
-    forget "$pid"
-}
-
-# sigkill PID: SIGKILL PID if it still runs; returns 0 if it did.
-sigkill() {
-    if ours "$1"; then
-        kill -9 "$1" 2>/dev/null && return 0
-    fi
-    return 1
-}
 
 # judge WHAT RC KILLED ERRFILE: a crash is a signal we did not send, an exit
 # outside 0-6, or a sanitizer report.
@@ -241,127 +154,48 @@ judge() {
     fi
 }
 
-# run NODE ARGS...: `wings --dir NODE ARGS...` in the foreground; RC, and
+# jrun NODE ARGS...: `on NODE ARGS...` (lib.sh), judged: RC, and
 # stdout/stderr in $T/out, $T/err.
-run() {
+jrun() {
     local n=$1
     shift
-    if "$W" --dir "$T/$n" "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
+    on "$n" "$@"
     judge "'$n: $*'" "$RC" 0 "$T/err"
 }
-show_last() {
-    printf 'exit %s; stdout: %s; stderr: %s' "$RC" \
-        "$(head -c 300 "$T/out" | tr '\n' '|')" "$(head -c 300 "$T/err" | tr '\n' '|')"
-}
-# must NODE ARGS...: run, exit 0 required.
+# must NODE ARGS...: jrun, exit 0 required.
 must() {
-    run "$@"
+    jrun "$@"
     [[ $RC == 0 ]] || fail "'$1: ${*:2}' exited $RC ($(show_last))"
-}
-
-# spawn TAG NODE ARGS...: `wings --dir NODE ARGS...` in the background;
-# pid to SPID, output to $T/TAG.out/.err.
-spawn() {
-    local tag=$1 n=$2
-    shift 2
-    "$W" --dir "$T/$n" "$@" </dev/null >"$T/$tag.out" 2>"$T/$tag.err" &
-    SPID=$!
-    PIDS+=("$SPID")
 }
 
 # ---- ports, nodes, daemons ------------------------------------------------------
 
-USED_PORTS=" "
-EPH_LO=32768 EPH_HI=60999
-if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
-    read -r EPH_LO EPH_HI </proc/sys/net/ipv4/ip_local_port_range
-fi
-free_port() {
-    local p hex tries=0
-    while :; do
-        p=$((20000 + SRANDOM % 40001))
-        if ((tries < 1000 && p >= EPH_LO && p <= EPH_HI)); then
-            tries=$((tries + 1))
-            continue
-        fi
-        printf -v hex ':%04X ' "$p"
-        if [[ $USED_PORTS != *" $p "* ]] &&
-            ! grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6; then
-            break
-        fi
-        if ((++tries > 2000)); then
-            echo "killpoints.sh: no free port found" >&2
-            exit 1
-        fi
-    done
-    USED_PORTS+="$p "
-    PORT=$p
+# new_kp_node NAME: NAME's node (lib.sh's new_node), an HQ if NAME is hq;
+# the run stops if it cannot be made.
+new_kp_node() {
+    local role=office
+    [[ $1 == hq ]] && role=hq
+    new_node "$1" "${COUNTY_OF[$1]}" $role
+    [[ $RC == 0 ]] || die "cannot create node $1: $(show_last)"
 }
 
-declare -A IDL DPID=([office1]="" [office2]="" [hq]="")
-
-new_node() {
-    local n=$1 role=office
-    [[ $n == hq ]] && role=hq
-    free_port
-    run "$n" init --name "$n" --county "${COUNTY_OF[$n]}" --role $role \
-        --listen "tcp://127.0.0.1:$PORT" --kdf test
-    if [[ $RC != 0 ]]; then
-        echo "killpoints.sh: cannot create node $n: $(show_last)" >&2
-        exit 1
-    fi
-    IDL[$n]=$(head -n 1 "$T/out")
-}
-trust() {
-    local -a a b
-    read -ra a <<<"${IDL[$1]}"
-    read -ra b <<<"${IDL[$2]}"
-    must "$1" peer add "${b[@]}"
-    must "$2" peer add "${a[@]}"
-}
-
-# start_daemon NODE: `wings serve`, back once its control socket and pid file
-# are there.
-start_daemon() {
-    local n=$1 d=$T/$1 i pid got
-    "$W" --dir "$d" serve --interval 86400 </dev/null >>"$T/$n.serve.log" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-    for ((i = 0; i < 2500; i++)); do
-        got=
-        if [[ -S $d/wings.ctl && -s $d/wings.pid ]]; then
-            read -r got <"$d/wings.pid" || true
-        fi
-        if [[ $got == "$pid" ]]; then
-            DPID[$n]=$pid
-            return 0
-        fi
-        ours "$pid" || break
-        nap 0.002
-    done
-    fail "the daemon of $n did not come up: $(tail -n 3 "$T/$n.serve.log" | tr '\n' '|')"
-    sigkill "$pid"
-    reap "$pid" 5
-    return 1
-}
-# stop_daemon NODE: SIGTERM; it must exit 0.
-stop_daemon() {
-    local n=$1 pid=${DPID[$1]}
-    [[ -n $pid ]] || return 0
-    if ours "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
-    reap "$pid" 20
-    DPID[$n]=
-    judge "$n's daemon (SIGTERM)" "$REAPED" 0 /dev/null # its log: scanned at the end
-    [[ $REAPED == 0 ]] || fail "$n's daemon exits $REAPED on SIGTERM, not 0: $(tail -n 3 "$T/$n.serve.log" | tr '\n' '|')"
+# stop_judged NODE: NODE's daemon stopped with SIGTERM (lib.sh's
+# stop_daemon); it must exit 0.
+stop_judged() {
+    local n=$1
+    up "$n" || return 0
+    stop_daemon "$n"
+    judge "$n's daemon (SIGTERM)" "$STOP_RC" 0 /dev/null # its log: scanned at the end
+    [[ $STOP_RC == 0 ]] || fail "$n's daemon exits $STOP_RC on SIGTERM, not 0: $(tail -n 3 "$T/$n.serve.log" | tr '\n' '|')"
 }
 # killed_daemon NODE: NODE's daemon got our SIGKILL: reap it.
 killed_daemon() {
     local n=$1 pid=${DPID[$1]}
     reap "$pid" 10
-    DPID[$n]=
+    unset "DPID[$n]"
     judge "$n's daemon (SIGKILLed)" "$REAPED" 1 /dev/null
 }
-up() { [[ -n ${DPID[$1]} ]]; }
+up() { [[ -n ${DPID[$1]-} ]]; }
 
 # verify CONTEXT NODE...: `audit --verify` on each NODE (at once: they are
 # separate stores) exits 0 and says ok.
@@ -370,9 +204,8 @@ verify() {
     shift
     local -a vp=()
     for n in "$@"; do
-        "$W" --dir "$T/$n" audit --verify </dev/null >"$T/v-$n.out" 2>"$T/v-$n.err" &
-        vp+=("$!")
-        PIDS+=("$!")
+        spawn_on "v-$n" "$n" audit --verify
+        vp+=("$SPID")
     done
     for n in "$@"; do
         reap "${vp[i]}" 60
@@ -398,22 +231,13 @@ declare -A LIVE=([office1]="" [office2]="" [hq]="") # "id:county " of acked pers
 declare -A LIVE_N=([office1]=0 [office2]=0 [hq]=0)
 IMPORTS=0
 
-# idnum PREFIX17 -> IDN
-idnum() {
-    local pre=$1 sum=0 i m=10X98765432
-    local -a w=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2)
-    for ((i = 0; i < 17; i++)); do
-        sum=$((sum + ${pre:i:1} * w[i]))
-    done
-    IDN=$pre${m:sum%11:1}
-}
 # person_fields COUNTY: a fresh person (tag k$G), as FIELD=VALUE words in PF.
 person_fields() {
     G=$((G + 1))
     local y=$((1940 + (G / 336) % 60)) mo=$(((G / 28) % 12 + 1)) d=$((G % 28 + 1))
     local q=$(((G / 20160) % 999 + 1)) bd
     printf -v bd '%04d-%02d-%02d' $y $mo $d
-    idnum "$(printf '%s%04d%02d%02d%03d' "$1" $y $mo $d $q)"
+    idnum_v IDN "$(printf '%s%04d%02d%02d%03d' "$1" $y $mo $d $q)"
     local gs=(male female)
     PF=("name=k$G" "gender=${gs[G % 2]}" "birth_date=$bd"
         "id_number=$IDN" disability_category=physical "disability_grade=$((G % 4 + 1))"
@@ -455,18 +279,13 @@ county_for() { # a county NODE may write
 # csv_chunk FILE COUNTY N: N fresh persons (tags continue G); rows also go to
 # $FILE.jsonl-rows as field objects.
 csv_chunk() {
-    awk -v n="$3" -v c="$2" -v g0="$G" -v rows="$1.rows" 'BEGIN {
-        split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " ")
-        m = "10X98765432"
+    awk -v n="$3" -v c="$2" -v g0="$G" -v rows="$1.rows" "$AWK_IDNUM"'BEGIN {
         print "name,gender,birth_date,id_number,disability_category,disability_grade,county"
         for (j = 1; j <= n; j++) {
             g = g0 + j
             y = 1940 + int(g / 336) % 60; mo = int(g / 28) % 12 + 1; d = g % 28 + 1
             q = int(g / 20160) % 999 + 1
-            b = sprintf("%s%04d%02d%02d%03d", c, y, mo, d, q)
-            s = 0
-            for (k = 1; k <= 17; k++) s += substr(b, k, 1) * w[k]
-            idn = b substr(m, s % 11 + 1, 1)
+            idn = idnum(sprintf("%s%04d%02d%02d%03d", c, y, mo, d, q))
             gen = (g % 2 ? "female" : "male")
             bd = sprintf("%04d-%02d-%02d", y, mo, d)
             printf "k%d,%s,%s,%s,physical,%d,%s\n", g, gen, bd, idn, g % 4 + 1, c
@@ -550,7 +369,7 @@ finish_write() {
 }
 # write_now NODE: a prepared write, uncut; it must succeed.
 write_now() {
-    run "$1" "${WR_ARGS[@]}"
+    jrun "$1" "${WR_ARGS[@]}"
     if [[ $RC == 0 ]]; then
         finish_write "$1" true "$T/out"
     else
@@ -565,7 +384,7 @@ backlog_start() {
     local tag=$1 n=$2 c=$3 k=$4
     IMPORTS=$((IMPORTS + 1))
     csv_chunk "$T/imp$IMPORTS.csv" "$c" "$k"
-    spawn "$tag" "$n" import person "$T/imp$IMPORTS.csv"
+    spawn_on "$tag" "$n" import person "$T/imp$IMPORTS.csv"
     BL_PID[$tag]=$SPID
     BL_ARGS[$tag]="$n $c $k $IMPORTS"
 }
@@ -725,7 +544,7 @@ cyc_client() {
     if up "$o"; then kind=client-daemon; else kind=client; fi
     now_us
     START=$NOW
-    spawn c "$o" sync hq --timeout $TIMEOUT
+    spawn_on c "$o" sync hq --timeout $TIMEOUT
     local c=$SPID
     if measuring $kind; then
         end_sync c "$c" 0 0 "$kind: '$o sync hq'"
@@ -761,12 +580,12 @@ cyc_relay_hqd() {
     fi
     now_us
     START=$NOW
-    spawn c1 office1 sync hq --timeout $TIMEOUT
+    spawn_on c1 office1 sync hq --timeout $TIMEOUT
     local p1=$SPID
-    spawn c2 office2 sync hq --timeout $TIMEOUT
+    spawn_on c2 office2 sync hq --timeout $TIMEOUT
     local p2=$SPID pw=
     if ((w)); then
-        spawn w hq "${WR_ARGS[@]}"
+        spawn_on w hq "${WR_ARGS[@]}"
         pw=$SPID
     fi
     if measuring $kind; then
@@ -810,7 +629,7 @@ cyc_relay_hqc() {
     relay_backlog
     now_us
     START=$NOW
-    spawn c hq sync --timeout $TIMEOUT
+    spawn_on c hq sync --timeout $TIMEOUT
     local c=$SPID
     if measuring $kind; then
         end_sync c "$c" 0 0 "$kind: 'hq sync'"
@@ -832,7 +651,7 @@ cyc_server() {
     cycle_backlog "$o"
     now_us
     START=$NOW
-    spawn c hq sync "$o" --timeout $TIMEOUT
+    spawn_on c hq sync "$o" --timeout $TIMEOUT
     local c=$SPID
     if measuring $kind; then
         end_sync c "$c" 0 0 "$kind: 'hq sync $o'"
@@ -857,7 +676,7 @@ cyc_relay_fwd() {
     relay_backlog
     now_us
     START=$NOW
-    spawn c hq sync --timeout $TIMEOUT
+    spawn_on c hq sync --timeout $TIMEOUT
     local c=$SPID
     if measuring $kind; then
         end_sync c "$c" 0 0 "$kind: 'hq sync' (forwarded)"
@@ -889,7 +708,7 @@ cyc_write() {
     fi
     now_us
     START=$NOW
-    spawn w "$n" "${WR_ARGS[@]}"
+    spawn_on w "$n" "${WR_ARGS[@]}"
     local p=$SPID
     if measuring "$kind"; then
         reap "$p" 30
@@ -940,7 +759,7 @@ set_phase() {
         if [[ " ${want[*]} " == *" $n "* ]]; then
             up "$n" || start_daemon "$n"
         else
-            up "$n" && stop_daemon "$n"
+            up "$n" && stop_judged "$n"
         fi
     done
 }
@@ -964,7 +783,7 @@ one_cycle() {
 # =====================================================================================
 echo "-- killpoints: $KILL_POINTS kill points, seed $SEED, backlog $BACKLOG rows per sync cycle [${SECONDS}s]"
 RANDOM=$SEED
-for n in "${NODES[@]}"; do new_node "$n"; done
+for n in "${NODES[@]}"; do new_kp_node "$n"; done
 trust office1 hq
 trust office2 hq
 backlog office1 $C1 $INITIAL
@@ -977,7 +796,7 @@ for n in "${NODES[@]}"; do
         write_now "$n"
     done
 done
-((${#FAILS[@]} == 0)) || { echo "killpoints.sh: setting up failed" >&2; exit 1; }
+(($FAILED == 0)) || { echo "killpoints.sh: setting up failed" >&2; exit 1; }
 
 set_phase P1
 MAX_CYCLES=$((KILL_POINTS * 3 + 100))
@@ -988,9 +807,9 @@ while ((KP < KILL_POINTS && CYCLES < MAX_CYCLES)); do
     if ((CYCLES % RECAL == 0 && CYCLES > 0)); then recalibrate; fi
     one_cycle
     if ((CYCLES % 100 == 0)); then
-        info "cycle $CYCLES: $KP kill points, $MISSED missed, ${#FAILS[@]} failed checks [${SECONDS}s]"
+        info "cycle $CYCLES: $KP kill points, $MISSED missed, $FAILED failed checks [${SECONDS}s]"
     fi
-    if ((${#FAILS[@]} > 50)); then
+    if (($FAILED > 50)); then
         echo "killpoints.sh: more than 50 failed checks; stopping the cycles" >&2
         break
     fi
@@ -1008,7 +827,7 @@ done
 # A forwarded command whose daemon is SIGKILLed and restarted within a second
 # must end (the new daemon never saw its request), not wait for ever.
 set_phase P1
-spawn fw hq sync office1 --timeout 3
+spawn_on fw hq sync office1 --timeout 3
 FW=$SPID
 nap 0.3
 sigkill "${DPID[hq]}"
@@ -1019,7 +838,7 @@ if ours "$FW"; then
     fail "a forwarded 'wings sync' whose daemon was SIGKILLed and restarted at once did not end within 3 s"
     sigkill "$FW"
 else
-    echo "ok   a forwarded command ends when its daemon is SIGKILLed and restarted"
+    ok "a forwarded command ends when its daemon is SIGKILLed and restarted"
 fi
 reap "$FW" 5
 verify "the forwarded-sync check" hq
@@ -1032,9 +851,9 @@ snapshot() {
     mkdir -p "$d"
     for t in "${TABLES[@]}"; do
         for c in $C1 $C2; do
-            run hq --json list "$t" --where "county=$c"
+            jrun hq --json list "$t" --where "county=$c"
             cp "$T/out" "$d/hq-$c-$t"
-            run "${OFFICE_OF[$c]}" --json list "$t" --where "county=$c"
+            jrun "${OFFICE_OF[$c]}" --json list "$t" --where "county=$c"
             cp "$T/out" "$d/${OFFICE_OF[$c]}-$c-$t"
         done
     done
@@ -1042,7 +861,7 @@ snapshot() {
 CONVERGED=0
 for ((round = 1; round <= 8; round++)); do
     for o in office1 office2; do
-        run "$o" sync hq --timeout 20
+        jrun "$o" sync hq --timeout 20
         [[ $RC == 0 ]] || fail "converging: '$o sync hq' exited $RC ($(show_last))"
     done
     snapshot $round
@@ -1053,7 +872,7 @@ for ((round = 1; round <= 8; round++)); do
 done
 ((CONVERGED)) || fail "the record tables still changed after 8 rounds of syncs"
 info "converged in $round rounds [${SECONDS}s]"
-stop_daemon hq
+stop_judged hq
 verify "the final syncs" "${NODES[@]}"
 SN=$T/snap$round
 
@@ -1068,7 +887,7 @@ for c in $C1 $C2; do
     for t in "${TABLES[@]}"; do
         oc=$C1
         [[ $c == "$C1" ]] && oc=$C2
-        run "$o" --json list "$t" --where "county=$oc"
+        jrun "$o" --json list "$t" --where "county=$oc"
         [[ $RC == 0 && $(<"$T/out") == "[]" ]] || fail "$o holds $t of another county"
     done
 done
@@ -1167,9 +986,9 @@ jq -rs '[.[] | select(.k == "upd" or .k == "del")] | group_by(.id) | map(select(
 HCHECKED=0
 while read -r id c att ack; do
     o=${OFFICE_OF[$c]}
-    run hq --json history person "$id"
+    jrun hq --json history person "$id"
     cp "$T/out" "$T/h-hq"
-    run "$o" --json history person "$id"
+    jrun "$o" --json history person "$id"
     cp "$T/out" "$T/h-o"
     cmp -s "$T/h-hq" "$T/h-o" || fail "history of person $id differs between hq and $o"
     # (a delete attempt adds one change: counted in att)
@@ -1202,9 +1021,8 @@ echo "figure lost=$LOST"
 echo "figure doubled=$DOUBLED"
 echo "figure unexpected=$UNEXPECTED"
 echo "figure crashes=$CRASHES"
-if ((LOST + DOUBLED + UNEXPECTED + CRASHES > 0 || ${#FAILS[@]} > 0)); then
-    echo "killpoints.sh: ${#FAILS[@]} check(s) failed:"
-    printf '  %s\n' "${FAILS[@]:0:40}"
-    exit 1
-fi
-echo "killpoints.sh: all checks passed"
+check "no acknowledged write lost" none "$LOST"
+check "no record or change doubled" none "$DOUBLED"
+check "nothing present that no command wrote" none "$UNEXPECTED"
+check "no wings process crashed" none "$CRASHES"
+lib_finish

@@ -20,23 +20,12 @@
 # Prints one line per check, then the figure lines
 #   figure sessions_interrupted=N  figure net_faults=N  figure lost=N
 #   figure doubled=N
-# and exits 1 naming every failed check.
+# and last "N passed, N failed"; exits 1 naming every failed check. The
+# harness (nodes, ports, the daemon, run/check, the summary) is lib.sh.
 set -euo pipefail
-
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-if [[ ! -x $W ]]; then
-    echo "netfault_cli.sh: '$W' is not an executable" >&2
-    exit 2
-fi
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-if ! command -v jq >/dev/null; then
-    echo "netfault_cli.sh: needs jq" >&2
-    exit 2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_args "$@"
+lib_need jq
 
 # ---- into a private mount namespace ------------------------------------------
 
@@ -59,28 +48,10 @@ fi
 PERSONS=${NETFAULT_PERSONS:-4000}
 COMMIT=500 # rows per import: one commit, one signed head each
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-netfault-cli.XXXXXX")
-T=$(cd "$T" && pwd -P)
+lib_tmp
 SMALL=$T/small
-DPID=""
-
-cleanup() {
-    {
-        if [[ -n $DPID ]] && kill -0 "$DPID"; then
-            kill -9 "$DPID" || true
-            wait "$DPID" || true
-        fi
-        umount "$SMALL" || true
-    } 2>/dev/null
-    rm -rf -- "$T"
-}
-trap cleanup EXIT
-trap 'echo "netfault_cli.sh: aborted by an unexpected failure at line $LINENO" >&2' ERR
-
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR
-export WINGS_PASSPHRASE='Juniper-6t-quarry-beacon-27'
-export WINGS_TEST_KDF=1
-cd "$T"
+# shellcheck disable=SC2016 # expanded at exit
+on_cleanup 'umount "$SMALL" 2>/dev/null'
 
 mkdir "$SMALL"
 if ! mount -t tmpfs -o size=16m,mode=0700 tmpfs "$SMALL" 2>/dev/null; then
@@ -88,101 +59,22 @@ if ! mount -t tmpfs -o size=16m,mode=0700 tmpfs "$SMALL" 2>/dev/null; then
     exit 0
 fi
 
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
 INTERRUPTED=0
 FAULTS=0
 
-run() {
-    if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
-}
-on() {
-    local node=$1
-    shift
-    run "$W" --dir "$node" "$@"
-}
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok   $1"
-}
-bad() {
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
-    echo "FAIL $1"
-    echo "     why: $2"
-}
-show_last() {
-    printf 'exit %s; stdout: %s; stderr: %s' "$RC" \
-        "$(head -c 400 "$T/out" | tr '\n' '|')" \
-        "$(head -c 400 "$T/err" | tr '\n' '|')"
-}
-# check NAME CONDITION-COMMAND...
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name" "'$*' failed ($(show_last))"; fi
-}
-
-# free_port: a TCP port in 20000-60000, outside the ephemeral range, that
-# nothing listens on now (as sync_cli.sh picks them).
-read -r EPH_LO EPH_HI </proc/sys/net/ipv4/ip_local_port_range
-free_port() {
-    local p hex tries=0
-    while :; do
-        p=$((20000 + SRANDOM % 40001))
-        if ((tries < 1000 && p >= EPH_LO && p <= EPH_HI)); then
-            tries=$((tries + 1))
-            continue
-        fi
-        printf -v hex ':%04X ' "$p"
-        if ! grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6; then
-            break
-        fi
-        if ((++tries > 2000)); then
-            echo "netfault_cli.sh: no free port found" >&2
-            exit 1
-        fi
-    done
-    PORT=$p
-}
-
-# persons.csv FIRST N: N valid person rows (resident ids with their check
-# digit), serials from FIRST.
-persons_csv() {
-    awk -v first="$1" -v n="$2" 'BEGIN {
-        split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " ")
-        split("1 0 X 9 8 7 6 5 4 3 2", cd, " ")
-        print "name,id_number,disability_category"
-        for (i = first; i < first + n; i++) {
-            d = 19600101 + (i % 28) + 100 * (int(i / 28) % 12) + 10000 * int(i / 336)
-            s = sprintf("450224%08d%03d", d, i % 1000)
-            sum = 0
-            for (k = 1; k <= 17; k++) sum += substr(s, k, 1) * w[k]
-            printf "person-%d,%s%s,physical\n", i, s, cd[sum % 11 + 1]
-        }
-    }'
-}
-
 # ---- the nodes ------------------------------------------------------------------
 
-echo "-- nodes [${SECONDS}s]"
-free_port
-PA=$PORT
-on "$T/a" init --name a --county 450224 --listen "tcp://127.0.0.1:$PA" --kdf test
-check "node a created" test "$RC" -eq 0
-IDA=$(head -n 1 "$T/out")
-on "$SMALL/b" init --name b --county 450224 --listen "tcp://127.0.0.1:1" --kdf test
-check "node b created on the small tmpfs" test "$RC" -eq 0
-IDB=$(head -n 1 "$T/out")
-# shellcheck disable=SC2086
-on "$T/a" peer add $IDB
+section nodes
+new_node a 450224
+new_node "$SMALL/b" 450224
+# shellcheck disable=SC2086 # NAME KEY ENDPOINT
+on a peer add ${IDL[b]}
 check "a trusts b" test "$RC" -eq 0
-# shellcheck disable=SC2086
-on "$SMALL/b" peer add $IDA
+# shellcheck disable=SC2086 # NAME KEY ENDPOINT
+on "$SMALL/b" peer add ${IDL[a]}
 check "b trusts a" test "$RC" -eq 0
 for ((first = 0; first < PERSONS; first += COMMIT)); do
-    persons_csv "$first" "$COMMIT" >"$T/p.csv"
+    persons_csv 450224 "$first" "$COMMIT" person- short >"$T/p.csv"
     on "$T/a" import person "$T/p.csv"
     if [[ $RC -ne 0 ]]; then
         bad "a imports persons $first.." "$(show_last)"
@@ -193,17 +85,12 @@ on "$T/a" --json status
 check "a holds $PERSONS persons" test "$(jq .records.person "$T/out")" -eq "$PERSONS"
 A_CHANGES=$(jq .changes "$T/out")
 
-"$W" --dir "$T/a" serve --interval 86400 </dev/null >>"$T/a.serve.log" 2>&1 &
-DPID=$!
-for ((i = 0; i < 100; i++)); do
-    [[ -S $T/a/wings.ctl ]] && break
-    sleep 0.05
-done
+start_daemon a || true
 check "a serves" test -S "$T/a/wings.ctl"
 
 # ---- fill the disk ------------------------------------------------------------------
 
-echo "-- the disk fills during sync [${SECONDS}s]"
+section "the disk fills during sync"
 # Leave b room for its store to open and take a few batches, not all.
 avail_kib() { df -k --output=avail "$SMALL" | tail -n 1 | tr -d ' '; }
 LEAVE_KIB=${NETFAULT_LEAVE_KIB:-1200}
@@ -245,7 +132,7 @@ check "b's audit --verify is clean on the full disk" test "$RC" -eq 0
 
 # ---- free the space, resume -----------------------------------------------------------
 
-echo "-- space freed, sync resumes [${SECONDS}s]"
+section "space freed, sync resumes"
 rm -f "$SMALL/filler"
 on "$T/a" --json status
 A_CHANGES=$(jq .changes "$T/out") # a's feed, with its audit entries now
@@ -280,16 +167,10 @@ check "b audited the resumed session as ok" \
     test "$(jq '[.[] | select(.result == "ok" and .received == '"${REST:-0}"')] |
                 length' "$T/b_entries")" -eq 1
 
-kill -TERM "$DPID"
-wait "$DPID" || true
-DPID=""
+stop_ok a
 
-echo "$PASSED passed, $FAILED failed [${SECONDS}s]"
 echo "figure sessions_interrupted=$INTERRUPTED"
 echo "figure net_faults=$FAULTS"
 echo "figure lost=${LOST:-0}"
 echo "figure doubled=${DOUBLED:-0}"
-if ((FAILED)); then
-    printf 'failed: %s\n' "${FAILED_NAMES[@]}" >&2
-    exit 1
-fi
+lib_finish

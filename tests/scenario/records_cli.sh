@@ -3,8 +3,8 @@
 #
 #   bash tests/scenario/records_cli.sh build/wings
 #
-# Drives the real binary against throw-away nodes (created with
-# `--kdf interactive`, so each unlock is fast) and asserts exact outcomes of
+# Drives the real binary against throw-away nodes (lib.sh's new_node: the
+# test KDF, so each unlock is fast) and asserts exact outcomes of
 # add, update, delete, get, list, history, import and export (CLI.md
 # "Records"; fields and rules as in store/schema.c and store/wg_validate.h):
 #
@@ -25,32 +25,11 @@
 # naming every failed check. Known bugs are XFAIL lines, counted apart.
 # Needs jq.
 set -euo pipefail
+LIB_PASSPHRASE='Saffron-3m-ledger-willow-64' # every node's passphrase
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+lib_need jq
 
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-if [[ ! -x $W ]]; then
-    echo "records_cli.sh: '$W' is not an executable" >&2
-    exit 2
-fi
-if ! command -v jq >/dev/null; then
-    echo "records_cli.sh: needs jq" >&2
-    exit 2
-fi
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-records-cli.XXXXXX")
-trap 'rm -rf -- "$T"' EXIT
-trap 'echo "records_cli.sh: aborted by an unexpected failure at line $LINENO" >&2' ERR
-
-# Hermetic: nothing from the caller's environment picks a node or a
-# passphrase for us, and no command ever reaches a terminal prompt.
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR
-cd "$T"
-
-PASS='Saffron-3m-ledger-willow-64' # every node's passphrase
 COUNTY=450224                      # Rong'an: every office here
 OTHER=450225                       # a neighbouring county
 NOPE=0123456789abcdef0123456789abcdef # a well-formed id no node holds
@@ -63,158 +42,7 @@ TRAINING_COLS=(id person_id course category provider start_date end_date hours
 PLACEMENT_COLS=(id person_id employer employment_type position start_date
     end_date monthly_income status county)
 
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-XFAIL=0
-
-# ---- running a command ----------------------------------------------------
-
-# run CMD...: run with stdin from /dev/null; leaves RC, and stdout/stderr in
-# $T/out and $T/err.
-run() {
-    if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
-}
-
-# on NODE ARGS...: `wings --dir $T/NODE ARGS...` with the passphrase set.
-on() {
-    local node=$1
-    shift
-    run env WINGS_PASSPHRASE="$PASS" "$W" --dir "$T/$node" "$@"
-}
-
-# ---- reporting ------------------------------------------------------------
-
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok   $1"
-}
-
-bad() {
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
-    echo "FAIL $1"
-    echo "     why: $2"
-}
-
-# show_last: the last command's outcome, for failure reports.
-show_last() {
-    printf 'exit %s; stdout: %s; stderr: %s' "$RC" \
-        "$(head -c 400 "$T/out" | tr '\n' '|')" \
-        "$(head -c 400 "$T/err" | tr '\n' '|')"
-}
-
-# expect NAME ASSERTION...: check the last command's outcome.
-#   rc=N        exit code N
-#   out:STR     stdout contains STR          err:STR    stderr contains STR
-#   !out:STR    stdout does not contain STR  !err:STR   stderr lacks STR
-#   out~ERE     a line of stdout matches ERE err~ERE    likewise for stderr
-#   out=STR     stdout is exactly the line STR
-#   err=STR     stderr is exactly the line STR
-#   out-empty   nothing on stdout            err-empty  nothing on stderr
-#   err-line    stderr is exactly one line, beginning "wings: "
-expect() {
-    local name=$1 a why=""
-    shift
-    for a in "$@"; do
-        case $a in
-        rc=*)
-            [[ $RC == "${a#rc=}" ]] || why="expected exit ${a#rc=}, got $RC"
-            ;;
-        out:*) grep -qF -- "${a#out:}" "$T/out" ||
-            why="stdout lacks '${a#out:}'" ;;
-        err:*) grep -qF -- "${a#err:}" "$T/err" ||
-            why="stderr lacks '${a#err:}'" ;;
-        '!out:'*) ! grep -qF -- "${a#!out:}" "$T/out" ||
-            why="stdout contains '${a#!out:}'" ;;
-        '!err:'*) ! grep -qF -- "${a#!err:}" "$T/err" ||
-            why="stderr contains '${a#!err:}'" ;;
-        out~*) grep -qE -- "${a#out~}" "$T/out" ||
-            why="no stdout line matches /${a#out~}/" ;;
-        err~*) grep -qE -- "${a#err~}" "$T/err" ||
-            why="no stderr line matches /${a#err~}/" ;;
-        out=*) is_lines "$T/out" "${a#out=}" ||
-            why="stdout is not exactly '${a#out=}'" ;;
-        err=*) is_lines "$T/err" "${a#err=}" ||
-            why="stderr is not exactly '${a#err=}'" ;;
-        out-empty) [[ ! -s $T/out ]] || why="stdout is not empty" ;;
-        err-empty) [[ ! -s $T/err ]] || why="stderr is not empty" ;;
-        err-line)
-            [[ $(wc -l <"$T/err") -eq 1 && $(head -c 7 "$T/err") == "wings: " ]] ||
-                why="stderr is not one line beginning 'wings: '"
-            ;;
-        *)
-            echo "records_cli.sh: bad assertion '$a'" >&2
-            exit 2
-            ;;
-        esac
-        [[ -z $why ]] || break
-    done
-    if [[ -z $why ]]; then ok "$name"; else bad "$name" "$why ($(show_last))"; fi
-}
-
-# check NAME CMD...: a check that CMD succeeds (a failure shows the last
-# command's outcome too).
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name" "'$*' failed ($(show_last))"; fi
-}
-
-# xfail NAME BUG CMD...: a known bug. CMD states the correct behaviour; while
-# it fails the line reads XFAIL and is counted apart. Never fails the run.
-xfail() {
-    local name=$1 bug=$2
-    shift 2
-    XFAIL=$((XFAIL + 1))
-    if "$@"; then
-        echo "XPASS $name (known bug appears fixed: $bug; make this a check)"
-    else
-        echo "XFAIL $name (known bug: $bug)"
-    fi
-}
-
-section() { echo "-- $1"; }
-
 # ---- helpers ----------------------------------------------------------------
-
-# is_lines FILE LINE...: FILE holds exactly these lines, each ended by LF.
-is_lines() {
-    local f=$1
-    shift
-    printf '%s\n' "$@" >"$T/want"
-    cmp -s -- "$T/want" "$f"
-}
-same_file() { cmp -s -- "$1" "$2"; }
-same_text() { [[ $1 == "$2" ]]; }
-differ_text() { [[ $1 != "$2" ]]; }
-nlines() { wc -l <"$1" | tr -d ' '; }
-has_lines() { [[ $(nlines "$1") -eq $2 ]]; }
-# jqt FILE FILTER: FILTER (jq -e) holds of the JSON in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null 2>&1; }
-# last_is_id: the last command printed one lower-case 32-hex id alone.
-last_is_id() { has_lines "$T/out" 1 && grep -qxE '[0-9a-f]{32}' "$T/out"; }
-# ids_are FILE ID...: the JSON array in FILE holds records with exactly these
-# ids, in id order (as list sorts them).
-ids_are() {
-    local f=$1
-    shift
-    [[ $(jq -r '.[].id' "$f") == "$(sorted "$@")" ]]
-}
-sorted() { if (($#)); then printf '%s\n' "$@" | LC_ALL=C sort; fi; }
-
-# idnum PREFIX17: the 18-character resident id number with PREFIX17's GB 11643
-# check character.
-idnum() {
-    local b=$1 s=0 i m=10X98765432
-    local -a w=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2)
-    for ((i = 0; i < 17; i++)); do
-        s=$((s + ${b:i:1} * w[i]))
-    done
-    printf '%s%s\n' "$b" "${m:s%11:1}"
-}
-# wrong_check ID18: a check character other than ID18's own.
-wrong_check() { if [[ ${1:17} == 0 ]]; then echo 1; else echo 0; fi; }
 
 # csvq VALUE: VALUE as one CSV field, quoted when it must be.
 csvq() {
@@ -243,27 +71,6 @@ csv_row() {
         sep=,
     done
     printf '%s\n' "$line"
-}
-
-# new_node NAME [COUNTY [ROLE]]: a fresh node in $T/NAME.
-new_node() {
-    on "$1" init --name "$1" --county "${2:-$COUNTY}" --role "${3:-office}" \
-        --kdf interactive
-    expect "node $1 (${3:-office} ${2:-$COUNTY}) created" rc=0
-}
-
-# add_ok VAR NAME NODE TABLE FIELD=VALUE...: an add that must succeed and
-# print the new id alone; the id goes into VAR.
-add_ok() {
-    local var=$1 name=$2 node=$3
-    shift 3
-    on "$node" add "$@"
-    if [[ $RC -eq 0 ]] && last_is_id && [[ ! -s $T/err ]]; then
-        ok "$name: add prints the new id alone"
-    else
-        bad "$name: add prints the new id alone" "$(show_last)"
-    fi
-    printf -v "$var" '%s' "$(head -n 1 "$T/out")"
 }
 
 # snap NODE TABLE: remember `--json list TABLE` of NODE as the state that a
@@ -315,21 +122,21 @@ check "idnum gives 45022419880808107 its X" \
 # ===========================================================================
 section "1. validation: every rule refuses, names the field, writes nothing"
 
-new_node v
+new_node v "$COUNTY"
 ID_P1=$(idnum 45022419900101123)   # born 1990-01-01
 ID_DEL=$(idnum 45022419750505321)
 ID_NEW=$(idnum 45022419920315456)  # born 1992-03-15: the persons added here
 ID_85=$(idnum 45022419850615789)   # born 1985-06-15
-add_ok P1 "setup: person P1" v person name=韦小宝 id_number="$ID_P1" \
+add_ok P1 "setup: person P1: add prints the new id alone" v person name=韦小宝 id_number="$ID_P1" \
     birth_date=1990-01-01 disability_category=physical disability_grade=2
-add_ok PDEL "setup: person to delete" v person name=覃美玲 \
+add_ok PDEL "setup: person to delete: add prints the new id alone" v person name=覃美玲 \
     id_number="$ID_DEL" disability_category=visual
 on v delete person "$PDEL"
 expect "setup: person deleted" rc=0
-add_ok T1 "setup: training T1" v training person_id="$P1" course=电商直播 \
+add_ok T1 "setup: training T1: add prints the new id alone" v training person_id="$P1" course=电商直播 \
     category=ecommerce_live start_date=2024-03-01 end_date=2024-04-30 \
     hours=40 outcome=completed
-add_ok L1 "setup: placement L1" v placement person_id="$P1" \
+add_ok L1 "setup: placement L1: add prints the new id alone" v placement person_id="$P1" \
     employer=融安县某电商公司 employment_type=online start_date=2024-05-01 \
     monthly_income=2500 status=active
 snap v person
@@ -719,12 +526,12 @@ done
 # ===========================================================================
 section "2. happy paths: add, get, update, delete, history, list"
 
-new_node h
+new_node h "$COUNTY"
 on h --json id
 KEY_H=$(jq -r .key "$T/out")
 ID_H1=$(idnum 45022419850615123)
 ID_H2=45022419880808107X
-add_ok H1 "person H1" h person name=韦小宝 gender=male birth_date=1985-06-15 \
+add_ok H1 "person H1: add prints the new id alone" h person name=韦小宝 gender=male birth_date=1985-06-15 \
     id_number="$ID_H1" disability_category=physical disability_grade=2 \
     township=长安镇 rural=1
 
@@ -784,20 +591,20 @@ check "--json update's output is byte-identical to --json get" \
 on h update person "$H1" county=$COUNTY
 expect "update naming the record's own county is accepted" rc=0
 
-add_ok H3 "person H3" h person name=黄三 id_number="$(idnum 45022420000101003)" \
+add_ok H3 "person H3: add prints the new id alone" h person name=黄三 id_number="$(idnum 45022420000101003)" \
     disability_category=visual township=大将镇 rural=1
-add_ok H4 "person H4" h person name=蒙四 id_number="$(idnum 45022419700707004)" \
+add_ok H4 "person H4: add prints the new id alone" h person name=蒙四 id_number="$(idnum 45022419700707004)" \
     disability_category=physical disability_grade=2 township=长安镇 rural=1
-add_ok H5 "person H5" h person name=潘五 id_number="$(idnum 45022419601111005)" \
+add_ok H5 "person H5: add prints the new id alone" h person name=潘五 id_number="$(idnum 45022419601111005)" \
     disability_category=physical
-add_ok HT "training of H2" h training person_id="$H2" course='电商直播, 初级' \
+add_ok HT "training of H2: add prints the new id alone" h training person_id="$H2" course='电商直播, 初级' \
     start_date=2024-03-01 end_date=2024-03-01 outcome=enrolled
 on h update training "$HT" outcome=certified hours=0 category=it
 expect "training update (end_date = start_date kept)" rc=0
 on h --json get training "$HT"
 check "training after update" \
     jqt "$T/out" '.outcome == "certified" and .hours == 0 and .category == "it" and .course == "电商直播, 初级"'
-add_ok HL "placement of H2" h placement person_id="$H2" employer=竹编合作社 \
+add_ok HL "placement of H2: add prints the new id alone" h placement person_id="$H2" employer=竹编合作社 \
     employment_type=assisted start_date=2024-05-01 monthly_income=1800 status=active
 on h update placement "$HL" status=ended end_date=2024-12-31 monthly_income=
 expect "placement update (ended, income cleared)" rc=0
@@ -899,16 +706,16 @@ check "list (text): a header row and 4 rows" has_lines "$T/out" 5
 check "list (text): the header names the fields" \
     grep -qE '^id +name +gender +birth_date +id_number' <(head -n 1 "$T/out")
 
-new_node empty
+new_node empty "$COUNTY"
 on empty --json list training
 expect "--json list of an empty table prints []" rc=0 "out=[]" err-empty
 
 # ===========================================================================
 section "3. list --json is the same however the records were written"
 
-new_node a
-new_node b
-new_node c
+new_node a "$COUNTY"
+new_node b "$COUNTY"
+new_node c "$COUNTY"
 on a id
 ID_LINE_A=$(cat "$T/out")
 on b id
@@ -929,23 +736,23 @@ PA2=(name=覃美玲 gender=female id_number="$ID_A2" disability_category=visual
     disability_grade=1 township='融安, 板榄镇' rural=0)
 PA3=(name='Li "Lee", Ming' id_number="$ID_A3" disability_category=hearing
     county="$COUNTY")
-add_ok A_P1 "A: person 1" a person "${PA1[@]}"
-add_ok A_P2 "A: person 2" a person "${PA2[@]}"
-add_ok A_P3 "A: person 3" a person "${PA3[@]}"
+add_ok A_P1 "A: person 1: add prints the new id alone" a person "${PA1[@]}"
+add_ok A_P2 "A: person 2: add prints the new id alone" a person "${PA2[@]}"
+add_ok A_P3 "A: person 3: add prints the new id alone" a person "${PA3[@]}"
 TA1=(person_id="$A_P1" course='电商直播, 初级' category=ecommerce_live
     provider='"Wings" 培训中心' start_date=2024-03-01 end_date=2024-04-30
     hours=40 outcome=certified)
 TA2=(person_id="$A_P2" course=手工编织 category=handicraft start_date=2024-05-06
     outcome=enrolled)
-add_ok A_T1 "A: training 1" a training "${TA1[@]}"
-add_ok A_T2 "A: training 2" a training "${TA2[@]}"
+add_ok A_T1 "A: training 1: add prints the new id alone" a training "${TA1[@]}"
+add_ok A_T2 "A: training 2: add prints the new id alone" a training "${TA2[@]}"
 LA1=(person_id="$A_P1" employer='融安县 "好运" 电商, 有限公司'
     employment_type=online position=主播 start_date=2024-06-01
     monthly_income=3200 status=active)
 LA2=(person_id="$A_P2" employer=竹编合作社 employment_type=assisted
     start_date=2024-06-15 end_date=2024-12-31 monthly_income=1800 status=ended)
-add_ok A_L1 "A: placement 1" a placement "${LA1[@]}"
-add_ok A_L2 "A: placement 2" a placement "${LA2[@]}"
+add_ok A_L1 "A: placement 1: add prints the new id alone" a placement "${LA1[@]}"
+add_ok A_L2 "A: placement 2: add prints the new id alone" a placement "${LA2[@]}"
 for tb in person training placement; do
     on a --json list "$tb"
     cp -- "$T/out" "$T/a-$tb.json"
@@ -1046,15 +853,15 @@ done
 # ===========================================================================
 section "4. CSV round trip: export on A, import on D"
 
-add_ok A_P4 "A: person with spaces around, a lone quote, a plus" a person \
+add_ok A_P4 "A: person with spaces around, a lone quote, a plus: add prints the new id alone" a person \
     name=' 黄 小 梅 ' id_number="$(idnum 45022419991231004)" \
     disability_category=multiple township='"' phone='+86 138-0000-0000' \
     certificate_no='a,b,"c"'
-add_ok A_P5 "A: person later deleted" a person name=删除 \
+add_ok A_P5 "A: person later deleted: add prints the new id alone" a person name=删除 \
     id_number="$(idnum 45022419991231005)" disability_category=speech
 on a delete person "$A_P5"
 expect "A: person deleted (export leaves it out)" rc=0
-add_ok A_T3 "A: training later deleted" a training person_id="$A_P4" \
+add_ok A_T3 "A: training later deleted: add prints the new id alone" a training person_id="$A_P4" \
     course=删除 start_date=2024-01-01 outcome=dropped
 on a delete training "$A_T3"
 expect "A: training deleted" rc=0
@@ -1063,7 +870,7 @@ on a add person name=测试 id_number="$(idnum 45022419991231006)" \
 expect "A: a newline in a value is refused" rc=3 out-empty err-line \
     "err=wings: township: control character 0x0a at byte 7"
 
-new_node d
+new_node d "$COUNTY"
 for tb in person training placement; do
     on a --json list "$tb"
     cp -- "$T/out" "$T/a-$tb.json"
@@ -1115,16 +922,16 @@ expect "import of a CSV starting with a UTF-8 BOM" rc=0 "out=imported 1 person r
 
 # A training whose person was deleted is still listed and exported; can it be
 # imported elsewhere?
-new_node e
-add_ok E_P "E: person" e person name=韦小宝 id_number="$ID_A1" \
+new_node e "$COUNTY"
+add_ok E_P "E: person: add prints the new id alone" e person name=韦小宝 id_number="$ID_A1" \
     disability_category=physical
-add_ok E_T "E: training of that person" e training person_id="$E_P" \
+add_ok E_T "E: training of that person: add prints the new id alone" e training person_id="$E_P" \
     course=电商 start_date=2024-03-01 outcome=enrolled
 on e delete person "$E_P"
 expect "E: the person deleted, the training kept" rc=0
 on e export person --out "$T/e-person.csv"
 on e export training --out "$T/e-training.csv"
-new_node f
+new_node f "$COUNTY"
 on f import person "$T/e-person.csv"
 expect "F: import of E's (header-only) person export" rc=0 "out=imported 0 person rows"
 on f import training "$T/e-training.csv"
@@ -1172,7 +979,7 @@ people_csv() {
     BADMSG="wings: line $BAD_LINE: id_number: check digit is ${BAD_ID:17}, expected $GOOD_CK"
 }
 
-new_node g
+new_node g "$COUNTY"
 people_csv people200.csv
 check "(the 200-row file has 201 lines)" has_lines people200.csv 201
 BAD_ID200=$BAD_ID
@@ -1235,7 +1042,7 @@ check "now 199 + 198 persons" jqt "$T/out" 'length == 397'
 # ===========================================================================
 section "6. an office importing another county's row"
 
-new_node s
+new_node s "$COUNTY"
 {
     echo "county,name,id_number,disability_category"
     echo "$COUNTY,韦小宝,$(idnum 45022419850615001),physical"
@@ -1249,7 +1056,7 @@ check "stderr: line 3 names county and the scope, then the summary" \
     "wings: 1 of 3 rows of 'scope.csv' failed validation; nothing was written (fix them, or use --skip-invalid)"
 on s --json list person
 expect "nothing written" rc=0 "out=[]"
-add_ok S_P "S: a person for trainings" s person name=韦小宝 \
+add_ok S_P "S: a person for trainings: add prints the new id alone" s person name=韦小宝 \
     id_number="$(idnum 45022419850615004)" disability_category=physical
 {
     echo "person_id,course,start_date,outcome,county"
@@ -1278,15 +1085,4 @@ on hq import person scope-hq2.csv
 expect "hq 450000 importing a 460100 row: exit 3, outside its scope" rc=3 \
     out-empty "err:wings: line 2: county: 460100 is outside this node's scope (hq 450000)"
 
-# ===========================================================================
-echo "-- summary"
-if ((XFAIL)); then
-    echo "$XFAIL known bug(s) marked XFAIL above (not counted)"
-fi
-if ((FAILED)); then
-    echo "failed checks:"
-    printf '  %s\n' "${FAILED_NAMES[@]}"
-    echo "$PASSED passed, $FAILED failed"
-    exit 1
-fi
-echo "$PASSED passed, 0 failed"
+lib_finish

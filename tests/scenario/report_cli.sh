@@ -3,8 +3,8 @@
 #
 #   bash tests/scenario/report_cli.sh build/wings
 #
-# Builds a known data set on two county offices (created with
-# `--kdf interactive`, so each unlock is fast), syncs both to a regional HQ
+# Builds a known data set on two county offices (throw-away nodes at the
+# test KDF, so each unlock is fast), syncs both to a regional HQ
 # over loopback, and asserts the HQ's report exactly, figures worked out by
 # hand from the definitions in store/report.c and CLI.md "Audit and reports":
 #
@@ -35,37 +35,15 @@
 #
 # Prints one line per check and ends with "N passed, 0 failed"; exits 1
 # naming every failed check. Known bugs are XFAIL lines, counted apart.
-# Needs jq; uses ss (else bash's /dev/tcp) to find free ports, and xmllint
-# (else python3) to parse the SVG.
+# Needs jq; uses xmllint (else python3) to parse the SVG. The harness (nodes,
+# ports, daemons, run/expect/check, the summary) is lib.sh.
 set -euo pipefail
+LIB_PASSPHRASE='Juniper-8r-signal-marble-27' # every node's passphrase
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+lib_need jq
 
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-if [[ ! -x $W ]]; then
-    echo "report_cli.sh: '$W' is not an executable" >&2
-    exit 2
-fi
-if ! command -v jq >/dev/null; then
-    echo "report_cli.sh: needs jq" >&2
-    exit 2
-fi
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-report-cli.XXXXXX")
-SERVE_PID=""
 LEFT_PIDS="" # processes a demo left behind: ours to end
-cleanup() {
-    if [[ -n $SERVE_PID ]] && kill -0 "$SERVE_PID" 2>/dev/null; then
-        kill -TERM "$SERVE_PID" 2>/dev/null || true
-        wait "$SERVE_PID" 2>/dev/null || true
-    fi
-    # shellcheck disable=SC2086 # a list of pids
-    end_pids $LEFT_PIDS
-    rm -rf -- "$T"
-}
 # end_pids PID...: SIGTERM each (by id), then wait up to 10 s for them to go.
 end_pids() {
     local p i
@@ -77,221 +55,42 @@ end_pids() {
         done
     done
 }
-trap cleanup EXIT
-trap 'echo "report_cli.sh: aborted by an unexpected failure at line $LINENO" >&2' ERR
+# shellcheck disable=SC2016 # expanded at exit
+on_cleanup 'end_pids $LEFT_PIDS'
 
-# Hermetic: nothing from the caller's environment picks a node or a
-# passphrase for us, and no command ever reaches a terminal prompt.
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR
-cd "$T"
-
-PASS='Juniper-8r-signal-marble-27' # every node's passphrase
 CA=450224                          # office A's county
 CB=450225                          # office B's county
 CHQ=450000                         # the HQ: every 45xxxx
 
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-XFAIL=0
-
-# ---- running a command ----------------------------------------------------
-
-# run CMD...: run with stdin from /dev/null; leaves RC, and stdout/stderr in
-# $T/out and $T/err.
-run() {
-    if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
-}
-
-# on NODE ARGS...: `wings --dir $T/NODE ARGS...` with the passphrase set.
-on() {
-    local node=$1
-    shift
-    run env WINGS_PASSPHRASE="$PASS" "$W" --dir "$T/$node" "$@"
-}
-
-# ---- reporting ------------------------------------------------------------
-
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok   $1"
-}
-
-bad() {
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
-    echo "FAIL $1"
-    echo "     why: $2"
-}
-
-# show_last: the last command's outcome, for failure reports.
-show_last() {
-    printf 'exit %s; stdout: %s; stderr: %s' "$RC" \
-        "$(head -c 600 "$T/out" | tr '\r\n' '~|')" \
-        "$(head -c 400 "$T/err" | tr '\n' '|')"
-}
-
-# expect NAME ASSERTION...: check the last command's outcome.
-#   rc=N        exit code N
-#   out:STR     stdout contains STR          err:STR    stderr contains STR
-#   out~ERE     a line of stdout matches ERE
-#   out=STR     stdout is exactly the line STR
-#   out-empty   nothing on stdout            err-empty  nothing on stderr
-expect() {
-    local name=$1 a why=""
-    shift
-    for a in "$@"; do
-        case $a in
-        rc=*)
-            [[ $RC == "${a#rc=}" ]] || why="expected exit ${a#rc=}, got $RC"
-            ;;
-        out:*) grep -qF -- "${a#out:}" "$T/out" ||
-            why="stdout lacks '${a#out:}'" ;;
-        err:*) grep -qF -- "${a#err:}" "$T/err" ||
-            why="stderr lacks '${a#err:}'" ;;
-        out~*) grep -qE -- "${a#out~}" "$T/out" ||
-            why="no stdout line matches /${a#out~}/" ;;
-        out=*) is_lines "$T/out" "${a#out=}" ||
-            why="stdout is not exactly '${a#out=}'" ;;
-        out-empty) [[ ! -s $T/out ]] || why="stdout is not empty" ;;
-        err-empty) [[ ! -s $T/err ]] || why="stderr is not empty" ;;
-        *)
-            echo "report_cli.sh: bad assertion '$a'" >&2
-            exit 2
-            ;;
-        esac
-        [[ -z $why ]] || break
-    done
-    if [[ -z $why ]]; then ok "$name"; else bad "$name" "$why ($(show_last))"; fi
-}
-
-# check NAME CMD...: a check that CMD succeeds (a failure shows the last
-# command's outcome too).
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name" "'$*' failed ($(show_last))"; fi
-}
-
-# xfail NAME BUG CMD...: a known bug. CMD states the correct behaviour; while
-# it fails the line reads XFAIL and is counted apart. Never fails the run.
-xfail() {
-    local name=$1 bug=$2
-    shift 2
-    XFAIL=$((XFAIL + 1))
-    if "$@"; then
-        echo "XPASS $name (known bug appears fixed: $bug; make this a check)"
-    else
-        echo "XFAIL $name (known bug: $bug)"
-    fi
-}
-
-section() { echo "-- $1"; }
-
 # ---- helpers ----------------------------------------------------------------
 
-# is_lines FILE LINE...: FILE holds exactly these lines, each ended by LF.
-is_lines() {
-    local f=$1
-    shift
-    printf '%s\n' "$@" >"$T/want"
-    cmp -s -- "$T/want" "$f"
-}
-# is_crlf_lines FILE LINE...: FILE holds exactly these lines, each ended by
-# CR LF (RFC 4180).
-is_crlf_lines() {
-    local f=$1
-    shift
-    printf '%s\r\n' "$@" >"$T/want"
-    cmp -s -- "$T/want" "$f"
-}
-same_text() { [[ $1 == "$2" ]]; }
-nlines() { wc -l <"$1" | tr -d ' '; }
-# jqt FILE FILTER: FILTER (jq -e) holds of the JSON in FILE.
-jqt() { jq -e "$2" "$1" >/dev/null 2>&1; }
-# last_is_id: the last command printed one lower-case 32-hex id alone.
-last_is_id() { [[ $(nlines "$T/out") -eq 1 ]] && grep -qxE '[0-9a-f]{32}' "$T/out"; }
-
-# idnum PREFIX17: the 18-character resident id number with PREFIX17's GB 11643
-# check character (weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2; the sum mod
-# 11 indexes "10X98765432").
-idnum() {
-    local b=$1 s=0 i m=10X98765432
-    local -a w=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2)
-    for ((i = 0; i < 17; i++)); do
-        s=$((s + ${b:i:1} * w[i]))
-    done
-    printf '%s%s\n' "$b" "${m:s%11:1}"
-}
-
-# port_busy PORT: something listens on 127.0.0.1:PORT (or any address).
-port_busy() {
-    if command -v ss >/dev/null; then
-        ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE "[:.]$1\$"
-    else
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-    fi
-}
-# free_port: sets PORT to a port nobody listens on and that this script has
-# not handed out before.
-USED_PORTS=" "
-free_port() {
-    local p
-    for ((;;)); do
-        p=$((20000 + RANDOM % 40000))
-        [[ $USED_PORTS == *" $p "* ]] && continue
-        port_busy "$p" && continue
-        USED_PORTS+="$p "
-        PORT=$p
-        return 0
-    done
-}
-
-# new_node NAME COUNTY ROLE: a fresh node in $T/NAME listening on a free
-# port; its identity line goes into ID_<NAME>.
-new_node() {
-    free_port
-    on "$1" init --name "$1" --county "$2" --role "$3" \
-        --listen "tcp://127.0.0.1:$PORT" --kdf interactive
-    expect "setup: node $1 ($3 $2) created" rc=0
+# report_node NAME COUNTY ROLE: new_node, then a check that `id` prints the
+# identity with the port it was given.
+report_node() {
+    new_node "$@"
     on "$1" id
     expect "setup: $1 id prints NAME KEY ENDPOINT" rc=0 \
-        "out~^$1 [^ ]+ tcp://127\\.0\\.0\\.1:$PORT\$"
-    printf -v "ID_$1" '%s' "$(head -n 1 "$T/out")"
-}
-
-# add_ok VAR NAME NODE TABLE FIELD=VALUE...: an add that must succeed and
-# print the new id alone; the id goes into VAR.
-add_ok() {
-    local var=$1 name=$2 node=$3
-    shift 3
-    on "$node" add "$@"
-    if [[ $RC -eq 0 ]] && last_is_id && [[ ! -s $T/err ]]; then
-        ok "setup: $name"
-    else
-        bad "setup: $name" "$(show_last)"
-    fi
-    printf -v "$var" '%s' "$(head -n 1 "$T/out")"
+        "out~^$1 [^ ]+ tcp://127\\.0\\.0\\.1:${PORT_OF[$1]}\$"
 }
 
 # person VAR NAME NODE COUNTY SERIAL: a person of COUNTY born 1990-01-01.
 person() {
     local num
     num=$(idnum "${4}19900101$5")
-    add_ok "$1" "person $2 ($4)" "$3" person name="$2" id_number="$num" \
+    add_ok "$1" "setup: person $2 ($4)" "$3" person name="$2" id_number="$num" \
         birth_date=1990-01-01 disability_category=physical
 }
 # placement NAME NODE PERSON STATUS INCOME TYPE
 placement() {
     local end=()
     [[ $4 == ended ]] && end=(end_date=2026-02-28)
-    add_ok _ "placement $1" "$2" placement person_id="$3" \
+    add_ok _ "setup: placement $1" "$2" placement person_id="$3" \
         employer="Test Employer $1" employment_type="$6" \
         start_date=2026-01-05 "${end[@]}" monthly_income="$5" status="$4"
 }
 # training NAME NODE PERSON CATEGORY OUTCOME
 training() {
-    add_ok _ "training $1" "$2" training person_id="$3" course="Course $1" \
+    add_ok _ "setup: training $1" "$2" training person_id="$3" course="Course $1" \
         category="$4" start_date=2025-09-01 outcome="$5"
 }
 
@@ -356,16 +155,12 @@ check "idnum gives 45022419880808107 its X" \
 # ===========================================================================
 section "1. the data set: two offices, one HQ, synced"
 
-new_node a "$CA" office
-new_node b "$CB" office
-new_node hq "$CHQ" hq
-
-# shellcheck disable=SC2154 # ID_a, ID_b and ID_hq are set by new_node
-{
-    read -r _ KEY_A END_A <<<"$ID_a"
-    read -r _ KEY_B END_B <<<"$ID_b"
-    read -r _ KEY_HQ END_HQ <<<"$ID_hq"
-}
+report_node a "$CA" office
+report_node b "$CB" office
+report_node hq "$CHQ" hq
+read -r _ KEY_A END_A <<<"${IDL[a]}"
+read -r _ KEY_B END_B <<<"${IDL[b]}"
+read -r _ KEY_HQ END_HQ <<<"${IDL[hq]}"
 on a peer add hq "$KEY_HQ" "$END_HQ"
 expect "setup: a trusts hq" rc=0
 on b peer add hq "$KEY_HQ" "$END_HQ"
@@ -396,14 +191,7 @@ placement Q2-self b "$Q2" active 3600 self_employed
 training Q1 b "$Q1" customer_service certified
 training Q3 b "$Q3" customer_service certified
 
-env WINGS_PASSPHRASE="$PASS" "$W" --dir "$T/hq" serve --interval 3600 \
-    </dev/null >"$T/serve.out" 2>"$T/serve.err" &
-SERVE_PID=$!
-for ((i = 0; i < 200; i++)); do
-    [[ -e $T/hq/wings.ctl ]] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.05
-done
+start_daemon hq --interval 3600 || true
 check "hq serve --interval 3600: its control socket appears" test -e "$T/hq/wings.ctl"
 
 # A, then B, then A again: the HQ holds B's county by then, and must not
@@ -528,10 +316,8 @@ expect "office b --json report: its county and the total, exactly" rc=0 \
 # ===========================================================================
 section "4. the HQ stops; its report is the same read straight from the store"
 
-kill -TERM "$SERVE_PID"
-if wait "$SERVE_PID"; then RC=0; else RC=$?; fi
-SERVE_PID=""
-check "hq serve exits 0 on SIGTERM" same_text "$RC" 0
+stop_daemon hq
+check "hq serve exits 0 on SIGTERM" same_text "$STOP_RC" 0
 check "hq control socket removed" test ! -e "$T/hq/wings.ctl"
 on hq --json report
 expect "hq --json report without the daemon: the same, exactly" rc=0 \
@@ -543,7 +329,7 @@ section "5. wings demo"
 DEMO_TMP=$T/demo-tmp
 mkdir -- "$DEMO_TMP"
 start=$SECONDS
-run env TMPDIR="$DEMO_TMP" timeout -k 5 60 "$W" demo
+run env -u WINGS_PASSPHRASE TMPDIR="$DEMO_TMP" timeout -k 5 60 "$W" demo
 took=$((SECONDS - start))
 cp -- "$T/out" "$T/demo.out"
 # The folder it names, then whatever still runs with that folder in its
@@ -585,8 +371,9 @@ end_pids $LEFT
 # still stop the HQ daemon it started and remove its folder.
 DEMO_TMP2=$T/demo-tmp2
 mkdir -- "$DEMO_TMP2"
-env TMPDIR="$DEMO_TMP2" "$W" demo </dev/null >"$T/demo2.out" 2>&1 &
+env -u WINGS_PASSPHRASE TMPDIR="$DEMO_TMP2" "$W" demo </dev/null >"$T/demo2.out" 2>&1 &
 DEMO_PID=$!
+PIDS+=("$DEMO_PID")
 for ((i = 0; i < 600; i++)); do
     grep -q '^==> 6\.' "$T/demo2.out" && break
     kill -0 "$DEMO_PID" 2>/dev/null || break
@@ -594,8 +381,8 @@ for ((i = 0; i < 600; i++)); do
 done
 check "demo in the background reaches step 6 (its HQ serving)" \
     grep -q '^==> 6\.' "$T/demo2.out"
-kill -TERM "$DEMO_PID" 2>/dev/null || true
-wait "$DEMO_PID" 2>/dev/null || true
+if ours "$DEMO_PID"; then kill -TERM "$DEMO_PID" 2>/dev/null || true; fi
+reap "$DEMO_PID" 60
 # Commands it was running finish on their own; give them 10 s (more than
 # one process left means one of them is still finishing).
 for ((i = 0; i < 100; i++)); do
@@ -630,15 +417,4 @@ run "$W" report --help
 expect "wings report --help: exit 0 with an example" rc=0 err-empty \
     "out:Example" "out~^  wings report( |\$)"
 
-# ===========================================================================
-echo "-- summary"
-if ((XFAIL)); then
-    echo "$XFAIL known bug(s) marked XFAIL above (not counted)"
-fi
-if ((FAILED)); then
-    echo "failed checks:"
-    printf '  %s\n' "${FAILED_NAMES[@]}"
-    echo "$PASSED passed, $FAILED failed"
-    exit 1
-fi
-echo "$PASSED passed, 0 failed"
+lib_finish

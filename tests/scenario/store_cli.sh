@@ -9,31 +9,14 @@
 # opened) and the words of the messages. Covers: identity (init/id/help),
 # passphrase sources, the store at rest, tampering with pages and the key
 # file, passwd, and secrets kept out of output. Prints one line per check and
-# ends with "N passed, 0 failed"; exits 1 naming every failed check.
+# ends with "N passed, 0 failed"; exits 1 naming every failed check. The
+# harness (run, expect, check, the summary) is lib.sh.
 #
 # Layout relied on (store/vfs.c): database page N (1-based) is 4096 bytes at
 # offset (N-1)*4096 of wings.db; the key file wings.key is 128 bytes.
 set -euo pipefail
-
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-if [[ ! -x $W ]]; then
-    echo "store_cli.sh: '$W' is not an executable" >&2
-    exit 2
-fi
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-store-cli.XXXXXX")
-trap 'rm -rf -- "$T"' EXIT
-trap 'echo "store_cli.sh: aborted by an unexpected failure at line $LINENO" >&2' ERR
-
-# Hermetic: nothing from the caller's environment picks a node or a
-# passphrase for us, and no command ever reaches a terminal prompt.
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR
-cd "$T"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
 
 PAGE=4096
 KEYFILE_BYTES=128
@@ -49,19 +32,6 @@ ENDPOINT_DEFAULT=tcp://127.0.0.1:7400
 A=$T/node-a
 B=$T/node-b
 
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-XFAIL=0
-
-# ---- running a command ----------------------------------------------------
-
-# run CMD...: run with stdin from /dev/null; leaves RC, and stdout/stderr in
-# $T/out and $T/err.
-run() {
-    if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
-}
-
 # wings PASSPHRASE ARGS...: run wings with WINGS_PASSPHRASE=PASSPHRASE
 # ("-" leaves it unset).
 wings() {
@@ -74,94 +44,7 @@ wings() {
     fi
 }
 
-# ---- reporting ------------------------------------------------------------
-
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok   $1"
-}
-
-bad() {
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
-    echo "FAIL $1"
-    echo "     why: $2"
-}
-
-# show_last: the last command's outcome, for failure reports.
-show_last() {
-    printf 'exit %s; stdout: %s; stderr: %s' "$RC" \
-        "$(head -c 400 "$T/out" | tr '\n' '|')" \
-        "$(head -c 400 "$T/err" | tr '\n' '|')"
-}
-
-# expect NAME ASSERTION...: check the last command's outcome.
-#   rc=N        exit code N
-#   out:STR     stdout contains STR          err:STR    stderr contains STR
-#   !out:STR    stdout does not contain STR  !err:STR   stderr lacks STR
-#   out~ERE     a line of stdout matches ERE err~ERE    likewise for stderr
-#   out-empty   nothing on stdout
-#   err-line    stderr is exactly one line, beginning "wings: "
-expect() {
-    local name=$1 a why=""
-    shift
-    for a in "$@"; do
-        case $a in
-        rc=*)
-            [[ $RC == "${a#rc=}" ]] || why="expected exit ${a#rc=}, got $RC"
-            ;;
-        out:*) grep -qF -- "${a#out:}" "$T/out" ||
-            why="stdout lacks '${a#out:}'" ;;
-        err:*) grep -qF -- "${a#err:}" "$T/err" ||
-            why="stderr lacks '${a#err:}'" ;;
-        '!out:'*) ! grep -qF -- "${a#!out:}" "$T/out" ||
-            why="stdout contains '${a#!out:}'" ;;
-        '!err:'*) ! grep -qF -- "${a#!err:}" "$T/err" ||
-            why="stderr contains '${a#!err:}'" ;;
-        out~*) grep -qE -- "${a#out~}" "$T/out" ||
-            why="no stdout line matches /${a#out~}/" ;;
-        err~*) grep -qE -- "${a#err~}" "$T/err" ||
-            why="no stderr line matches /${a#err~}/" ;;
-        out-empty) [[ ! -s $T/out ]] || why="stdout is not empty" ;;
-        err-line)
-            [[ $(wc -l <"$T/err") -eq 1 && $(head -c 7 "$T/err") == "wings: " ]] ||
-                why="stderr is not one line beginning 'wings: '"
-            ;;
-        *)
-            echo "store_cli.sh: bad assertion '$a'" >&2
-            exit 2
-            ;;
-        esac
-        [[ -z $why ]] || break
-    done
-    if [[ -z $why ]]; then ok "$name"; else bad "$name" "$why ($(show_last))"; fi
-}
-
-# check NAME CMD...: a check that CMD succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name" "'$*' failed"; fi
-}
-
-# xfail NAME BUG CMD...: a known bug. CMD states the correct behaviour; while
-# it fails the line reads XFAIL and is counted apart. Never fails the run.
-xfail() {
-    local name=$1 bug=$2
-    shift 2
-    XFAIL=$((XFAIL + 1))
-    if "$@"; then
-        echo "XPASS $name (known bug appears fixed: $bug; make this a check)"
-    else
-        echo "XFAIL $name (known bug: $bug)"
-    fi
-}
-
-section() { echo "-- $1"; }
-
 # ---- helpers on files -----------------------------------------------------
-
-sha() { sha256sum <"$1" | cut -d' ' -f1; }
 
 # flip FILE OFFSET: xor one byte of FILE with 0x01, in place.
 flip() {
@@ -186,7 +69,6 @@ same_sha() { [[ $(sha "$1") == "$2" ]]; }
 differs() { [[ $(sha "$1") != "$2" ]]; }
 is_zero() { [[ $1 -eq 0 ]]; }
 is_absent() { [[ ! -e $1 ]]; }
-same_text() { [[ $1 == "$2" ]]; }
 json_valid() {
     if command -v jq >/dev/null; then
         jq -e 'type == "object"' "$1" >/dev/null
@@ -539,15 +421,4 @@ for f in "$S"/* "$A"/*; do
 done
 shopt -u nullglob
 
-# ===========================================================================
-echo "-- summary"
-if ((XFAIL)); then
-    echo "$XFAIL known bug(s) marked XFAIL above (not counted)"
-fi
-if ((FAILED)); then
-    echo "failed checks:"
-    printf '  %s\n' "${FAILED_NAMES[@]}"
-    echo "$PASSED passed, $FAILED failed"
-    exit 1
-fi
-echo "$PASSED passed, 0 failed"
+lib_finish
