@@ -2,6 +2,7 @@
  * err.c - error records and never-failing allocation
  */
 #include "wg_err.h"
+#include "wg_i18n.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +15,9 @@ wg_rc wg_err_set(wg_err *err, wg_rc code, const char *fmt, ...)
         va_list ap;
         err->code = code;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        /* In the language of the process (or of the web request in hand):
+         * English until node/ binds the catalogue. */
+        vsnprintf(err->msg, sizeof err->msg, _(fmt), ap);
         va_end(ap);
     }
     return code;

@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "wg_crypto.h"
+#include "wg_i18n.h"
+#include "wg_life.h"
 #include "wg_node.h"
+#include "wg_wire.h"
 
 static const wg_cmd commands[] = {
     { "init", cmd_init, "create a node in --dir",
@@ -24,7 +27,8 @@ static const wg_cmd commands[] = {
       "  --name NAME        letters, digits, '-', '_' and '.'\n"
       "  --county CODE      6-digit administrative division code\n"
       "  --role office|hq   an office writes its own county; an hq receives\n"
-      "                     every county under its code prefix (default office)\n"
+      "                     its area by the level of its code: 450000 every\n"
+      "                     45xxxx, 451000 every 4510xx (default office)\n"
       "  --listen ENDPOINT  where peers reach it (default tcp://127.0.0.1:7400)\n"
       "  --kdf COST         Argon2id cost of unlocking: interactive, moderate\n"
       "                     (default, about 0.8 s and 256 MiB) or sensitive\n"
@@ -38,10 +42,13 @@ static const wg_cmd commands[] = {
       "Example:\n"
       "  wings --dir ronan id\n", 1 },
     { "passwd", cmd_passwd, "change the passphrase",
-      "passwd",
+      "passwd [--rekey]",
       "Rewraps the data key under a new passphrase, taken from\n"
       "$WINGS_NEW_PASSPHRASE or asked for twice on the terminal. The old\n"
       "passphrase stops working; no record is rewritten.\n"
+      "--rekey also re-encrypts the whole store under a new data key, so an\n"
+      "old copy of wings.key with the old passphrase opens nothing written\n"
+      "since (stop 'serve' first: it holds the store).\n"
       "\n"
       "Example:\n"
       "  wings --dir ronan passwd\n", 0 },
@@ -52,7 +59,8 @@ static const wg_cmd commands[] = {
       "record is checked first (required fields, enums, calendar dates, the\n"
       "resident id number's check digit, references to an existing person,\n"
       "the node's scope); a rejected record changes nothing (exit 3).\n"
-      "--json prints the whole record.\n"
+      "--json prints the whole record. 'wings help add TABLE' lists the\n"
+      "table's fields: type, required or not, allowed values.\n"
       "\n"
       "Example:\n"
       "  wings add person name=韦小宝 id_number=11010519491231002X \\\n"
@@ -122,24 +130,37 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings history person 3f2a...e1\n", 1 },
-    { "import", cmd_import, "add records from a CSV file",
-      "import TABLE FILE [--skip-invalid]",
-      "FILE is CSV (RFC 4180, UTF-8) with a header row of field names; an\n"
-      "id column keeps each record's id, so a record exported on one node\n"
-      "stays the same record on another. Every row is checked first: if any\n"
-      "fails, each failing row is listed (line, field, reason) and nothing\n"
-      "is written (exit 3). --skip-invalid writes the valid rows and lists\n"
-      "the rest.\n"
+    { "import", cmd_import, "add or update records from CSV or .xlsx",
+      "import TABLE FILE [--update] [--skip-invalid] "
+      "[--encoding auto|utf-8|gb18030] [--ignore-column NAME]...",
+      "FILE is CSV (RFC 4180) or an .xlsx workbook with a header row of\n"
+      "field names or the Chinese column titles export --excel writes. CSV\n"
+      "as Chinese Excel and WPS save it is read: UTF-8 with or without BOM\n"
+      "or GB18030/GBK (detected; --encoding to say which), CRLF, cells over\n"
+      "several lines, dates like 1985/3/7 or 1985年3月7日, Chinese labels\n"
+      "(男, 肢体, ...). An id column keeps each record's id: a row whose id\n"
+      "(for a person without one, whose id_number) this node holds with the\n"
+      "same values is skipped (a file imported twice\n"
+      "writes nothing the second time); with other values it is an error,\n"
+      "or, with --update, applied as an update (an edited export comes back).\n"
+      "An unknown column is refused (--ignore-column NAME skips it). Every\n"
+      "row is checked first: if any fails, each failing row is listed (line,\n"
+      "field, reason) and nothing is written (exit 3). --skip-invalid writes\n"
+      "the valid rows and lists the rest.\n"
       "\n"
       "Example:\n"
-      "  wings import person persons.csv\n", 1 },
-    { "export", cmd_export, "write a table as CSV",
-      "export TABLE [--out FILE]",
+      "  wings import person 登记表.xlsx --ignore-column 备注\n", 1 },
+    { "export", cmd_export, "write a table as CSV or .xlsx",
+      "export TABLE [--out FILE] [--excel]",
       "CSV with a header row (id and every field), readable by import on\n"
-      "another node. Without --out it goes to standard output.\n"
+      "another node. Without --out it goes to standard output. --excel: CSV\n"
+      "that Excel and WPS open correctly (UTF-8 BOM, CRLF, Chinese column\n"
+      "titles and labels, id numbers kept as text). A FILE ending in .xlsx\n"
+      "is written as a workbook. A cell starting with = + - or @ gets an\n"
+      "apostrophe so no spreadsheet runs it; import takes it off.\n"
       "\n"
       "Example:\n"
-      "  wings export person --out persons.csv\n", 1 },
+      "  wings export person --excel --out persons.csv\n", 1 },
     { "enrol", cmd_enrol, "certify a node for a county and print its token",
       "enrol NAME KEY ENDPOINT --county CODE [--role office|hq] "
       "[--valid-days N] [--replaces NAME]",
@@ -168,10 +189,12 @@ static const wg_cmd commands[] = {
       "expired, revoked). --json: objects with name, key, role, county,\n"
       "issuer, valid_until, state.\n", 1 },
     { "peer", cmd_peer, "trust, list or forget peers",
-      "peer add NAME KEY ENDPOINT | peer list | peer remove NAME | "
-      "peer unfreeze NAME|KEY [PARTITION]",
+      "peer add NAME KEY ENDPOINT | peer set NAME ENDPOINT | peer list | "
+      "peer remove NAME | peer unfreeze NAME|KEY [PARTITION]",
       "add: trust the node whose key is KEY (as its 'wings id' prints),\n"
       "reachable at ENDPOINT, under NAME. Both sides must add each other.\n"
+      "set: reach peer NAME at a new ENDPOINT; it stays trusted, with its\n"
+      "history.\n"
       "list: every peer with its last session (--json: objects with name,\n"
       "key, endpoint, last_sync, last_result, last_error, sent, received).\n"
       "remove: forget a peer; its live sessions are closed.\n"
@@ -186,17 +209,21 @@ static const wg_cmd commands[] = {
       "sync [PEER...] [--timeout SECONDS]",
       "One session with each named peer (default: all), then exit. Prints\n"
       "'PEER ok sent=N received=M' or 'PEER failed: REASON' per peer; exit 0\n"
-      "when every session succeeded, else 6. --timeout (default 30) bounds\n"
+      "when every session succeeded, else 6 (also when there is no peer).\n"
+      "--timeout (default 30) bounds\n"
       "how long a silent or unreachable peer is waited for.\n"
       "\n"
       "Example:\n"
       "  wings sync hq --timeout 10\n", 1 },
     { "serve", cmd_serve, "run the node: accept peers, sync on a timer",
-      "serve [--listen ENDPOINT] [--interval SECONDS]",
+      "serve [--listen ENDPOINT] [--interval SECONDS] [--http ADDR:PORT "
+      "[--http-public]]",
       "Runs in the foreground: accepts sessions from trusted peers and every\n"
       "interval (default 30 s) starts one with each peer, backing off from\n"
       "peers that fail. While it runs, other wings commands for this folder\n"
       "are carried out by it. SIGINT/SIGTERM stop it cleanly (exit 0).\n"
+      "--http ADDR:PORT also serves the clerk's web page there (loopback\n"
+      "only unless --http-public); people sign in with 'wings user' accounts.\n"
       "\n"
       "Example:\n"
       "  wings --dir ronan serve --interval 60\n", 0 },
@@ -207,19 +234,53 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings --dir ronan status\n", 1 },
-    { "report", cmd_report, "employment, training and income figures",
-      "report [--by county|employment_type|category] [--csv] [--svg FILE]",
-      "Aggregates the records this node holds, with a total row. By county\n"
-      "(default): persons registered, persons with an active placement,\n"
-      "employment rate (%, one decimal), persons trained (a course completed\n"
-      "or certified), persons certified, median monthly income of active\n"
-      "placements. --by employment_type: persons, active placements, median\n"
-      "income. --by category: persons enrolled, trained, certified.\n"
-      "--json, --csv, or --svg FILE for a bar chart of employment rate by\n"
-      "county that opens in any browser.\n"
+    { "report", cmd_report, "employment rate, training, income: tables, workbook, chart",
+      "report [--by DIM[,DIM]] [--as-of DATE] [--from DATE --to DATE]\n"
+      "              [--ages MIN-MAX] [--csv | --xlsx FILE | --svg FILE] [--recount]",
+      "The federation's figures over the records this node holds, one row\n"
+      "per group and a total row. Definitions:\n"
+      "  report date   --as-of DATE, else today.\n"
+      "  persons       live person records (with --as-of: registered on or\n"
+      "                before the date; a record without the date is left out).\n"
+      "  working_age   persons aged 16 to 59 in full years on the report date\n"
+      "                (--ages MIN-MAX); no birth date: not of working age.\n"
+      "  employed      persons holding an active placement: now, status active;\n"
+      "                with --as-of, started by the date and not ended by its\n"
+      "                end (end_date after it, or none and status active).\n"
+      "  working_age_employed  working-age persons who are employed.\n"
+      "  employment_rate  working_age_employed / working_age, in percent,\n"
+      "                two decimals, as the federation publishes it.\n"
+      "  trained, certified  persons with a training completed or certified\n"
+      "                (with --as-of: whose end_date is by the date).\n"
+      "  placements, median_monthly_income  active placements of the row's\n"
+      "                persons and the median of their incomes.\n"
+      "  --from/--to   adds newly_trained (persons completing a training in the\n"
+      "                period), newly_placed (persons starting a placement in\n"
+      "                it) and placements_ended (placements ending in it).\n"
+      "Each person is counted once in every table, so every total is the sum\n"
+      "of its rows. --by county (default), township, gender,\n"
+      "disability_category, disability_grade, rural, employment_type (of the\n"
+      "placement started last), category (of the course started last), or\n"
+      "two at once (--by county,gender: cells, subtotals both ways, total).\n"
+      "County rows carry the area's name (see 'wings area').\n"
+      "Output: a table; --csv; --json; --xlsx FILE, a workbook (one sheet per\n"
+      "table; every table when --by is not given); --svg FILE, a bar chart of\n"
+      "the rate by one dimension. --recount computes from the records, not\n"
+      "the kept aggregates (the same figures, slower).\n"
       "\n"
       "Example:\n"
-      "  wings report --svg rates.svg\n", 1 },
+      "  wings report --as-of 2026-06-30 --from 2026-01-01 --to 2026-06-30\n"
+      "  wings report --by county,gender --xlsx report.xlsx\n", 1 },
+    { "area", cmd_area, "name areas: set, import or list",
+      "area set CODE NAME | area import FILE | area list",
+      "Names of administrative areas (6-digit codes), shown by reports and\n"
+      "charts. An HQ names the areas inside its scope. import reads CSV\n"
+      "code,name (a header row 'code,name' is skipped); every row is checked\n"
+      "first and nothing is written if one fails. Sync carries the names to\n"
+      "every node whose scope holds the area.\n"
+      "\n"
+      "Example:\n"
+      "  wings area set 450224 融安县\n", 1 },
     { "demo", cmd_demo, "watch two offices and an HQ sync, in a minute",
       "demo [--dir DIR]",
       "Builds a small network on this machine: two county offices and their\n"
@@ -230,6 +291,19 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings demo\n", 0 },
+    { "user", cmd_user, "accounts for the web page",
+      "user add NAME [--role clerk|viewer|admin] | user list | "
+      "user remove NAME | user passwd NAME",
+      "The people who sign in to the page that 'serve --http' offers. A\n"
+      "clerk writes records, a viewer reads them, an admin also manages\n"
+      "users and sees the audit trail (default role: clerk). The password\n"
+      "comes from $WINGS_USER_PASSWORD, else it is asked twice on the\n"
+      "terminal; at least 8 characters. Only its Argon2id hash is kept, in\n"
+      "the encrypted store of this node alone (accounts are not synced).\n"
+      "\n"
+      "Example:\n"
+      "  WINGS_USER_PASSWORD=... wings --dir ronan user add wei --role clerk\n",
+      WG_FORWARD_SELF },
     { "audit", cmd_audit, "show sync history, or verify the store",
       "audit [--peer NAME] [--verify]",
       "Without --verify: the sync history known to this node, newest last.\n"
@@ -239,6 +313,26 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings --dir ronan audit --verify\n", 1 },
+    { "backup", cmd_backup, "write a sealed, consistent copy of the node",
+      "backup FILE",
+      "Writes FILE: the node's key file and a copy of its database taken in\n"
+      "one read (consistent while 'serve' runs: the daemon takes it), every\n"
+      "page sealed as on the node, and a sealed manifest of what it holds.\n"
+      "Without the node's passphrase the file is useless; a changed byte\n"
+      "makes restore refuse it. Prints what it holds.\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan backup /media/usb/ronan-2026-12-06.wingsbak\n", 1 },
+    { "restore", cmd_restore, "restore a backup into an empty --dir",
+      "restore FILE",
+      "Checks FILE whole with the node's passphrase (exit 4 if it was altered\n"
+      "or the passphrase is wrong, 3 if it is not a wings backup), writes it\n"
+      "into --dir, which must be new or empty (exit 3 otherwise), verifies\n"
+      "every page and feed as 'audit --verify' does, and prints what it\n"
+      "holds.\n"
+      "\n"
+      "Example:\n"
+      "  wings --dir ronan restore /media/usb/ronan-2026-12-06.wingsbak\n", 0 },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -275,7 +369,7 @@ int wg_cli_failf(wg_cli *cli, int code, const char *fmt, ...)
     va_list ap;
     fputs("wings: ", cli->errf);
     va_start(ap, fmt);
-    vfprintf(cli->errf, fmt, ap);
+    vfprintf(cli->errf, _(fmt), ap);
     va_end(ap);
     fputc('\n', cli->errf);
     return code;
@@ -291,12 +385,12 @@ int wg_cli_usage(wg_cli *cli, const char *cmd, const char *fmt, ...)
     va_list ap;
     fputs("wings: ", cli->errf);
     va_start(ap, fmt);
-    vfprintf(cli->errf, fmt, ap);
+    vfprintf(cli->errf, _(fmt), ap);
     va_end(ap);
     if (cmd)
-        fprintf(cli->errf, " (see 'wings help %s')\n", cmd);
+        fprintf(cli->errf, _(" (see 'wings help %s')\n"), cmd);
     else
-        fputs(" (see 'wings --help')\n", cli->errf);
+        fputs(_(" (see 'wings --help')\n"), cli->errf);
     return WG_EXIT_USAGE;
 }
 
@@ -309,8 +403,9 @@ void wg_cli_reset_getopt(void)
 int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
                   const struct option *longopts, int *done_help)
 {
-    enum { OPT_JSON = 1000, OPT_DIR, OPT_PASSFILE, OPT_HELP };
-    struct option all[32];
+    enum { OPT_JSON = 1000, OPT_DIR, OPT_PASSFILE, OPT_HELP, OPT_VERSION,
+           OPT_MAN, OPT_COMPLETION };
+    struct option all[34];
     size_t n = 0;
     for (; longopts && longopts[n].name && n < 27; n++)
         all[n] = longopts[n];
@@ -319,6 +414,15 @@ int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
     all[n++] = (struct option){ "passphrase-file", required_argument, NULL,
                                 OPT_PASSFILE };
     all[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+    if (!cli->in_command) {
+        /* --version; the man page and shell completion the build makes
+         * from the command table (not for people: not in --help). */
+        all[n++] = (struct option){ "version", no_argument, NULL,
+                                    OPT_VERSION };
+        all[n++] = (struct option){ "man-page", no_argument, NULL, OPT_MAN };
+        all[n++] = (struct option){ "bash-completion", no_argument, NULL,
+                                    OPT_COMPLETION };
+    }
     all[n] = (struct option){ 0, 0, 0, 0 };
     char so[64];
     /* Global options stop at the command name; a command's own options may
@@ -337,6 +441,9 @@ int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
         case OPT_HELP:
             *done_help = 1;
             return 'h';
+        case OPT_VERSION: return 'V';
+        case OPT_MAN: return 'M';
+        case OPT_COMPLETION: return 'B';
         case ':':
             wg_cli_usage(cli, cli->in_command ? argv[0] : NULL,
                          "option '%s' needs a value", argv[optind - 1]);
@@ -353,24 +460,28 @@ int wg_cli_getopt(wg_cli *cli, int argc, char **argv, const char *shortopts,
 
 static void print_overview(FILE *to)
 {
-    fputs("usage: wings [--dir DIR] [--json] [--passphrase-file FILE] COMMAND "
+    fputs(_("usage: wings [--dir DIR] [--json] [--passphrase-file FILE] COMMAND "
           "[ARGS...]\n\n"
           "wings keeps a county office's records of disabled persons'\n"
           "training and employment in an encrypted store, and exchanges\n"
-          "signed changes with trusted peers.\n\ncommands:\n", to);
+          "signed changes with trusted peers.\n\ncommands:\n"), to);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fputs("  help     explain a command: wings help COMMAND\n\n"
+        fprintf(to, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+    fputs(_("  help     explain a command: wings help COMMAND\n\n"
           "global options:\n"
           "  --dir DIR               the node's folder (default $WINGS_DIR, "
           "else ./wings-node)\n"
           "  --json                  machine-readable output\n"
           "  --passphrase-file FILE  read the passphrase from FILE's first "
           "line\n"
-          "                          (else $WINGS_PASSPHRASE, else a "
-          "prompt)\n\n"
+          "                          (else $WINGS_PASSPHRASE, else the "
+          "systemd\n"
+          "                          credential wings.passphrase, else a "
+          "prompt)\n"
+          "  --version               the version, and the store and protocol "
+          "versions\n\n"
           "exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input,\n"
-          "4 store cannot be opened, 5 not found, 6 sync failed\n", to);
+          "4 store cannot be opened, 5 not found, 6 sync failed\n"), to);
 }
 
 int wg_cli_help(wg_cli *cli, const char *name, FILE *to)
@@ -378,7 +489,7 @@ int wg_cli_help(wg_cli *cli, const char *name, FILE *to)
     const wg_cmd *c = find_cmd(name);
     if (!c)
         return wg_cli_usage(cli, NULL, "unknown command '%s'", name);
-    fprintf(to, "usage: wings %s\n\n%s", c->usage, c->help);
+    fprintf(to, _("usage: wings %s\n\n%s"), c->usage, _(c->help));
     return WG_EXIT_OK;
 }
 
@@ -392,6 +503,7 @@ int wg_node_main(int argc, char **argv)
     if (!cli.dir || !*cli.dir)
         cli.dir = "./wings-node";
 
+    wg_i18n_init();
     wg_err err = { 0 };
     if (wg_crypto_init(&err) != WG_OK)
         return wg_cli_fail(&cli, &err);
@@ -405,6 +517,16 @@ int wg_node_main(int argc, char **argv)
     if (help) {
         print_overview(cli.out);
         return WG_EXIT_OK;
+    }
+    if (c == 'V' || c == 'M' || c == 'B') {
+        if (c == 'V')
+            wg_cli_print_version(cli.out);
+        else if (c == 'M')
+            wg_cli_print_man(cli.out);
+        else
+            wg_cli_print_completion(cli.out);
+        fflush(cli.out);
+        return ferror(cli.out) ? WG_EXIT_INTERNAL : WG_EXIT_OK;
     }
     if (c != -1)
         return wg_cli_usage(&cli, NULL, "unexpected option");
@@ -433,8 +555,8 @@ int wg_node_main(int argc, char **argv)
     if (!cmd)
         return wg_cli_usage(&cli, NULL, "unknown command '%s'", name);
     int rc;
-    if (!cmd->forward || !wg_daemon_forward(&cli, argc - first, argv + first,
-                                             &rc))
+    if (cmd->forward != 1 || !wg_daemon_forward(&cli, argc - first,
+                                                 argv + first, &rc))
         rc = wg_cli_dispatch(&cli, argc - first, argv + first);
     fflush(cli.out);
     if (ferror(cli.out))
@@ -453,5 +575,143 @@ int wg_cli_dispatch(wg_cli *cli, int argc, char **argv)
                             "daemon", argv[0]);
     wg_cli_reset_getopt();
     cli->in_command = 1;
-    return cmd->fn(cli, argc, argv);
+    int code = cmd->fn(cli, argc, argv);
+    wg_passphrase_forget(cli);
+    return code;
+}
+
+/* ---- version, man page and shell completion, from the table above ---------- */
+
+#ifndef WG_VERSION
+#define WG_VERSION "0.0.0"
+#endif
+
+void wg_cli_print_version(FILE *to)
+{
+    fprintf(to, "wings %s (store schema %d, store layout %d, sync protocol "
+            "%d, backup format 1)\n", WG_VERSION, WG_SCHEMA_VERSION,
+            wg_store_layout_version(), WG_WIRE_VERSION);
+}
+
+/* Text as roff: no request or escape of ours can come from it. */
+static void roff_text(FILE *to, const char *s)
+{
+    int bol = 1;
+    for (; *s; s++) {
+        if (bol && (*s == '.' || *s == '\''))
+            fputs("\\&", to);
+        bol = *s == '\n';
+        if (*s == '\\')
+            fputs("\\e", to);
+        else if (*s == '-')
+            fputs("\\-", to);
+        else
+            fputc(*s, to);
+    }
+}
+
+void wg_cli_print_man(FILE *to)
+{
+    fprintf(to, ".TH WINGS 1 \"\" \"wings %s\" \"User Commands\"\n"
+            ".SH NAME\nwings \\- records of disabled persons' training and "
+            "employment, kept encrypted and synced between offices\n"
+            ".SH SYNOPSIS\n.B wings\n[\\-\\-dir DIR] [\\-\\-json] "
+            "[\\-\\-passphrase\\-file FILE] COMMAND [ARGS...]\n.br\n"
+            ".B wings \\-\\-version\n.br\n.B wings help\n[COMMAND]\n"
+            ".SH DESCRIPTION\n", WG_VERSION);
+    roff_text(to, "wings keeps a county office's records of disabled persons' "
+                  "training and employment in an encrypted store, and "
+                  "exchanges signed changes with trusted peers.\n");
+    fputs(".SH GLOBAL OPTIONS\n.TP\n.B \\-\\-dir DIR\nthe node's folder "
+          "(default $WINGS_DIR, else ./wings\\-node); it must belong to the "
+          "user running wings and be closed to others (mode 0700)\n"
+          ".TP\n.B \\-\\-json\nmachine\\-readable output\n"
+          ".TP\n.B \\-\\-passphrase\\-file FILE\nread the passphrase from "
+          "FILE's first line\n"
+          ".TP\n.B \\-\\-version\nprint the version, and the store and "
+          "protocol versions it speaks\n"
+          ".SH PASSPHRASE\nTaken from $WINGS_PASSPHRASE, else the first line "
+          "of \\-\\-passphrase\\-file, else the systemd credential "
+          "$CREDENTIALS_DIRECTORY/" WG_CREDENTIAL_NAME ", else a prompt on "
+          "the terminal.\n.SH COMMANDS\n", to);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fputs(".SS \"", to);
+        roff_text(to, commands[i].name);
+        fputs(" \\(em ", to);
+        roff_text(to, commands[i].summary);
+        fputs("\"\n.B wings\n", to);
+        roff_text(to, commands[i].usage);
+        fputs("\n.PP\n.nf\n", to);
+        roff_text(to, commands[i].help);
+        fputs(".fi\n", to);
+    }
+    fputs(".SH EXIT STATUS\n0 ok, 1 internal error, 2 usage, 3 invalid "
+          "input, 4 store cannot be opened, 5 not found, 6 sync failed.\n"
+          ".SH FILES\n.TP\n.I DIR/wings.key\nthe data key, wrapped under the "
+          "passphrase\n.TP\n.I DIR/wings.db\nthe database, every page "
+          "sealed\n.TP\n.I wings@.service\nthe systemd unit: one instance "
+          "per node, in /var/lib/wings/NAME\n"
+          ".SH ENVIRONMENT\nWINGS_DIR, WINGS_PASSPHRASE, WINGS_NEW_PASSPHRASE, "
+          "WINGS_LOG (error, warn, info, debug), CREDENTIALS_DIRECTORY, "
+          "LANG.\n", to);
+}
+
+/* The --long options named in a usage line, space-separated. */
+static void usage_options(FILE *to, const char *usage)
+{
+    for (const char *p = usage; (p = strstr(p, "--")); ) {
+        size_t n = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+        fprintf(to, " %.*s", (int)n, p);
+        p += n;
+    }
+}
+
+void wg_cli_print_completion(FILE *to)
+{
+    fputs("# bash completion for wings, made from its command table\n"
+          "_wings()\n{\n"
+          "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+          "    local i cmd=\n"
+          "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+          "        case ${COMP_WORDS[i]} in\n"
+          "        --dir|--passphrase-file) ((i++)) ;;\n"
+          "        -*) ;;\n"
+          "        *) cmd=${COMP_WORDS[i]}; break ;;\n"
+          "        esac\n"
+          "    done\n"
+          "    case $prev in\n"
+          "    --dir) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+          "    --passphrase-file|--out|--svg|--xlsx)\n"
+          "        COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+          "    esac\n"
+          "    local opts=\"--dir --json --passphrase-file --help\"\n"
+          "    case $cmd in\n"
+          "    '')\n"
+          "        COMPREPLY=($(compgen -W \"help --version $opts", to);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(to, " %s", commands[i].name);
+    fputs("\" -- \"$cur\")); return ;;\n", to);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fprintf(to, "    %s) opts=\"$opts", commands[i].name);
+        usage_options(to, commands[i].usage);
+        fputs("\" ;;\n", to);
+    }
+    fputs("    esac\n"
+          "    case $cur in\n"
+          "    -*) COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\")) ;;\n"
+          "    *)\n"
+          "        case $cmd in\n"
+          "        backup|restore|import) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+          "        help) COMPREPLY=($(compgen -W \"", to);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(to, "%s%s", i ? " " : "", commands[i].name);
+    fputs("\" -- \"$cur\")) ;;\n"
+          "        *) COMPREPLY=($(compgen -W \"", to);
+    for (int i = 0; wg_schema_table_at(i); i++)
+        fprintf(to, "%s%s", i ? " " : "", wg_schema_table_at(i)->name);
+    fputs(" add set list remove\" -- \"$cur\")) ;;\n"
+          "        esac ;;\n"
+          "    esac\n"
+          "}\n"
+          "complete -F _wings wings\n", to);
 }

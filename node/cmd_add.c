@@ -18,11 +18,17 @@ int cmd_add(wg_cli *cli, int argc, char **argv)
     const wg_table *t = wg_cli_table(cli, "add", argv[optind]);
     if (!t)
         return WG_EXIT_NOTFOUND;
-    const char *names[WG_MAX_FIELDS + 1], *values[WG_MAX_FIELDS + 1];
+    const char *names[WG_MAX_FIELDS + 2], *values[WG_MAX_FIELDS + 2];
+    char birth[11];
     int n = wg_cli_assignments(cli, "add", argc - optind - 1, argv + optind + 1,
                                names, values, WG_MAX_FIELDS + 1);
     if (n < 0)
         return WG_EXIT_USAGE;
+    int bad = wg_cli_known_fields(cli, t, names, n);
+    if (bad)
+        return bad;
+    /* A birth date not given is the one the id number encodes. */
+    n = wg_cli_fill_birth(t, names, values, n, birth);
 
     wg_store *st = NULL;
     int code = wg_cli_open_store(cli, &st);

@@ -25,10 +25,13 @@
 
 #include "wg_crypto.h"
 #include "wg_node.h"
+#include "wg_validate.h"
 
+/* File statics only because the signal handler must reach them (the
+ * children to stop when the demo itself is interrupted) or every helper
+ * would take them: cmd_demo() sets each one afresh when it starts. */
 static char exe[4096];
 static FILE *out;
-/* Children to stop if the demo itself is interrupted. */
 static volatile pid_t current_child, daemon_child;
 static volatile sig_atomic_t interrupted;
 
@@ -137,13 +140,8 @@ static void say(const char *fmt, ...)
 static void idnum(char out18[19], const char *region, const char *ymd,
                   int serial)
 {
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8,
-                               4, 2 };
     snprintf(out18, 19, "%s%s%03d", region, ymd, serial % 1000);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (out18[i] - '0') * w[i];
-    out18[17] = "10X98765432"[sum % 11];
+    out18[17] = (char)wg_validate_idnum_check(out18);
     out18[18] = 0;
 }
 
@@ -155,7 +153,8 @@ static int add_person(const char *dir, const char *region, int serial,
                       const person *p, char id[64])
 {
     char num[19], a1[128], a2[64], a3[64], a4[64], a5[64];
-    idnum(num, region, p->birth, serial);
+    /* The id number's 17th digit is odd for a man, even for a woman. */
+    idnum(num, region, p->birth, serial * 2 + !strcmp(p->gender, "male"));
     char birth[11];
     snprintf(birth, sizeof birth, "%.4s-%.2s-%.2s", p->birth, p->birth + 4,
              p->birth + 6);
@@ -180,6 +179,8 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
         return WG_EXIT_USAGE;
     }
     out = cli->out;
+    current_child = daemon_child = 0;
+    interrupted = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
@@ -218,6 +219,9 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
     wg_hex_encode(pass, raw, sizeof raw);
     setenv("WINGS_PASSPHRASE", pass, 1);
     wg_wipe(pass, sizeof pass);
+    /* The daemons' journal lines would interleave with the narration:
+     * warnings only, unless the caller asked for more. */
+    setenv("WINGS_LOG", "warn", 0);
 
     char e1[64], e2[64], e3[64];
     snprintf(e1, sizeof e1, "tcp://127.0.0.1:%d", free_port());
@@ -248,6 +252,19 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
     RUN(line, "--dir", sanjiang, "peer", "add", "liuzhou-hq", k3, e3);
     RUN(line, "--dir", hq, "peer", "add", "rongan", k1, e1);
     RUN(line, "--dir", hq, "peer", "add", "sanjiang", k2, e2);
+    /* The names of these three codes, and nothing more: GB/T 2260 codes as
+     * the Ministry of Civil Affairs publishes them ("中华人民共和国县以上
+     * 行政区划代码", www.mca.gov.cn): 450200 柳州市, 450224 融安县,
+     * 450226 三江侗族自治县. */
+    fprintf(out, "  The HQ names its prefecture and counties; sync carries "
+                 "the names to the offices.\n");
+    char areas[4200];
+    snprintf(areas, sizeof areas, "%s/areas.csv", base);
+    FILE *af = fopen(areas, "w");
+    if (!af || fputs("code,name\n450200,柳州市\n450224,融安县\n"
+                     "450226,三江侗族自治县\n", af) < 0 || fclose(af) != 0)
+        goto fail;
+    RUN(line, "--dir", hq, "area", "import", areas);
 
     say("3. Offline, Rong'an County runs an e-commerce live-streaming class "
         "and places graduates with a food company.");

@@ -59,9 +59,11 @@ static int on_entry(void *p, const wg_history_entry *e)
             fputs("deleted", out);
         else if (e->deleted == 0)
             fputs("restored", out);
-        for (int i = 0; i < e->nfields; i++)
-            fprintf(out, "%s%s=%s", i || e->deleted >= 0 ? " " : "",
-                    e->names[i], e->values[i] ? e->values[i] : "");
+        for (int i = 0; i < e->nfields; i++) {
+            fprintf(out, "%s%s=", i || e->deleted >= 0 ? " " : "",
+                    e->names[i]);
+            wg_term_put(out, e->values[i]);  /* values may come from peers */
+        }
         fputc('\n', out);
     }
     h->first = 0;

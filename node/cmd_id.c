@@ -2,6 +2,7 @@
  * cmd_id.c - `wings id`: the identity line, and how it is printed
  */
 #include <getopt.h>
+#include <stdio.h>
 
 #include "wg_node.h"
 
@@ -41,7 +42,11 @@ int cmd_id(wg_cli *cli, int argc, char **argv)
     int code = wg_cli_open_store(cli, &st);
     if (code)
         return code;
-    wg_cli_print_identity(cli, wg_store_info(st));
+    /* The endpoint in use: the daemon's (serve --listen), else init's. */
+    wg_node_info me = *wg_store_info(st);
+    if (cli->listen)
+        snprintf(me.endpoint, sizeof me.endpoint, "%s", cli->listen);
+    wg_cli_print_identity(cli, &me);
     wg_cli_close_store(cli, &st);
     return WG_EXIT_OK;
 }

@@ -5,12 +5,14 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wg_node.h"
 
 typedef struct list_ctx {
     wg_cli *cli;
     int csv;
+    int tty;           /* stdout is a terminal */
     int first;
     wg_tabout *tab;
     wg_err err;
@@ -23,6 +25,18 @@ static int on_record(void *p, const wg_record *r)
     if (l->cli->json) {
         fputs(l->first ? "[" : ",", l->cli->out);
         wg_cli_record_json(l->cli->out, r);
+    } else if (l->csv && l->tty) {
+        /* CSV on a terminal: the cells made safe to show, too. */
+        wg_record safe = *r;
+        char *own[WG_MAX_FIELDS] = { 0 };
+        for (int i = 0; i < r->table->nfields; i++)
+            if (r->values[i])
+                safe.values[i] = own[i] = wg_term_safe(r->values[i]);
+        l->rc = wg_cli_record_csv(l->cli->out, &safe, &l->err);
+        for (int i = 0; i < r->table->nfields; i++)
+            free(own[i]);
+        if (l->rc)
+            return 1;
     } else if (l->csv) {
         l->rc = wg_cli_record_csv(l->cli->out, r, &l->err);
         if (l->rc)
@@ -100,6 +114,7 @@ int cmd_list(wg_cli *cli, int argc, char **argv)
         wg_tabout_row(l.tab, head);
     }
     wg_err err = { 0 };
+    l.tty = isatty(fileno(cli->out));
     if (l.csv && (l.rc = wg_cli_record_csv_header(cli->out, t, &l.err)))
         err = l.err;
     o.names = names;

@@ -1,15 +1,24 @@
 /*
- * cmd_passwd.c - `wings passwd`: rewrap the data key under a new passphrase
+ * cmd_passwd.c - `wings passwd`: rewrap the data key under a new passphrase,
+ * or (--rekey) re-encrypt the store under a new data key as well
  */
 #include <getopt.h>
 
 #include "wg_crypto.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 int cmd_passwd(wg_cli *cli, int argc, char **argv)
 {
-    int help = 0, c;
-    while ((c = wg_cli_getopt(cli, argc, argv, "", NULL, &help)) != -1) {
+    static const struct option opts[] = {
+        { "rekey", no_argument, NULL, 'r' },
+        { 0, 0, 0, 0 } };
+    int help = 0, c, rekey = 0;
+    while ((c = wg_cli_getopt(cli, argc, argv, "", opts, &help)) != -1) {
+        if (c == 'r') {
+            rekey = 1;
+            continue;
+        }
         if (c == 'h')
             return wg_cli_help(cli, "passwd", cli->out);
         return WG_EXIT_USAGE;
@@ -32,7 +41,8 @@ int cmd_passwd(wg_cli *cli, int argc, char **argv)
         code = wg_cli_failf(cli, WG_EXIT_INVALID, "%s", err.msg);
         goto out;
     }
-    rc = wg_store_passwd(cli->dir, old, oldlen, new, newlen, &err);
+    rc = rekey ? wg_store_rekey(cli->dir, old, oldlen, new, newlen, &err)
+               : wg_store_passwd(cli->dir, old, oldlen, new, newlen, &err);
     if (rc) {
         code = wg_cli_failf(cli, rc == WG_ERR_IO || rc == WG_ERR_NOSPACE
                                      ? WG_EXIT_INTERNAL : WG_EXIT_STORE,
@@ -41,9 +51,11 @@ int cmd_passwd(wg_cli *cli, int argc, char **argv)
         goto out;
     }
     if (!cli->json)
-        fprintf(cli->out, "passphrase changed\n");
+        fprintf(cli->out, rekey ? "passphrase changed; store re-encrypted "
+                "under a new data key\n" : "passphrase changed\n");
     else
-        fprintf(cli->out, "{\"ok\":true}\n");
+        fprintf(cli->out, "{\"ok\":true,\"rekeyed\":%s}\n",
+                rekey ? "true" : "false");
 out:
     wg_secret_free(old);
     wg_secret_free(new);

@@ -1,6 +1,7 @@
 /*
- * cmd_peer.c - `wings peer add|list|remove|unfreeze`: whom this node trusts,
- * and the administrator's resolution of a feed frozen on an equivocation
+ * cmd_peer.c - `wings peer add|set|list|remove|unfreeze`: whom this node
+ * trusts, and the administrator's resolution of a feed frozen on an
+ * equivocation
  */
 #include <getopt.h>
 #include <string.h>
@@ -14,22 +15,18 @@ typedef struct list_ctx {
     wg_tabout *tab;
 } list_ctx;
 
-static void fmt_time(int64_t t, char out[32])
+static void fmt_time(int64_t t, char out[WG_TIME_CHARS + 1])
 {
-    if (!t) {
+    if (!t)
         strcpy(out, "never");
-        return;
-    }
-    time_t secs = (time_t)t;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        wg_ident_time_utc(t, out);
 }
 
 static int on_peer(void *p, const wg_peer *peer)
 {
     list_ctx *l = p;
-    char when[32];
+    char when[WG_TIME_CHARS + 1];
     fmt_time(peer->last_time, when);
     if (l->cli->json) {
         FILE *out = l->cli->out;
@@ -75,12 +72,15 @@ int cmd_peer(wg_cli *cli, int argc, char **argv)
         return WG_EXIT_USAGE;
     }
     if (optind >= argc)
-        return wg_cli_usage(cli, "peer", "peer needs add, list or remove");
+        return wg_cli_usage(cli, "peer", "peer needs add, set, list or "
+                            "remove");
     const char *verb = argv[optind];
     int nargs = argc - optind - 1;
     char **args = argv + optind + 1;
     if (!strcmp(verb, "add") && nargs != 3)
         return wg_cli_usage(cli, "peer", "peer add needs NAME KEY ENDPOINT");
+    if (!strcmp(verb, "set") && nargs != 2)
+        return wg_cli_usage(cli, "peer", "peer set needs NAME ENDPOINT");
     if (!strcmp(verb, "remove") && nargs != 1)
         return wg_cli_usage(cli, "peer", "peer remove needs NAME");
     if (!strcmp(verb, "list") && nargs != 0)
@@ -88,7 +88,8 @@ int cmd_peer(wg_cli *cli, int argc, char **argv)
     if (!strcmp(verb, "unfreeze") && (nargs < 1 || nargs > 2))
         return wg_cli_usage(cli, "peer", "peer unfreeze needs NAME|KEY "
                             "[PARTITION]");
-    if (strcmp(verb, "add") && strcmp(verb, "remove") && strcmp(verb, "list") &&
+    if (strcmp(verb, "add") && strcmp(verb, "remove") &&
+        strcmp(verb, "list") && strcmp(verb, "set") &&
         strcmp(verb, "unfreeze"))
         return wg_cli_usage(cli, "peer", "unknown peer command '%s'", verb);
 
@@ -103,6 +104,21 @@ int cmd_peer(wg_cli *cli, int argc, char **argv)
         if (rc == WG_OK)
             fprintf(cli->out, cli->json ? "{\"added\":\"%s\"}\n"
                                         : "added peer %s\n", args[0]);
+    } else if (!strcmp(verb, "set")) {
+        rc = wg_store_peer_set_endpoint(st, args[0], args[1], &err);
+        if (rc == WG_OK) {
+            if (cli->engine)
+                wg_engine_peers_changed(cli->engine);
+            if (cli->json) {
+                fputs("{\"name\":", cli->out);
+                wg_json_str(cli->out, args[0]);
+                fputs(",\"endpoint\":", cli->out);
+                wg_json_str(cli->out, args[1]);
+                fputs("}\n", cli->out);
+            } else {
+                fprintf(cli->out, "peer %s now at %s\n", args[0], args[1]);
+            }
+        }
     } else if (!strcmp(verb, "remove")) {
         rc = wg_store_peer_remove(st, args[0], &err);
         if (rc == WG_OK) {

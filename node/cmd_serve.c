@@ -27,11 +27,18 @@ typedef struct sched {
     int running;
 } sched;
 
-static sched peers[MAX_PEERS];
-static int npeers;
-static long interval_s = 30;
-static int stop;
-static int sigfd = -1;
+/* Everything one `serve` keeps between steps: nothing lives in a file
+ * static, so a second serve in the same process (tests, the daemon's
+ * refusal of a nested one) starts afresh. */
+typedef struct serve_ctx {
+    sched peers[MAX_PEERS];
+    int npeers;
+    long interval_s;
+    int stop;
+    int sigfd;
+    sched next[MAX_PEERS];    /* the schedule being rebuilt */
+    int nnext;
+} serve_ctx;
 
 static int64_t now_ms(void)
 {
@@ -40,55 +47,53 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static sched *find(const char *name)
+static sched *find(serve_ctx *s, const char *name)
 {
-    for (int i = 0; i < npeers; i++)
-        if (!strcmp(peers[i].name, name))
-            return &peers[i];
+    for (int i = 0; i < s->npeers; i++)
+        if (!strcmp(s->peers[i].name, name))
+            return &s->peers[i];
     return NULL;
 }
 
+/* A session ended (one of ours, or one a forwarded `wings sync` started,
+ * which chains to this while it waits). */
 static void on_done(void *ctx, const wg_sync_result *r)
 {
-    wg_sync_on_done(ctx, r); /* a forwarded `wings sync` may wait on it */
-    sched *p = find(r->peer);
+    serve_ctx *s = ctx;
+    sched *p = find(s, r->peer);
     if (!p)
         return;
     p->running = 0;
     if (r->ok) {
         p->backoff_s = 0;
-        p->due = now_ms() + interval_s * 1000;
+        p->due = now_ms() + s->interval_s * 1000;
     } else {
-        p->backoff_s = p->backoff_s ? p->backoff_s * 2 : (int)interval_s;
+        p->backoff_s = p->backoff_s ? p->backoff_s * 2 : (int)s->interval_s;
         if (p->backoff_s > MAX_BACKOFF_S)
             p->backoff_s = MAX_BACKOFF_S;
         p->due = now_ms() + (int64_t)p->backoff_s * 1000;
     }
 }
 
-typedef struct rebuild {
-    sched list[MAX_PEERS];
-    int n;
-} rebuild;
-
 /* Rebuild the schedule from the peer list, keeping each known peer's. */
 static int on_peer(void *ctx, const wg_peer *peer)
 {
-    rebuild *r = ctx;
-    if (r->n >= MAX_PEERS)
+    serve_ctx *s = ctx;
+    if (s->nnext >= MAX_PEERS)
         return 1;
-    sched *old = find(peer->name);
-    r->list[r->n] = old ? *old : (sched){ .due = now_ms() };
-    snprintf(r->list[r->n].name, sizeof r->list[r->n].name, "%s", peer->name);
-    r->n++;
+    sched *old = find(s, peer->name);
+    sched *n = &s->next[s->nnext++];
+    *n = old ? *old : (sched){ .due = now_ms() };
+    snprintf(n->name, sizeof n->name, "%s", peer->name);
     return 0;
 }
 
 static void on_signal(void *ctx)
 {
+    serve_ctx *s = ctx;
     struct signalfd_siginfo si;
-    if (read(sigfd, &si, sizeof si) == sizeof si)
-        stop = 1;
+    if (read(s->sigfd, &si, sizeof si) == sizeof si)
+        s->stop = 1;
 }
 
 int cmd_serve(wg_cli *cli, int argc, char **argv)
@@ -96,8 +101,12 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "interval", required_argument, NULL, 'i' },
+        { "http", required_argument, NULL, 'w' },
+        { "http-public", no_argument, NULL, 'P' },
         { 0, 0, 0, 0 } };
-    const char *listen = NULL;
+    const char *listen = NULL, *http = NULL;
+    int http_public = 0;
+    long interval_s = 30;
     int help = 0, c;
     while ((c = wg_cli_getopt(cli, argc, argv, "", opts, &help)) != -1) {
         switch (c) {
@@ -110,6 +119,8 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
                                     "seconds, not '%s'", optarg);
             break;
         }
+        case 'w': http = optarg; break;
+        case 'P': http_public = 1; break;
         case 'h': return wg_cli_help(cli, "serve", cli->out);
         default: return WG_EXIT_USAGE;
         }
@@ -120,45 +131,62 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
     if (cli->shared_store)
         return wg_cli_failf(cli, WG_EXIT_USAGE, "'%s' is already served",
                             cli->dir);
+    wg_err aerr = { 0 };
+    if (http && wg_web_check_addr(http, http_public, &aerr) != WG_OK)
+        return wg_cli_usage(cli, "serve", "%s", aerr.msg);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    serve_ctx *s = wg_xcalloc(1, sizeof *s);
+    s->interval_s = interval_s;
+    s->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 
+    /* The daemon's stderr is the node's journal: one line per session,
+     * refusal and error unless $WINGS_LOG says otherwise. */
+    wg_log_set_default(WG_LOG_INFO);
     wg_store *st = NULL;
     int code = wg_cli_open_store(cli, &st);
-    if (code)
+    if (code) {
+        if (s->sigfd >= 0)
+            close(s->sigfd);
+        free(s);
         return code;
+    }
     wg_err err = { 0 };
     wg_engine *e = NULL;
     wg_control *ctl = NULL;
+    wg_web *web = NULL;
     const wg_node_info *me = wg_store_info(st);
     if (!listen)
         listen = me->endpoint;
     if (wg_engine_new(st, &e, &err) != WG_OK ||
         wg_engine_listen(e, listen, &err) != WG_OK ||
-        wg_control_open(e, st, cli->dir, &ctl, &err) != WG_OK) {
+        wg_control_open(e, st, cli->dir, &ctl, &err) != WG_OK ||
+        (http && wg_web_open(e, st, http, http_public, &web, &err) != WG_OK)) {
         code = wg_cli_fail(cli, &err);
         goto out;
     }
-    wg_engine_on_done(e, on_done, NULL);
-    wg_engine_watch(e, NULL, sigfd, on_signal, NULL);
+    wg_control_set_listen(ctl, listen);
+    wg_engine_on_done(e, on_done, s);
+    if (s->sigfd >= 0)
+        wg_engine_watch(e, NULL, s->sigfd, on_signal, s);
     fprintf(cli->out, "serving %s on %s (every %ld s; stop with Ctrl-C)\n",
             me->name, listen, interval_s);
+    if (http)
+        fprintf(cli->out, "web page on http://%s/\n", http);
     fflush(cli->out);
-    while (!stop) {
-        static rebuild r;
-        r.n = 0;
-        if (wg_store_peers(st, on_peer, &r, &err) == WG_OK) {
-            memcpy(peers, r.list, sizeof(sched) * (size_t)r.n);
-            npeers = r.n;
+    while (!s->stop) {
+        s->nnext = 0;
+        if (wg_store_peers(st, on_peer, s, &err) == WG_OK) {
+            memcpy(s->peers, s->next, sizeof(sched) * (size_t)s->nnext);
+            s->npeers = s->nnext;
         }
         int64_t t = now_ms(), next = t + 1000;
-        for (int i = 0; i < npeers; i++) {
-            sched *p = &peers[i];
+        for (int i = 0; i < s->npeers; i++) {
+            sched *p = &s->peers[i];
             if (!p->running && p->due <= t) {
                 p->running = 1;
                 if (wg_engine_connect(e, p->name, WG_SYNC_DEFAULT_TIMEOUT_MS,
@@ -174,14 +202,17 @@ int cmd_serve(wg_cli *cli, int argc, char **argv)
             code = wg_cli_fail(cli, &err);
             break;
         }
+        wg_web_tick(web);
     }
-    if (stop && !cli->json)
+    if (s->stop && !cli->json)
         fprintf(cli->out, "stopped\n");
 out:
+    wg_web_close(&web);
     wg_control_close(&ctl);
     wg_engine_destroy(&e);
     wg_cli_close_store(cli, &st);
-    if (sigfd >= 0)
-        close(sigfd);
+    if (s->sigfd >= 0)
+        close(s->sigfd);
+    free(s);
     return code;
 }

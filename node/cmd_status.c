@@ -29,13 +29,9 @@ static int on_peer(void *p, const wg_peer *peer)
 {
     peer_ctx *c = p;
     FILE *out = c->cli->out;
-    char when[32] = "never";
-    if (peer->last_time) {
-        time_t t = (time_t)peer->last_time;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
+    char when[WG_TIME_CHARS + 1] = "never";
+    if (peer->last_time)
+        wg_ident_time_utc(peer->last_time, when);
     if (c->cli->json) {
         fputs(c->first ? "" : ",", out);
         fputs("{\"name\":", out);
@@ -111,7 +107,10 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     wg_err err = { 0 };
-    const wg_node_info *me = wg_store_info(st);
+    wg_node_info here = *wg_store_info(st);
+    if (cli->listen) /* the endpoint in use: serve --listen */
+        snprintf(here.endpoint, sizeof here.endpoint, "%s", cli->listen);
+    const wg_node_info *me = &here;
     long counts[3] = { 0 };
     feed_ctx f = { 0 };
     wg_rc rc = WG_OK;

@@ -10,26 +10,30 @@
 
 #define MAX_RESULTS 256
 
-static wg_sync_result results[MAX_RESULTS];
-static int nresults;
+/* The sessions one `sync` waits for, and the engine's own callback (the
+ * daemon's scheduler, when this runs inside it), chained to while we wait
+ * and put back after. */
+typedef struct sync_run {
+    wg_sync_result results[MAX_RESULTS];
+    int nresults;
+    wg_engine_done_fn prev;
+    void *prev_ctx;
+} sync_run;
 
-void wg_sync_results_reset(void)
+static void on_done(void *ctx, const wg_sync_result *r)
 {
-    nresults = 0;
+    sync_run *run = ctx;
+    if (run->nresults < MAX_RESULTS)
+        run->results[run->nresults++] = *r;
+    if (run->prev)
+        run->prev(run->prev_ctx, r);
 }
 
-void wg_sync_on_done(void *ctx, const wg_sync_result *r)
+static const wg_sync_result *result_for(const sync_run *run, const char *peer)
 {
-    (void)ctx;
-    if (nresults < MAX_RESULTS)
-        results[nresults++] = *r;
-}
-
-const wg_sync_result *wg_sync_result_for(const char *peer)
-{
-    for (int i = nresults - 1; i >= 0; i--)
-        if (!strcmp(results[i].peer, peer))
-            return &results[i];
+    for (int i = run->nresults - 1; i >= 0; i--)
+        if (!strcmp(run->results[i].peer, peer))
+            return &run->results[i];
     return NULL;
 }
 
@@ -92,31 +96,40 @@ int cmd_sync(wg_cli *cli, int argc, char **argv)
         wg_cli_close_store(cli, &st);
         return code;
     }
-    wg_engine *e = cli->engine;
-    if (!e) {
-        if (wg_engine_new(st, &e, &err) != WG_OK) {
-            code = wg_cli_fail(cli, &err);
-            free(ns.v);
-            wg_cli_close_store(cli, &st);
-            return code;
-        }
-        wg_engine_on_done(e, wg_sync_on_done, NULL);
+    if (ns.n == 0) {
+        /* Nothing to do is not success: the records went nowhere. */
+        if (cli->json)
+            fputs("[]\n", cli->out);
+        code = wg_cli_failf(cli, WG_EXIT_SYNC, "no peers to sync with: add "
+                            "one with 'wings peer add NAME KEY ENDPOINT'");
+        wg_cli_close_store(cli, &st);
+        return code;
     }
-    wg_sync_results_reset();
+    wg_engine *e = cli->engine;
+    if (!e && wg_engine_new(st, &e, &err) != WG_OK) {
+        code = wg_cli_fail(cli, &err);
+        free(ns.v);
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
+    sync_run *run = wg_xcalloc(1, sizeof *run);
+    run->prev = wg_engine_done(e, &run->prev_ctx);
+    wg_engine_on_done(e, on_done, run);
     for (int i = 0; i < ns.n; i++)
         if (wg_engine_connect(e, ns.v[i], (int)timeout_s * 1000, &err) !=
             WG_OK) {
             wg_sync_result r = { 0 };
             snprintf(r.peer, sizeof r.peer, "%s", ns.v[i]);
             snprintf(r.error, sizeof r.error, "%s", err.msg);
-            wg_sync_on_done(NULL, &r);
+            if (run->nresults < MAX_RESULTS)
+                run->results[run->nresults++] = r;
         }
     /* Wait for every session we started (inside the daemon other sessions
      * may run too: wait for our peers' results). */
     for (;;) {
         int pending = 0;
         for (int i = 0; i < ns.n; i++)
-            pending += wg_sync_result_for(ns.v[i]) == NULL;
+            pending += result_for(run, ns.v[i]) == NULL;
         if (!pending)
             break;
         if (wg_engine_step(e, 200, &err) != WG_OK) {
@@ -128,7 +141,7 @@ int cmd_sync(wg_cli *cli, int argc, char **argv)
     if (cli->json)
         fputs("[", cli->out);
     for (int i = 0; i < ns.n; i++) {
-        const wg_sync_result *r = wg_sync_result_for(ns.v[i]);
+        const wg_sync_result *r = result_for(run, ns.v[i]);
         if (!r)
             continue;
         failed |= !r->ok;
@@ -155,6 +168,8 @@ int cmd_sync(wg_cli *cli, int argc, char **argv)
         fputs("]\n", cli->out);
     if (!code && failed)
         code = WG_EXIT_SYNC;
+    wg_engine_on_done(e, run->prev, run->prev_ctx);
+    free(run);
     if (!cli->engine)
         wg_engine_destroy(&e);
     free(ns.v);

@@ -26,6 +26,9 @@ int cmd_update(wg_cli *cli, int argc, char **argv)
                                WG_MAX_FIELDS + 1);
     if (n < 0)
         return WG_EXIT_USAGE;
+    int bad = wg_cli_known_fields(cli, t, names, n);
+    if (bad)
+        return bad;
     wg_store *st = NULL;
     int code = wg_cli_open_store(cli, &st);
     if (code)

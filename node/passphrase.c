@@ -1,7 +1,8 @@
 /*
  * passphrase.c - where a passphrase comes from, and opening the store
  *
- * $WINGS_PASSPHRASE, else the first line of --passphrase-file, else a prompt
+ * $WINGS_PASSPHRASE, else the first line of --passphrase-file, else the
+ * systemd credential $CREDENTIALS_DIRECTORY/wings.passphrase, else a prompt
  * on the terminal with echo off, else exit 4 saying how to give one. The
  * passphrase lives in guarded memory; the environment variable is removed
  * once read so no child process inherits it.
@@ -124,11 +125,16 @@ static wg_rc finish(char *buf, size_t len, char **out, size_t *outlen,
     return WG_OK;
 }
 
-/* The passphrase of this process, once read: commands such as init and
- * passwd may need it twice, and the environment is emptied after the first
- * read. */
-static char *cached;
-static size_t cached_len;
+/* The passphrase, once read, is kept in CLI for the rest of the command:
+ * commands such as init and passwd may need it twice, and the environment
+ * is emptied after the first read. wg_cli_dispatch() forgets it when the
+ * command returns. */
+void wg_passphrase_forget(wg_cli *cli)
+{
+    wg_secret_free(cli->pass_cache);
+    cli->pass_cache = NULL;
+    cli->pass_cache_len = 0;
+}
 
 wg_rc wg_passphrase_get(wg_cli *cli, const char *text, int confirm,
                         char **out, size_t *len, wg_err *err)
@@ -137,14 +143,27 @@ wg_rc wg_passphrase_get(wg_cli *cli, const char *text, int confirm,
     size_t n = 0;
     int found = 0;
     wg_rc rc = WG_OK;
-    if (cached) {
-        memcpy(buf, cached, cached_len + 1);
-        return finish(buf, cached_len, out, len, WG_OK);
+    if (cli->pass_cache) {
+        memcpy(buf, cli->pass_cache, cli->pass_cache_len + 1);
+        return finish(buf, cli->pass_cache_len, out, len, WG_OK);
     }
     take_env("WINGS_PASSPHRASE", buf, &n, &found);
     if (!found && cli->pass_file) {
         rc = from_file(cli->pass_file, buf, &n, err);
         found = rc == WG_OK;
+    }
+    if (!found && rc == WG_OK) {
+        /* A systemd unit's LoadCredential=: systemd reads the root-only
+         * file and hands the service a private copy. */
+        const char *cd = getenv("CREDENTIALS_DIRECTORY");
+        char path[4096];
+        if (cd && *cd &&
+            snprintf(path, sizeof path, "%s/%s", cd, WG_CREDENTIAL_NAME) <
+                (int)sizeof path &&
+            access(path, F_OK) == 0) {
+            rc = from_file(path, buf, &n, err);
+            found = rc == WG_OK;
+        }
     }
     if (!found && rc == WG_OK) {
         if (isatty(STDIN_FILENO))
@@ -155,9 +174,9 @@ wg_rc wg_passphrase_get(wg_cli *cli, const char *text, int confirm,
                             "--passphrase-file FILE, or run on a terminal");
     }
     if (rc == WG_OK) {
-        cached = wg_secret_alloc(PASS_MAX + 1);
-        memcpy(cached, buf, n + 1);
-        cached_len = n;
+        cli->pass_cache = wg_secret_alloc(PASS_MAX + 1);
+        memcpy(cli->pass_cache, buf, n + 1);
+        cli->pass_cache_len = n;
     }
     return finish(buf, n, out, len, rc);
 }
@@ -210,4 +229,22 @@ int wg_cli_open_store(wg_cli *cli, wg_store **out)
     /* Whatever the cause, a store that will not open is exit 4. */
     return wg_cli_failf(cli, WG_EXIT_STORE, "cannot open store '%s': %s",
                         cli->dir, err.msg);
+}
+
+wg_rc wg_secret_get(wg_cli *cli, const char *env, const char *text,
+                    char **out, size_t *len, wg_err *err)
+{
+    char *buf = wg_secret_alloc(PASS_MAX + 1);
+    size_t n = 0;
+    int found = 0;
+    wg_rc rc = WG_OK;
+    take_env(env, buf, &n, &found);
+    if (!found) {
+        if (isatty(STDIN_FILENO))
+            rc = from_prompt(text, 1, buf, &n, err);
+        else
+            rc = wg_err_set(err, WG_ERR_INVALID, "no password: set %s or run "
+                            "on a terminal", env);
+    }
+    return finish(buf, n, out, len, rc);
 }

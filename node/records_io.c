@@ -7,6 +7,7 @@
 
 #include "wg_csv.h"
 #include "wg_node.h"
+#include "wg_validate.h"
 
 const wg_table *wg_cli_table(wg_cli *cli, const char *cmd, const char *name)
 {
@@ -37,6 +38,37 @@ int wg_cli_assignments(wg_cli *cli, const char *cmd, int argc, char **argv,
     return argc;
 }
 
+int wg_cli_known_fields(wg_cli *cli, const wg_table *t,
+                        const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++) {
+        wg_err err;
+        if (strcmp(names[i], "id") &&
+            wg_validate_field_name(t, names[i], &err) != WG_OK)
+            return wg_cli_fail(cli, &err);
+    }
+    return 0;
+}
+
+int wg_cli_fill_birth(const wg_table *t, const char **names,
+                      const char **values, int n, char birth[11])
+{
+    const char *idnum = NULL;
+    if (wg_schema_field_index(t, "birth_date") < 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(names[i], "birth_date"))
+            return n;
+        if (!strcmp(names[i], "id_number"))
+            idnum = values[i];
+    }
+    if (!idnum || !wg_validate_idnum_birth(idnum, birth))
+        return n;
+    names[n] = "birth_date";
+    values[n] = birth;
+    return n + 1;
+}
+
 static int is_number(const wg_field *f)
 {
     return f->type == WG_FT_INT || f->type == WG_FT_BOOL;
@@ -65,9 +97,11 @@ void wg_cli_record_text(FILE *out, const wg_record *r)
 {
     const wg_table *t = r->table;
     fprintf(out, "%-20s %s\n", "id", r->id);
-    for (int i = 0; i < t->nfields; i++)
-        fprintf(out, "%-20s %s\n", t->fields[i].name,
-                r->values[i] ? r->values[i] : "");
+    for (int i = 0; i < t->nfields; i++) {
+        fprintf(out, "%-20s ", t->fields[i].name);
+        wg_term_put(out, r->values[i]);
+        fputc('\n', out);
+    }
     if (r->deleted)
         fprintf(out, "%-20s %s\n", "deleted", "yes");
 }
@@ -84,10 +118,17 @@ wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err)
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err)
 {
     const char *row[WG_MAX_FIELDS + 1];
+    char *esc[WG_MAX_FIELDS] = { 0 };
     row[0] = r->id;
+    for (int i = 0; i < r->table->nfields; i++) {
+        /* No cell runs as a formula; import takes the apostrophe off. */
+        esc[i] = wg_cell_escape(r->values[i]);
+        row[i + 1] = esc[i] ? esc[i] : r->values[i];
+    }
+    wg_rc rc = wg_csv_write(out, row, (size_t)r->table->nfields + 1, err);
     for (int i = 0; i < r->table->nfields; i++)
-        row[i + 1] = r->values[i];
-    return wg_csv_write(out, row, (size_t)r->table->nfields + 1, err);
+        free(esc[i]);
+    return rc;
 }
 
 /* One line per field of T for `help add TABLE`: name, type and bounds,
@@ -114,9 +155,14 @@ void wg_cli_fields_help(FILE *out, const wg_table *t)
             break;
         case WG_FT_ENUM:
             n = (size_t)snprintf(what, sizeof what, "one of");
-            for (int k = 0; f->enum_values[k] && n < sizeof what; k++)
-                n += (size_t)snprintf(what + n, sizeof what - n, "%s %s",
-                                      k ? "," : "", f->enum_values[k]);
+            for (int k = 0; f->enum_values[k] && n < sizeof what; k++) {
+                /* with the Chinese label import also takes */
+                const char *zh = wg_schema_enum_title(f, f->enum_values[k]);
+                n += (size_t)snprintf(what + n, sizeof what - n, "%s %s%s%s%s",
+                                      k ? "," : "", f->enum_values[k],
+                                      zh ? " (" : "", zh ? zh : "",
+                                      zh ? ")" : "");
+            }
             break;
         default:
             n = (size_t)snprintf(what, sizeof what, "%s",

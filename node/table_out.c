@@ -2,7 +2,8 @@
  * table_out.c - aligned text tables for people
  *
  * Rows are collected, then printed with each column as wide as its widest
- * cell, counting East Asian wide characters as two columns.
+ * cell, counting East Asian wide characters as two columns. Cells are made
+ * terminal-safe as they are copied in (wg_term_safe).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,9 @@ void wg_tabout_row(wg_tabout *t, const char *const *cells)
                                              sizeof *t->cells);
     }
     for (int i = 0; i < t->ncols; i++) {
-        const char *c = cells[i] ? cells[i] : "";
-        t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = wg_xstrdup(c);
+        /* Cells may come from peers: never let one steer the terminal. */
+        char *c = wg_term_safe(cells[i]);
+        t->cells[t->nrows * (size_t)t->ncols + (size_t)i] = c;
         int w = text_width(c);
         if (w > t->width[i])
             t->width[i] = w;

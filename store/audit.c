@@ -35,11 +35,8 @@ static void put_int(wg_change *c, int idx, int64_t v)
 wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err)
 {
     const wg_table *t = wg_schema_audit();
-    char now[32];
-    time_t secs = time(NULL);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char now[WG_TIME_CHARS + 1];
+    wg_ident_time_utc((int64_t)time(NULL), now);
     /* A reason may quote a peer's words: keep only printable bytes. */
     char reason[257] = "";
     if (e->reason) {
@@ -50,6 +47,18 @@ wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err)
         }
         reason[j] = 0;
     }
+    /* Every audited event is also one log line (journald keeps the
+     * daemon's stderr): names, a key's first 16 hex digits, counts and the
+     * cleaned reason; never a record's contents. At info, so a one-shot
+     * command's stderr stays its own unless $WINGS_LOG asks. */
+    wg_store_logf(st, WG_LOG_INFO, "sync",
+                  "%s %s %s peer=%s key=%.16s sent=%lld received=%lld "
+                  "refused=%lld%s%s", e->event ? e->event : "event",
+                  e->direction ? e->direction : "-",
+                  e->result ? e->result : "-", e->peer ? e->peer : "-",
+                  e->peer_key ? e->peer_key : "-", (long long)e->sent,
+                  (long long)e->received, (long long)e->refused,
+                  reason[0] ? ": " : "", reason);
     wg_change c;
     memset(&c, 0, sizeof c);
     c.table = WG_TABLE_AUDIT;

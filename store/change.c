@@ -23,22 +23,13 @@ int wg_change_known(const wg_change *c)
     return 1;
 }
 
-static int partition_ok(const char *p, size_t n)
-{
-    if (n == 0 || n > WG_PARTITION_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < 0x21 || p[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
 wg_rc wg_change_encode(const wg_change *c, wg_buf *out, wg_err *err)
 {
     size_t plen = strlen(c->partition);
     const wg_table *t = wg_schema_by_wire(c->table);
     int nf = t ? t->nfields : -1;
-    if (!partition_ok(c->partition, plen) || nf < 0 || c->nfields == 0 ||
+    if (!wg_ident_partition_ok(c->partition, plen) || nf < 0 ||
+        c->nfields == 0 ||
         c->nfields > WG_MAX_FIELDS + 1 || c->seq == 0)
         return wg_err_set(err, WG_ERR_INVALID, "change out of bounds");
     wg_rc rc;
@@ -94,7 +85,7 @@ wg_rc wg_change_decode(const uint8_t *p, size_t n, wg_change *c, wg_err *err)
         return BAD("short origin");
     memcpy(c->origin, b, WG_SIGN_PK_BYTES);
     if (!wg_reader_u8(&r, &plen) || !wg_reader_bytes(&r, plen, &b) ||
-        !partition_ok((const char *)b, plen))
+        !wg_ident_partition_ok((const char *)b, plen))
         return BAD("bad partition");
     memcpy(c->partition, b, plen);
     c->partition[plen] = 0;

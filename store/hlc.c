@@ -41,8 +41,5 @@ int wg_store__hlc_observe(wg_store *st, uint64_t remote)
 
 void wg_hlc_format(uint64_t hlc, char out[32])
 {
-    time_t secs = (time_t)((hlc >> 16) / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    wg_ident_time_utc((int64_t)((hlc >> 16) / 1000), out);
 }

@@ -249,6 +249,9 @@ again:
         }
     }
     size_t clen = wg_store__clocks_encode(clocks, nf + 1, enc);
+    wg_rpt_note note;   /* the report's aggregates follow the write */
+    if (any && (rc = wg_store__report_before(st, t, id, &note, err)))
+        goto out;
     if (!found) {
         /* A new row: every field of the change won against nothing. */
         if ((rc = wg_store__row_stmt(st, c->table, ROW_PUT, &put, err)))
@@ -272,6 +275,8 @@ again:
         }
         if (r != SQLITE_DONE)
             rc = wg_store__sqlerr(st, r, "writing a record", err);
+        else if (any)
+            rc = wg_store__report_after(st, &note, err);
         goto out;
     }
     /* The row remembers this change as its latest even when no field won,
@@ -302,6 +307,8 @@ again:
         sqlite3_reset(put);
         if (r != SQLITE_DONE)
             rc = wg_store__sqlerr(st, r, "writing a record", err);
+        else if (any)
+            rc = wg_store__report_after(st, &note, err);
     }
 out:
     for (int i = 0; i <= nf; i++)

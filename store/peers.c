@@ -2,6 +2,7 @@
  * peers.c - the nodes this node trusts: local settings, never replicated
  */
 #include "store_int.h"
+#include "wg_validate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,10 +10,7 @@
 
 static wg_rc check_name(const char *name, wg_err *err)
 {
-    size_t n = strlen(name);
-    if (n == 0 || n > WG_NAME_MAX ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789._-") != n)
+    if (!wg_ident_name_ok(name, strlen(name)))
         return wg_err_set(err, WG_ERR_INVALID,
                           "peer name '%.64s' may hold only letters, digits, "
                           "'-', '_' and '.' (1 to %d)", name, WG_NAME_MAX);
@@ -33,9 +31,7 @@ wg_rc wg_store_peer_add(wg_store *st, const char *name, const char *key_hex,
                           "'wings id' prints)", key_hex);
     if (!memcmp(key, st->info.pk, WG_SIGN_PK_BYTES))
         return wg_err_set(err, WG_ERR_INVALID, "that key is this node's own");
-    if (strncmp(endpoint, "tcp://", 6) != 0 || strlen(endpoint) <= 6 ||
-        strlen(endpoint) > WG_ENDPOINT_MAX ||
-        strcspn(endpoint, " \t\r\n") != strlen(endpoint))
+    if (!wg_ident_endpoint_ok(endpoint))
         return wg_err_set(err, WG_ERR_INVALID,
                           "endpoint '%.80s' is not of the form tcp://HOST:PORT",
                           endpoint);
@@ -69,6 +65,31 @@ wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err)
     sqlite3_finalize(s);
     if (r != SQLITE_DONE)
         return wg_store__sqlerr(st, r, "removing a peer", err);
+    if (sqlite3_changes(st->db) == 0)
+        return wg_err_set(err, WG_ERR_NOTFOUND, "no peer named '%.64s'", name);
+    return WG_OK;
+}
+
+wg_rc wg_store_peer_set_endpoint(wg_store *st, const char *name,
+                                 const char *endpoint, wg_err *err)
+{
+    if (strncmp(endpoint, "tcp://", 6) != 0 || strlen(endpoint) <= 6 ||
+        strlen(endpoint) > WG_ENDPOINT_MAX ||
+        strcspn(endpoint, " \t\r\n") != strlen(endpoint))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "endpoint '%.80s' is not of the form tcp://HOST:PORT",
+                          endpoint);
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__prepare(st, "UPDATE peer SET endpoint = ? "
+                                     "WHERE name = ?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, endpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (r != SQLITE_DONE)
+        return wg_store__sqlerr(st, r, "changing a peer's endpoint", err);
     if (sqlite3_changes(st->db) == 0)
         return wg_err_set(err, WG_ERR_NOTFOUND, "no peer named '%.64s'", name);
     return WG_OK;

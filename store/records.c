@@ -18,12 +18,7 @@
 
 int wg_scope_contains(const wg_node_info *info, const char *county)
 {
-    if (info->role == WG_ROLE_OFFICE)
-        return !strcmp(info->county, county);
-    size_t n = strlen(info->county);
-    while (n > 0 && info->county[n - 1] == '0')
-        n--;
-    return strncmp(info->county, county, n) == 0;
+    return wg_ident_area_contains(info->county, info->role, county);
 }
 
 void wg_record_release(wg_record *r)

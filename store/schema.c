@@ -64,7 +64,9 @@ static const wg_field person_fields[] = {
     TEXT("certificate_no", 0, 64, "残疾证号"),
     COUNTY,
     TEXT("township", 0, 200, "乡镇"),
-    TEXT("phone", 0, 32, "联系电话"),
+    { .name = "phone", .type = WG_FT_PHONE, .max_len = 32,
+      .title = "联系电话", .since = 1,
+      .help = "a mobile (13812345678) or landline (0772-2812345) number" },
     { .name = "rural", .type = WG_FT_BOOL, .max = 1, .title = "农村户籍",
       .since = 1, .help = "1 for a rural household registration, else 0" },
     DATE("registered_on", 0, "登记日期"),
@@ -116,6 +118,23 @@ static const wg_field audit_fields[] = {
 };
 
 #if WG_SCHEMA_VERSION >= 2
+/* The names of areas: one record per area code, its partition the code
+ * itself, so an HQ's names reach every node whose scope holds the area
+ * (the county office its own name, every HQ above it all of theirs). The
+ * record id is derived from the code (wg_store_area_set), so two HQs
+ * naming one area write one record and the later name wins. */
+static const wg_field area_fields[] = {
+    { .name = "county", .type = WG_FT_COUNTY, .required = 1, .max_len = 6,
+      .title = "区划代码", .role = WG_FR_PARTITION, .since = 2,
+      .help = "6-digit administrative division code (GB/T 2260)" },
+    { .name = "name", .type = WG_FT_TEXT, .required = 1, .max_len = 100,
+      .title = "名称", .since = 2, .help = "the area's name" },
+};
+static const wg_index area_indexes[] = {
+    { "area_county", "county, deleted" },
+    { NULL, NULL },
+};
+
 /* Membership: certificates and revocations (wg_cert.h) as signed data in
  * the issuer's feed, partitioned by the subject's code so they travel up
  * the tree like that county's records. BODY (hex) is the only authority;
@@ -180,7 +199,10 @@ static const wg_table tables[] = {
       .fields = audit_fields, .nfields = N(audit_fields),
       .indexes = audit_indexes },
 #if WG_SCHEMA_VERSION >= 2
-    { .name = "member", .wire = 5, .since = 2, .user = 0, .title = "成员证书",
+    { .name = "area", .wire = 5, .since = 2, .user = 0, .title = "区划名称",
+      .fields = area_fields, .nfields = N(area_fields),
+      .indexes = area_indexes },
+    { .name = "member", .wire = 6, .since = 2, .user = 0, .title = "成员证书",
       .fields = member_fields, .nfields = N(member_fields),
       .indexes = member_indexes },
 #endif
@@ -252,6 +274,7 @@ const char *wg_schema_type_name(wg_ftype type)
     case WG_FT_IDNUM: return "id number";
     case WG_FT_COUNTY: return "county code";
     case WG_FT_REF: return "record id";
+    case WG_FT_PHONE: return "phone";
     }
     return "?";
 }

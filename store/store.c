@@ -9,6 +9,9 @@
  * page 1, so a wrong key or an altered page surfaces here with its number.
  */
 #include "store_int.h"
+#include "wg_validate.h"
+#include "wg_users.h"
+#include "wg_life.h"
 
 #include <assert.h>
 
@@ -41,6 +44,19 @@ void wg_store__logf(wg_store *st, int level, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     st->log(st->log_ctx, level, "store", msg);
+}
+
+void wg_store_logf(wg_store *st, int level, const char *module,
+                   const char *fmt, ...)
+{
+    if (!st || !st->log)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    st->log(st->log_ctx, level, module, msg);
 }
 
 wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err)
@@ -232,7 +248,11 @@ static wg_rc write_file(const char *dir, const char *name, const void *p,
 {
     char *path = join(dir, name);
     wg_rc rc = WG_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Never adopt a file or link already there (a stale one from a crash,
+     * or one planted): remove the name, then create it afresh. */
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
     if (fd < 0) {
         rc = wg_err_set(err, WG_ERR_IO, "cannot write '%s': %s", path,
                         strerror(errno));
@@ -398,6 +418,40 @@ static wg_rc meta_get(wg_store *st, const char *k, void *out, size_t cap,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* Checkpoints run as SQLite's own autocheckpoint runs them (passive, after a
+ * commit that leaves WG_CHECKPOINT_PAGES frames or more in the WAL), with
+ * one log line when one cannot finish: a WAL that keeps growing, or a disk
+ * that refuses the copy, is trouble the operator should see. */
+#define WG_CHECKPOINT_PAGES 1000
+static int on_wal_commit(void *p, sqlite3 *db, const char *name, int pages)
+{
+    wg_store *st = p;
+    if (pages < WG_CHECKPOINT_PAGES)
+        return SQLITE_OK;
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+                                       &frames, &copied);
+    if (rc != SQLITE_OK || copied < frames)
+        wg_store_logf(st, WG_LOG_WARN, "store", "checkpoint incomplete: %d "
+                      "of %d WAL frames copied into the database (%s)",
+                      copied, frames, sqlite3_errstr(rc));
+    wg_vfs_clear_failure();
+    return SQLITE_OK;
+}
+
+static void watch_checkpoints(wg_store *st)
+{
+    sqlite3_wal_hook(st->db, on_wal_commit, st);
+}
+
+/* The node folder is its operator's alone (folder.c); an absent one is
+ * reported by whoever looks for the node in it. */
+static wg_rc guard_folder(const char *dir, wg_err *err)
+{
+    wg_rc rc = wg_store_check_folder(dir, err);
+    return rc == WG_ERR_NOTFOUND ? WG_OK : rc;
+}
+
 static wg_rc open_db(wg_store *st, int create, wg_err *err)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
@@ -521,6 +575,7 @@ void wg_store_close(wg_store **stp)
     wg_store *st = *stp;
     if (st->db)
         wg_store__rollback(st);
+    wg_store__report_release(st);
     wg_store__finalize(st);
     if (st->db)
         sqlite3_close_v2(st->db);
@@ -545,8 +600,10 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t dbid[WG_DBID_BYTES];
     wg_store *st = store_new(dir);
+    if ((rc = guard_folder(dir, err)))
+        goto out;
     rc = unlock(dir, pass, passlen, key, dbid, NULL, err);
-    if (rc)
+    if (rc || (rc = wg_store_rekey_recover(dir, key, dbid, err)))
         goto out;
     if (!(st->dbpath = db_realpath(dir, err))) {
         rc = err ? err->code : WG_ERR_IO;
@@ -569,10 +626,15 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
         goto out;
     if ((rc = open_db(st, 0, err)))
         goto out;
+    watch_checkpoints(st);
     if ((rc = load_identity(st, &version, err)) ||
         (rc = wg_store__load_state(st, err)))
         goto out;
-    rc = wg_store__upgrade(st, version, err);
+    /* The report's aggregates first, so an upgrade's merges keep them. */
+    if ((rc = wg_store__report_open(st, err)) ||
+        (rc = wg_store__upgrade(st, version, err)))
+        goto out;
+    rc = wg_store__users_init(st, err);
 out:
     wg_secret_free(key);
     if (rc)
@@ -608,20 +670,16 @@ const uint8_t *wg_store_secret_key(const wg_store *st)
 
 static wg_rc check_info(const wg_node_info *info, wg_err *err)
 {
-    size_t n = strlen(info->name);
+    size_t n = strnlen(info->name, sizeof info->name);
     if (n == 0 || n > WG_NAME_MAX)
         return wg_err_set(err, WG_ERR_INVALID,
                           "name: must be 1 to %d characters", WG_NAME_MAX);
-    for (size_t i = 0; i < n; i++) {
-        char c = info->name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-            return wg_err_set(err, WG_ERR_INVALID,
-                              "name: '%s' may hold only letters, digits, "
-                              "'-', '_' and '.'", info->name);
-    }
-    if (strlen(info->county) != WG_COUNTY_CHARS ||
-        strspn(info->county, "0123456789") != WG_COUNTY_CHARS)
+    if (!wg_ident_name_ok(info->name, n))
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "name: '%s' may hold only letters, digits, "
+                          "'-', '_' and '.'", info->name);
+    if (!wg_ident_county_ok(info->county,
+                            strnlen(info->county, sizeof info->county)))
         return wg_err_set(err, WG_ERR_INVALID,
                           "county: '%s' is not a 6-digit division code",
                           info->county);
@@ -629,11 +687,9 @@ static wg_rc check_info(const wg_node_info *info, wg_err *err)
         return wg_err_set(err, WG_ERR_INVALID,
                           "county: an office needs its own county code, not "
                           "000000");
-    if (strncmp(info->endpoint, "tcp://", 6) != 0 ||
-        strlen(info->endpoint) <= 6 ||
-        strcspn(info->endpoint, " \t\r\n") != strlen(info->endpoint))
+    if (!wg_ident_endpoint_ok(info->endpoint))
         return wg_err_set(err, WG_ERR_INVALID,
-                          "endpoint: '%s' is not of the form tcp://HOST:PORT",
+                          "endpoint: '%.80s' is not of the form tcp://HOST:PORT",
                           info->endpoint);
     return WG_OK;
 }
@@ -652,9 +708,13 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
         return wg_err_set(err, WG_ERR_EXISTS,
                           "'%s' already holds a node; choose another --dir",
                           dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return wg_err_set(err, WG_ERR_IO, "cannot create folder '%s': %s", dir,
-                          strerror(errno));
+    if (mkdir(dir, 0700) != 0) {
+        if (errno != EEXIST)
+            return wg_err_set(err, WG_ERR_IO, "cannot create folder '%s': %s",
+                              dir, strerror(errno));
+        if ((rc = guard_folder(dir, err)))
+            return rc;
+    }
 
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t *sk = wg_secret_alloc(WG_SIGN_SK_BYTES);
@@ -679,7 +739,8 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
         (rc = open_db(st, 1, err)) ||
         (rc = wg_store__begin(st, err)) ||
         (rc = wg_store__exec(st, schema_sql, err)) ||
-        (rc = wg_store__create_schema(st, err)))
+        (rc = wg_store__create_schema(st, err)) ||
+        (rc = wg_store__report_schema(st, err)))
         goto out;
     char ver[16];
     snprintf(ver, sizeof ver, "%d", WG_SCHEMA_VERSION);
@@ -730,7 +791,9 @@ wg_rc wg_store_passwd(const char *dir, const char *oldpass, size_t oldlen,
     uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
     uint8_t dbid[WG_DBID_BYTES], kf[WG_KEYFILE_BYTES];
     wg_kdf kdf = WG_KDF_MODERATE;
-    wg_rc rc = unlock(dir, oldpass, oldlen, key, dbid, &kdf, err);
+    wg_rc rc = guard_folder(dir, err);
+    if (rc == WG_OK)
+        rc = unlock(dir, oldpass, oldlen, key, dbid, &kdf, err);
     /* Keep the file's cost (a test node's minimum one included); an unknown
      * level gets the default. */
     if (rc == WG_OK && kdf != WG_KDF_INTERACTIVE && kdf != WG_KDF_MODERATE &&

@@ -81,6 +81,7 @@ struct wg_store {
     wg_node_info info;
     wg_log_fn log;
     void *log_ctx;
+    struct wg_rpt *rpt;   /* report_agg.c's statements */
 };
 
 /* vfs.c */
@@ -90,6 +91,13 @@ wg_rc wg_vfs_register(wg_err *err);
 wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
                     const uint8_t dbid[WG_DBID_BYTES], wg_err *err);
 void wg_vfs_detach(const char *dbpath);
+/* Seal NEWPATH under the key and database id attached to DBPATH. */
+wg_rc wg_vfs_attach_like(const char *dbpath, const char *newpath,
+                         wg_err *err);
+/* Copy the data key (into KEY, secret memory) and database id attached to
+ * DBPATH. */
+wg_rc wg_vfs_key_copy(const char *dbpath, uint8_t key[WG_KEY_BYTES],
+                      uint8_t dbid[WG_DBID_BYTES], wg_err *err);
 /* The last authentication failure seen by this thread, or NULL. */
 const char *wg_vfs_failure(void);
 void wg_vfs_clear_failure(void);
@@ -206,6 +214,39 @@ void wg_store__forget_feeds(wg_store *st);
  * for wg_store__merge(). */
 wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
                              wg_err *err);
+
+/* report_agg.c: the aggregates the default report reads, kept by merge */
+enum { WG_RPT_PERSON = 1, WG_RPT_PLACEMENT, WG_RPT_TRAINING };
+/* The fields of one record that count for the report. */
+typedef struct wg_rpt_state {
+    int present, live;
+    char county[WG_COUNTY_CHARS + 1];         /* person */
+    char bdate[WG_REPORT_DATE_CHARS + 1];     /* person; "" unknown */
+    char pid[WG_ID_HEX_CHARS + 1];            /* placement, training */
+    int a, b;            /* placement: active; training: trained, certified */
+    int has_income;
+    int64_t income;
+} wg_rpt_state;
+typedef struct wg_rpt_note {
+    int kind;            /* WG_RPT_*, 0: a table the report does not read */
+    char id[WG_ID_HEX_CHARS + 1];
+    wg_rpt_state old;
+} wg_rpt_note;
+/* Around the write of record ID of table T by merge: before keeps what
+ * counted, after moves the aggregates by the difference. */
+wg_rc wg_store__report_before(wg_store *st, const wg_table *t, const char *id,
+                              wg_rpt_note *note, wg_err *err);
+wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
+                             wg_err *err);
+/* CREATE the aggregate and area tables (IF NOT EXISTS). */
+wg_rc wg_store__report_schema(wg_store *st, wg_err *err);
+/* At open: build the aggregates of a store made before they were kept. */
+wg_rc wg_store__report_open(wg_store *st, wg_err *err);
+void wg_store__report_release(wg_store *st);
+/* The SQL that recounts the aggregates into the tables PREFIX + year,
+ * month, day, income, income100 (PREFIX "rpt_" for the kept ones). Caller
+ * frees. */
+char *wg_store__report_recount_sql(const char *prefix);
 
 /* hlc.c */
 uint64_t wg_hlc_now_ms(void);

@@ -7,12 +7,14 @@
  * on them: every malformed value is a WG_ERR_INVALID naming the field.
  */
 #include "wg_validate.h"
+#include "wg_ident.h"
 
 #include <assert.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Scratch for canonical forms that differ from the input (INT, IDNUM): the
  * longest is a sign, 19 digits and the NUL. */
@@ -75,6 +77,11 @@ static size_t utf8_len(const unsigned char *p)
         if (p[i] < 0x80 || p[i] > 0xbf)
             return 0;
     return n;
+}
+
+size_t wg_validate_utf8_char(const char *p)
+{
+    return utf8_len((const unsigned char *)p);
 }
 
 /* V made fit to quote in a one-line message: controls and bytes that are not
@@ -181,6 +188,38 @@ int wg_validate_record_id(const char *s)
     return s[WG_ID_HEX_CHARS] == '\0';
 }
 
+/* Bytes of white space at P that a person cannot see the end of a cell
+ * by: ASCII spaces and the ideographic space U+3000 (E3 80 80), which
+ * Chinese input methods type in full-width mode. */
+static size_t space_at(const char *p)
+{
+    if (*p == ' ')
+        return 1;
+    if ((unsigned char)p[0] == 0xe3 && (unsigned char)p[1] == 0x80 &&
+        (unsigned char)p[2] == 0x80)
+        return 3;
+    return 0;
+}
+
+/* The part of V without leading and trailing spaces: *START and *LEN. */
+static void trim_span(const char *v, size_t *start, size_t *len)
+{
+    size_t a = 0, n = strlen(v), k;
+
+    while ((k = space_at(v + a)) != 0)
+        a += k;
+    while (n > a) {
+        if (v[n - 1] == ' ')
+            n--;
+        else if (n - a >= 3 && space_at(v + n - 3) == 3)
+            n -= 3;
+        else
+            break;
+    }
+    *start = a;
+    *len = n - a;
+}
+
 static wg_rc check_text(const wg_field *f, const char *v, wg_err *err)
 {
     size_t lim = f->max_len && f->max_len < WG_FIELD_MAX_BYTES
@@ -200,6 +239,15 @@ static wg_rc check_text(const wg_field *f, const char *v, wg_err *err)
                               "%s: control character 0x%02x at byte %zu",
                               f->name, p[i], i + 1);
         i += n;
+    }
+    if (v[0]) {
+        size_t a, n;
+
+        trim_span(v, &a, &n);
+        if (n == 0)
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "%s: blank (only spaces): leave it empty or "
+                              "write a value", f->name);
     }
     return WG_OK;
 }
@@ -340,11 +388,105 @@ static wg_rc check_idnum(const wg_field *f, const char *v, char *canon,
     return WG_OK;
 }
 
+/* Leading decimal digits of P. */
+static size_t digits_at(const char *p)
+{
+    size_t n = 0;
+
+    while (is_digit((unsigned char)p[n]))
+        n++;
+    return n;
+}
+
+/* 1 if V is a Chinese mobile number: 11 digits, 13x-19x, perhaps after
+ * +86 or 0086 and in groups split by single spaces or hyphens
+ * (+86 138 0000 0000). */
+static int mobile_ok(const char *v)
+{
+    char d[12];
+    size_t nd = 0;
+
+    if (!strncmp(v, "+86", 3) || !strncmp(v, "0086", 4)) {
+        v += v[0] == '+' ? 3 : 4;
+        if (*v == ' ' || *v == '-')
+            v++;
+    }
+    for (; *v; v++) {
+        if (is_digit((unsigned char)*v)) {
+            if (nd == 11)
+                return 0;
+            d[nd++] = *v;
+        } else if ((*v != ' ' && *v != '-') || !nd ||
+                   !is_digit((unsigned char)v[1])) {
+            return 0;  /* one space or hyphen between digit groups only */
+        }
+    }
+    return nd == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
+}
+
+/* 1 if V is a mobile number (mobile_ok) or a landline: area code (0 and
+ * 2-3 digits) and number (7-8 digits, not starting 0 or 1), with or
+ * without a hyphen between them, and an optional extension of 1-6 digits
+ * after '-' or 转. V is trimmed of spaces already. */
+static int phone_ok(const char *v)
+{
+    size_t n = digits_at(v), area, num;
+    const char *p;
+
+    if (mobile_ok(v))
+        return 1;
+    if (v[0] != '0')
+        return 0;
+    if (v[n] == '-') {          /* 0AAA-NNNNNNN */
+        area = n;
+        p = v + n + 1;
+        num = digits_at(p);
+        if (area < 3 || area > 4 || num < 7 || num > 8 || *p < '2')
+            return 0;
+        p += num;
+    } else {                    /* 0AAANNNNNNN */
+        if (n < 11 || n > 12 || (n == 12 && v[1] <= '2'))
+            return 0;
+        p = v + n;
+    }
+    if (*p == '\0')
+        return 1;
+    if (*p == '-')
+        p++;
+    else if (!strncmp(p, "\xe8\xbd\xac", 3))  /* 转 */
+        p += 3;
+    else
+        return 0;
+    n = digits_at(p);
+    return n >= 1 && n <= 6 && p[n] == '\0';
+}
+
+static wg_rc check_phone(const wg_field *f, const char *v, wg_err *err)
+{
+    char sb[SHOW_BYTES];
+    size_t a, n;
+    char buf[WG_FIELD_MAX_BYTES + 1];
+    wg_rc rc = check_text(f, v, err);
+
+    if (rc)
+        return rc;
+    trim_span(v, &a, &n);
+    memcpy(buf, v + a, n);
+    buf[n] = '\0';
+    if (phone_ok(buf))
+        return WG_OK;
+    return wg_err_set(err, WG_ERR_INVALID,
+                      "%s: '%s' is not a phone number: a mobile is 11 digits "
+                      "from 13 to 19 (13812345678), a landline its area code "
+                      "and number (0772-2812345 or 07722812345, an extension "
+                      "after '-')", f->name, show(v, sb));
+}
+
 static wg_rc check_county(const wg_field *f, const char *v, wg_err *err)
 {
     char sb[SHOW_BYTES];
 
-    if (strnlen(v, 7) != 6 || !all_digits(v, 6))
+    if (!wg_ident_county_ok(v, strnlen(v, WG_COUNTY_CHARS + 1)))
         return wg_err_set(err, WG_ERR_INVALID,
                           "%s: '%s' is not a 6-digit county code", f->name,
                           show(v, sb));
@@ -379,7 +521,25 @@ wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
         return wg_err_set(err, WG_ERR_INVALID, "%s: empty", f->name);
     switch (f->type) {
     case WG_FT_TEXT:
-        rc = check_text(f, value, err);
+    case WG_FT_PHONE:
+        rc = f->type == WG_FT_TEXT ? check_text(f, value, err)
+                                   : check_phone(f, value, err);
+        if (rc == WG_OK) {
+            /* Canonical text has no leading or trailing spaces; it is
+             * never longer than VALUE, so it is cut in place in OUT. */
+            size_t a, len;
+
+            trim_span(value, &a, &len);
+            if (!out)
+                return WG_OK;
+            if (len >= outsz)
+                return wg_err_set(err, WG_ERR_INTERNAL,
+                                  "%s: canonical value needs %zu bytes, "
+                                  "buffer has %zu", f->name, len + 1, outsz);
+            memmove(out, value + a, len);
+            out[len] = '\0';
+            return WG_OK;
+        }
         break;
     case WG_FT_INT:
         rc = check_int(f, value, small, err);
@@ -428,10 +588,64 @@ static const char *present(const wg_table *t, const char *const *values,
     return v && v[0] ? v : NULL;
 }
 
+int wg_validate_idnum_birth(const char *idnum, char out[11])
+{
+    char date[11];
+
+    if (digits_at(idnum) < 14)
+        return 0;
+    snprintf(date, sizeof date, "%.4s-%.2s-%.2s", idnum + 6, idnum + 10,
+             idnum + 12);
+    if (!wg_validate_date(date, NULL, NULL, NULL))
+        return 0;
+    memcpy(out, date, sizeof date);
+    return 1;
+}
+
+wg_rc wg_validate_field_name(const wg_table *t, const char *name,
+                             wg_err *err)
+{
+    char sb[SHOW_BYTES];
+    char list[WG_ERR_MSG_BYTES];
+    size_t o = 0;
+
+    if (wg_schema_field_index(t, name) >= 0)
+        return WG_OK;
+    list[0] = '\0';
+    for (int i = 0; i < t->nfields; i++) {
+        int k = snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
+                         t->fields[i].name);
+        if (k < 0 || (size_t)k >= sizeof list - o)
+            break;
+        o += (size_t)k;
+    }
+    return wg_err_set(err, WG_ERR_INVALID, "%s: no such field in %s (fields: "
+                      "%s)", show(name, sb), t->name, list);
+}
+
+int wg_validate_today(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (now == (time_t)-1 || !localtime_r(&now, &tm))
+        return 0;
+    return strftime(out, 11, "%Y-%m-%d", &tm) == 10;
+}
+
 wg_rc wg_validate_record(const wg_table *t, const char *const *values,
                          wg_err *err)
 {
-    const char *start, *end, *birth, *idnum;
+    char today[11];
+
+    return wg_validate_record_at(t, values,
+                                 wg_validate_today(today) ? today : NULL, err);
+}
+
+wg_rc wg_validate_record_at(const wg_table *t, const char *const *values,
+                            const char *today, wg_err *err)
+{
+    const char *start, *end, *birth, *idnum, *gender, *reg;
 
     assert(t && values);
     for (int i = 0; i < t->nfields; i++) {
@@ -478,5 +692,24 @@ wg_rc wg_validate_record(const wg_table *t, const char *const *values,
                               "birth_date: %s does not match the id number's "
                               "%s", birth, enc);
     }
+
+    /* GB 11643: the 17th character is odd for a man, even for a woman. */
+    gender = present(t, values, "gender");
+    if (gender && idnum && is_digit((unsigned char)idnum[16])) {
+        int odd = (idnum[16] - '0') % 2;
+        const char *want = odd ? "male" : "female";
+
+        if (strcmp(gender, want))
+            return wg_err_set(err, WG_ERR_INVALID,
+                              "gender: %s does not match the id number, "
+                              "whose 17th digit %c is %s (%s)", gender,
+                              idnum[16], odd ? "odd" : "even", want);
+    }
+
+    reg = present(t, values, "registered_on");
+    if (reg && today && strcmp(reg, today) > 0)
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "registered_on: %s is in the future (today is %s)",
+                          reg, today);
     return WG_OK;
 }

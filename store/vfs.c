@@ -168,6 +168,38 @@ static keyent *lookup(const char *dbpath)
     return found;
 }
 
+wg_rc wg_vfs_attach_like(const char *dbpath, const char *newpath,
+                         wg_err *err)
+{
+    uint8_t *key = wg_secret_alloc(WG_KEY_BYTES);
+    uint8_t dbid[WG_DBID_BYTES];
+    wg_rc rc = wg_vfs_key_copy(dbpath, key, dbid, err);
+    if (rc == WG_OK)
+        rc = wg_vfs_attach(newpath, key, dbid, err);
+    wg_secret_free(key);
+    return rc;
+}
+
+wg_rc wg_vfs_key_copy(const char *dbpath, uint8_t key[WG_KEY_BYTES],
+                      uint8_t dbid[WG_DBID_BYTES], wg_err *err)
+{
+    wg_rc rc = WG_OK;
+    pthread_mutex_lock(&reg_lock);
+    keyent *e = registry;
+    for (; e; e = e->next)
+        if (!strcmp(e->path, dbpath))
+            break;
+    if (e) {
+        memcpy(key, e->key, WG_KEY_BYTES);
+        memcpy(dbid, e->dbid, WG_DBID_BYTES);
+    } else {
+        rc = wg_err_set(err, WG_ERR_INTERNAL, "no key attached for '%s'",
+                        dbpath);
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return rc;
+}
+
 /* ---- failure reporting --------------------------------------------------- */
 
 static _Thread_local char failure[160];

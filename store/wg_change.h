@@ -33,17 +33,17 @@
 #include "wg_buf.h"
 #include "wg_crypto.h"
 #include "wg_err.h"
+#include "wg_ident.h"
 #include "wg_schema.h"
 
 #define WG_CHANGE_VERSION 1
-#define WG_PARTITION_MAX 16
 #define WG_FIELD_DELETED 255
 #define WG_CHANGE_MAX_BYTES (256 + (WG_MAX_FIELDS + 1) * (4 + WG_FIELD_MAX_BYTES))
 #define WG_ROWID_BYTES 16
 
 /* Wire numbers of the tables the machinery names (schema.c holds them). */
 enum { WG_TABLE_PERSON = 1, WG_TABLE_TRAINING = 2, WG_TABLE_PLACEMENT = 3,
-       WG_TABLE_AUDIT = 4, WG_TABLE_MEMBER = 5 };
+       WG_TABLE_AUDIT = 4, WG_TABLE_AREA = 5, WG_TABLE_MEMBER = 6 };
 enum { WG_VAL_NULL = 0, WG_VAL_TEXT = 1, WG_VAL_INT = 2 };
 
 typedef struct wg_change_field {

@@ -54,7 +54,8 @@ typedef enum wg_ftype {
     WG_FT_ENUM,    /* one of enum_values */
     WG_FT_IDNUM,   /* 18-character resident id, GB 11643 check digit */
     WG_FT_COUNTY,  /* 6 decimal digits */
-    WG_FT_REF      /* a record id (32 lower-case hex) of a person */
+    WG_FT_REF,     /* a record id (32 lower-case hex) of a person */
+    WG_FT_PHONE    /* a Chinese mobile or landline number, as text */
 } wg_ftype;
 
 /* What a field means to the machinery around it. */

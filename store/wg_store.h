@@ -20,17 +20,13 @@
 #include "wg_buf.h"
 #include "wg_crypto.h"
 #include "wg_err.h"
+#include "wg_ident.h"
 #include "wg_schema.h"
 
 #define WG_STORE_KEYFILE "wings.key"
 #define WG_STORE_DBFILE "wings.db"
-#define WG_NAME_MAX 64
-#define WG_ENDPOINT_MAX 256
-#define WG_COUNTY_CHARS 6
 
 typedef struct wg_store wg_store;
-
-typedef enum wg_role { WG_ROLE_OFFICE = 0, WG_ROLE_HQ = 1 } wg_role;
 
 /* Who this node is. Everything here is public. */
 typedef struct wg_node_info {
@@ -69,6 +65,11 @@ void wg_store_close(wg_store **st);
 
 /* Route store/ diagnostics to FN (NULL: silent). */
 void wg_store_set_log(wg_store *st, wg_log_fn fn, void *ctx);
+/* One line to ST's log sink as MODULE (sync/ logs its events here, so one
+ * process has one sink). Silent without a sink. Never pass secrets or
+ * record contents. */
+void wg_store_logf(wg_store *st, int level, const char *module,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Bound SQLite's page cache for this handle to KIB KiB (the default is
  * WG_STORE_CACHE_KIB, which keeps a county's tables in memory for reads). */
@@ -102,9 +103,10 @@ wg_rc wg_store_verify_pages(const char *dir, const char *pass, size_t passlen,
 
 /* ---- records ----------------------------------------------------------- */
 
-/* Is COUNTY inside the scope of node INFO? An office: its own county. An
- * hq: every county whose code starts with the hq code's non-zero prefix
- * (450000 -> 45xxxx; 000000 -> all). */
+/* Is COUNTY (a partition) inside the scope of node INFO? Its area by the
+ * level of its code, as wg_ident_area_contains() says: an office, its own
+ * county; an hq of 450000, every 45xxxx; of 451000, every 4510xx (never
+ * 4511xx); of 000000, all. */
 int wg_scope_contains(const wg_node_info *info, const char *county);
 
 /* A record as read: values as text (integers in decimal), NULL when unset.
@@ -354,7 +356,7 @@ wg_rc wg_store_feed_read(wg_store *st, const uint8_t origin[WG_SIGN_PK_BYTES],
 /* One feed this store holds: the version vector is the list of these. */
 typedef struct wg_feed_head {
     uint8_t origin[WG_SIGN_PK_BYTES];
-    char partition[17];
+    char partition[WG_PARTITION_MAX + 1];
     uint64_t head;
     uint8_t head_hash[WG_HASH_BYTES];
     int frozen;
@@ -389,6 +391,10 @@ wg_rc wg_store_peer_add(wg_store *st, const char *name, const char *key_hex,
                         const char *endpoint, wg_err *err);
 /* WG_ERR_NOTFOUND when no such peer. */
 wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err);
+/* Reach peer NAME at ENDPOINT from now on; its key, history and
+ * everything else stay. WG_ERR_INVALID, WG_ERR_NOTFOUND. */
+wg_rc wg_store_peer_set_endpoint(wg_store *st, const char *name,
+                                 const char *endpoint, wg_err *err);
 /* Every peer, sorted by name. P is borrowed for the call. */
 typedef int (*wg_peer_fn)(void *ctx, const wg_peer *p);
 wg_rc wg_store_peers(wg_store *st, wg_peer_fn fn, void *ctx, wg_err *err);
@@ -431,30 +437,127 @@ wg_rc wg_store_verify_open(wg_store *st, wg_problem_fn fn, void *ctx,
 
 /* ---- reports ------------------------------------------------------------ */
 
-typedef enum wg_report_by {
-    WG_REPORT_COUNTY = 0,
-    WG_REPORT_EMPLOYMENT_TYPE = 1,
-    WG_REPORT_CATEGORY = 2
-} wg_report_by;
+/* The federation's definitions, in one place (README "Reports" and `help
+ * report` say the same in words):
+ *
+ *   report date   --as-of DATE, else today (local time).
+ *   persons       live person records (registered on or before the report
+ *                 date when --as-of is given).
+ *   working_age   persons whose age in full years on the report date lies in
+ *                 [age_min, age_max] (16-59 unless asked otherwise); a person
+ *                 without a birth date is not of known working age.
+ *   employed      persons holding an active placement: now, status active;
+ *                 --as-of D, started on or before D and not ended by the end
+ *                 of D (end_date after D, or no end_date and status active).
+ *   working_age_employed  working-age persons who are employed.
+ *   employment_rate       working_age_employed / working_age, in percent,
+ *                 rounded half up to two decimals (0 when working_age is 0).
+ *   trained       persons with a training completed or certified (--as-of D:
+ *                 with an end_date on or before D); certified likewise.
+ *   placements    active placements of the row's persons; the median
+ *                 monthly income is taken over them (incomes given).
+ *   flows         --from F --to T: newly_trained, persons with a training
+ *                 completed or certified with end_date in [F, T];
+ *                 newly_placed, persons with a placement started in [F, T];
+ *                 placements_ended, placements with end_date in [F, T].
+ *
+ * Every table groups persons: each live person is counted once, in one row,
+ * so every table's total is the sum of its rows and equals every other
+ * table's total. A person with several active placements counts under the
+ * employment type of the one started last (then the higher income, then the
+ * record id); under training category, the category of the course started
+ * last (then the record id). "" is the row of persons without the value (no
+ * active placement, no course, field unset). Records are grouped by
+ * record id; persons registered twice are counted twice until merged. */
 
-/* One row of a report. By county: persons registered, persons with an
- * active placement, rate = employed / persons in percent, persons trained
- * (a training completed or certified), persons certified, the median
- * monthly income of active placements. By employment type: active
- * placements, distinct persons placed, median income. By training
- * category: persons enrolled in a course of it, trained, certified. */
+typedef enum wg_report_dim {
+    WG_DIM_COUNTY = 0,
+    WG_DIM_TOWNSHIP,
+    WG_DIM_GENDER,
+    WG_DIM_DISABILITY_CATEGORY,
+    WG_DIM_DISABILITY_GRADE,
+    WG_DIM_RURAL,
+    WG_DIM_EMPLOYMENT_TYPE,
+    WG_DIM_CATEGORY,
+    WG_DIM_COUNT
+} wg_report_dim;
+
+/* The dimension's name as --by spells it, and back (-1 if unknown). */
+const char *wg_report_dim_name(wg_report_dim d);
+int wg_report_dim_parse(const char *name);
+
+#define WG_REPORT_MAX_DIMS 2
+#define WG_REPORT_DATE_CHARS 10   /* YYYY-MM-DD */
+#define WG_REPORT_KEY_MAX 256     /* a township name is at most 200 bytes */
+#define WG_REPORT_AGE_MIN 16
+#define WG_REPORT_AGE_MAX 59
+
+typedef struct wg_report_query {
+    int ndims;                           /* 1 or 2 */
+    wg_report_dim dims[WG_REPORT_MAX_DIMS];
+    char as_of[WG_REPORT_DATE_CHARS + 1];  /* "" : the records as they are */
+    char today[WG_REPORT_DATE_CHARS + 1];  /* report date without as_of */
+    char from[WG_REPORT_DATE_CHARS + 1];   /* "" : no flows */
+    char to[WG_REPORT_DATE_CHARS + 1];
+    int age_min, age_max;
+    int recount;    /* never answer from the kept aggregates */
+} wg_report_query;
+
+/* Fill Q with the defaults: by county, now, today's date, ages 16-59. */
+void wg_report_query_init(wg_report_query *q);
+
+/* One row. TOTAL has bit d set where dimension d is summed over ("total"). */
 typedef struct wg_report_row {
-    char key[32];          /* county code, employment type or category */
-    long persons, employed, trained, certified, placements;
-    double rate;           /* percent, rounded to one decimal */
+    char key[WG_REPORT_MAX_DIMS][WG_REPORT_KEY_MAX];
+    unsigned total;
+    long persons, working_age, working_age_employed, employed, trained,
+        certified, placements;
+    long newly_trained, newly_placed, placements_ended;
+    double rate;           /* percent, two decimals */
     int has_median;
     double median;         /* yuan; .5 when the middle falls between two */
 } wg_report_row;
 
-/* Aggregate the records this node holds. *ROWS is sorted by key; caller
- * owns, release with free(). TOTAL gets the row over everything. */
-wg_rc wg_store_report(wg_store *st, wg_report_by by, wg_report_row **rows,
-                      size_t *n, wg_report_row *total, wg_err *err);
+typedef struct wg_report {
+    wg_report_query q;
+    char date[WG_REPORT_DATE_CHARS + 1];   /* the report date */
+    int from_aggregates;   /* answered from the kept aggregates */
+    /* Cells sorted by key; for two dimensions then the subtotals of each
+     * value of the first (total = 2), of the second (total = 1), and last
+     * the grand total (total = all bits), which is also in TOTAL. */
+    wg_report_row *rows;
+    size_t n;
+    wg_report_row grand;
+} wg_report;
+
+/* Aggregate the records this node holds as Q asks. *OUT: release with
+ * wg_report_release(). WG_ERR_INVALID for a malformed query. */
+wg_rc wg_store_report(wg_store *st, const wg_report_query *q, wg_report *out,
+                      wg_err *err);
+void wg_report_release(wg_report *r);
+
+/* Recount the kept aggregates from the records and compare: *BAD gets the
+ * number of aggregate rows that differ (0: they hold). */
+wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err);
+/* Rebuild the kept aggregates from the records (after rows were written
+ * other than through merge, e.g. by a benchmark). */
+wg_rc wg_store_report_rebuild(wg_store *st, wg_err *err);
+
+/* ---- area names (the replicated table "area") ----------------------------- */
+
+#define WG_AREA_NAME_MAX 100
+
+/* Name area CODE (6 digits) NAME (1..WG_AREA_NAME_MAX bytes of UTF-8, no
+ * control characters): a local write, inside wg_store_begin..commit, that
+ * sync carries to every node whose scope holds CODE. Only an HQ names
+ * areas, and only inside its scope. WG_ERR_INVALID. */
+wg_rc wg_store_area_set(wg_store *st, const char *code, const char *name,
+                        wg_err *err);
+/* The name of CODE into OUT (WG_AREA_NAME_MAX + 1 bytes); WG_ERR_NOTFOUND. */
+wg_rc wg_store_area_get(wg_store *st, const char *code, char *out,
+                        wg_err *err);
+typedef int (*wg_area_fn)(void *ctx, const char *code, const char *name);
+wg_rc wg_store_areas(wg_store *st, wg_area_fn fn, void *ctx, wg_err *err);
 
 /* A canonical text dump of every record table with its per-field clocks
  * (origins as keys): two stores holding the same changes give the same

@@ -2,7 +2,7 @@
  * wg_validate.h - checking record field values against the schema
  *
  * Pure functions over the descriptions in wg_schema.h: no SQLite, no I/O, no
- * allocation, no clock. Local writes, CSV import and the CLI run every value a
+ * allocation; only wg_validate_record() reads the clock (today's date). Local writes, CSV import and the CLI run every value a
  * person typed through here before it reaches the store. Thread-safe.
  */
 #ifndef WG_VALIDATE_H
@@ -25,7 +25,11 @@
  * "disability_grade: 5 is out of range 1-4",
  * "disability_category: 'blind' is not one of physical, visual, ...".
  * The empty string is valid TEXT but fails every other type with
- * "FIELD: empty". Fails with WG_ERR_INTERNAL (a caller bug) when the valid
+ * "FIELD: empty". TEXT and PHONE are canonical without leading or trailing
+ * spaces (ASCII or U+3000); text of spaces only is "FIELD: blank (only
+ * spaces) ...". PHONE: a Chinese mobile (11 digits, 13-19 first) or a
+ * landline (0AAA-NNNNNNN, with or without the hyphen, an extension after
+ * '-' or 转); the message gives both forms. Fails with WG_ERR_INTERNAL (a caller bug) when the valid
  * canonical form does not fit in OUTSZ. */
 wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
                         size_t outsz, wg_err *err);
@@ -43,6 +47,35 @@ wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
  * Fails with WG_ERR_INVALID. */
 wg_rc wg_validate_record(const wg_table *t, const char *const *values,
                          wg_err *err);
+
+/* As wg_validate_record(), then, for a person: gender agrees with the id
+ * number's 17th character (odd: male, even: female: "gender: female does
+ * not match the id number, whose 17th digit 3 is odd (male)"), and, when
+ * TODAY (YYYY-MM-DD) is not NULL, registered_on is not after it
+ * ("registered_on: 2030-01-01 is in the future (today is 2026-12-06)").
+ * wg_validate_record() is this with today's local date (the machine's zone,
+ * TZ honoured): the one rule here that reads the clock. */
+wg_rc wg_validate_record_at(const wg_table *t, const char *const *values,
+                            const char *today, wg_err *err);
+
+/* Today's local date as YYYY-MM-DD into OUT; 0 if the clock fails. */
+int wg_validate_today(char out[11]);
+
+/* WG_OK if NAME is a field of T; else WG_ERR_INVALID listing the fields:
+ * "hukou: no such field in person (fields: name, gender, ...)". */
+wg_rc wg_validate_field_name(const wg_table *t, const char *name,
+                             wg_err *err);
+
+/* The birth date an id number encodes (characters 7-14) as YYYY-MM-DD into
+ * OUT, returning 1; 0 when IDNUM does not start with 14 digits naming a
+ * calendar date. Used to fill birth_date when only the id number is
+ * given. */
+int wg_validate_idnum_birth(const char *idnum, char out[11]);
+
+/* Length (1-4) of the well-formed UTF-8 character at P, or 0 when P does
+ * not start one (overlong forms, surrogates, past U+10FFFF, a cut
+ * sequence). Never reads past a NUL. */
+size_t wg_validate_utf8_char(const char *p);
 
 /* 1 if S is exactly YYYY-MM-DD naming a real calendar date in 1900..2100, else
  * 0. On 1, stores year, month and day through Y, M, D (each may be NULL). */

@@ -23,6 +23,7 @@
  * so a peer that ignores its credit is held back by TCP, not by our memory;
  * a peer that vanishes is noticed from the disconnect event.
  */
+#include "wg_i18n.h"
 #include "sync_int.h"
 
 #include <errno.h>
@@ -105,8 +106,11 @@ struct wg_engine {
     wg_guard guard;
     int guarded;
     uint8_t probe_key[32];
+    int probing;        /* the self-check's probe key is set */
     int probe_seen;
     int idle_ms;               /* server sessions: silence that ends them */
+    int ctl_on;                /* a control socket admits ctl_uid */
+    unsigned long ctl_uid;
 };
 
 static int64_t now_ms(void)
@@ -138,13 +142,16 @@ static void set_common(void *sock)
     zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof hbt);
 }
 
-/* Our Curve25519 key pair, from the node's Ed25519 identity. CSK is wiped by
- * the caller. */
-static wg_rc our_curve(wg_engine *e, uint8_t csk[32], wg_err *err)
+/* Our Curve25519 key pair, from the node's Ed25519 identity. On success the
+ * caller wipes CSK; on failure it is wiped here. */
+static wg_rc our_curve(wg_engine *e, uint8_t csk[WG_CURVE_KEY_BYTES],
+                       wg_err *err)
 {
     wg_rc rc = wg_sign_sk_to_curve(csk, wg_store_secret_key(e->st), err);
     if (rc == WG_OK)
         rc = wg_sign_pk_to_curve(e->curve_pk, wg_store_info(e->st)->pk, err);
+    if (rc)
+        wg_wipe(csk, WG_CURVE_KEY_BYTES);
     return rc;
 }
 
@@ -327,8 +334,19 @@ static void handle_zap(wg_engine *e)
         snprintf(address, sizeof address, "%.*s", (int)len[3], (char *)f[3]);
     int curve = nf == 7 && len[5] == 5 && !memcmp(f[5], "CURVE", 5) &&
                 len[6] == 32;
-    if (curve && e->probe_key[0] | e->probe_key[1] &&
-        !memcmp(f[6], e->probe_key, 32))
+    /* The control socket (ctl.c): no key, the peer's uid from its Unix
+     * credentials, which libzmq appends to the address. */
+    int ctl = nf == 6 && len[5] == 4 && !memcmp(f[5], "NULL", 4) &&
+              len[2] == strlen(WG_CTL_ZAP_DOMAIN) &&
+              !memcmp(f[2], WG_CTL_ZAP_DOMAIN, len[2]);
+    unsigned long uid;
+    if (ctl && e->ctl_on &&
+        wg_ctl__peer_uid((const char *)f[3], len[3], &uid) &&
+        uid == e->ctl_uid)
+        ok = 1;
+    /* (A flag, not the key's first bytes: a random key may begin with
+     * zeros, and the probe must still be told from a stranger.) */
+    else if (curve && e->probing && !memcmp(f[6], e->probe_key, 32))
         e->probe_seen = 1;
     else if (curve && find_peer(e, f[6], NULL, &peer)) {
         char why[200];
@@ -341,7 +359,8 @@ static void handle_zap(wg_engine *e)
         audit_refusal(e, f[6], address, NULL);
     }
     const char *code = ok ? "200" : "400";
-    const char *text = ok ? "OK" : "key not trusted";
+    const char *text = ok ? "OK" : ctl ? "user not admitted"
+                                       : "key not trusted";
     zmq_send(e->zap, "1.0", 3, ZMQ_SNDMORE);
     zmq_send(e->zap, nf >= 2 ? f[1] : (uint8_t *)"", nf >= 2 ? len[1] : 0,
              ZMQ_SNDMORE);
@@ -443,6 +462,8 @@ static void handle_router(wg_engine *e)
                 memcpy(c->rid, r, rl);
                 c->rid_len = rl;
                 c->s = wg_session_new(e->st, 0, peer.name, key, server_send, c);
+                wg_store_logf(e->st, WG_LOG_INFO, "sync", "session start in "
+                              "peer=%s key=%.16s", peer.name, peer.key_hex);
                 c->next = e->servers;
                 e->servers = c;
             }
@@ -546,6 +567,7 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     if (zmq_curve_keypair(pub, sec) != 0)
         return wg_err_set(err, WG_ERR_INTERNAL, "no CURVE support in libzmq");
     zmq_z85_decode(e->probe_key, pub);
+    e->probing = 1;
     e->probe_seen = 0;
     void *probe = zmq_socket(e->zmq, ZMQ_DEALER);
     set_common(probe);
@@ -574,6 +596,7 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     }
     zmq_close(probe);
     memset(e->probe_key, 0, sizeof e->probe_key);
+    e->probing = 0;
     if (!e->probe_seen || got_through)
         return wg_err_set(err, WG_ERR_INTERNAL,
                           "refusing to serve: a connection with an unknown "
@@ -581,20 +604,38 @@ static wg_rc self_check(wg_engine *e, wg_err *err)
     return WG_OK;
 }
 
-wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
+wg_rc wg_engine__zap_bind(wg_engine *e, wg_err *err)
 {
-    uint8_t csk[32];
-    wg_rc rc = our_curve(e, csk, err);
-    if (rc)
-        return rc;
+    if (e->zap)
+        return WG_OK;
     e->zap = zmq_socket(e->zmq, ZMQ_REP);
     int linger = 0;
     zmq_setsockopt(e->zap, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_bind(e->zap, "inproc://zeromq.zap.01") != 0) {
-        wg_wipe(csk, sizeof csk);
+        int er = errno;
         close_sock(&e->zap);
         return wg_err_set(err, WG_ERR_INTERNAL, "cannot bind the ZAP handler: "
-                          "%s", zmq_strerror(errno));
+                          "%s", zmq_strerror(er));
+    }
+    return WG_OK;
+}
+
+void wg_engine__ctl_admit(wg_engine *e, unsigned long uid)
+{
+    e->ctl_uid = uid;
+    e->ctl_on = 1;
+}
+
+wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
+{
+    uint8_t csk[WG_CURVE_KEY_BYTES];
+    wg_rc rc = our_curve(e, csk, err); /* wiped on failure */
+    if (rc)
+        return rc;
+    int had_zap = e->zap != NULL;
+    if ((rc = wg_engine__zap_bind(e, err))) {
+        wg_wipe(csk, sizeof csk);
+        return rc;
     }
     if (!e->guarded) {
         if ((rc = wg_guard_init(&e->guard, err))) {
@@ -634,7 +675,7 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
     }
     zmq_setsockopt(e->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(e->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt(e->router, ZMQ_CURVE_SECRETKEY, csk, 32);
+    zmq_setsockopt(e->router, ZMQ_CURVE_SECRETKEY, csk, sizeof csk);
     wg_wipe(csk, sizeof csk);
     zmq_setsockopt(e->router, ZMQ_ZAP_DOMAIN, "wings", 5);
     if (zmq_bind(e->router, endpoint) != 0) {
@@ -643,7 +684,8 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
             zmq_socket_monitor(e->router, NULL, 0);
         close_sock(&e->router_mon);
         close_sock(&e->router);
-        close_sock(&e->zap);
+        if (!had_zap)
+            close_sock(&e->zap);
         return wg_err_set(err, WG_ERR_IO, "cannot listen on %s: %s", endpoint,
                           zmq_strerror(er));
     }
@@ -654,7 +696,8 @@ wg_rc wg_engine_listen(wg_engine *e, const char *endpoint, wg_err *err)
             zmq_socket_monitor(e->router, NULL, 0);
         close_sock(&e->router_mon);
         close_sock(&e->router);
-        close_sock(&e->zap);
+        if (!had_zap)
+            close_sock(&e->zap);
     }
     return rc;
 }
@@ -695,10 +738,13 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
         return rc;
     if (e->nclients == MAX_CLIENTS)
         return wg_err_set(err, WG_ERR_INTERNAL, "too many sessions at once");
-    uint8_t csk[32], server[32];
-    if ((rc = our_curve(e, csk, err)) ||
-        (rc = wg_sign_pk_to_curve(server, peer.key, err)))
+    uint8_t csk[WG_CURVE_KEY_BYTES], server[WG_CURVE_KEY_BYTES];
+    if ((rc = our_curve(e, csk, err)))
+        return rc; /* csk wiped by our_curve */
+    if ((rc = wg_sign_pk_to_curve(server, peer.key, err))) {
+        wg_wipe(csk, sizeof csk);
         return rc;
+    }
     void *sock = zmq_socket(e->zmq, ZMQ_DEALER);
     if (!sock) {
         wg_wipe(csk, sizeof csk);
@@ -717,7 +763,7 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
     zmq_setsockopt(c->sock, ZMQ_HANDSHAKE_IVL, &timeout_ms, sizeof timeout_ms);
     zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server, 32);
     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, e->curve_pk, 32);
-    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, 32);
+    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, sizeof csk);
     wg_wipe(csk, sizeof csk);
     char mon[64];
     snprintf(mon, sizeof mon, "inproc://wings-monitor-%p", (void *)c);
@@ -731,6 +777,8 @@ wg_rc wg_engine_connect(wg_engine *e, const char *name, int timeout_ms,
     if (c->mon)
         zmq_connect(c->mon, mon);
     c->s = wg_session_new(e->st, 1, peer.name, peer.key, client_send, c);
+    wg_store_logf(e->st, WG_LOG_INFO, "sync", "session start out peer=%s "
+                  "key=%.16s", peer.name, peer.key_hex);
     if (zmq_connect(c->sock, peer.endpoint) != 0) {
         snprintf(c->error, sizeof c->error, "bad endpoint %.128s: %.64s",
                  peer.endpoint, zmq_strerror(errno));
@@ -767,12 +815,12 @@ static void handle_monitor(wg_engine *e, client_conn *c)
             snprintf(why, sizeof why, "%s closed the connection", c->name);
             client_finish(e, c, 0, why);
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-            snprintf(why, sizeof why, "refused by %s: this node's key is not "
-                     "in its peer list", c->name);
+            snprintf(why, sizeof why, _("refused by %s: this node's key is "
+                     "not in its peer list"), c->name);
             client_finish(e, c, 0, why);
         } else {
-            snprintf(why, sizeof why, "handshake with %s at %.128s failed: its "
-                     "key is not the one in our peer list", c->name,
+            snprintf(why, sizeof why, _("handshake with %s at %.128s failed: "
+                     "its key is not the one in our peer list"), c->name,
                      c->endpoint);
             client_finish(e, c, 0, why);
         }
@@ -836,6 +884,8 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
     if (e->router) {
         it[n] = (zmq_pollitem_t){ e->router, 0, ZMQ_POLLIN, 0 };
         kind[n++] = 1;
+    }
+    if (e->zap) {
         it[n] = (zmq_pollitem_t){ e->zap, 0, ZMQ_POLLIN, 0 };
         kind[n++] = 2;
         if (e->router_mon) {
@@ -893,11 +943,11 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
         if (!c->finished && t - c->last_ms >= c->timeout_ms) {
             char why[320];
             if (c->connected)
-                snprintf(why, sizeof why, "timed out: %s sent nothing for "
-                         "%d s", c->name, c->timeout_ms / 1000);
+                snprintf(why, sizeof why, _("timed out: %s sent nothing for "
+                         "%d s"), c->name, c->timeout_ms / 1000);
             else
-                snprintf(why, sizeof why, "%s unreachable at %.128s (no answer "
-                         "within %d s)", c->name, c->endpoint,
+                snprintf(why, sizeof why, _("%s unreachable at %.128s (no "
+                         "answer within %d s)"), c->name, c->endpoint,
                          c->timeout_ms / 1000);
             client_finish(e, c, 0, why);
         }
@@ -1011,6 +1061,12 @@ void wg_engine_on_done(wg_engine *e, wg_engine_done_fn fn, void *ctx)
     e->done_ctx = ctx;
 }
 
+wg_engine_done_fn wg_engine_done(const wg_engine *e, void **ctx)
+{
+    *ctx = e->done_ctx;
+    return e->done_fn;
+}
+
 void wg_engine_watch(wg_engine *e, void *sock, int fd, wg_engine_watch_fn fn,
                      void *ctx)
 {
@@ -1018,7 +1074,16 @@ void wg_engine_watch(wg_engine *e, void *sock, int fd, wg_engine_watch_fn fn,
         e->watches[e->nwatches++] = (watch){ sock, fd, fn, ctx };
 }
 
-void *wg_engine_zmq(wg_engine *e)
+void wg_engine__unwatch(wg_engine *e, void *sock)
+{
+    int k = 0;
+    for (int i = 0; i < e->nwatches; i++)
+        if (!sock || e->watches[i].sock != sock)
+            e->watches[k++] = e->watches[i];
+    e->nwatches = k;
+}
+
+void *wg_engine__zmq(wg_engine *e)
 {
     return e->zmq;
 }

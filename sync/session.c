@@ -47,7 +47,7 @@ enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
 
 typedef struct plan_item {
     uint8_t origin[WG_SIGN_PK_BYTES];
-    char partition[17];
+    char partition[WG_PARTITION_MAX + 1];
     uint64_t cursor;   /* last seq sent */
     uint64_t to;       /* our head */
     int rank;          /* order_plan() */
@@ -79,28 +79,17 @@ struct wg_session {
 
 /* ---- scopes -------------------------------------------------------------- */
 
-/* The partition prefixes a node of COUNTY/ROLE subscribes to. */
-static void scope_of(const char *county, int role, char out[WG_WIRE_SCOPE_MAX + 1])
-{
-    size_t n = strlen(county);
-    if (role == WG_ROLE_HQ)
-        while (n > 0 && county[n - 1] == '0')
-            n--;
-    memcpy(out, county, n);
-    out[n] = 0;
-}
-
-/* A peer receives a partition only inside the scope its own county and
- * role imply, whatever wider prefixes its HELLO asks for. */
+/* A peer receives a partition only inside the area its own county and
+ * role imply (wg_ident_area_contains: by the level of the code), whatever
+ * wider prefixes its HELLO asks for. */
 static int peer_wants(const wg_session *s, const char *partition)
 {
     /* In a network, the peer's certificate decides, never its HELLO. */
     if (s->in_network &&
         (!s->peer_certified || !wg_cert_covers(&s->peer_cert, partition)))
         return 0;
-    char own[WG_WIRE_SCOPE_MAX + 1];
-    scope_of(s->peer_hello.county, s->peer_hello.role, own);
-    if (strncmp(partition, own, strlen(own)) != 0)
+    if (!wg_ident_area_contains(s->peer_hello.county,
+                                (wg_role)s->peer_hello.role, partition))
         return 0;
     for (int i = 0; i < s->peer_hello.nscopes; i++) {
         const char *p = s->peer_hello.scopes[i];
@@ -178,8 +167,19 @@ static wg_rc flush(wg_session *s, wg_err *err)
 
 static wg_rc fail(wg_session *s, wg_rc code, const char *text, wg_err *err)
 {
+    /* The wire carries at most 255 bytes of reason: a translated one (three
+     * bytes a Chinese character) is cut at a character boundary, not lost. */
+    char cut[256];
+    size_t n = strlen(text);
+    if (n >= sizeof cut) {
+        n = sizeof cut - 1;
+        while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(cut, text, n);
+    cut[n] = 0;
     wg_buf_reset(&s->out);
-    if (wg_wire_error(&s->out, (uint16_t)code, text, NULL) == WG_OK)
+    if (wg_wire_error(&s->out, (uint16_t)code, cut, NULL) == WG_OK)
         s->send(s->send_ctx, s->out.data, s->out.len);
     s->state = S_FAILED;
     return wg_err_set(err, code, "%s", text);
@@ -200,7 +200,9 @@ static wg_rc send_hello(wg_session *s, const uint8_t digest[32],
     snprintf(h.county, sizeof h.county, "%s", me->county);
     h.role = (uint8_t)me->role;
     h.nscopes = 1;
-    scope_of(me->county, me->role, h.scopes[0]);
+    if (wg_ident_area_prefix(me->county, me->role, h.scopes[0]) < 0)
+        return wg_err_set(err, WG_ERR_INTERNAL, "this node's county '%s' is "
+                          "not a division code", me->county);
     if (digest)
         memcpy(h.digest, digest, 32);
     h.nfeeds = nfeeds;

@@ -9,6 +9,25 @@
 
 #define WG_BATCH_CHANGES 512   /* changes per batch we send */
 
+/* ---- the engine, for the control socket (ctl.c) -------------------------- */
+
+/* The ZAP domain of the control socket: NULL-mechanism connections in it
+ * are admitted by uid, not by key. */
+#define WG_CTL_ZAP_DOMAIN "wings-ctl"
+
+/* Bind the engine's ZAP handler if it is not bound yet (wg_engine_listen
+ * binds it too). */
+wg_rc wg_engine__zap_bind(wg_engine *e, wg_err *err);
+/* Admit control-socket connections from UID from now on. */
+void wg_engine__ctl_admit(wg_engine *e, unsigned long uid);
+/* The engine's ZeroMQ context. Borrowed. */
+void *wg_engine__zmq(wg_engine *e);
+/* Stop polling SOCK (given to wg_engine_watch()). */
+void wg_engine__unwatch(wg_engine *e, void *sock);
+/* The uid in a Unix peer address as libzmq gives it ("...:UID:GID:PID");
+ * 0 when A (N bytes) has no such tail. */
+int wg_ctl__peer_uid(const char *a, size_t n, unsigned long *uid);
+
 typedef struct wg_session wg_session;
 
 /* Sends one whole message; the session never touches a socket. */

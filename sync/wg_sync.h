@@ -60,13 +60,17 @@ int wg_engine_busy(const wg_engine *e);
 /* Called once per finished client session. */
 typedef void (*wg_engine_done_fn)(void *ctx, const wg_sync_result *r);
 void wg_engine_on_done(wg_engine *e, wg_engine_done_fn fn, void *ctx);
+/* The function wg_engine_on_done() set (NULL: none) and, in *CTX, its
+ * context: whoever sets its own for a while chains to it and puts it
+ * back. */
+wg_engine_done_fn wg_engine_done(const wg_engine *e, void **ctx);
 
-/* Also poll SOCK (a ZeroMQ socket of this engine's context) or, when SOCK
- * is NULL, the file descriptor FD; FN runs when it is readable. */
+/* Also poll SOCK (a ZeroMQ socket of this engine's context, as wg_ctl_open()
+ * makes) or, when SOCK is NULL, the file descriptor FD; FN runs when it is
+ * readable. */
 typedef void (*wg_engine_watch_fn)(void *ctx);
 void wg_engine_watch(wg_engine *e, void *sock, int fd, wg_engine_watch_fn fn,
                      void *ctx);
-void *wg_engine_zmq(wg_engine *e);
 
 /* Wait up to TIMEOUT_MS for something to do and do it. */
 wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err);

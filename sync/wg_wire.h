@@ -12,8 +12,8 @@
  *   HELLO  (1)  u8 lowest and u8 highest protocol version the sender speaks,
  *               u16 lowest and u16 highest schema version it syncs with
  *               (two nodes sync when both ranges overlap), 32 node key (claimed: identity comes from
- *               the CURVE handshake, never from here), str name (UTF-8 not
- *               allowed: [A-Za-z0-9._-], <= 64), str county (6 digits),
+ *               the CURVE handshake, never from here), str name ([A-Za-z0-9._-]
+ *               and UTF-8 beyond ASCII, <= 64 bytes: wg_ident_name_ok), str county (6 digits),
  *               u8 role (0 office, 1 hq), u8 nscopes (<= WG_WIRE_MAX_SCOPES)
  *               then nscopes x str scope prefix (0..6 digits; "" = all),
  *               32 digest of the sender's vector over the shared partitions
@@ -53,7 +53,7 @@
 #define WG_WIRE_MAX_BATCH_CHANGES 2048
 #define WG_WIRE_MAX_FEEDS 100000
 #define WG_WIRE_MAX_SCOPES 64
-#define WG_WIRE_SCOPE_MAX 6
+#define WG_WIRE_SCOPE_MAX WG_SCOPE_MAX
 
 typedef enum wg_msg_type {
     WG_MSG_HELLO = 1,
@@ -80,7 +80,7 @@ typedef struct wg_msg_hello {
 
 typedef struct wg_vec_entry {
     uint8_t origin[WG_SIGN_PK_BYTES];
-    char partition[17];
+    char partition[WG_PARTITION_MAX + 1];
     uint64_t head;
 } wg_vec_entry;
 

@@ -13,18 +13,18 @@
 #include <string.h>
 
 #include "wg_change.h"
+#include "wg_validate.h"
 
 #define HEADER_BYTES 3                   /* magic, version, type */
 #define BATCH_COUNT_OFFSET 7             /* magic, version, type, u32 no */
 #define BATCH_HEADER_BYTES 11            /* ... u32 n */
-#define PARTITION_MAX 16
 #define ERROR_TEXT_MAX 255
 /* The smallest encoding of one entry, used to refuse a count that cannot
  * fit in the frame before allocating for it. */
 #define VEC_ENTRY_MIN (WG_SIGN_PK_BYTES + 1 + 1 + 8)
 #define BATCH_ENTRY_MIN (4 + 1 + 1)
 
-_Static_assert(sizeof(((wg_vec_entry *)0)->partition) == PARTITION_MAX + 1,
+_Static_assert(sizeof(((wg_vec_entry *)0)->partition) == WG_PARTITION_MAX + 1,
                "partition buffer");
 _Static_assert(sizeof(((wg_msg *)0)->u.error.text) == ERROR_TEXT_MAX + 1,
                "error text buffer");
@@ -46,45 +46,25 @@ const char *wg_wire_type_name(uint8_t type)
 
 /* ---- the character rules, shared by encoder and decoder -------------- */
 
+/* The rules themselves live in store/ident.c; these adapt them to bytes. */
 static int name_ok(const uint8_t *s, size_t n)
 {
-    if (n < 1 || n > WG_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int digits_ok(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
+    return wg_ident_name_ok((const char *)s, n);
 }
 
 static int county_ok(const uint8_t *s, size_t n)
 {
-    return n == WG_COUNTY_CHARS && digits_ok(s, n);
+    return wg_ident_county_ok((const char *)s, n);
 }
 
 static int scope_ok(const uint8_t *s, size_t n)
 {
-    return n <= WG_WIRE_SCOPE_MAX && digits_ok(s, n);
+    return wg_ident_scope_ok((const char *)s, n);
 }
 
 static int partition_ok(const uint8_t *s, size_t n)
 {
-    if (n < 1 || n > PARTITION_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e)
-            return 0;
-    return 1;
+    return wg_ident_partition_ok((const char *)s, n);
 }
 
 /* UTF-8 passes through unchecked; C0 controls and DEL do not. */
@@ -423,7 +403,7 @@ wg_rc wg_wire_vector(wg_buf *out, const wg_vec_entry *e, uint32_t n,
         if (!str_ok(e[i].partition, sizeof e[i].partition, partition_ok))
             return wg_err_set(err, WG_ERR_INVALID,
                               "vector entry %u: partition must be 1..%d "
-                              "printable characters", i, PARTITION_MAX);
+                              "printable characters", i, WG_PARTITION_MAX);
 
     size_t len0 = out->len;
     wg_rc rc = put_header(out, WG_MSG_VECTOR, err);

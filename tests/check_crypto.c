@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "wg_buf.h"
 #include "wg_crypto.h"
 
@@ -301,9 +302,5 @@ int main(void)
 {
     if (wg_crypto_init(NULL) != WG_OK)
         return 1;
-    SRunner *sr = srunner_create(crypto_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(crypto_suite());
 }

@@ -14,8 +14,6 @@
  * in part.
  */
 #include <check.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "faultutil.h"
 #include "wg_node.h"
@@ -28,18 +26,12 @@ static const fv_kind kinds[] = { FV_SHORT_WRITE, FV_EIO_READ, FV_EIO_WRITE,
 #define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
 #define MAX_N 400 /* a transaction here has far fewer calls than this */
 
-static void cleanup_at_exit(void)
-{
-    tu_rmtree(&dir);
-}
-
 static void setup(void)
 {
     ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
     fv_reset_totals();
     n_lost = n_partial = 0;
-    dir = tu_tmpdir();
-    atexit(cleanup_at_exit);
+    tu_dir_open(&dir);
 }
 
 static void teardown(void)
@@ -89,26 +81,13 @@ static void check_step(int p, int committed, const char *what, long n)
                   "but is gone", what, n);
 }
 
-static int all_or_none(wg_store *st, int first, int n, const char *name,
-                       int deleted)
-{
-    int have = 0;
-    for (int k = first; k < first + n; k++) {
-        wg_err err = { 0 };
-        int r = fu_person_is(st, k, name, deleted, &err);
-        ck_assert_msg(r >= 0, "reading person %d: %s", k, err.msg);
-        have += r;
-    }
-    return have == n ? 1 : have == 0 ? 0 : -1;
-}
-
 /* A node with persons 0 .. N-1, closed, as a snapshot. */
 static void base_node(fu_snap *snap, const char *name, int n)
 {
     char *prep = tu_path(dir, "prep");
     mkdir(prep, 0700);
     char *d = fu_node(prep, name);
-    wg_store *st = fu_open(d);
+    wg_store *st = nu_open(d);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(st, 0, n, &err) == WG_OK, "%s", err.msg);
     wg_store_close(&st);
@@ -146,13 +125,13 @@ static wg_rc local_txn(wg_store *st, wg_err *err)
 /* 1 all of local_txn() is there, 0 none, -1 part. */
 static int local_present(wg_store *st)
 {
-    int added = all_or_none(st, 100, 3, NULL, 0);
-    int renamed = all_or_none(st, 1, 1, "renamed", 0);
-    int deleted = all_or_none(st, 2, 1, NULL, 1);
+    int added = fu_all_or_none(st, 100, 3, NULL, 0);
+    int renamed = fu_all_or_none(st, 1, 1, "renamed", 0);
+    int deleted = fu_all_or_none(st, 2, 1, NULL, 1);
     if (added == 1 && renamed == 1 && deleted == 1)
         return 1;
     if (added == 0 && renamed == 0 && deleted == 0 &&
-        all_or_none(st, 1, 2, NULL, 0) == 1)
+        fu_all_or_none(st, 1, 2, NULL, 0) == 1)
         return 0;
     return -1;
 }
@@ -169,7 +148,7 @@ START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
         for (n = 1; n <= MAX_N; n++) {
             fu_snap_put(&base, wd);
             fv_set_filter(wd);
-            wg_store *st = fu_open(wd);
+            wg_store *st = nu_open(wd);
             fv_arm_fault(kind, n, 0);
             wg_err err = { 0 };
             wg_rc rc = local_txn(st, &err);
@@ -196,11 +175,11 @@ START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
                               r2, e2.msg);
             }
             wg_store_close(&st);
-            st = fu_open(wd);
-            ck_assert_int_eq(all_or_none(st, 0, 1, NULL, 0), 1);
-            ck_assert_int_eq(all_or_none(st, 3, 37, NULL, 0), 1);
+            st = nu_open(wd);
+            ck_assert_int_eq(fu_all_or_none(st, 0, 1, NULL, 0), 1);
+            ck_assert_int_eq(fu_all_or_none(st, 3, 37, NULL, 0), 1);
             check_step(local_present(st), committed, "the local write", n);
-            check_step(all_or_none(st, 500, 1, NULL, 0), later_ok,
+            check_step(fu_all_or_none(st, 500, 1, NULL, 0), later_ok,
                        "the next write", n);
             fu_verify_feeds(st, "local write");
             wg_store_close(&st);
@@ -243,7 +222,7 @@ START_TEST(test_faults_import_fails_cleanly_at_every_call)
     fprintf(f, "name,id_number,disability_category\n");
     for (int k = 600; k < 600 + IMPORT_ROWS; k++) {
         char num[19];
-        fu_idnum(num, k);
+        nu_person_idnum(num, k);
         fprintf(f, "imported-%d,%s,visual\n", k, num);
     }
     fclose(f);
@@ -305,7 +284,7 @@ START_TEST(test_faults_import_fails_cleanly_at_every_call)
                           "does not open: %s", fv_kind_name(kind), n, code,
                           msg, oerr.msg);
             int have = count_persons(st);
-            ck_assert_int_eq(all_or_none(st, 0, 10, NULL, 0), 1);
+            ck_assert_int_eq(fu_all_or_none(st, 0, 10, NULL, 0), 1);
             int p = have == 10 ? 0 : have == 10 + IMPORT_ROWS ? 1 : -1;
             check_step(p, code == 0, "the import", n);
             fu_verify_feeds(st, "import");
@@ -334,67 +313,23 @@ END_TEST
 
 #define SENDER_PERSONS 600 /* two batches: 512 changes, then 88 */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static wg_engine *serve(wg_store *st, char endpoint[64])
-{
-    for (int attempt = 0; attempt < 10; attempt++) {
-        snprintf(endpoint, 64, "tcp://127.0.0.1:%d", free_port());
-        wg_engine *e = NULL;
-        wg_err err = { 0 };
-        ck_assert_int_eq(wg_engine_new(st, &e, &err), WG_OK);
-        wg_rc rc = wg_engine_listen(e, endpoint, &err);
-        if (rc == WG_OK)
-            return e;
-        wg_engine_destroy(&e);
-        ck_assert_msg(rc == WG_ERR_IO, "listen: %s", err.msg);
-    }
-    ck_abort_msg("no free port to listen on");
-    return NULL;
-}
-
-typedef struct done_box {
-    int n;
-    wg_sync_result r;
-} done_box;
-
-static void on_done(void *ctx, const wg_sync_result *r)
-{
-    done_box *b = ctx;
-    b->r = *r;
-    b->n++;
-}
-
 /* Sender A pushes to receiver B (served); returns how the client saw it. */
 static wg_sync_result session(wg_store *a, wg_store *b)
 {
     char ep[64];
-    wg_engine *srv = serve(b, ep);
+    wg_engine *srv = nu_serve(b, ep, 0);
     wg_err err = { 0 };
     wg_store_peer_remove(a, "b", NULL);
     ck_assert_msg(wg_store_peer_add(a, "b", wg_store_info(b)->key_hex, ep,
                                     &err) == WG_OK, "%s", err.msg);
     wg_engine *cli = NULL;
     ck_assert_int_eq(wg_engine_new(a, &cli, NULL), WG_OK);
-    done_box box = { 0 };
-    wg_engine_on_done(cli, on_done, &box);
+    nu_done box = { 0 };
+    wg_engine_on_done(cli, nu_on_done, &box);
     ck_assert_msg(wg_engine_connect(cli, "b", 5000, &err) == WG_OK, "%s",
                   err.msg);
-    double end = fu_now() + 30;
-    while (box.n == 0 && fu_now() < end) {
+    double end = nu_seconds() + 30;
+    while (box.n == 0 && nu_seconds() < end) {
         wg_engine_step(srv, 5, NULL);
         wg_engine_step(cli, 5, NULL);
     }
@@ -420,7 +355,7 @@ START_TEST(test_faults_sync_batch_fails_cleanly_at_every_call)
     char *prep = tu_path(dir, "prep");
     mkdir(prep, 0700);
     char *bd0 = fu_node(prep, "b"), *ad0 = fu_node(prep, "a");
-    wg_store *b = fu_open(bd0), *a = fu_open(ad0);
+    wg_store *b = nu_open(bd0), *a = nu_open(ad0);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(b, 0, 5, &err) == WG_OK, "%s", err.msg);
     ck_assert_msg(fu_add_persons(a, 1000, SENDER_PERSONS, &err) == WG_OK,
@@ -440,8 +375,8 @@ START_TEST(test_faults_sync_batch_fails_cleanly_at_every_call)
             fu_snap_put(&rb, bd);
             fu_snap_put(&sa, ad);
             fv_set_filter(bd);
-            a = fu_open(ad);
-            b = fu_open(bd);
+            a = nu_open(ad);
+            b = nu_open(bd);
             fv_arm_fault(kind, n, 0);
             wg_sync_result r = session(a, b);
             long hits = fv_hits();
@@ -455,7 +390,7 @@ START_TEST(test_faults_sync_batch_fails_cleanly_at_every_call)
                         "treats any store error there as untrusted)\n",
                         r.error);
             wg_store_close(&b);
-            b = fu_open(bd);
+            b = nu_open(bd);
             int have = sender_persons(b);
             fprintf(stderr, "faults sync %s at %ld: %s, %ld sent and "
                     "acknowledged, %d held%s%s\n", fv_kind_name(kind), n,
@@ -470,7 +405,7 @@ START_TEST(test_faults_sync_batch_fails_cleanly_at_every_call)
             ck_assert_msg(have >= r.sent, "sync: %s at %ld: %ld sent and "
                           "acknowledged, %d held", fv_kind_name(kind), n,
                           r.sent, have);
-            ck_assert_int_eq(all_or_none(b, 0, 5, NULL, 0), 1);
+            ck_assert_int_eq(fu_all_or_none(b, 0, 5, NULL, 0), 1);
             fu_verify_feeds(b, "sync");
             if (hits && ki == 0) {
                 /* and the next session, without faults, completes it */
@@ -516,16 +451,5 @@ static Suite *faults_suite(void)
 
 int main(void)
 {
-    /* Beneath the wings shim: registered before any store is opened. */
-    if (fv_register() != 0) {
-        fprintf(stderr, "cannot register faultvfs\n");
-        return 1;
-    }
-    double t0 = fu_now();
-    SRunner *sr = srunner_create(faults_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    fprintf(stderr, "check_faults: %.1f s\n", fu_now() - t0);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fu_main(faults_suite(), "check_faults");
 }

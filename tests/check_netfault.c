@@ -58,13 +58,15 @@
 #include "testutil.h"
 #include "wg_change.h"
 
-#define PASS "pw"
 #define COUNTY "450224"
 #define STEP_MS 5
 #define IDLE_MS 1500               /* srv's idle timeout in this suite */
 #define SESSION_DEADLINE_MS 30000
 #define REPLY_DEADLINE_MS 5000
 #define YEAR_MS (365LL * 24 * 3600 * 1000)
+#define NU_STEP_MS STEP_MS
+#define NU_SESSION_DEADLINE_MS SESSION_DEADLINE_MS
+#include "nodeutil.h"
 
 static char *dir;
 
@@ -76,28 +78,15 @@ static figures *fig;
 
 /* ---- fixture ------------------------------------------------------------- */
 
-static void cleanup_at_exit(void)
-{
-    tu_rmtree(&dir);
-}
-
 static void setup(void)
 {
     ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-    atexit(cleanup_at_exit);
+    tu_dir_open(&dir);
 }
 
 static void teardown(void)
 {
     tu_rmtree(&dir);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t wall_ms(void)
@@ -126,66 +115,7 @@ static long rss_kib(void)
 
 static wg_store *node(const char *name, const char *county, wg_role role)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%s", county);
-    info.role = role;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, 2, WG_KDF_TEST, &info, &err) ==
-                      WG_OK, "%s", err.msg);
-    wg_store *st = NULL;
-    ck_assert_msg(wg_store_open(d, PASS, 2, &st, &err) == WG_OK, "%s",
-                  err.msg);
-    free(d);
-    return st;
-}
-
-static void trust(wg_store *st, const char *name, wg_store *other,
-                  const char *endpoint)
-{
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_peer_add(st, name, wg_store_info(other)->key_hex,
-                                    endpoint, &err) == WG_OK, "%s", err.msg);
-}
-
-static void idnum(char out[19], const char *ymd, int serial)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8,
-                               4, 2 };
-    snprintf(out, 19, "450224%s%03d", ymd, serial % 1000);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (out[i] - '0') * w[i];
-    out[17] = "10X98765432"[sum % 11];
-    out[18] = 0;
-}
-
-/* N persons in one commit (one signed head), serials from FIRST. */
-static void add_persons(wg_store *st, int first, int n)
-{
-    wg_err err = { 0 };
-    ck_assert_int_eq(wg_store_begin(st, NULL), WG_OK);
-    for (int i = first; i < first + n; i++) {
-        char num[19], name[32];
-        idnum(num, "19800101", i);
-        snprintf(name, sizeof name, "person-%d", i);
-        const char *f[] = { "name", "id_number", "disability_category" };
-        const char *v[] = { name, num, "physical" };
-        ck_assert_msg(wg_store_add(st, wg_schema_table("person"), f, v, 3,
-                                   NULL, &err) == WG_OK, "%s", err.msg);
-    }
-    ck_assert_int_eq(wg_store_commit(st, NULL), WG_OK);
-}
-
-static long persons(wg_store *st)
-{
-    long n = -1;
-    ck_assert_int_eq(wg_store_count(st, wg_schema_table("person"), &n, NULL),
-                     WG_OK);
-    return n;
+    return nu_node(dir, name, county, role, WG_KDF_TEST);
 }
 
 /* Persons named "person-K" for K in [FIRST, FIRST+N): how many of them ST
@@ -230,15 +160,6 @@ static void figure(long *counter, long n)
     __atomic_add_fetch(counter, n, __ATOMIC_SEQ_CST);
 }
 
-static char *dump(wg_store *st)
-{
-    wg_buf b;
-    wg_buf_init(&b, 1 << 24);
-    ck_assert_int_eq(wg_store_dump(st, &b, NULL), WG_OK);
-    ck_assert_int_eq(wg_buf_cstr(&b, NULL), WG_OK);
-    return (char *)b.data;
-}
-
 static void no_problem(void *ctx, const char *what)
 {
     ck_abort_msg("%s: %s", (const char *)ctx, what);
@@ -255,133 +176,6 @@ static void chain_intact(wg_store *st, const char *who)
     ck_assert_int_gt(checked, 0);
 }
 
-/* ---- the audit trail ------------------------------------------------------- */
-
-typedef struct audit_q {
-    const char *event, *peer, *direction, *result;
-    int count;
-    /* entries (of those counted) with exactly these figures and reason */
-    int want;
-    const char *w_reason;
-    int64_t w_sent, w_received, w_refused;
-    int matched;
-    char reason[300];
-    int64_t sent, received, refused;
-} audit_q;
-
-static int same(const char *want, const char *have)
-{
-    return !want || (have && !strcmp(want, have));
-}
-
-static int on_audit(void *ctx, const wg_audit_entry *e)
-{
-    audit_q *q = ctx;
-    if (!same(q->event, e->event) || !same(q->peer, e->peer) ||
-        !same(q->direction, e->direction) || !same(q->result, e->result))
-        return 0;
-    q->count++;
-    if (q->want && e->sent == q->w_sent && e->received == q->w_received &&
-        e->refused == q->w_refused && same(q->w_reason, e->reason))
-        q->matched++;
-    snprintf(q->reason, sizeof q->reason, "%s", e->reason ? e->reason : "");
-    q->sent = e->sent;
-    q->received = e->received;
-    q->refused = e->refused;
-    return 0;
-}
-
-static int audit_count(wg_store *st, audit_q *q)
-{
-    q->count = 0;
-    q->matched = 0;
-    ck_assert_int_eq(wg_store_audit_list(st, on_audit, q, NULL), WG_OK);
-    return q->count;
-}
-
-static void step(wg_engine *e)
-{
-    wg_err err = { 0 };
-    ck_assert_msg(wg_engine_step(e, STEP_MS, &err) == WG_OK, "%s", err.msg);
-}
-
-static int wait_audit(wg_engine *srv, wg_store *st, audit_q *q, int want,
-                      int deadline_ms)
-{
-    int64_t end = now_ms() + deadline_ms;
-    while (audit_count(st, q) < want && now_ms() < end)
-        step(srv);
-    return q->count;
-}
-
-/* ---- sockets and engines ------------------------------------------------------ */
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static wg_engine *serve(wg_store *st, char endpoint[64])
-{
-    for (int attempt = 0; attempt < 10; attempt++) {
-        snprintf(endpoint, 64, "tcp://127.0.0.1:%d", free_port());
-        wg_engine *e = NULL;
-        wg_err err = { 0 };
-        ck_assert_int_eq(wg_engine_new(st, &e, &err), WG_OK);
-        wg_rc rc = wg_engine_listen(e, endpoint, &err);
-        if (rc == WG_OK) {
-            wg_engine_set_idle_timeout(e, IDLE_MS);
-            return e;
-        }
-        wg_engine_destroy(&e);
-        ck_assert_msg(rc == WG_ERR_IO, "listen: %s", err.msg);
-    }
-    ck_abort_msg("no free port to listen on");
-    return NULL;
-}
-
-typedef struct done_box {
-    int n;
-    wg_sync_result r;
-} done_box;
-
-static void on_done(void *ctx, const wg_sync_result *r)
-{
-    done_box *b = ctx;
-    b->r = *r;
-    b->n++;
-}
-
-static wg_sync_result session(wg_engine *srv, wg_engine *cli,
-                              const char *peer, int timeout_ms)
-{
-    done_box box;
-    memset(&box, 0, sizeof box);
-    wg_engine_on_done(cli, on_done, &box);
-    wg_err err = { 0 };
-    ck_assert_msg(wg_engine_connect(cli, peer, timeout_ms, &err) == WG_OK,
-                  "%s", err.msg);
-    int64_t end = now_ms() + SESSION_DEADLINE_MS;
-    while (box.n == 0 && now_ms() < end) {
-        step(srv);
-        step(cli);
-    }
-    ck_assert_msg(box.n == 1, "session with %s did not end within %d ms",
-                  peer, SESSION_DEADLINE_MS);
-    wg_engine_on_done(cli, NULL, NULL);
-    return box.r;
-}
-
 /* ---- the cast --------------------------------------------------------------------- */
 
 typedef struct net {
@@ -396,12 +190,12 @@ static void net_setup(net *a)
     a->srvst = node("srv", COUNTY, WG_ROLE_OFFICE);
     a->mallory = node("mallory", COUNTY, WG_ROLE_OFFICE);
     a->honest = node("honest", COUNTY, WG_ROLE_OFFICE);
-    add_persons(a->srvst, 0, 3);
-    a->srv = serve(a->srvst, a->ep);
-    trust(a->srvst, "mallory", a->mallory, "tcp://127.0.0.1:1");
-    trust(a->srvst, "honest", a->honest, "tcp://127.0.0.1:1");
-    trust(a->honest, "srv", a->srvst, a->ep);
-    trust(a->mallory, "srv", a->srvst, a->ep);
+    nu_add_persons(a->srvst, NULL, 0, 3);
+    a->srv = nu_serve(a->srvst, a->ep, IDLE_MS);
+    nu_trust(a->srvst, "mallory", a->mallory, "tcp://127.0.0.1:1");
+    nu_trust(a->srvst, "honest", a->honest, "tcp://127.0.0.1:1");
+    nu_trust(a->honest, "srv", a->srvst, a->ep);
+    nu_trust(a->mallory, "srv", a->srvst, a->ep);
     ck_assert_int_eq(wg_engine_new(a->honest, &a->hon, NULL), WG_OK);
     ck_assert_int_eq(wg_engine_new(a->mallory, &a->mcli, NULL), WG_OK);
 }
@@ -430,25 +224,10 @@ typedef struct raw {
 
 static void raw_open(raw *r, net *a, int auto_ack)
 {
-    uint8_t csk[32], cpk[32], spk[32];
     memset(r, 0, sizeof *r);
     r->a = a;
     r->auto_ack = auto_ack;
-    ck_assert_int_eq(wg_sign_sk_to_curve(csk, wg_store_secret_key(a->mallory),
-                                         NULL), WG_OK);
-    ck_assert_int_eq(wg_sign_pk_to_curve(cpk, wg_store_info(a->mallory)->pk,
-                                         NULL), WG_OK);
-    ck_assert_int_eq(wg_sign_pk_to_curve(spk, wg_store_info(a->srvst)->pk,
-                                         NULL), WG_OK);
-    r->ctx = zmq_ctx_new();
-    ck_assert_ptr_nonnull(r->ctx);
-    r->sock = zmq_socket(r->ctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt(r->sock, ZMQ_LINGER, &linger, sizeof linger);
-    ck_assert_int_eq(zmq_setsockopt(r->sock, ZMQ_CURVE_SERVERKEY, spk, 32), 0);
-    ck_assert_int_eq(zmq_setsockopt(r->sock, ZMQ_CURVE_PUBLICKEY, cpk, 32), 0);
-    ck_assert_int_eq(zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, csk, 32), 0);
-    wg_wipe(csk, sizeof csk);
+    r->sock = nu_curve_dealer(&r->ctx, a->mallory, a->srvst);
     ck_assert_int_eq(zmq_connect(r->sock, a->ep), 0);
     wg_buf_init(&r->frame, WG_WIRE_MAX_MSG);
     wg_buf_init(&r->out, WG_WIRE_MAX_MSG);
@@ -475,9 +254,9 @@ static void raw_send(raw *r)
  * noted. 0 when none came within MS. */
 static int raw_expect(raw *r, uint8_t want, wg_msg *m, int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = nu_now_ms() + ms;
     do {
-        step(r->a->srv);
+        nu_step(r->a->srv);
         zmq_msg_t z;
         zmq_msg_init(&z);
         while (zmq_msg_recv(&z, r->sock, ZMQ_DONTWAIT) >= 0) {
@@ -513,7 +292,7 @@ static int raw_expect(raw *r, uint8_t want, wg_msg *m, int ms)
             wg_msg_release(m);
         }
         zmq_msg_close(&z);
-    } while (now_ms() < end);
+    } while (nu_now_ms() < end);
     return 0;
 }
 
@@ -521,13 +300,13 @@ static int raw_expect(raw *r, uint8_t want, wg_msg *m, int ms)
 static void raw_error(raw *r, wg_rc code, const char *text)
 {
     wg_msg m;
-    int64_t end = now_ms() + REPLY_DEADLINE_MS;
+    int64_t end = nu_now_ms() + REPLY_DEADLINE_MS;
     for (;;) {
-        int left = (int)(end - now_ms());
+        int left = (int)(end - nu_now_ms());
         ck_assert_msg(left > 0, "no ERROR from srv (expected '%s')", text);
         zmq_msg_t z;
         zmq_msg_init(&z);
-        step(r->a->srv);
+        nu_step(r->a->srv);
         if (zmq_msg_recv(&z, r->sock, ZMQ_DONTWAIT) >= 0) {
             wg_buf_reset(&r->frame);
             ck_assert_int_eq(wg_buf_append(&r->frame, zmq_msg_data(&z),
@@ -564,21 +343,7 @@ static int on_vec_feed(void *ctx, const wg_feed_head *h)
 static void raw_open_session(raw *r, int claim_all)
 {
     net *a = r->a;
-    const wg_node_info *me = wg_store_info(a->mallory);
-    wg_msg_hello h;
-    memset(&h, 0, sizeof h);
-    h.proto_min = WG_WIRE_VERSION_MIN;
-    h.proto_max = WG_WIRE_VERSION;
-    h.schema_min = WG_SCHEMA_MIN;
-    h.schema_max = WG_SCHEMA_VERSION;
-    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
-    snprintf(h.name, sizeof h.name, "%s", me->name);
-    snprintf(h.county, sizeof h.county, "%s", me->county);
-    h.role = WG_ROLE_OFFICE;
-    h.nscopes = 1;
-    snprintf(h.scopes[0], sizeof h.scopes[0], "%s", me->county);
-    wg_buf_reset(&r->out);
-    ck_assert_int_eq(wg_wire_hello(&r->out, &h, NULL), WG_OK);
+    nu_hello(&r->out, a->mallory);
     raw_send(r);
     wg_msg m;
     ck_assert_msg(raw_expect(r, WG_MSG_HELLO, &m, REPLY_DEADLINE_MS),
@@ -657,11 +422,11 @@ static void raw_done(raw *r, uint64_t sent)
 static void audited(net *a, const char *result, int n, const char *reason,
                     long sent, long received, long refused)
 {
-    audit_q q = { .event = "session", .peer = "mallory", .direction = "in",
+    nu_audit_q q = { .event = "session", .peer = "mallory", .direction = "in",
                   .result = result, .want = 1, .w_reason = reason,
                   .w_sent = sent, .w_received = received,
                   .w_refused = refused };
-    ck_assert_msg(wait_audit(a->srv, a->srvst, &q, n, IDLE_MS + 5000) == n,
+    ck_assert_msg(nu_wait_audit(a->srv, a->srvst, &q, n, IDLE_MS + 5000) == n,
                   "srv audited %d %s sessions with mallory, not %d", q.count,
                   result, n);
     ck_assert_msg(q.matched == 1, "%d of srv's %d %s sessions with mallory "
@@ -682,8 +447,8 @@ START_TEST(test_netfault_peer_vanishes_mid_catch_up)
     net a;
     net_setup(&a);
     for (int i = 0; i < 4; i++)
-        add_persons(a.mallory, 1000 + 100 * i, 100);
-    long base = persons(a.srvst);
+        nu_add_persons(a.mallory, NULL, 1000 + 100 * i, 100);
+    long base = nu_persons(a.srvst);
     raw r;
     raw_open(&r, &a, 1);
     raw_open_session(&r, 1);
@@ -691,30 +456,30 @@ START_TEST(test_netfault_peer_vanishes_mid_catch_up)
     send_acked(&r, 0, 100);
     mallory_batch(&r, 1, 100, 100);
     send_acked(&r, 1, 100);
-    int64_t t0 = now_ms();
+    int64_t t0 = nu_now_ms();
     raw_close(&r);
     figure(&fig->faults, 1);
     figure(&fig->interrupted, 1);
 
     /* srv notices from the disconnect, well before its idle timeout. */
     audited(&a, "failed", 1, "the peer closed the connection", 0, 200, 0);
-    int64_t took = now_ms() - t0;
+    int64_t took = nu_now_ms() - t0;
     ck_assert_msg(took < IDLE_MS - 250,
                   "the session ended %lld ms after the peer vanished "
                   "(idle timeout %d ms)", (long long)took, IDLE_MS);
     /* What was acknowledged is stored, and nothing else. */
-    ck_assert_int_eq(persons(a.srvst), base + 200);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 200);
     chain_intact(a.srvst, "srv");
 
     /* Mallory comes back as an honest node: the session resumes after
      * what srv holds and completes. */
-    wg_sync_result res = session(a.srv, a.mcli, "srv", 10000);
+    wg_sync_result res = nu_session(a.srv, a.mcli, "srv", 10000);
     ck_assert_msg(res.ok, "resumed session failed: %s", res.error);
     ck_assert_int_eq(res.sent, 200);
-    ck_assert_int_eq(persons(a.srvst), base + 400);
-    ck_assert_int_eq(persons(a.mallory), base + 400);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 400);
+    ck_assert_int_eq(nu_persons(a.mallory), base + 400);
     audited(&a, "ok", 1, NULL, res.received, 200, 0);
-    char *ds = dump(a.srvst), *dm = dump(a.mallory);
+    char *ds = nu_dump(a.srvst), *dm = nu_dump(a.mallory);
     ck_assert_str_eq(ds, dm);
     free(ds);
     free(dm);
@@ -731,7 +496,7 @@ START_TEST(test_netfault_stalled_peer_times_out_and_node_keeps_serving)
 {
     net a;
     net_setup(&a);
-    add_persons(a.srvst, 100, 2600); /* > WG_SYNC_CREDIT batches */
+    nu_add_persons(a.srvst, NULL, 100, 2600); /* > WG_SYNC_CREDIT batches */
     raw r;
     raw_open(&r, &a, 0);
     long rss0 = rss_kib();
@@ -741,8 +506,8 @@ START_TEST(test_netfault_stalled_peer_times_out_and_node_keeps_serving)
     wg_msg m;
     /* Wait for srv to exhaust its credit, then make sure nothing more
      * comes while the peer stays silent. */
-    int64_t end = now_ms() + REPLY_DEADLINE_MS;
-    while (r.batches_in < WG_SYNC_CREDIT && now_ms() < end)
+    int64_t end = nu_now_ms() + REPLY_DEADLINE_MS;
+    while (r.batches_in < WG_SYNC_CREDIT && nu_now_ms() < end)
         if (raw_expect(&r, WG_MSG_DONE, &m, 50))
             ck_abort_msg("srv said DONE without acknowledgements");
     ck_assert_uint_eq(r.batches_in, WG_SYNC_CREDIT);
@@ -752,21 +517,21 @@ START_TEST(test_netfault_stalled_peer_times_out_and_node_keeps_serving)
      * 512 three times. */
     ck_assert_int_eq(WG_BATCH_CHANGES, 512);
     ck_assert_int_eq(r.changes_in, 259 + 3 * 512);
-    int64_t t0 = now_ms();
+    int64_t t0 = nu_now_ms();
     ck_assert(!raw_expect(&r, WG_MSG_DONE, &m, 500));
     ck_assert_uint_eq(r.batches_in, WG_SYNC_CREDIT);
 
     /* Meanwhile an honest node syncs the whole backlog. */
-    wg_sync_result res = session(a.srv, a.hon, "srv", 10000);
+    wg_sync_result res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "honest session during the stall failed: %s",
                   res.error);
-    ck_assert_int_eq(persons(a.honest), 2603);
+    ck_assert_int_eq(nu_persons(a.honest), 2603);
     account(a.honest, 100, 2600);
 
     /* The stalled session times out: nothing was acknowledged, so nothing
      * counts as sent. */
     audited(&a, "failed", 1, "timed out: the peer went silent", 0, 0, 0);
-    int64_t took = now_ms() - t0;
+    int64_t took = nu_now_ms() - t0;
     ck_assert_msg(took < IDLE_MS + 15000, "stall ended after %lld ms",
                   (long long)took);
     /* And it sent nothing more, ever. */
@@ -775,7 +540,7 @@ START_TEST(test_netfault_stalled_peer_times_out_and_node_keeps_serving)
     long rss1 = rss_kib();
     ck_assert_msg(rss1 - rss0 < 64 * 1024, "RSS grew by %ld KiB", rss1 - rss0);
     raw_close(&r);
-    res = session(a.srv, a.hon, "srv", 10000);
+    res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "honest session after the stall: %s", res.error);
     chain_intact(a.srvst, "srv");
     chain_intact(a.honest, "honest");
@@ -788,9 +553,9 @@ START_TEST(test_netfault_replayed_batches_apply_nothing)
 {
     net a;
     net_setup(&a);
-    add_persons(a.mallory, 1000, 50);
-    add_persons(a.mallory, 1050, 50);
-    long base = persons(a.srvst);
+    nu_add_persons(a.mallory, NULL, 1000, 50);
+    nu_add_persons(a.mallory, NULL, 1050, 50);
+    long base = nu_persons(a.srvst);
     for (int round = 0; round < 2; round++) {
         raw r;
         raw_open(&r, &a, 1);
@@ -808,7 +573,7 @@ START_TEST(test_netfault_replayed_batches_apply_nothing)
         }
         /* srv holds what mallory sent once, however often it came. */
         audited(&a, "ok", round + 1, NULL, 0, 2 * fresh, 0);
-        ck_assert_int_eq(persons(a.srvst), base + 100);
+        ck_assert_int_eq(nu_persons(a.srvst), base + 100);
         raw_close(&r);
     }
     figure(&fig->faults, 1);
@@ -823,9 +588,9 @@ START_TEST(test_netfault_duplicated_batch_is_refused)
 {
     net a;
     net_setup(&a);
-    add_persons(a.mallory, 1000, 50);
-    add_persons(a.mallory, 1050, 50);
-    long base = persons(a.srvst);
+    nu_add_persons(a.mallory, NULL, 1000, 50);
+    nu_add_persons(a.mallory, NULL, 1050, 50);
+    long base = nu_persons(a.srvst);
     raw r;
     raw_open(&r, &a, 1);
     raw_open_session(&r, 1);
@@ -837,14 +602,14 @@ START_TEST(test_netfault_duplicated_batch_is_refused)
     const char *why = "batch 0 received twice (expected batch 1)";
     raw_error(&r, WG_ERR_PROTO, why);
     audited(&a, "failed", 1, why, 0, 50, 50);
-    ck_assert_int_eq(persons(a.srvst), base + 50);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 50);
     raw_close(&r);
     chain_intact(a.srvst, "srv");
     /* The honest mallory completes the rest, once. */
-    wg_sync_result res = session(a.srv, a.mcli, "srv", 10000);
+    wg_sync_result res = nu_session(a.srv, a.mcli, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
     ck_assert_int_eq(res.sent, 50);
-    ck_assert_int_eq(persons(a.srvst), base + 100);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 100);
     account(a.srvst, 1000, 100);
     chain_intact(a.srvst, "srv");
     net_teardown(&a);
@@ -857,9 +622,9 @@ START_TEST(test_netfault_reordered_batches_are_refused)
 {
     net a;
     net_setup(&a);
-    add_persons(a.mallory, 1000, 50);
-    add_persons(a.mallory, 1050, 50);
-    long base = persons(a.srvst);
+    nu_add_persons(a.mallory, NULL, 1000, 50);
+    nu_add_persons(a.mallory, NULL, 1050, 50);
+    long base = nu_persons(a.srvst);
 
     raw r;
     raw_open(&r, &a, 1);
@@ -869,7 +634,7 @@ START_TEST(test_netfault_reordered_batches_are_refused)
     const char *why = "batch 1 out of order (expected batch 0)";
     raw_error(&r, WG_ERR_PROTO, why);
     audited(&a, "failed", 1, why, 0, 0, 50);
-    ck_assert_int_eq(persons(a.srvst), base);
+    ck_assert_int_eq(nu_persons(a.srvst), base);
     raw_close(&r);
 
     raw_open(&r, &a, 1);
@@ -882,16 +647,16 @@ START_TEST(test_netfault_reordered_batches_are_refused)
              "got 51", who, COUNTY);
     raw_error(&r, WG_ERR_PROTO, text);
     audited(&a, "failed", 2, text, 0, 0, 50);
-    ck_assert_int_eq(persons(a.srvst), base);
+    ck_assert_int_eq(nu_persons(a.srvst), base);
     raw_close(&r);
     figure(&fig->faults, 2);
     figure(&fig->interrupted, 2);
     chain_intact(a.srvst, "srv");
 
-    wg_sync_result res = session(a.srv, a.mcli, "srv", 10000);
+    wg_sync_result res = nu_session(a.srv, a.mcli, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
     ck_assert_int_eq(res.sent, 100);
-    ck_assert_int_eq(persons(a.srvst), base + 100);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 100);
     account(a.srvst, 1000, 100);
     chain_intact(a.srvst, "srv");
     net_teardown(&a);
@@ -913,7 +678,7 @@ static void craft(wg_buf *b, const uint8_t *origin, uint64_t seq,
     const wg_table *person = wg_schema_table("person");
     char name[32], num[19];
     snprintf(name, sizeof name, "person-%d", serial);
-    idnum(num, "19800101", serial);
+    nu_idnum(num, "19800101", serial);
     wg_change c;
     memset(&c, 0, sizeof c);
     memcpy(c.origin, origin, WG_SIGN_PK_BYTES);
@@ -950,10 +715,10 @@ static void send_refused(raw *r, const wg_signed_change *sc, int n,
     ck_assert_int_eq(wg_wire_batch_finish(&r->out, (uint32_t)n, NULL), WG_OK);
     raw_send(r);
     wg_msg m;
-    int64_t end = now_ms() + REPLY_DEADLINE_MS;
+    int64_t end = nu_now_ms() + REPLY_DEADLINE_MS;
     for (;;) {
-        ck_assert_msg(now_ms() < end, "no ERROR from srv");
-        step(r->a->srv);
+        ck_assert_msg(nu_now_ms() < end, "no ERROR from srv");
+        nu_step(r->a->srv);
         zmq_msg_t z;
         zmq_msg_init(&z);
         if (zmq_msg_recv(&z, r->sock, ZMQ_DONTWAIT) < 0) {
@@ -1020,7 +785,7 @@ START_TEST(test_netfault_clock_a_year_ahead_is_refused_and_audited)
             wg_sign(sc[i].sig, hash, WG_HASH_BYTES,
                     wg_store_secret_key(a.mallory));
     }
-    long base = persons(a.srvst);
+    long base = nu_persons(a.srvst);
     raw r;
     raw_open(&r, &a, 1);
     raw_open_session(&r, 1);
@@ -1031,17 +796,17 @@ START_TEST(test_netfault_clock_a_year_ahead_is_refused_and_audited)
     send_refused(&r, sc, 2, WG_ERR_AUTH, prefix, " s ahead of this node's "
                  "(over the 300 s allowed): refused until the clocks agree");
     figure(&fig->faults, 1);
-    audit_q fq = { .event = "session", .peer = "mallory", .direction = "in",
+    nu_audit_q fq = { .event = "session", .peer = "mallory", .direction = "in",
                    .result = "failed" };
-    ck_assert_int_eq(wait_audit(a.srv, a.srvst, &fq, 1, 5000), 1);
+    ck_assert_int_eq(nu_wait_audit(a.srv, a.srvst, &fq, 1, 5000), 1);
     raw_close(&r);
 
     /* Nothing stored; audited as skew, once, naming mallory. */
-    ck_assert_int_eq(persons(a.srvst), base);
+    ck_assert_int_eq(nu_persons(a.srvst), base);
     chain_intact(a.srvst, "srv");
-    audit_q q = { .event = "clock_skew", .peer = "mallory",
+    nu_audit_q q = { .event = "clock_skew", .peer = "mallory",
                   .direction = "in", .result = "failed" };
-    ck_assert_int_eq(audit_count(a.srvst, &q), 1);
+    ck_assert_int_eq(nu_audit_count(a.srvst, &q), 1);
     ck_assert_int_eq(q.refused, 1);
     unsigned long long secs = 0;
     char tail[200];
@@ -1056,7 +821,7 @@ START_TEST(test_netfault_clock_a_year_ahead_is_refused_and_audited)
      * wall clock. */
     const wg_table *person = wg_schema_table("person");
     char id[WG_ID_HEX_CHARS + 1], num[19];
-    idnum(num, "19800101", 6000);
+    nu_idnum(num, "19800101", 6000);
     const char *f[] = { "name", "id_number", "disability_category" };
     const char *v[] = { "person-6000", num, "physical" };
     int64_t before = wall_ms();
@@ -1072,10 +837,10 @@ START_TEST(test_netfault_clock_a_year_ahead_is_refused_and_audited)
                   "its wall clock", (long long)(ms - after));
     ck_assert_msg(ms >= before - 1000, "srv's clock went backwards");
     /* An honest node's later edit still syncs and wins on its own clock. */
-    add_persons(a.honest, 7000, 2);
-    wg_sync_result res = session(a.srv, a.hon, "srv", 10000);
+    nu_add_persons(a.honest, NULL, 7000, 2);
+    wg_sync_result res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
-    ck_assert_int_eq(persons(a.srvst), base + 3);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 3);
     for (int i = 0; i < 2; i++)
         wg_buf_release(&bodies[i]);
     net_teardown(&a);
@@ -1090,10 +855,10 @@ START_TEST(test_netfault_unsigned_conflict_freezes_nothing)
 {
     net a;
     net_setup(&a);
-    add_persons(a.honest, 8000, 5);
-    wg_sync_result res = session(a.srv, a.hon, "srv", 10000);
+    nu_add_persons(a.honest, NULL, 8000, 5);
+    wg_sync_result res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
-    long base = persons(a.srvst);
+    long base = nu_persons(a.srvst);
     const wg_node_info *hi = wg_store_info(a.honest);
     char who[9], prefix[128];
     wg_hex_encode(who, hi->pk, 4);
@@ -1120,9 +885,9 @@ START_TEST(test_netfault_unsigned_conflict_freezes_nothing)
         raw_open(&r, &a, 1);
         raw_open_session(&r, 1);
         send_refused(&r, &sc, 1, WG_ERR_AUTH, prefix, "");
-        audit_q fq = { .event = "session", .peer = "mallory",
+        nu_audit_q fq = { .event = "session", .peer = "mallory",
                        .direction = "in", .result = "failed" };
-        ck_assert_int_eq(wait_audit(a.srv, a.srvst, &fq, variant + 1, 5000),
+        ck_assert_int_eq(nu_wait_audit(a.srv, a.srvst, &fq, variant + 1, 5000),
                          variant + 1);
         raw_close(&r);
         wg_buf_release(&b);
@@ -1130,25 +895,25 @@ START_TEST(test_netfault_unsigned_conflict_freezes_nothing)
     }
     /* The sender is named, the victim's feed not frozen, no proof kept, no
      * equivocation audited, nothing stored. */
-    audit_q q = { .event = "session", .peer = "mallory", .result = "failed",
+    nu_audit_q q = { .event = "session", .peer = "mallory", .result = "failed",
                   .want = 1, .w_reason = NULL };
-    ck_assert_int_eq(audit_count(a.srvst, &q), 3);
+    ck_assert_int_eq(nu_audit_count(a.srvst, &q), 3);
     ck_assert_msg(strstr(q.reason, who) != NULL, "%s", q.reason);
     ck_assert_int_eq(frozen_feeds(a.srvst), 0);
     wg_proof p;
     memset(&p, 0, sizeof p);
     ck_assert_int_eq(wg_store_proofs(a.srvst, on_proof_n, &p, NULL), WG_OK);
     ck_assert_int_lt(p.chain_len, 1000);
-    audit_q eq = { .event = "equivocation" };
-    ck_assert_int_eq(audit_count(a.srvst, &eq), 0);
-    ck_assert_int_eq(persons(a.srvst), base);
+    nu_audit_q eq = { .event = "equivocation" };
+    ck_assert_int_eq(nu_audit_count(a.srvst, &eq), 0);
+    ck_assert_int_eq(nu_persons(a.srvst), base);
     account(a.srvst, 8000, 5);
     chain_intact(a.srvst, "srv");
     /* honest keeps writing and syncing. */
-    add_persons(a.honest, 8200, 3);
-    res = session(a.srv, a.hon, "srv", 10000);
+    nu_add_persons(a.honest, NULL, 8200, 3);
+    res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
-    ck_assert_int_eq(persons(a.srvst), base + 3);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 3);
     net_teardown(&a);
 }
 END_TEST
@@ -1162,10 +927,10 @@ START_TEST(test_netfault_signed_equivocation_freezes_with_proof)
 {
     net a;
     net_setup(&a);
-    add_persons(a.mallory, 9000, 4);
-    wg_sync_result res = session(a.srv, a.mcli, "srv", 10000);
+    nu_add_persons(a.mallory, NULL, 9000, 4);
+    wg_sync_result res = nu_session(a.srv, a.mcli, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
-    long base = persons(a.srvst);
+    long base = nu_persons(a.srvst);
     const wg_node_info *mi = wg_store_info(a.mallory);
     uint8_t prev[WG_HASH_BYTES] = { 0 }, hash[WG_HASH_BYTES];
     uint8_t first[WG_HASH_BYTES];
@@ -1194,9 +959,9 @@ START_TEST(test_netfault_signed_equivocation_freezes_with_proof)
     raw_open(&r, &a, 1);
     raw_open_session(&r, 1);
     send_refused(&r, sc, 2, WG_ERR_AUTH, prefix, "");
-    audit_q eq = { .event = "equivocation", .peer = "mallory",
+    nu_audit_q eq = { .event = "equivocation", .peer = "mallory",
                    .direction = "in", .result = "failed" };
-    ck_assert_int_eq(wait_audit(a.srv, a.srvst, &eq, 1, 5000), 1);
+    ck_assert_int_eq(nu_wait_audit(a.srv, a.srvst, &eq, 1, 5000), 1);
     raw_close(&r);
     figure(&fig->faults, 1);
     char origin[17], other[17];
@@ -1213,7 +978,7 @@ START_TEST(test_netfault_signed_equivocation_freezes_with_proof)
     ck_assert_mem_eq(p.origin, mi->pk, WG_SIGN_PK_BYTES);
     ck_assert_mem_eq(p.other, first, WG_HASH_BYTES);
     ck_assert_int_eq(p.frozen, 1);
-    ck_assert_int_eq(persons(a.srvst), base);
+    ck_assert_int_eq(nu_persons(a.srvst), base);
 
     /* Resolved by an administrator: unfrozen, and the same conflict no
      * longer freezes anything. */
@@ -1233,10 +998,10 @@ START_TEST(test_netfault_signed_equivocation_freezes_with_proof)
     raw_close(&r);
     ck_assert_int_eq(frozen_feeds(a.srvst), 0);
     /* Mallory's feed continues from what srv holds. */
-    add_persons(a.mallory, 9500, 2);
-    res = session(a.srv, a.mcli, "srv", 10000);
+    nu_add_persons(a.mallory, NULL, 9500, 2);
+    res = nu_session(a.srv, a.mcli, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
-    ck_assert_int_eq(persons(a.srvst), base + 2);
+    ck_assert_int_eq(nu_persons(a.srvst), base + 2);
     chain_intact(a.srvst, "srv");
     for (int i = 0; i < 2; i++)
         wg_buf_release(&bodies[i]);
@@ -1264,12 +1029,12 @@ START_TEST(test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync)
 {
     net a;
     net_setup(&a);
-    add_persons(a.honest, 10000, 1000);
+    nu_add_persons(a.honest, NULL, 10000, 1000);
     /* Warm up: one honest session, so the "before" figure holds every
      * buffer an honest session needs. */
-    wg_sync_result res = session(a.srv, a.hon, "srv", 10000);
+    wg_sync_result res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
-    add_persons(a.honest, 20000, 1000);
+    nu_add_persons(a.honest, NULL, 20000, 1000);
     long rss0 = rss_kib();
 
     int port = atoi(strrchr(a.ep, ':') + 1);
@@ -1296,13 +1061,13 @@ START_TEST(test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync)
         ck_assert_msg(rc == 0 || errno == EINPROGRESS, "connect: %s",
                       strerror(errno));
         sent[i] = 0;
-        step(a.srv);
+        nu_step(a.srv);
     }
     figure(&fig->faults, FLOOD);
     /* Each client: 0 garbage, 1 silence, 2 a stalled CURVE handshake. */
-    int64_t end = now_ms() + REPLY_DEADLINE_MS;
+    int64_t end = nu_now_ms() + REPLY_DEADLINE_MS;
     int ready = 0;
-    while (ready < FLOOD && now_ms() < end) {
+    while (ready < FLOOD && nu_now_ms() < end) {
         for (int i = 0; i < FLOOD; i++) {
             if (sent[i])
                 continue;
@@ -1316,25 +1081,25 @@ START_TEST(test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync)
             else if (i % 3 == 2)
                 send(fd[i], greeting, sizeof greeting, MSG_NOSIGNAL);
         }
-        step(a.srv);
+        nu_step(a.srv);
     }
     ck_assert_int_eq(ready, FLOOD);
 
     /* The honest sync, under the flood. */
-    int64_t t0 = now_ms();
-    res = session(a.srv, a.hon, "srv", 10000);
-    int64_t took = now_ms() - t0;
+    int64_t t0 = nu_now_ms();
+    res = nu_session(a.srv, a.hon, "srv", 10000);
+    int64_t took = nu_now_ms() - t0;
     ck_assert_msg(res.ok, "honest session under the flood: %s", res.error);
     ck_assert_msg(took < 10000, "took %lld ms", (long long)took);
-    ck_assert_int_eq(persons(a.srvst), 2003);
+    ck_assert_int_eq(nu_persons(a.srvst), 2003);
     account(a.srvst, 10000, 1000);
     account(a.srvst, 20000, 1000);
 
     /* Garbage is dropped by the server; the others are still held open
      * (their handshake has 30 s). */
     int dropped = 0;
-    end = now_ms() + REPLY_DEADLINE_MS;
-    while (dropped < (FLOOD + 2) / 3 && now_ms() < end) {
+    end = nu_now_ms() + REPLY_DEADLINE_MS;
+    while (dropped < (FLOOD + 2) / 3 && nu_now_ms() < end) {
         dropped = 0;
         for (int i = 0; i < FLOOD; i += 3) {
             uint8_t buf[256];
@@ -1344,14 +1109,14 @@ START_TEST(test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync)
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
                 dropped++;
         }
-        step(a.srv);
+        nu_step(a.srv);
     }
     ck_assert_int_eq(dropped, (FLOOD + 2) / 3);
     long rss1 = rss_kib();
     for (int i = 0; i < FLOOD; i++)
         close(fd[i]);
     for (int i = 0; i < 100; i++)
-        step(a.srv);
+        nu_step(a.srv);
     long rss2 = rss_kib();
     printf("flood: RSS %ld KiB before, %ld under the flood, %ld after; "
            "honest session %lld ms\n", rss0, rss1, rss2, (long long)took);
@@ -1361,9 +1126,9 @@ START_TEST(test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync)
     ck_assert_msg(rss2 - rss0 < 64 * 1024, "RSS grew by %ld KiB",
                   rss2 - rss0);
     /* No refusal was audited: none of them got as far as a key. */
-    audit_q q = { .event = "refused" };
-    ck_assert_int_eq(audit_count(a.srvst, &q), 0);
-    res = session(a.srv, a.hon, "srv", 10000);
+    nu_audit_q q = { .event = "refused" };
+    ck_assert_int_eq(nu_audit_count(a.srvst, &q), 0);
+    res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
     chain_intact(a.srvst, "srv");
     net_teardown(&a);
@@ -1399,13 +1164,10 @@ int main(void)
     if (fig == MAP_FAILED)
         return EXIT_FAILURE;
     memset(fig, 0, sizeof *fig);
-    SRunner *sr = srunner_create(netfault_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = tu_run(netfault_suite());
     printf("figure sessions_interrupted=%ld\n", fig->interrupted);
     printf("figure net_faults=%ld\n", fig->faults);
     printf("figure lost=%ld\n", fig->lost);
     printf("figure doubled=%ld\n", fig->doubled);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -35,18 +35,12 @@
 static char *dir;
 static long n_cuts, n_lost, n_partial;
 
-static void cleanup_at_exit(void)
-{
-    tu_rmtree(&dir);
-}
-
 static void setup(void)
 {
     ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
     fv_reset_totals();
     n_cuts = n_lost = n_partial = 0;
-    dir = tu_tmpdir();
-    atexit(cleanup_at_exit);
+    tu_dir_open(&dir);
 }
 
 static void teardown(void)
@@ -92,28 +86,13 @@ static void prepare_base(pc_ctx *c)
     char *prep = tu_path(dir, "prep");
     mkdir(prep, 0700);
     char *d = fu_node(prep, "n");
-    wg_store *st = fu_open(d);
+    wg_store *st = nu_open(d);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(st, 0, 6, &err) == WG_OK, "%s", err.msg);
     wg_store_close(&st);
     fu_snap_take(&c->base, d);
     free(d);
     free(prep);
-}
-
-/* How many of persons FIRST .. FIRST+N-1 are live under NAME (NULL: their
- * own name), as present() wants it. */
-static int all_or_none(wg_store *st, int first, int n, const char *name,
-                       int deleted)
-{
-    int have = 0;
-    for (int k = first; k < first + n; k++) {
-        wg_err err = { 0 };
-        int r = fu_person_is(st, k, name, deleted, &err);
-        ck_assert_msg(r >= 0, "reading person %d: %s", k, err.msg);
-        have += r;
-    }
-    return have == n ? 1 : have == 0 ? 0 : -1;
 }
 
 /* add */
@@ -127,8 +106,8 @@ static wg_rc add_step(pc_ctx *c, wg_store **st, int i, wg_err *err)
 static int add_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
-    return i == 0 ? all_or_none(st, 100, 2, NULL, 0)
-                  : all_or_none(st, 200, 400, NULL, 0);
+    return i == 0 ? fu_all_or_none(st, 100, 2, NULL, 0)
+                  : fu_all_or_none(st, 200, 400, NULL, 0);
 }
 
 /* update */
@@ -160,10 +139,10 @@ static int update_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
     int first = i == 0 ? 0 : 1, n = i == 0 ? 1 : 3;
-    int now = all_or_none(st, first, n, i == 0 ? "renamed-0" : "renamed-1", 0);
+    int now = fu_all_or_none(st, first, n, i == 0 ? "renamed-0" : "renamed-1", 0);
     if (now == 1)
         return 1;
-    return all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
+    return fu_all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
 }
 
 /* delete */
@@ -192,10 +171,10 @@ static int delete_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
     int first = i == 0 ? 0 : 1, n = i == 0 ? 1 : 2;
-    int gone = all_or_none(st, first, n, NULL, 1);
+    int gone = fu_all_or_none(st, first, n, NULL, 1);
     if (gone == 1)
         return 1;
-    return all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
+    return fu_all_or_none(st, first, n, NULL, 0) == 1 ? 0 : -1;
 }
 
 /* audit */
@@ -262,7 +241,7 @@ static void prepare_apply(pc_ctx *c)
     prepare_base(c);
     char *prep = tu_path(dir, "prep");
     char *d = fu_node(prep, "src");
-    wg_store *src = fu_open(d);
+    wg_store *src = nu_open(d);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(src, 300, 3, &err) == WG_OK, "%s", err.msg);
     ck_assert_msg(fu_add_persons(src, 400, 4, &err) == WG_OK, "%s", err.msg);
@@ -290,8 +269,8 @@ static wg_rc apply_step(pc_ctx *c, wg_store **st, int i, wg_err *err)
 static int apply_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
-    return i == 0 ? all_or_none(st, 300, 3, NULL, 0)
-                  : all_or_none(st, 400, 4, NULL, 0);
+    return i == 0 ? fu_all_or_none(st, 300, 3, NULL, 0)
+                  : fu_all_or_none(st, 400, 4, NULL, 0);
 }
 
 /* checkpoint: a commit, an explicit checkpoint, a commit, and the
@@ -311,8 +290,8 @@ static int checkpoint_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
     switch (i) {
-    case 0: return all_or_none(st, 100, 2, NULL, 0);
-    case 2: return all_or_none(st, 200, 3, NULL, 0);
+    case 0: return fu_all_or_none(st, 100, 2, NULL, 0);
+    case 2: return fu_all_or_none(st, 200, 3, NULL, 0);
     default: return NO_DATA;
     }
 }
@@ -340,9 +319,9 @@ static wg_rc fsync_step(pc_ctx *c, wg_store **st, int i, wg_err *err)
 static int fsync_present(pc_ctx *c, wg_store *st, int i)
 {
     (void)c;
-    return i == 0   ? all_or_none(st, 100, 10, NULL, 0)
-           : i == 1 ? all_or_none(st, 1000, 500, NULL, 0)
-                    : all_or_none(st, 2000, 250, NULL, 0);
+    return i == 0   ? fu_all_or_none(st, 100, 10, NULL, 0)
+           : i == 1 ? fu_all_or_none(st, 1000, 500, NULL, 0)
+                    : fu_all_or_none(st, 2000, 250, NULL, 0);
 }
 
 static const scen scenarios[] = {
@@ -371,7 +350,7 @@ static run_out run_once(const scen *s, pc_ctx *c, const char *wd, long k,
     fu_snap_put(&c->base, wd);
     fv_set_filter(wd);
     fv_crash_begin();
-    wg_store *st = fu_open(wd);
+    wg_store *st = nu_open(wd);
     fv_crash_cut_at(k);
     int ok[MAXSTEPS] = { 0 };
     for (int i = 0; i < s->nsteps; i++) {
@@ -435,7 +414,7 @@ static run_out run_once(const scen *s, pc_ctx *c, const char *wd, long k,
 
 static void run_scenario(const scen *s)
 {
-    double t0 = fu_now();
+    double t0 = nu_seconds();
     pc_ctx c;
     memset(&c, 0, sizeof c);
     s->prepare(&c);
@@ -455,7 +434,7 @@ static void run_scenario(const scen *s)
         }
     fprintf(stderr, "powercut %s: %ld points x %d draws: %ld cuts in %.1f s "
             "(writes kept %ld, dropped %ld, torn %ld; reordered %ld)\n",
-            s->name, dry.points, draws, n_cuts, fu_now() - t0, stats.kept,
+            s->name, dry.points, draws, n_cuts, nu_seconds() - t0, stats.kept,
             stats.dropped, stats.torn, stats.reordered);
     fv_set_filter(NULL);
     free(wd);
@@ -779,11 +758,11 @@ static void mfs_crash(const unsigned char *oldkey, size_t oldlen, int k,
 
 START_TEST(test_powercut_passwd_keeps_one_passphrase_working)
 {
-    double t0 = fu_now();
+    double t0 = nu_seconds();
     char *prep = tu_path(dir, "prep");
     mkdir(prep, 0700);
     char *d = fu_node(prep, "n");
-    wg_store *st = fu_open(d);
+    wg_store *st = nu_open(d);
     wg_err err = { 0 };
     ck_assert_msg(fu_add_persons(st, 0, 3, &err) == WG_OK, "%s", err.msg);
     wg_store_close(&st);
@@ -846,7 +825,7 @@ START_TEST(test_powercut_passwd_keeps_one_passphrase_working)
                 wg_rc rc = wg_store_open(wd, FU_PASS, strlen(FU_PASS), &s2,
                                          &e2);
                 if (rc == WG_OK) {
-                    ck_assert_int_eq(all_or_none(s2, 0, 3, NULL, 0), 1);
+                    ck_assert_int_eq(fu_all_or_none(s2, 0, 3, NULL, 0), 1);
                     wg_store_close(&s2);
                     old_ok++;
                 } else {
@@ -862,7 +841,7 @@ START_TEST(test_powercut_passwd_keeps_one_passphrase_working)
         }
     fprintf(stderr, "powercut passwd: %d steps x %d draws: old opens %ld, "
             "new opens %ld, neither %ld in %.1f s\n", rec.n, draws, old_ok,
-            new_ok, neither, fu_now() - t0);
+            new_ok, neither, nu_seconds() - t0);
     ck_assert_int_gt(old_ok, 0);
     ck_assert_int_gt(new_ok, 0);
     free(wd);
@@ -900,16 +879,5 @@ static Suite *powercut_suite(void)
 
 int main(void)
 {
-    /* Beneath the wings shim: registered before any store is opened. */
-    if (fv_register() != 0) {
-        fprintf(stderr, "cannot register faultvfs\n");
-        return 1;
-    }
-    double t0 = fu_now();
-    SRunner *sr = srunner_create(powercut_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    fprintf(stderr, "check_powercut: %.1f s\n", fu_now() - t0);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fu_main(powercut_suite(), "check_powercut");
 }

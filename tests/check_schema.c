@@ -140,6 +140,9 @@ static const char *sample(const wg_table *t, const wg_field *f,
     case WG_FT_REF:
         snprintf(buf, cap, "%s", person_id);
         break;
+    case WG_FT_PHONE:
+        snprintf(buf, cap, "13800000000");
+        break;
     }
     (void)t;
     return buf;

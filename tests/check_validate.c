@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "wg_schema.h"
 #include "wg_validate.h"
 
@@ -221,7 +222,8 @@ START_TEST(test_validate_text_accepts_utf8_spaces_and_empty)
     char v[256];
 
     ACCEPT("person", "name", "韦小宝", "韦小宝");
-    ACCEPT("person", "name", "  Li Ming  ", "  Li Ming  ");
+    ACCEPT("person", "name", "  Li Ming  ", "Li Ming");     /* trimmed */
+    ACCEPT("person", "name", "\xe3\x80\x80韦 小宝 ", "韦 小宝");  /* U+3000 too */
     ACCEPT("person", "township", "", "");
     ACCEPT("person", "name", "\xed\x9f\xbf", "\xed\x9f\xbf");          /* U+D7FF */
     ACCEPT("person", "name", "\xee\x80\x80", "\xee\x80\x80");          /* U+E000 */
@@ -945,7 +947,114 @@ START_TEST(test_validate_record_birth_date_matches_id_number)
     REC_OK(&r);
     rec_set(&r, "birth_date", "1949-12-31");
     rec_set(&r, "id_number", "11010519491231002X");
+    rec_set(&r, "gender", "female");  /* 17th digit 2: even */
     REC_OK(&r);
+}
+END_TEST
+
+/* ---- the checks a clerk expects ------------------------------------------ */
+
+START_TEST(test_validate_phone_takes_mobiles_and_landlines)
+{
+    ACCEPT("person", "phone", "13812345678", "13812345678");
+    ACCEPT("person", "phone", "19912345678", "19912345678");
+    ACCEPT("person", "phone", " 138 1234 5678 ", "138 1234 5678");
+    ACCEPT("person", "phone", "+86 138-1234-5678", "+86 138-1234-5678");
+    ACCEPT("person", "phone", "0772-2812345", "0772-2812345");
+    ACCEPT("person", "phone", "07722812345", "07722812345");
+    ACCEPT("person", "phone", "010-62345678", "010-62345678");
+    ACCEPT("person", "phone", "01062345678", "01062345678");
+    ACCEPT("person", "phone", "0772-28123456-801", "0772-28123456-801");
+    ACCEPT("person", "phone", "0772-2812345转12", "0772-2812345转12");
+    REJECT_EXACT("person", "phone", "abc",
+                 "phone: 'abc' is not a phone number: a mobile is 11 digits "
+                 "from 13 to 19 (13812345678), a landline its area code and "
+                 "number (0772-2812345 or 07722812345, an extension after "
+                 "'-')");
+    REJECT("person", "phone", "12812345678", "is not a phone number");
+    REJECT("person", "phone", "1381234567", "is not a phone number");
+    REJECT("person", "phone", "138123456789", "is not a phone number");
+    REJECT("person", "phone", "0772-0812345", "is not a phone number");
+    REJECT("person", "phone", "0772-281234", "is not a phone number");
+    REJECT("person", "phone", "0772-2812345-", "is not a phone number");
+    REJECT("person", "phone", "0772-2812345-1234567", "is not a phone number");
+    REJECT("person", "phone", "0", "is not a phone number");
+    REJECT("person", "phone", "138  1234 5678", "is not a phone number");
+    REJECT("person", "phone", "   ", "phone: blank (only spaces)");
+}
+END_TEST
+
+START_TEST(test_validate_text_of_spaces_only_is_blank)
+{
+    REJECT_EXACT("person", "name", "   ",
+                 "name: blank (only spaces): leave it empty or write a value");
+    REJECT("person", "name", "\xe3\x80\x80 ", "name: blank (only spaces)");
+    REJECT("training", "course", " ", "course: blank (only spaces)");
+}
+END_TEST
+
+START_TEST(test_validate_gender_follows_the_id_numbers_17th_digit)
+{
+    char id[19];
+    rec r = person_full(id);  /* 17th digit 3: odd, a man */
+
+    REC_OK(&r);
+    rec_set(&r, "gender", "female");
+    REC_BAD(&r, "gender: female does not match the id number, whose 17th "
+                "digit 3 is odd (male)");
+    rec_set(&r, "gender", NULL);
+    REC_OK(&r);
+    rec_set(&r, "birth_date", "1949-12-31");
+    rec_set(&r, "id_number", "11010519491231002X");
+    rec_set(&r, "gender", "male");
+    REC_BAD(&r, "gender: male does not match the id number, whose 17th "
+                "digit 2 is even (female)");
+}
+END_TEST
+
+START_TEST(test_validate_registration_is_not_in_the_future)
+{
+    char id[19], today[11], want[128];
+    rec r = person_full(id);
+    wg_err e;
+
+    ck_assert_int_eq(wg_validate_record_at(r.t, r.v, "2024-05-06", &e), WG_OK);
+    ck_assert_int_eq(wg_validate_record_at(r.t, r.v, "2024-05-05", &e),
+                     WG_ERR_INVALID);
+    ck_assert_str_eq(e.msg, "registered_on: 2024-05-06 is in the future "
+                            "(today is 2024-05-05)");
+    rec_set(&r, "registered_on", "2100-01-01");
+    ck_assert(wg_validate_today(today));
+    snprintf(want, sizeof want, "registered_on: 2100-01-01 is in the future "
+             "(today is %s)", today);
+    REC_BAD(&r, want);
+}
+END_TEST
+
+START_TEST(test_validate_unknown_field_lists_the_fields)
+{
+    wg_err e;
+
+    ck_assert_int_eq(wg_validate_field_name(wg_schema_table("person"), "name",
+                                            &e), WG_OK);
+    ck_assert_int_eq(wg_validate_field_name(wg_schema_table("person"),
+                                            "hukou", &e), WG_ERR_INVALID);
+    ck_assert_str_eq(e.msg, "hukou: no such field in person (fields: name, "
+                            "gender, birth_date, id_number, "
+                            "disability_category, disability_grade, "
+                            "certificate_no, county, township, phone, "
+                            "rural, registered_on, certificate_valid_until)");
+}
+END_TEST
+
+START_TEST(test_validate_birth_date_comes_from_the_id_number)
+{
+    char d[11];
+
+    ck_assert(wg_validate_idnum_birth("11010519491231002X", d));
+    ck_assert_str_eq(d, "1949-12-31");
+    ck_assert(!wg_validate_idnum_birth("11010519491331002X", d));
+    ck_assert(!wg_validate_idnum_birth("1101051949", d));
 }
 END_TEST
 
@@ -953,6 +1062,15 @@ static Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
     TCase *tc;
+
+    tc = tcase_create("clerk");
+    tcase_add_test(tc, test_validate_phone_takes_mobiles_and_landlines);
+    tcase_add_test(tc, test_validate_text_of_spaces_only_is_blank);
+    tcase_add_test(tc, test_validate_gender_follows_the_id_numbers_17th_digit);
+    tcase_add_test(tc, test_validate_registration_is_not_in_the_future);
+    tcase_add_test(tc, test_validate_unknown_field_lists_the_fields);
+    tcase_add_test(tc, test_validate_birth_date_comes_from_the_id_number);
+    suite_add_tcase(s, tc);
 
     tc = tcase_create("text");
     tcase_add_test(tc, test_validate_text_accepts_utf8_spaces_and_empty);
@@ -1024,11 +1142,5 @@ static Suite *validate_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(validate_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(validate_suite());
 }

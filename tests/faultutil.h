@@ -1,7 +1,8 @@
 /*
  * faultutil.h - helpers shared by check_faults.c and check_powercut.c:
  * throw-away nodes at the cheapest KDF, folder snapshots, record checks and
- * the figure lines both suites print
+ * the figure lines both suites print. Nodes and person rows are
+ * nodeutil.h's; this header fixes their county, KDF and record ids.
  */
 #ifndef WG_FAULTUTIL_H
 #define WG_FAULTUTIL_H
@@ -12,53 +13,16 @@
 #include "faultvfs.h"
 #include "store_int.h"
 #include "testutil.h"
+#include "nodeutil.h"
 
-#define FU_PASS "pw"
-#define FU_COUNTY "450224"
-
-static inline double fu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define FU_PASS NU_PASS
+#define FU_COUNTY NU_COUNTY
 
 /* A node NAME in DIR/NAME, KDF at libsodium's minimum cost. Caller frees
  * the path. */
 static inline char *fu_node(const char *dir, const char *name)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%s", FU_COUNTY);
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, FU_PASS, strlen(FU_PASS), WG_KDF_TEST,
-                                  &info, &err) == WG_OK, "%s", err.msg);
-    return d;
-}
-
-static inline wg_store *fu_open(const char *d)
-{
-    wg_store *st = NULL;
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_open(d, FU_PASS, strlen(FU_PASS), &st, &err) ==
-                      WG_OK, "open '%s': %s", d, err.msg);
-    return st;
-}
-
-/* A valid resident id number for serial N. */
-static inline void fu_idnum(char out[19], int serial)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8,
-                               4, 2 };
-    snprintf(out, 19, "45022419800101%03d", serial % 1000);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (out[i] - '0') * w[i];
-    out[17] = "10X98765432"[sum % 11];
-    out[18] = 0;
+    return nu_create(dir, name, FU_COUNTY, WG_ROLE_OFFICE, WG_KDF_TEST);
 }
 
 /* The record id used for person number N (32 hex digits). */
@@ -70,13 +34,9 @@ static inline void fu_pid(char out[WG_ID_HEX_CHARS + 1], int n)
 /* Add person N (id fu_pid(N)) inside the caller's transaction. */
 static inline wg_rc fu_add_person(wg_store *st, int n, wg_err *err)
 {
-    char num[19], name[32], id[WG_ID_HEX_CHARS + 1];
-    fu_idnum(num, n);
+    char id[WG_ID_HEX_CHARS + 1];
     fu_pid(id, n);
-    snprintf(name, sizeof name, "person-%d", n);
-    const char *f[] = { "id", "name", "id_number", "disability_category" };
-    const char *v[] = { id, name, num, "physical" };
-    return wg_store_add(st, wg_schema_table("person"), f, v, 4, NULL, err);
+    return nu_add_person(st, n, id, NULL, NULL, err);
 }
 
 /* Persons FIRST .. FIRST+N-1 in one transaction. */
@@ -113,6 +73,21 @@ static inline int fu_person_is(wg_store *st, int n, const char *name,
              !strcmp(r.values[0], name ? name : def);
     wg_record_release(&r);
     return ok;
+}
+
+/* Whether persons FIRST .. FIRST+N-1 are all live under NAME (NULL: their
+ * own names; DELETED: all deleted): 1 all, 0 none, -1 some. */
+static inline int fu_all_or_none(wg_store *st, int first, int n,
+                                 const char *name, int deleted)
+{
+    int have = 0;
+    for (int k = first; k < first + n; k++) {
+        wg_err err = { 0 };
+        int r = fu_person_is(st, k, name, deleted, &err);
+        ck_assert_msg(r >= 0, "reading person %d: %s", k, err.msg);
+        have += r;
+    }
+    return have == n ? 1 : have == 0 ? 0 : -1;
 }
 
 /* ---- verification ----------------------------------------------------- */
@@ -236,6 +211,22 @@ static inline void fu_figures(long cuts, long lost, long partial)
     printf("figure faults_enospc=%ld\n", fv_total(FV_ENOSPC));
     printf("figure faults_fsync=%ld\n", fv_total(FV_FSYNC));
     fflush(stdout);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+/* A fault suite's main(): faultvfs registered beneath the wings shim before
+ * any store is opened, suite S run, its time printed as "NAME: N s". */
+static inline int fu_main(Suite *s, const char *name)
+{
+    if (fv_register() != 0) {
+        fprintf(stderr, "cannot register faultvfs\n");
+        return 1;
+    }
+    double t0 = nu_seconds();
+    int rc = tu_run(s);
+    fprintf(stderr, "%s: %.1f s\n", name, nu_seconds() - t0);
+    return rc;
 }
 
 #endif

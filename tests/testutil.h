@@ -1,5 +1,7 @@
 /*
- * testutil.h - small helpers shared by the Check suites
+ * testutil.h - small helpers shared by the Check suites: the temporary
+ * folder of a test, files read, written and altered, and the runner every
+ * suite's main() calls. Nodes, engines and person rows: nodeutil.h.
  */
 #ifndef WG_TESTUTIL_H
 #define WG_TESTUTIL_H
@@ -39,6 +41,42 @@ static inline void tu_rmtree(char **dir)
         free(*dir);
         *dir = NULL;
     }
+}
+
+/* The folder a test's fixture holds in *DIR, for tu_dir_open's exit hook. */
+static inline char **tu_dir_slot(char **set)
+{
+    static char **slot;
+    if (set)
+        slot = set;
+    return slot;
+}
+
+static inline void tu_dir_at_exit(void)
+{
+    char **d = tu_dir_slot(NULL);
+    if (d)
+        tu_rmtree(d);
+}
+
+/* A fixture's setup: a fresh temporary folder into *DIR, removed by the
+ * teardown's tu_rmtree(DIR) or, when a failed assertion ends the forked test
+ * before its teardown, at the child's exit. */
+static inline void tu_dir_open(char **dir)
+{
+    *dir = tu_tmpdir();
+    tu_dir_slot(dir);
+    atexit(tu_dir_at_exit);
+}
+
+/* Runs suite S; main()'s exit status (EXIT_FAILURE if a test failed). */
+static inline int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 static inline char *tu_path(const char *dir, const char *name)

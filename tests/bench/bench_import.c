@@ -25,7 +25,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <spawn.h>
@@ -38,6 +37,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../nodeutil.h"
 
 extern char **environ;
 
@@ -67,20 +68,10 @@ static const char plain_schema[] =
 
 static char root_dir[PATH_MAX];   /* the temp folder; removed on every exit */
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
 static void cleanup(void)
 {
     if (root_dir[0]) {
-        nftw(root_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nu_rmtree(root_dir);
         root_dir[0] = '\0';
     }
 }
@@ -119,54 +110,12 @@ static uint64_t rng_state;
 
 static uint64_t splitmix64(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return nu_splitmix64(&rng_state);
 }
 
 static unsigned pick(unsigned n)
 {
     return (unsigned)(splitmix64() % n);
-}
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *const surnames[] = {
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
-    "马", "朱", "胡", "郭", "何", "林", "罗", "梁", "韦", "覃", "蒙", "莫",
-    "廖", "潘", "蓝", "石" };
-static const char *const given[] = {
-    "伟", "芳", "娜", "秀", "英", "敏", "静", "丽", "强", "磊", "军", "洋",
-    "勇", "艳", "杰", "娟", "涛", "明", "超", "兰", "霞", "平", "刚", "桂",
-    "华", "红", "玉", "文", "海", "春", "燕", "荣", "宁", "福", "金", "小" };
-static const char *const categories[] = {
-    "physical", "visual", "hearing", "speech", "intellectual", "mental",
-    "multiple" };
-static const char *const townships[] = {
-    "长安镇", "浮石镇", "泗顶镇", "板榄镇", "大将镇", "大良镇",
-    "雅瑶乡", "大坡乡", "东起乡", "沙子乡", "桥板乡", "潭头乡" };
-static const char *const phone_prefixes[] = {
-    "130", "131", "132", "135", "136", "137", "138", "139", "150", "151",
-    "152", "157", "158", "159", "177", "180", "181", "186", "187", "188",
-    "189", "199" };
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-/* The GB 11643-1999 check character of the first 17 digits of ID. */
-static char id_check(const char *id)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5,
-                               8, 4, 2 };
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (id[i] - '0') * w[i];
-    return "10X98765432"[sum % 11];
 }
 
 /* Id numbers already handed out, as YYYYMMDD * 1000 + sequence code: an
@@ -205,37 +154,36 @@ static void write_csv(const char *path, long rows)
         do {
             y = 1960 + (int)pick(46);   /* 1960-2005 */
             m = 1 + (int)pick(12);
-            d = 1 + (int)pick((unsigned)days_in_month(y, m));
+            d = 1 + (int)pick((unsigned)nu_days_in_month(y, m));
             seq = pick(1000);           /* its last digit gives the gender */
         } while (!claim((uint64_t)(y * 10000 + m * 100 + d) * 1000 + seq));
         female = seq % 2 == 0;
         char id[32];   /* room for any int, to please -Wformat-truncation */
         snprintf(id, sizeof id, "%s%04d%02d%02d%03u", BENCH_COUNTY, y, m, d,
                  seq);
-        id[17] = id_check(id);
-        id[18] = '\0';
+        nu_idnum_check(id);
 
         char name[32];
         int n = snprintf(name, sizeof name, "%s%s",
-                         surnames[pick(COUNT(surnames))],
-                         given[pick(COUNT(given))]);
+                         nu_surname(splitmix64()),
+                         nu_given(splitmix64()));
         if (pick(3))   /* two thirds have a two-character given name */
             snprintf(name + n, sizeof name - (size_t)n, "%s",
-                     given[pick(COUNT(given))]);
+                     nu_given(splitmix64()));
 
         int ry = (y + 16 > 2000 ? y + 16 : 2000) + (int)pick(5);
         if (ry > 2024)
             ry = 2024;
         int rm = 1 + (int)pick(12);
-        int rd = 1 + (int)pick((unsigned)days_in_month(ry, rm));
+        int rd = 1 + (int)pick((unsigned)nu_days_in_month(ry, rm));
 
         fprintf(fp,
                 "%s,%s,%04d-%02d-%02d,%s,%s,%u,%s,%s,%s%08u,%u,"
                 "%04d-%02d-%02d\n",
                 name, female ? "female" : "male", y, m, d, id,
-                categories[pick(COUNT(categories))], 1 + pick(4),
-                BENCH_COUNTY, townships[pick(COUNT(townships))],
-                phone_prefixes[pick(COUNT(phone_prefixes))],
+                nu_category(splitmix64()), 1 + pick(4),
+                BENCH_COUNTY, nu_township(splitmix64()),
+                nu_phone_prefix(splitmix64()),
                 pick(100000000), (unsigned)(pick(4) != 0), ry, rm, rd);
     }
     free(used);
@@ -248,9 +196,7 @@ static void write_csv(const char *path, long rows)
 
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return nu_seconds();
 }
 
 static char *slurp(const char *path)
@@ -348,28 +294,6 @@ static double run(char *const argv[], char **env, const char *dir, int quiet,
     else
         free(o);
     return secs;
-}
-
-/* The first executable NAME on PATH, or NULL. */
-static char *find_on_path(const char *name)
-{
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;; ) {
-        const char *end = strchr(p, ':');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char *cand = n ? xasprintf("%.*s/%s", (int)n, p, name)
-                       : xasprintf("./%s", name);
-        struct stat sb;
-        if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) &&
-            access(cand, X_OK) == 0)
-            return cand;
-        free(cand);
-        if (!end)
-            return NULL;
-        p = end + 1;
-    }
 }
 
 /* ---- the benchmark ------------------------------------------------------ */
@@ -487,7 +411,7 @@ int main(int argc, char **argv)
                 wings_path, strerror(errno));
         return 2;
     }
-    sqlite_path = find_on_path("sqlite3");
+    sqlite_path = nu_find_on_path("sqlite3");
     if (!sqlite_path) {
         fprintf(stderr, "bench_import: the sqlite3 shell is not on PATH; "
                         "install it (e.g. apt-get install sqlite3)\n");
@@ -545,7 +469,7 @@ int main(int argc, char **argv)
             p = bench_plain(dir);
             w = bench_wings(dir, env);
         }
-        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nu_rmtree(dir);
         free(dir);
         if (r == 1 || w < best_w)
             best_w = w;

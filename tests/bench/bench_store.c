@@ -19,9 +19,9 @@
  * --only plain|wings runs one side alone, for perf or callgrind.
  */
 #include "store_int.h"
+#include "../nodeutil.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -77,19 +77,10 @@ static const char count_sql[] = "SELECT count(*) FROM bench_placement";
 /* The folders of the round in progress, removed on every exit path. */
 static char *live_dirs[SIDES];
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void rmtree(char **dir)
 {
     if (*dir) {
-        nftw(*dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nu_rmtree(*dir);
         free(*dir);
         *dir = NULL;
     }
@@ -128,10 +119,7 @@ static uint64_t rng_state = BENCH_SEED;
 
 static uint64_t rng_next(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return nu_splitmix64(&rng_state);
 }
 
 static uint32_t rng_below(uint32_t n)
@@ -155,23 +143,6 @@ typedef struct row {
 } row;
 
 static const char *const side_names[SIDES] = { "plain", "wings" };
-
-static const char *const employment_types[] = {
-    "enterprise", "assisted", "self_employed", "online", "public_welfare",
-    "agricultural", "flexible" };
-static const char *const employer_heads[] = {
-    "Hengda", "Longsheng", "Guiyuan", "Xinhe", "Jinlong", "Baise",
-    "Lijiang", "Fengyuan", "Huamei", "Tianyi", "Minsheng", "Ruifeng" };
-static const char *const employer_trades[] = {
-    "Textile", "Foods", "Logistics", "Electronics", "Crafts", "Tea",
-    "Farming", "Retail", "Printing", "Services" };
-static const char *const positions[] = {
-    "assembler", "cashier", "packer", "customer service", "weaver",
-    "driver", "clerk", "cook", "live-stream host", "cleaner", "tea picker",
-    "data entry" };
-
-#define COUNT(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
-#define PICK(a) ((a)[rng_below(COUNT(a))])
 
 static void rand_hex32(char out[33])
 {
@@ -199,11 +170,11 @@ static void make_rows(row *rows, int n)
         row *r = &rows[i];
         rand_hex32(r->id);
         rand_hex32(r->person_id);
-        const char *head = PICK(employer_heads);
-        const char *trade = PICK(employer_trades);
+        const char *head = nu_employer_head(rng_next());
+        const char *trade = nu_employer_trade(rng_next());
         snprintf(r->employer, sizeof r->employer, "%s %s Co.", head, trade);
-        r->employment_type = PICK(employment_types);
-        r->position = PICK(positions);
+        r->employment_type = nu_employment_type(rng_next());
+        r->position = nu_position(rng_next());
         int year = 2015 + (int)rng_below(10);
         make_date(r->start_date, year);
         if (rng_below(10) < 3) {
@@ -258,9 +229,7 @@ static int close_enough(double a, double b)
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return nu_seconds();
 }
 
 /* Pages SQLite fetched from the file (each one decrypted, for wings) and

@@ -35,7 +35,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <linux/tcp.h>
@@ -56,6 +55,7 @@
 #include "wg_schema.h"
 #include "wg_store.h"
 #include "wg_sync.h"
+#include "../nodeutil.h"
 
 #define BENCH_PASS "bench passphrase"
 #define BENCH_CHANGES 200000
@@ -76,15 +76,6 @@ static char root[PATH_MAX];
 static pid_t parent_pid, server_pid;
 static int keep;
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void cleanup(void)
 {
     if (getpid() != parent_pid)
@@ -95,7 +86,7 @@ static void cleanup(void)
         server_pid = 0;
     }
     if (root[0] && !keep)
-        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nu_rmtree(root);
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
@@ -158,20 +149,6 @@ static double mib(long kib)
 
 /* ---- the persons, the same on both sides -------------------------------- */
 
-static const char *const surnames[] = {
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
-    "马", "朱", "胡", "郭", "何", "林", "罗", "梁", "韦", "覃", "蒙", "莫" };
-static const char *const given[] = {
-    "伟", "芳", "娜", "秀", "英", "敏", "静", "丽", "强", "磊", "军", "洋",
-    "勇", "艳", "杰", "娟", "涛", "明", "超", "兰", "霞", "平", "刚", "桂" };
-static const char *const categories[] = {
-    "physical", "visual", "hearing", "speech", "intellectual", "mental",
-    "multiple" };
-static const char *const townships[] = {
-    "长安镇", "浮石镇", "泗顶镇", "板榄镇", "大将镇", "大良镇",
-    "雅瑶乡", "大坡乡", "东起乡", "沙子乡", "桥板乡", "潭头乡" };
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define NFIELDS 10
 
 typedef struct person {
@@ -185,10 +162,7 @@ static const char *const field_names[NFIELDS] = {
 
 static uint64_t mix(uint64_t z)
 {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return nu_splitmix64(&z);
 }
 
 /* Person I: a pure function of I. Birth dates walk 1960-2005 (28 days a
@@ -196,30 +170,24 @@ static uint64_t mix(uint64_t z)
  * 15.4 million persons. */
 static void make_person(long i, person *p)
 {
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5,
-                               8, 4, 2 };
     uint64_t r = mix((uint64_t)i);
     int y = 1960 + (int)(i % 46), m = 1 + (int)(i / 46 % 12);
     int d = 1 + (int)(i / 552 % 28), seq = (int)(i / 15456 % 1000);
     char id[32];
     snprintf(id, sizeof id, "%s%04d%02d%02d%03d", OFFICE_COUNTY, y, m, d, seq);
-    int sum = 0;
-    for (int k = 0; k < 17; k++)
-        sum += (id[k] - '0') * w[k];
-    id[17] = "10X98765432"[sum % 11];
-    id[18] = 0;
+    nu_idnum_check(id);
     memcpy(p->id_number, id, 19);
     snprintf(p->birth_date, sizeof p->birth_date, "%04u-%02u-%02u",
              (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
     snprintf(p->gender, sizeof p->gender, "%s", seq % 2 ? "male" : "female");
-    snprintf(p->name, sizeof p->name, "%s%s%s", surnames[r % COUNT(surnames)],
-             given[(r >> 8) % COUNT(given)],
-             (r >> 16) % 3 ? given[(r >> 24) % COUNT(given)] : "");
+    snprintf(p->name, sizeof p->name, "%s%s%s", nu_surname(r),
+             nu_given(r >> 8),
+             (r >> 16) % 3 ? nu_given(r >> 24) : "");
     snprintf(p->category, sizeof p->category, "%s",
-             categories[(r >> 32) % COUNT(categories)]);
+             nu_category(r >> 32));
     snprintf(p->grade, sizeof p->grade, "%d", 1 + (int)((r >> 36) % 4));
     snprintf(p->township, sizeof p->township, "%s",
-             townships[(r >> 40) % COUNT(townships)]);
+             nu_township(r >> 40));
     snprintf(p->phone, sizeof p->phone, "13%09llu",
              (unsigned long long)(mix(r) % 1000000000ULL));
     snprintf(p->rural, sizeof p->rural, "%d", (int)((r >> 48) & 1));
@@ -700,21 +668,6 @@ static double yardstick(long n)
     return strtod(line, NULL);
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        die("cannot find a free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static const char *verdict(int ok)
 {
     return ok ? "ok" : "MISS";
@@ -775,7 +728,7 @@ int main(int argc, char **argv)
     atexit(cleanup);
     snprintf(office_dir, sizeof office_dir, "%s/office", root);
     snprintf(hq_dir, sizeof hq_dir, "%s/hq", root);
-    port = free_port();
+    port = nu_free_port();
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -81,6 +81,7 @@
 set -uo pipefail
 LIB_PASSPHRASE='Quarry-8k-lantern-osprey-51'
 LIB_KEEP=${KILLPOINTS_KEEP:-0}
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenario/lib.sh"
 lib_args "$@"
 lib_need jq awk
@@ -238,8 +239,8 @@ person_fields() {
     local q=$(((G / 20160) % 999 + 1)) bd
     printf -v bd '%04d-%02d-%02d' $y $mo $d
     idnum_v IDN "$(printf '%s%04d%02d%02d%03d' "$1" $y $mo $d $q)"
-    local gs=(male female)
-    PF=("name=k$G" "gender=${gs[G % 2]}" "birth_date=$bd"
+    local gs=(female male)   # the id number's 17th digit: odd is male
+    PF=("name=k$G" "gender=${gs[q % 2]}" "birth_date=$bd"
         "id_number=$IDN" disability_category=physical "disability_grade=$((G % 4 + 1))"
         "county=$1")
 }
@@ -1014,7 +1015,7 @@ for f in "$T"/*.serve.log; do
 done
 
 echo "-- done in ${SECONDS}s (the kill cycles took ${KILL_SECONDS}s; $VERIFIES audit --verify runs)"
-((KP >= KILL_POINTS)) || fail "only $KP kill points landed in $CYCLES cycles (wanted $KILL_POINTS)"
+check "$KILL_POINTS kill points landed ($KP in $CYCLES cycles)" test "$KP" -ge "$KILL_POINTS"
 echo "figure kill_points=$KP"
 echo "figure sessions_interrupted=$INTERRUPTED"
 echo "figure lost=$LOST"

@@ -518,6 +518,7 @@ free_port() {
 
 # ---- nodes and daemons -------------------------------------------------------------------------
 
+# shellcheck disable=SC2034 # read by the scripts
 declare -A IDL KEY COUNTY_OF ROLE_OF PORT_OF DPID
 
 # new_node NAME COUNTY [ROLE]: a fresh node (ROLE office by default) in
@@ -527,14 +528,14 @@ declare -A IDL KEY COUNTY_OF ROLE_OF PORT_OF DPID
 # goes to IDL[NAME], its key to KEY[NAME], its port to PORT_OF[NAME].
 new_node() {
     local n=${1##*/} role=${3:-office}
-    local -a f
+    local -a idw
     free_port
     on "$1" init --name "$n" --county "$2" --role "$role" \
         --listen "tcp://127.0.0.1:$PORT" --kdf test
     expect "node $n ($role $2) created" rc=0 out-lines=1 err-empty
     IDL[$n]=$(head -n 1 "$T/out")
-    read -ra f <<<"${IDL[$n]}"
-    KEY[$n]=${f[1]-}
+    read -ra idw <<<"${IDL[$n]}"
+    KEY[$n]=${idw[1]-}
     COUNTY_OF[$n]=$2
     ROLE_OF[$n]=$role
     PORT_OF[$n]=$PORT
@@ -543,12 +544,12 @@ new_node() {
 # trust A B: A and B add each other as peers (a check). A and B are node
 # names (their folders in $T, or absolute paths as given to new_node).
 trust() {
-    local -a a b
-    read -ra a <<<"${IDL[${1##*/}]}"
-    read -ra b <<<"${IDL[${2##*/}]}"
-    on "$1" peer add "${b[@]}"
+    local -a ida idb
+    read -ra ida <<<"${IDL[${1##*/}]}"
+    read -ra idb <<<"${IDL[${2##*/}]}"
+    on "$1" peer add "${idb[@]}"
     local rc1=$RC
-    on "$2" peer add "${a[@]}"
+    on "$2" peer add "${ida[@]}"
     if [[ $rc1 -eq 0 && $RC -eq 0 ]]; then
         ok "${1##*/} and ${2##*/} trust each other"
     else

@@ -23,6 +23,7 @@
 # and last "N passed, N failed"; exits 1 naming every failed check. The
 # harness (nodes, ports, the daemon, run/check, the summary) is lib.sh.
 set -euo pipefail
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_args "$@"
 lib_need jq

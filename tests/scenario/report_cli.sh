@@ -18,15 +18,19 @@
 #     trainings   Q1 customer_service certified, Q3 customer_service certified
 #   HQ 450000 (role hq)
 #
-#   by county:  450224  4 persons, 2 employed (50.0%), 2 trained, 1 certified,
-#                       median of 2000 3000 4000 = 3000 (the ended 5000 not)
-#               450225  3 persons, 2 employed (66.7%), 2 trained, 2 certified,
-#                       median of 2500 3600 = 3050
-#               total   7, 4 (57.1%), 4, 3, median of five = 3000
-#   by employment_type: enterprise 2 persons 2 placements median 3500,
-#               online 2 2 2250, self_employed 1 1 3600, total 4 5 3000
-#   by category: customer_service 2 persons 2 trained 2 certified,
-#               ecommerce_live 3 2 1, handicraft 1 0 0, total 6 4 3
+#   Everyone is born 1990-01-01, so of working age (16-59); the rate is
+#   working_age_employed / working_age, two decimals; a person counts once
+#   in every table (employment_type: of the placement started last, ties to
+#   the higher income; category: of the course started last).
+#   by county:  450224  4 persons, 2 employed (50.00%), 2 trained, 1 certified,
+#                       3 active placements, median of 2000 3000 4000 = 3000
+#                       (the ended 5000 not)
+#               450225  3 persons, 2 employed (66.67%), 2 trained, 2 certified,
+#                       2 placements, median of 2500 3600 = 3050
+#               total   7, 4 (57.14%), 4, 3, 5, median of five = 3000
+#   by employment_type: enterprise P1 P2, online Q1, self_employed Q2,
+#               (none) P3 P4 Q3; by category: customer_service Q1 Q3,
+#               ecommerce_live P1 P2 P3, handicraft P4, (none) Q2
 #
 # Then: JSON, CSV (CRLF), the aligned text table and the SVG chart on the HQ
 # (through its serving daemon and again after it stopped); office A reports
@@ -39,6 +43,7 @@
 # ports, daemons, run/expect/check, the summary) is lib.sh.
 set -euo pipefail
 LIB_PASSPHRASE='Juniper-8r-signal-marble-27' # every node's passphrase
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_start "$@"
 lib_need jq
@@ -205,12 +210,12 @@ done
 # ===========================================================================
 section "2. the HQ's report (through its serving daemon)"
 
-J_A='{"county":"450224","persons":4,"employed":2,"employment_rate":50.0,"trained":2,"certified":1,"median_monthly_income":3000}'
-J_B='{"county":"450225","persons":3,"employed":2,"employment_rate":66.7,"trained":2,"certified":2,"median_monthly_income":3050}'
-J_T='{"county":"total","persons":7,"employed":4,"employment_rate":57.1,"trained":4,"certified":3,"median_monthly_income":3000}'
+J_A='{"county":"450224","name":null,"persons":4,"working_age":4,"working_age_employed":2,"employment_rate":50.00,"employed":2,"trained":2,"certified":1,"placements":3,"median_monthly_income":3000}'
+J_B='{"county":"450225","name":null,"persons":3,"working_age":3,"working_age_employed":2,"employment_rate":66.67,"employed":2,"trained":2,"certified":2,"placements":2,"median_monthly_income":3050}'
+J_T='{"county":"total","name":null,"persons":7,"working_age":7,"working_age_employed":4,"employment_rate":57.14,"employed":4,"trained":4,"certified":3,"placements":5,"median_monthly_income":3000}'
 J_COUNTY="[$J_A,$J_B,$J_T]"
-J_TYPE='[{"employment_type":"enterprise","persons":2,"placements":2,"median_monthly_income":3500},{"employment_type":"online","persons":2,"placements":2,"median_monthly_income":2250},{"employment_type":"self_employed","persons":1,"placements":1,"median_monthly_income":3600},{"employment_type":"total","persons":4,"placements":5,"median_monthly_income":3000}]'
-J_CAT='[{"category":"customer_service","persons":2,"trained":2,"certified":2},{"category":"ecommerce_live","persons":3,"trained":2,"certified":1},{"category":"handicraft","persons":1,"trained":0,"certified":0},{"category":"total","persons":6,"trained":4,"certified":3}]'
+J_TYPE='[{"employment_type":"enterprise","persons":2,"working_age":2,"working_age_employed":2,"employment_rate":100.00,"employed":2,"trained":2,"certified":1,"placements":3,"median_monthly_income":3000},{"employment_type":"online","persons":1,"working_age":1,"working_age_employed":1,"employment_rate":100.00,"employed":1,"trained":1,"certified":1,"placements":1,"median_monthly_income":2500},{"employment_type":"self_employed","persons":1,"working_age":1,"working_age_employed":1,"employment_rate":100.00,"employed":1,"trained":0,"certified":0,"placements":1,"median_monthly_income":3600},{"employment_type":null,"persons":3,"working_age":3,"working_age_employed":0,"employment_rate":0.00,"employed":0,"trained":1,"certified":1,"placements":0,"median_monthly_income":null},{"employment_type":"total","persons":7,"working_age":7,"working_age_employed":4,"employment_rate":57.14,"employed":4,"trained":4,"certified":3,"placements":5,"median_monthly_income":3000}]'
+J_CAT='[{"category":"customer_service","persons":2,"working_age":2,"working_age_employed":1,"employment_rate":50.00,"employed":1,"trained":2,"certified":2,"placements":1,"median_monthly_income":2500},{"category":"ecommerce_live","persons":3,"working_age":3,"working_age_employed":2,"employment_rate":66.67,"employed":2,"trained":2,"certified":1,"placements":3,"median_monthly_income":3000},{"category":"handicraft","persons":1,"working_age":1,"working_age_employed":0,"employment_rate":0.00,"employed":0,"trained":0,"certified":0,"placements":0,"median_monthly_income":null},{"category":null,"persons":1,"working_age":1,"working_age_employed":1,"employment_rate":100.00,"employed":1,"trained":0,"certified":0,"placements":1,"median_monthly_income":3600},{"category":"total","persons":7,"working_age":7,"working_age_employed":4,"employment_rate":57.14,"employed":4,"trained":4,"certified":3,"placements":5,"median_monthly_income":3000}]'
 
 on hq --json report
 expect "hq --json report: exactly the hand-computed rows and total" rc=0 \
@@ -220,8 +225,9 @@ expect "hq --json report --by county: the same as the default" rc=0 \
     "out=$J_COUNTY"
 
 
-# cells FILE: FILE's lines with their cells separated by one space.
-cells() { awk '{ $1 = $1; print }' "$1"; }
+# cells FILE: FILE's lines after the first (the caption: as of which date,
+# working age) with their cells separated by one space.
+cells() { tail -n +2 "$1" | awk '{ $1 = $1; print }'; }
 # cells_are FILE LINE...: FILE's lines, cells separated by one space, are
 # exactly these.
 cells_are() {
@@ -229,9 +235,14 @@ cells_are() {
     shift
     [[ $(cells "$f") == "$(printf '%s\n' "$@")" ]]
 }
-HEAD_COUNTY=county,persons,employed,employment_rate,trained,certified,median_monthly_income
-ROWS_COUNTY=("450224,4,2,50.0,2,1,3000" "450225,3,2,66.7,2,2,3050"
-    "total,7,4,57.1,4,3,3000")
+# table_aligned FILE: the table below the caption line is aligned.
+table_aligned() { tail -n +2 "$1" >"$T/table-only"; aligned "$T/table-only"; }
+FIG=persons,working_age,working_age_employed,employment_rate,employed,trained,certified,placements,median_monthly_income
+HEAD_COUNTY=county,name,$FIG
+ROWS_COUNTY=("450224,,4,4,2,50.00,2,2,1,3,3000" "450225,,3,3,2,66.67,2,2,2,2,3050"
+    "total,,7,7,4,57.14,4,4,3,5,3000")
+TEXT_COUNTY=("450224 - 4 4 2 50.00 2 2 1 3 3000" "450225 - 3 3 2 66.67 2 2 2 2 3050"
+    "total - 7 7 4 57.14 4 4 3 5 3000")
 
 on hq report --csv
 expect "hq report --csv: exit 0, nothing on stderr" rc=0 err-empty
@@ -239,8 +250,10 @@ check "hq report --csv: header and rows exactly, CRLF line ends" \
     is_crlf_lines "$T/out" "$HEAD_COUNTY" "${ROWS_COUNTY[@]}"
 on hq report --by category --csv
 check "hq report --by category --csv: exactly, CRLF line ends" \
-    is_crlf_lines "$T/out" category,persons,trained,certified \
-    customer_service,2,2,2 ecommerce_live,3,2,1 handicraft,1,0,0 total,6,4,3
+    is_crlf_lines "$T/out" "category,$FIG" \
+    customer_service,2,2,1,50.00,1,2,2,1,2500 ecommerce_live,3,3,2,66.67,2,2,1,3,3000 \
+    handicraft,1,1,0,0.00,0,0,0,0, ,1,1,1,100.00,1,0,0,1,3600 \
+    total,7,7,4,57.14,4,4,3,5,3000
 
 on hq --json report --by employment_type
 expect "hq --json report --by employment_type: exactly" rc=0 err-empty \
@@ -252,47 +265,53 @@ expect "hq --json report --by category: exactly" rc=0 err-empty \
 on hq report
 expect "hq report (text): exit 0, nothing on stderr" rc=0 err-empty
 cp -- "$T/out" "$T/table-county"
+check "hq report (text): a caption naming the date and working age" \
+    grep -qxE 'as of [0-9]{4}-[0-9]{2}-[0-9]{2} \(the records as they are\), working age 16-59' \
+    <(head -n 1 "$T/table-county")
 check "hq report (text): header, one row per county, the total row; exact cells" \
-    cells_are "$T/table-county" "${HEAD_COUNTY//,/ }" "${ROWS_COUNTY[@]//,/ }"
+    cells_are "$T/table-county" "${HEAD_COUNTY//,/ }" "${TEXT_COUNTY[@]}"
 check "hq report (text): every column starts at the same position on every line" \
-    aligned "$T/table-county"
+    table_aligned "$T/table-county"
 on hq report --by employment_type
 check "hq report --by employment_type (text): exact cells" \
-    cells_are "$T/out" "employment_type persons placements median_monthly_income" \
-    "enterprise 2 2 3500" "online 2 2 2250" "self_employed 1 1 3600" \
-    "total 4 5 3000"
-check "hq report --by employment_type (text): columns aligned" aligned "$T/out"
+    cells_are "$T/out" "employment_type ${FIG//,/ }" \
+    "enterprise 2 2 2 100.00 2 2 1 3 3000" "online 1 1 1 100.00 1 1 1 1 2500" \
+    "self_employed 1 1 1 100.00 1 0 0 1 3600" "(none) 3 3 0 0.00 0 1 1 0 -" \
+    "total 7 7 4 57.14 4 4 3 5 3000"
+check "hq report --by employment_type (text): columns aligned" table_aligned "$T/out"
 on hq report --by category
 check "hq report --by category (text): exact cells" \
-    cells_are "$T/out" "category persons trained certified" \
-    "customer_service 2 2 2" "ecommerce_live 3 2 1" "handicraft 1 0 0" \
-    "total 6 4 3"
-check "hq report --by category (text): columns aligned" aligned "$T/out"
+    cells_are "$T/out" "category ${FIG//,/ }" \
+    "customer_service 2 2 1 50.00 1 2 2 1 2500" "ecommerce_live 3 3 2 66.67 2 2 1 3 3000" \
+    "handicraft 1 1 0 0.00 0 0 0 0 -" "(none) 1 1 1 100.00 1 0 0 1 3600" \
+    "total 7 7 4 57.14 4 4 3 5 3000"
+check "hq report --by category (text): columns aligned" table_aligned "$T/out"
 
 on hq report --svg "$T/rates.svg"
 expect "hq report --svg FILE: exit 0, says what it wrote" rc=0 err-empty \
-    "out=wrote $T/rates.svg: employment rate of 2 counties and the total"
+    "out=wrote $T/rates.svg: employment rate of 2 county rows and the total"
 check "the SVG is well-formed XML" xml_ok "$T/rates.svg"
 check "the SVG's root element is <svg> in the SVG namespace" \
     grep -q '<svg xmlns="http://www.w3.org/2000/svg"' "$T/rates.svg"
-check "the SVG has exactly 3 bars (2 counties and the total)" \
-    same_text "$(count_of "$T/rates.svg" 'class="bar"')" 3
-check "the SVG's bars are 450224, 450225, total, in that order" \
-    same_text "$(grep -o 'class="bar" data-county="[^"]*"' "$T/rates.svg" |
-        cut -d'"' -f4 | tr '\n' ' ')" "450224 450225 total "
-check "no temporary rates.svg.partial left" test ! -e "$T/rates.svg.partial"
+check "the SVG has exactly 2 county bars and the total bar" \
+    same_text "$(count_of "$T/rates.svg" 'class="bar"'):$(count_of "$T/rates.svg" 'class="total-bar"')" 2:1
+check "the SVG's bars are sorted by rate: 450225 (66.67) before 450224 (50.00)" \
+    same_text "$(grep -o 'class="bar" data-key="[^"]*"' "$T/rates.svg" |
+        cut -d'"' -f4 | tr '\n' ' ')" "450225 450224 "
+check "no temporary file left beside rates.svg" \
+    same_text "$(find "$T" -maxdepth 1 -name 'rates.svg.*' | wc -l | tr -d ' ')" 0
 # The daemon carries the command out: a relative FILE is still the caller's.
 mkdir -- "$T/elsewhere"
 cd "$T/elsewhere"
 on hq report --svg rel.svg
 cd "$T"
 expect "hq report --svg rel.svg from another folder: exit 0" rc=0 err-empty
-check "rel.svg lands in the caller's folder, 3 bars" \
-    same_text "$(count_of "$T/elsewhere/rel.svg" 'class="bar"')" 3
-on hq report --by category --svg "$T/cat.svg"
-expect "report --by category --svg: usage, exit 2, nothing written" rc=2 \
-    out-empty "err:--svg draws the report by county"
-check "no cat.svg written" test ! -e "$T/cat.svg"
+check "rel.svg lands in the caller's folder, 2 county bars" \
+    same_text "$(count_of "$T/elsewhere/rel.svg" 'class="bar"')" 2
+on hq report --by county,gender --svg "$T/two.svg"
+expect "report --by county,gender --svg: usage, exit 2, nothing written" rc=2 \
+    out-empty "err:--svg draws a report by one dimension"
+check "no two.svg written" test ! -e "$T/two.svg"
 
 # ===========================================================================
 section "3. each office reports only its own county"
@@ -301,7 +320,7 @@ on hq --json report
 cp -- "$T/out" "$T/hq.json"
 on a --json report
 expect "office a --json report: its county and the total, exactly" rc=0 \
-    "out=[$J_A,{\"county\":\"total\",\"persons\":4,\"employed\":2,\"employment_rate\":50.0,\"trained\":2,\"certified\":1,\"median_monthly_income\":3000}]"
+    "out=[$J_A,{\"county\":\"total\",\"name\":null,\"persons\":4,\"working_age\":4,\"working_age_employed\":2,\"employment_rate\":50.00,\"employed\":2,\"trained\":2,\"certified\":1,\"placements\":3,\"median_monthly_income\":3000}]"
 check "office a: one county row (450224) plus the total" \
     jqt "$T/out" '[.[].county] == ["450224", "total"]'
 check "office a: its 450224 row equals the hq's, figure for figure" \
@@ -311,7 +330,7 @@ check "office a holds only its own 4 persons after hq held county $CB" \
     jqt "$T/out" "length == 4 and all(.[]; .county == \"$CA\")"
 on b --json report
 expect "office b --json report: its county and the total, exactly" rc=0 \
-    "out=[$J_B,{\"county\":\"total\",\"persons\":3,\"employed\":2,\"employment_rate\":66.7,\"trained\":2,\"certified\":2,\"median_monthly_income\":3050}]"
+    "out=[$J_B,{\"county\":\"total\",\"name\":null,\"persons\":3,\"working_age\":3,\"working_age_employed\":2,\"employment_rate\":66.67,\"employed\":2,\"trained\":2,\"certified\":2,\"placements\":2,\"median_monthly_income\":3050}]"
 
 # ===========================================================================
 section "4. the HQ stops; its report is the same read straight from the store"
@@ -352,16 +371,17 @@ check "demo: its temporary folder is gone" \
     test -n "$DEMO_DIR" -a ! -e "${DEMO_DIR:-/nonexistent}"
 check "demo: nothing left in TMPDIR" \
     same_text "$(find "$DEMO_TMP" -mindepth 1 | head -n 1)" ""
-# The demo's own figures: Rong'an 3 persons, 2 placed (3500 after the HQ's
-# later edit wins, and 2600), 3 trained, 2 certified; Sanjiang 2 persons, 2
-# placed (3100, 2900), 2 trained and certified.
+# The demo's own figures: Rong'an 3 persons of working age, 2 placed (3500
+# after the HQ's later edit wins, and 2600), 3 trained, 2 certified;
+# Sanjiang 2 persons, 2 placed (3100, 2900), 2 trained and certified; the
+# HQ names both counties.
 cells "$T/demo.out" >"$T/demo.cells"
-check "demo: the HQ's report shows Rong'an 450224 3 2 66.7 3 2 3050" \
-    grep -qxF "450224 3 2 66.7 3 2 3050" "$T/demo.cells"
-check "demo: the HQ's report shows Sanjiang 450226 2 2 100.0 2 2 3000" \
-    grep -qxF "450226 2 2 100.0 2 2 3000" "$T/demo.cells"
-check "demo: the HQ's report total 5 4 80.0 5 4 3000" \
-    grep -qxF "total 5 4 80.0 5 4 3000" "$T/demo.cells"
+check "demo: the HQ's report shows Rong'an by name: 450224 融安县 3 3 2 66.67 2 3 2 2 3050" \
+    grep -qxF "450224 融安县 3 3 2 66.67 2 3 2 2 3050" "$T/demo.cells"
+check "demo: the HQ's report shows Sanjiang by name: 450226 三江侗族自治县 2 2 2 100.00 2 2 2 2 3000" \
+    grep -qxF "450226 三江侗族自治县 2 2 2 100.00 2 2 2 2 3000" "$T/demo.cells"
+check "demo: the HQ's report total - 5 5 4 80.00 4 5 4 4 3000" \
+    grep -qxF "total - 5 5 4 80.00 4 5 4 4 3000" "$T/demo.cells"
 # Anything the demo left running was started by this script: end it by id.
 LEFT_PIDS+=" $LEFT"
 # shellcheck disable=SC2086 # a list of pids

@@ -32,15 +32,15 @@ check "and nothing was written" jqt "$T/out" 'length == 1'
 on rongan add person name=覃大山 gender=male id_number="$B" disability_category=visual
 expect "another person" rc=0
 P2=$(cat "$T/out")
-on rongan update person "$P2" id_number="$A"
+on rongan update person "$P2" id_number="$A" birth_date=1996-04-12 gender=female
 expect "an update onto a held id_number is refused" rc=3 err-line \
     "err:id_number: $A is already registered here as person $P1"
 on rongan update person "$P1" id_number="$A" name=韦晓梅
 expect "an update keeping its own id_number is fine" rc=0
 printf 'name,gender,id_number,disability_category\n黄志强,male,%s,visual\n' "$B" >"$T/dup.csv"
 on rongan import person "$T/dup.csv"
-expect "an import row with a held id_number is refused by line" rc=3 \
-    "err:line 2: id_number: $B is already registered here as person $P2"
+expect "an import row with a held id_number is refused by line, naming the person" rc=3 \
+    "err:line 2: id: this node holds person $P2 with other values; use --update"
 on rongan delete person "$P2"
 expect "delete" rc=0
 on rongan add person name=覃大山 gender=male id_number="$B" disability_category=visual

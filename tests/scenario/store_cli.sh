@@ -3,8 +3,9 @@
 #
 #   bash tests/scenario/store_cli.sh build/wings
 #
-# Drives the real binary against throw-away nodes (created with
-# `--kdf interactive`, so each unlock is fast) and asserts exact outcomes:
+# Drives the real binary against throw-away nodes (created with `--kdf test`,
+# so each unlock is fast; the HQ node with `--kdf interactive`, the cheapest
+# cost a real node may use) and asserts exact outcomes:
 # exit codes from CLI.md (0 ok, 2 usage, 3 invalid input, 4 store cannot be
 # opened) and the words of the messages. Covers: identity (init/id/help),
 # passphrase sources, the store at rest, tampering with pages and the key
@@ -15,6 +16,7 @@
 # Layout relied on (store/vfs.c): database page N (1-based) is 4096 bytes at
 # offset (N-1)*4096 of wings.db; the key file wings.key is 128 bytes.
 set -euo pipefail
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_start "$@"
 
@@ -115,7 +117,7 @@ section "1. identity, usage and help"
 
 old_umask=$(umask)
 umask 000 # the store must set its own modes, whatever the caller's umask
-wings "$P1" --dir "$A" init --name "$NAME_A" --county "$COUNTY" --kdf interactive
+wings "$P1" --dir "$A" init --name "$NAME_A" --county "$COUNTY" --kdf test
 umask "$old_umask"
 ID_RE="^$NAME_A [0-9a-f]{64} tcp://127\\.0\\.0\\.1:7400\$"
 expect "init prints NAME KEY ENDPOINT (KEY 64 lower-case hex)" \
@@ -148,18 +150,18 @@ check "--json id matches --json init" same_text "$(cat "$T/out")" "$HQ_JSON"
 
 A_DB=$(sha "$A/wings.db")
 A_KEY=$(sha "$A/wings.key")
-wings "$P1" --dir "$A" init --name other --county "$COUNTY" --kdf interactive
+wings "$P1" --dir "$A" init --name other --county "$COUNTY" --kdf test
 expect "init into a folder holding a node: exit 3, one 'wings: ' line" \
     rc=3 err-line out-empty
 check "refused init left the node's files untouched" \
     node_untouched "$A" "$A_DB" "$A_KEY"
 
-wings "$P1" --dir "$T/badcounty" init --name x --county 45022 --kdf interactive
+wings "$P1" --dir "$T/badcounty" init --name x --county 45022 --kdf test
 expect "init with county 45022: exit 3, one 'wings: ' line naming the county" \
     rc=3 err-line err:45022
 check "refused init created no folder" is_absent "$T/badcounty"
 
-wings "$P1" --dir "$T/badname" init --name 'a b' --county "$COUNTY" --kdf interactive
+wings "$P1" --dir "$T/badname" init --name 'a b' --county "$COUNTY" --kdf test
 expect "init with a name holding a space: exit 3" rc=3 err-line
 
 wings "$P1" --dir "$A" --no-such-option id
@@ -232,7 +234,7 @@ expect "no passphrase, stdin not a terminal: exit 4, mentions WINGS_PASSPHRASE" 
     rc=4 err-line err:WINGS_PASSPHRASE out-empty
 wings - --dir "$A" audit --verify
 expect "no passphrase on audit --verify: exit 4" rc=4 err:WINGS_PASSPHRASE
-wings - --dir "$T/nopass" init --name x --county "$COUNTY" --kdf interactive
+wings - --dir "$T/nopass" init --name x --county "$COUNTY" --kdf test
 expect "no passphrase on init: exit 4, mentions WINGS_PASSPHRASE" \
     rc=4 err:WINGS_PASSPHRASE
 check "init without a passphrase created no folder" is_absent "$T/nopass"
@@ -243,7 +245,7 @@ expect "missing --passphrase-file: exit 4, names the file" \
 # ===========================================================================
 section "3. at rest"
 
-wings "$PB" --dir "$B" init --name "$NAME_B" --county 450225 --kdf interactive
+wings "$PB" --dir "$B" init --name "$NAME_B" --county 450225 --kdf test
 expect "second node (for page swaps) created" rc=0
 
 shopt -s nullglob
@@ -412,7 +414,7 @@ run env WINGS_PASSPHRASE="$PWRONG" WINGS_NEW_PASSPHRASE="$P1" \
 expect "failed passwd: neither passphrase in its output" \
     rc=4 "!err:$PWRONG" "!err:$P1" "!out:$PWRONG" "!out:$P1"
 S=$T/node-s
-wings "$P1" --dir "$S" init --name secretive --county "$COUNTY" --kdf interactive
+wings "$P1" --dir "$S" init --name secretive --county "$COUNTY" --kdf test
 expect "init: passphrase in neither stdout nor stderr" \
     rc=0 "!out:$P1" "!err:$P1"
 shopt -s nullglob

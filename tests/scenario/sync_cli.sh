@@ -41,6 +41,7 @@
 # naming every failed check. Known bugs are XFAIL lines, counted apart.
 # Needs jq. SYNC_CLI_SEED overrides scenario 2's seed.
 set -euo pipefail
+# shellcheck source=tests/scenario/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_start "$@"
 lib_need jq
@@ -291,7 +292,7 @@ rand_write() {
             disability_category=physical county="$county"
         ;;
     1) on "$n" update person "$pid" township="镇$SEQ" ;;
-    2) on "$n" update person "$pid" phone="1380000$SEQ" disability_grade=$((SEQ % 4 + 1)) ;;
+    2) on "$n" update person "$pid" phone="$(printf '138%08d' $SEQ)" disability_grade=$((SEQ % 4 + 1)) ;;
     3)
         on "$n" add training person_id="$pid" course="课程$SEQ" category=it \
             start_date=2026-07-01 outcome=enrolled county="$county"

@@ -1,0 +1,634 @@
+/*
+ * report_agg.c - the aggregates the default report reads, kept in step with
+ * every merge
+ *
+ * The default report (by county, the records as they are, ages on today's
+ * date) must answer over a national HQ's ten million persons in seconds, so
+ * it does not scan persons: it reads three small derived tables, local to
+ * the node and never replicated, that every merge keeps up to date inside
+ * the merge's own transaction:
+ *
+ *   rpt_year(county, y)        per county and birth year (YYYY, '' for no
+ *                              birth date): persons, employed (an active
+ *                              placement), trained, certified, placements
+ *                              (active ones)
+ *   rpt_month(ym, county)      per birth month and county: persons, employed
+ *   rpt_day(bdate, county)     per birth date and county: persons, employed
+ *   rpt_income(county, income) active placements of live persons per income
+ *   rpt_income100(county, b)   the same per 100 yuan (b = income / 100)
+ *
+ * Working age on a date is a range of birth dates: whole years come from
+ * rpt_year, the months of the two boundary years from rpt_month, the days
+ * of the two boundary months from rpt_day, so a report reads some hundred
+ * thousand rows at national scale, not ten million. A median finds its
+ * 100-yuan bucket in rpt_income100 and then the exact value in rpt_income.
+ *
+ * Only live persons count, in the county and birth month their record says;
+ * a placement or training counts through its person (one that arrived before
+ * its person counts once the person arrives). A row whose counts are all
+ * zero is deleted, so the tables equal a recount row for row:
+ * wg_store_report_verify() recounts and compares.
+ *
+ * Merge calls wg_store__report_before() ahead of writing a record's row and
+ * wg_store__report_after() once written. Before keeps the fields that count
+ * (person: county, birth_date, deleted; placement: person_id, status,
+ * deleted, monthly_income; training: person_id, outcome, deleted); after
+ * reads them again and, when they differ, moves the person's contribution.
+ * A person's contribution apart from the record in hand (its other
+ * placements or trainings) is read from the covering indexes, excluding
+ * that record, so the before and after of each affected person follow
+ * without a second read of anything but the record itself.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    S_GET_PERSON, S_GET_PLACEMENT, S_GET_TRAINING, S_PERSON_LIVE,
+    S_NP_EXCL, S_TR_EXCL, S_NP, S_TR, S_INCOMES, S_YEAR_ADD, S_YEAR_GC,
+    S_MONTH_ADD, S_MONTH_GC, S_DAY_ADD, S_DAY_GC, S_INC_ADD, S_INC_GC,
+    S_INC100_ADD, S_INC100_GC, S_NSTMT
+};
+
+static const char *const stmt_sql[S_NSTMT] = {
+    "SELECT county, birth_date, deleted FROM person WHERE id = ?1",
+    "SELECT person_id, status, deleted, monthly_income FROM placement "
+    "WHERE id = ?1",
+    "SELECT person_id, outcome, deleted FROM training WHERE id = ?1",
+    "SELECT county, birth_date FROM person WHERE id = ?1 AND deleted = 0",
+    "SELECT count(*) FROM placement WHERE person_id = ?1 AND "
+    "status = 'active' AND deleted = 0 AND id != ?2",
+    "SELECT coalesce(max(outcome IN ('completed', 'certified')), 0), "
+    "coalesce(max(outcome = 'certified'), 0) FROM training "
+    "WHERE person_id = ?1 AND deleted = 0 AND id != ?2",
+    "SELECT count(*) FROM placement WHERE person_id = ?1 AND "
+    "status = 'active' AND deleted = 0",
+    "SELECT coalesce(max(outcome IN ('completed', 'certified')), 0), "
+    "coalesce(max(outcome = 'certified'), 0) FROM training "
+    "WHERE person_id = ?1 AND deleted = 0",
+    "SELECT monthly_income FROM placement WHERE person_id = ?1 AND "
+    "status = 'active' AND deleted = 0 AND monthly_income IS NOT NULL",
+    "INSERT INTO rpt_year(county, y, persons, employed, trained, "
+    "certified, placements) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "ON CONFLICT(county, y) DO UPDATE SET persons = persons + ?3, "
+    "employed = employed + ?4, trained = trained + ?5, "
+    "certified = certified + ?6, placements = placements + ?7",
+    "DELETE FROM rpt_year WHERE county = ?1 AND y = ?2 AND persons = 0 "
+    "AND employed = 0 AND trained = 0 AND certified = 0 AND placements = 0",
+    "INSERT INTO rpt_month(ym, county, persons, employed) "
+    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(ym, county) DO UPDATE SET "
+    "persons = persons + ?3, employed = employed + ?4",
+    "DELETE FROM rpt_month WHERE ym = ?1 AND county = ?2 AND persons = 0 "
+    "AND employed = 0",
+    "INSERT INTO rpt_day(bdate, county, persons, employed) "
+    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(bdate, county) DO UPDATE SET "
+    "persons = persons + ?3, employed = employed + ?4",
+    "DELETE FROM rpt_day WHERE bdate = ?1 AND county = ?2 AND persons = 0 "
+    "AND employed = 0",
+    "INSERT INTO rpt_income(county, income, n) VALUES(?1, ?2, ?3) "
+    "ON CONFLICT(county, income) DO UPDATE SET n = n + ?3",
+    "DELETE FROM rpt_income WHERE county = ?1 AND income = ?2 AND n = 0",
+    "INSERT INTO rpt_income100(county, b, n) VALUES(?1, ?2 / 100, ?3) "
+    "ON CONFLICT(county, b) DO UPDATE SET n = n + ?3",
+    "DELETE FROM rpt_income100 WHERE county = ?1 AND b = ?2 / 100 AND n = 0",
+};
+
+struct wg_rpt {
+    sqlite3_stmt *s[S_NSTMT];
+};
+
+static wg_rc get_stmt(wg_store *st, int k, sqlite3_stmt **out, wg_err *err)
+{
+    if (!st->rpt)
+        st->rpt = wg_xcalloc(1, sizeof *st->rpt);
+    sqlite3_stmt **slot = &st->rpt->s[k];
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+        *out = *slot;
+        return WG_OK;
+    }
+    wg_rc rc = wg_store__prepare(st, stmt_sql[k], slot, err);
+    *out = *slot;
+    return rc;
+}
+
+void wg_store__report_release(wg_store *st)
+{
+    if (!st->rpt)
+        return;
+    for (int k = 0; k < S_NSTMT; k++)
+        sqlite3_finalize(st->rpt->s[k]);
+    free(st->rpt);
+    st->rpt = NULL;
+}
+
+/* ---- schema ----------------------------------------------------------------- */
+
+/* The aggregate tables, created as PREFIX + name ("rpt_" or "temp.v_"). */
+static char *tables_sql(const char *prefix)
+{
+    char *sql = NULL;
+    if (asprintf(&sql,
+        "CREATE TABLE IF NOT EXISTS %1$syear(county TEXT NOT NULL, "
+        "y TEXT NOT NULL, persons INTEGER NOT NULL, employed INTEGER NOT NULL, "
+        "trained INTEGER NOT NULL, certified INTEGER NOT NULL, "
+        "placements INTEGER NOT NULL, PRIMARY KEY(county, y)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$smonth(ym TEXT NOT NULL, "
+        "county TEXT NOT NULL, persons INTEGER NOT NULL, "
+        "employed INTEGER NOT NULL, PRIMARY KEY(ym, county)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$sday(bdate TEXT NOT NULL, "
+        "county TEXT NOT NULL, persons INTEGER NOT NULL, "
+        "employed INTEGER NOT NULL, PRIMARY KEY(bdate, county)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$sincome(county TEXT NOT NULL, "
+        "income INTEGER NOT NULL, n INTEGER NOT NULL, "
+        "PRIMARY KEY(county, income)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS %1$sincome100(county TEXT NOT NULL, "
+        "b INTEGER NOT NULL, n INTEGER NOT NULL, "
+        "PRIMARY KEY(county, b)) WITHOUT ROWID;", prefix) < 0)
+        abort();
+    return sql;
+}
+
+wg_rc wg_store__report_schema(wg_store *st, wg_err *err)
+{
+    char *sql = tables_sql("rpt_");
+    wg_rc rc = wg_store__exec(st, sql, err);
+    free(sql);
+    return rc;
+}
+
+char *wg_store__report_recount_sql(const char *prefix)
+{
+    char *sql = NULL;
+    if (asprintf(&sql,
+        "CREATE TEMP TABLE rpt_pp AS SELECT p.county AS county, "
+        "  coalesce(p.birth_date, '') AS b, coalesce(e.np, 0) AS np, "
+        "  coalesce(t.tr, 0) AS tr, coalesce(t.ce, 0) AS ce "
+        "FROM person p "
+        "LEFT JOIN (SELECT person_id, count(*) AS np FROM placement "
+        "  WHERE deleted = 0 AND status = 'active' GROUP BY person_id) e "
+        "  ON e.person_id = p.id "
+        "LEFT JOIN (SELECT person_id, "
+        "  max(outcome IN ('completed', 'certified')) AS tr, "
+        "  max(outcome = 'certified') AS ce FROM training "
+        "  WHERE deleted = 0 GROUP BY person_id) t ON t.person_id = p.id "
+        "WHERE p.deleted = 0;"
+        "INSERT INTO %1$syear SELECT county, substr(b, 1, 4), count(*), "
+        "  sum(np > 0), sum(tr), sum(ce), sum(np) FROM rpt_pp GROUP BY 1, 2;"
+        "INSERT INTO %1$smonth SELECT substr(b, 1, 7), county, count(*), "
+        "  sum(np > 0) FROM rpt_pp WHERE b != '' GROUP BY 1, 2;"
+        "INSERT INTO %1$sday SELECT b, county, count(*), sum(np > 0) "
+        "  FROM rpt_pp WHERE b != '' GROUP BY 1, 2;"
+        "INSERT INTO %1$sincome SELECT p.county, x.monthly_income, count(*) "
+        "  FROM placement x JOIN person p ON p.id = x.person_id "
+        "  WHERE x.deleted = 0 AND x.status = 'active' "
+        "  AND x.monthly_income IS NOT NULL AND p.deleted = 0 "
+        "  GROUP BY 1, 2;"
+        "INSERT INTO %1$sincome100 SELECT county, income / 100, sum(n) "
+        "  FROM %1$sincome GROUP BY 1, 2;"
+        "DROP TABLE temp.rpt_pp;",
+        prefix) < 0)
+        abort();
+    return sql;
+}
+
+/* The recount, into the tables PREFIX + name (made by tables_sql()). */
+static wg_rc recount_into(wg_store *st, const char *prefix, wg_err *err)
+{
+    char *sql = wg_store__report_recount_sql(prefix);
+    wg_rc rc = wg_store__exec(st, sql, err);
+    free(sql);
+    return rc;
+}
+
+static wg_rc rebuild(wg_store *st, wg_err *err)
+{
+    wg_rc rc = wg_store__exec(st, "DELETE FROM rpt_year; DELETE FROM "
+                                  "rpt_month; DELETE FROM rpt_day; DELETE "
+                                  "FROM rpt_income; DELETE FROM "
+                                  "rpt_income100;", err);
+    if (rc == WG_OK)
+        rc = recount_into(st, "rpt_", err);
+    return rc;
+}
+
+wg_rc wg_store_report_rebuild(wg_store *st, wg_err *err)
+{
+    wg_rc rc = wg_store__begin(st, err);
+    if (rc)
+        return rc;
+    if ((rc = wg_store__report_schema(st, err)) || (rc = rebuild(st, err))) {
+        wg_store__rollback(st);
+        return rc;
+    }
+    return wg_store__commit(st, err);
+}
+
+static int table_exists(wg_store *st, const char *name)
+{
+    sqlite3_stmt *s;
+    int found = 0;
+    if (wg_store__prepare(st, "SELECT 1 FROM sqlite_master WHERE type = "
+                              "'table' AND name = ?", &s, NULL))
+        return 0;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
+wg_rc wg_store__report_open(wg_store *st, wg_err *err)
+{
+    if (table_exists(st, "rpt_income100"))
+        return WG_OK;
+    /* A store made before the report kept these aggregates: build them
+     * once (an earlier layout's tables go first; they are derived). */
+    wg_rc rc = wg_store__exec(st, "DROP TABLE IF EXISTS rpt_year;"
+                                  "DROP TABLE IF EXISTS rpt_month;"
+                                  "DROP TABLE IF EXISTS rpt_day;"
+                                  "DROP TABLE IF EXISTS rpt_income;", err);
+    return rc ? rc : wg_store_report_rebuild(st, err);
+}
+
+wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err)
+{
+    static const char *const names[] = { "year", "month", "day", "income",
+                                         "income100" };
+    *bad = 0;
+    char *sql = tables_sql("temp.v_");
+    wg_rc rc = wg_store__exec(st, sql, err);
+    free(sql);
+    if (rc == WG_OK)
+        rc = recount_into(st, "temp.v_", err);
+    for (size_t i = 0; rc == WG_OK && i < 2 * 5; i++) {
+        const char *nm = names[i / 2];
+        char q[256];
+        if (i % 2)
+            snprintf(q, sizeof q, "SELECT count(*) FROM (SELECT * FROM "
+                     "temp.v_%s EXCEPT SELECT * FROM rpt_%s)", nm, nm);
+        else
+            snprintf(q, sizeof q, "SELECT count(*) FROM (SELECT * FROM "
+                     "rpt_%s EXCEPT SELECT * FROM temp.v_%s)", nm, nm);
+        sqlite3_stmt *s;
+        if ((rc = wg_store__prepare(st, q, &s, err)))
+            break;
+        int r = sqlite3_step(s);
+        if (r == SQLITE_ROW)
+            *bad += (long)sqlite3_column_int64(s, 0);
+        else
+            rc = wg_store__sqlerr(st, r, "checking the report aggregates",
+                                  err);
+        sqlite3_finalize(s);
+    }
+    wg_store__exec(st, "DROP TABLE IF EXISTS temp.v_year;"
+                       "DROP TABLE IF EXISTS temp.v_month;"
+                       "DROP TABLE IF EXISTS temp.v_day;"
+                       "DROP TABLE IF EXISTS temp.v_income;"
+                       "DROP TABLE IF EXISTS temp.v_income100;", NULL);
+    return rc;
+}
+
+/* ---- applying contributions -------------------------------------------- */
+
+static wg_rc step_done(wg_store *st, sqlite3_stmt *s, wg_err *err)
+{
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE && r != SQLITE_ROW)
+        return wg_store__sqlerr(st, r, "keeping the report aggregates", err);
+    return WG_OK;
+}
+
+/* Run upsert K and, when a delta was negative, its zero-row sweep K + 1,
+ * binding A (text), B (text, length BLEN; -1 whole) and the deltas D. */
+static wg_rc upsert(wg_store *st, int k, const char *a, const char *b,
+                    int blen, const int *d, int nd, wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = get_stmt(st, k, &s, err);
+    if (rc)
+        return rc;
+    int neg = 0;
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, b, blen, SQLITE_STATIC);
+    for (int i = 0; i < nd; i++) {
+        sqlite3_bind_int(s, 3 + i, d[i]);
+        neg |= d[i] < 0;
+    }
+    if ((rc = step_done(st, s, err)) || !neg)
+        return rc;
+    if ((rc = get_stmt(st, k + 1, &s, err)))
+        return rc;
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, b, blen, SQLITE_STATIC);
+    return step_done(st, s, err);
+}
+
+/* Add the deltas to the cells of COUNTY and birth date BDATE ("" unknown):
+ * its year, month and day. */
+static wg_rc cell_add(wg_store *st, const char *county, const char *bdate,
+                      int dp, int de, int dt, int dc, int dpl, wg_err *err)
+{
+    if (!dp && !de && !dt && !dc && !dpl)
+        return WG_OK;
+    int d[5] = { dp, de, dt, dc, dpl };
+    wg_rc rc = upsert(st, S_YEAR_ADD, county, bdate, bdate[0] ? 4 : 0, d, 5,
+                      err);
+    if (rc || !bdate[0] || (!dp && !de))
+        return rc;
+    /* month and day are keyed (when, county) */
+    sqlite3_stmt *s;
+    for (int k = S_MONTH_ADD; k <= S_DAY_ADD; k += 2) {
+        int len = k == S_MONTH_ADD ? 7 : -1;
+        if ((rc = get_stmt(st, k, &s, err)))
+            return rc;
+        sqlite3_bind_text(s, 1, bdate, len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, dp);
+        sqlite3_bind_int(s, 4, de);
+        if ((rc = step_done(st, s, err)))
+            return rc;
+        if (dp < 0 || de < 0) {
+            if ((rc = get_stmt(st, k + 1, &s, err)))
+                return rc;
+            sqlite3_bind_text(s, 1, bdate, len, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
+            if ((rc = step_done(st, s, err)))
+                return rc;
+        }
+    }
+    return WG_OK;
+}
+
+static wg_rc income_add(wg_store *st, const char *county, int64_t income,
+                        int d, wg_err *err)
+{
+    for (int k = S_INC_ADD; k <= S_INC100_ADD; k += 2) {
+        sqlite3_stmt *s;
+        wg_rc rc;
+        if ((rc = get_stmt(st, k, &s, err)))
+            return rc;
+        sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, income);
+        sqlite3_bind_int(s, 3, d);
+        if ((rc = step_done(st, s, err)))
+            return rc;
+        if (d > 0)
+            continue;
+        if ((rc = get_stmt(st, k + 1, &s, err)))
+            return rc;
+        sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, income);
+        if ((rc = step_done(st, s, err)))
+            return rc;
+    }
+    return WG_OK;
+}
+
+static void copy_col(sqlite3_stmt *s, int col, char *out, size_t cap)
+{
+    const char *v = (const char *)sqlite3_column_text(s, col);
+    snprintf(out, cap, "%s", v ? v : "");
+}
+
+/* The live person PID's county and birth date; 0 when there is none. */
+static int person_live(wg_store *st, const char *pid, char *county,
+                       char *bdate, wg_rc *rc, wg_err *err)
+{
+    sqlite3_stmt *s;
+    if ((*rc = get_stmt(st, S_PERSON_LIVE, &s, err)))
+        return 0;
+    sqlite3_bind_text(s, 1, pid, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s), found = 0;
+    if (r == SQLITE_ROW) {
+        found = 1;
+        copy_col(s, 0, county, WG_COUNTY_CHARS + 1);
+        copy_col(s, 1, bdate, WG_REPORT_DATE_CHARS + 1);
+    } else if (r != SQLITE_DONE) {
+        *rc = wg_store__sqlerr(st, r, "keeping the report aggregates", err);
+    }
+    sqlite3_reset(s);
+    return found;
+}
+
+/* Two integers from a one-row statement K on (PID, ID); ID may be NULL. */
+static wg_rc query2(wg_store *st, int k, const char *pid, const char *id,
+                    int64_t *a, int64_t *b, wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = get_stmt(st, k, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, pid, -1, SQLITE_STATIC);
+    if (id)
+        sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *a = sqlite3_column_int64(s, 0);
+        if (b)
+            *b = sqlite3_column_int64(s, 1);
+    } else {
+        rc = wg_store__sqlerr(st, r, "keeping the report aggregates", err);
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Move the whole contribution of person PID (its placements and trainings)
+ * by SIGN into (COUNTY, BDATE). */
+static wg_rc person_move(wg_store *st, const char *pid, const char *county,
+                         const char *bdate, int sign, wg_err *err)
+{
+    int64_t np = 0, tr = 0, ce = 0;
+    wg_rc rc;
+    if ((rc = query2(st, S_NP, pid, NULL, &np, NULL, err)) ||
+        (rc = query2(st, S_TR, pid, NULL, &tr, &ce, err)))
+        return rc;
+    if ((rc = cell_add(st, county, bdate, sign, sign * (np > 0),
+                       sign * (int)tr, sign * (int)ce, sign * (int)np, err)))
+        return rc;
+    if (!np)
+        return WG_OK;
+    sqlite3_stmt *s;
+    if ((rc = get_stmt(st, S_INCOMES, &s, err)))
+        return rc;
+    sqlite3_bind_text(s, 1, pid, -1, SQLITE_STATIC);
+    int64_t inc[64];
+    int r, n = 0;
+    /* Few incomes per person: collect them before writing, since writing
+     * the table being read would disturb the read. */
+    int64_t *more = NULL;
+    size_t nmore = 0, capmore = 0;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(s, 0);
+        if (n < 64) {
+            inc[n++] = v;
+        } else {
+            if (nmore == capmore) {
+                capmore = capmore ? capmore * 2 : 64;
+                more = wg_xrealloc(more, capmore * sizeof *more);
+            }
+            more[nmore++] = v;
+        }
+    }
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE)
+        rc = wg_store__sqlerr(st, r, "keeping the report aggregates", err);
+    for (int i = 0; rc == WG_OK && i < n; i++)
+        rc = income_add(st, county, inc[i], sign, err);
+    for (size_t i = 0; rc == WG_OK && i < nmore; i++)
+        rc = income_add(st, county, more[i], sign, err);
+    free(more);
+    return rc;
+}
+
+static int kind_of(const wg_table *t)
+{
+    static const wg_table *person, *placement, *training;
+    if (!person) {
+        person = wg_schema_table("person");
+        placement = wg_schema_table("placement");
+        training = wg_schema_table("training");
+    }
+    return t == person ? WG_RPT_PERSON : t == placement ? WG_RPT_PLACEMENT
+           : t == training ? WG_RPT_TRAINING : 0;
+}
+
+/* Read the fields that count of record ID of KIND into *R. */
+static wg_rc read_state(wg_store *st, int kind, const char *id,
+                        wg_rpt_state *r, wg_err *err)
+{
+    static const int k_of[] = { 0, S_GET_PERSON, S_GET_PLACEMENT,
+                                S_GET_TRAINING };
+    memset(r, 0, sizeof *r);
+    sqlite3_stmt *s;
+    wg_rc rc = get_stmt(st, k_of[kind], &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int q = sqlite3_step(s);
+    if (q == SQLITE_ROW) {
+        r->present = 1;
+        if (kind == WG_RPT_PERSON) {
+            copy_col(s, 0, r->county, sizeof r->county);
+            copy_col(s, 1, r->bdate, sizeof r->bdate);
+            r->live = sqlite3_column_int(s, 2) == 0;
+        } else {
+            copy_col(s, 0, r->pid, sizeof r->pid);
+            const char *v = (const char *)sqlite3_column_text(s, 1);
+            r->live = sqlite3_column_int(s, 2) == 0;
+            if (kind == WG_RPT_PLACEMENT) {
+                r->a = v && !strcmp(v, "active");
+                r->has_income = sqlite3_column_type(s, 3) != SQLITE_NULL;
+                r->income = sqlite3_column_int64(s, 3);
+            } else {
+                r->a = v && (!strcmp(v, "completed") ||
+                             !strcmp(v, "certified"));
+                r->b = v && !strcmp(v, "certified");
+            }
+        }
+    } else if (q != SQLITE_DONE) {
+        rc = wg_store__sqlerr(st, q, "keeping the report aggregates", err);
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+wg_rc wg_store__report_before(wg_store *st, const wg_table *t, const char *id,
+                              wg_rpt_note *note, wg_err *err)
+{
+    memset(note, 0, sizeof *note);
+    note->kind = kind_of(t);
+    if (!note->kind)
+        return WG_OK;
+    snprintf(note->id, sizeof note->id, "%s", id);
+    return read_state(st, note->kind, id, &note->old, err);
+}
+
+/* Does state R of a placement or training count for person PID? */
+static int part_of(const wg_rpt_state *r, const char *pid)
+{
+    return r->present && r->live && r->pid[0] && !strcmp(r->pid, pid);
+}
+
+static wg_rc child_changed(wg_store *st, const wg_rpt_note *note,
+                           const wg_rpt_state *nw, wg_err *err)
+{
+    const wg_rpt_state *old = &note->old;
+    const char *pids[2] = { NULL, NULL };
+    if (old->present && old->live && old->pid[0])
+        pids[0] = old->pid;
+    if (nw->present && nw->live && nw->pid[0] &&
+        (!pids[0] || strcmp(pids[0], nw->pid)))
+        pids[1] = nw->pid;
+    for (int i = 0; i < 2; i++) {
+        const char *pid = pids[i];
+        if (!pid)
+            continue;
+        char county[WG_COUNTY_CHARS + 1], bdate[WG_REPORT_DATE_CHARS + 1];
+        wg_rc rc = WG_OK;
+        if (!person_live(st, pid, county, bdate, &rc, err)) {
+            if (rc)
+                return rc;
+            continue;   /* no live person: nothing of it counts */
+        }
+        int op = part_of(old, pid), np_ = part_of(nw, pid);
+        int64_t a = 0, b = 0;
+        if (note->kind == WG_RPT_PLACEMENT) {
+            int oa = op && old->a, na = np_ && nw->a;
+            if ((rc = query2(st, S_NP_EXCL, pid, note->id, &a, NULL, err)))
+                return rc;
+            int eb = a + oa > 0, ea = a + na > 0;
+            if ((rc = cell_add(st, county, bdate, 0, ea - eb, 0, 0, na - oa,
+                               err)))
+                return rc;
+            if (oa && old->has_income &&
+                (rc = income_add(st, county, old->income, -1, err)))
+                return rc;
+            if (na && nw->has_income &&
+                (rc = income_add(st, county, nw->income, 1, err)))
+                return rc;
+        } else {
+            if ((rc = query2(st, S_TR_EXCL, pid, note->id, &a, &b, err)))
+                return rc;
+            int tb = a || (op && old->a), ta = a || (np_ && nw->a);
+            int cb = b || (op && old->b), ca = b || (np_ && nw->b);
+            if ((rc = cell_add(st, county, bdate, 0, 0, ta - tb, ca - cb, 0,
+                               err)))
+                return rc;
+        }
+    }
+    return WG_OK;
+}
+
+wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
+                             wg_err *err)
+{
+    if (!note->kind)
+        return WG_OK;
+    wg_rpt_state nw;
+    wg_rc rc = read_state(st, note->kind, note->id, &nw, err);
+    if (rc)
+        return rc;
+    const wg_rpt_state *old = &note->old;
+    if (note->kind == WG_RPT_PERSON) {
+        int oc = old->present && old->live, nc = nw.present && nw.live;
+        if (oc == nc && (!oc || (!strcmp(old->county, nw.county) &&
+                                 !strcmp(old->bdate, nw.bdate))))
+            return WG_OK;
+        if (oc && (rc = person_move(st, note->id, old->county, old->bdate, -1,
+                                    err)))
+            return rc;
+        if (nc)
+            rc = person_move(st, note->id, nw.county, nw.bdate, 1, err);
+        return rc;
+    }
+    if (old->present == nw.present && old->live == nw.live &&
+        !strcmp(old->pid, nw.pid) && old->a == nw.a && old->b == nw.b &&
+        old->has_income == nw.has_income && old->income == nw.income)
+        return WG_OK;
+    return child_changed(st, note, &nw, err);
+}

@@ -1,0 +1,231 @@
+/*
+ * check_web.c - web accounts (store/users.c, crypto/pwhash.c), HTML
+ * escaping (node/web_html.c) and language tags (node/i18n.c)
+ */
+#include <check.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "wg_crypto.h"
+#include "wg_node.h"
+#include "wg_pw.h"
+#include "wg_store.h"
+#include "wg_users.h"
+#include "web_int.h"
+
+#define PASS "Juniper-2x-canal-orbit"
+
+static char *dir;
+
+static void setup(void)
+{
+    setenv("WINGS_TEST_KDF", "1", 1);
+    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
+    dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(&dir);
+}
+
+static wg_store *make_store(void)
+{
+    char *d = tu_path(dir, "node");
+    wg_node_info info;
+    memset(&info, 0, sizeof info);
+    strcpy(info.name, "ronan");
+    strcpy(info.county, "450224");
+    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    wg_err err = { 0 };
+    ck_assert_msg(wg_store_create(d, PASS, strlen(PASS), WG_KDF_TEST, &info,
+                                  &err) == WG_OK, "%s", err.msg);
+    wg_store *st = NULL;
+    ck_assert_msg(wg_store_open(d, PASS, strlen(PASS), &st, &err) == WG_OK,
+                  "%s", err.msg);
+    free(d);
+    return st;
+}
+
+static void hash_of(const char *pw, char out[WG_PW_HASH_MAX])
+{
+    wg_err err = { 0 };
+    ck_assert_msg(wg_pw_hash(pw, strlen(pw), out, &err) == WG_OK, "%s",
+                  err.msg);
+}
+
+static int count_users(void *ctx, const wg_user *u)
+{
+    (void)u;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int count_feeds(void *ctx, const wg_feed_head *h)
+{
+    (*(uint64_t *)ctx) += h->head + 1;
+    return 0;
+}
+
+START_TEST(test_users_add_check_remove)
+{
+    wg_store *st = make_store();
+    char h[WG_PW_HASH_MAX];
+    hash_of("Pomelo-4k-river", h);
+    ck_assert(!strncmp(h, "$argon2id$", 10));
+    wg_err err = { 0 };
+    ck_assert_int_eq(wg_store_user_add(st, "wei", WG_USER_CLERK, h, &err),
+                     WG_OK);
+    wg_user u;
+    ck_assert_int_eq(wg_store_user_check(st, "wei", "Pomelo-4k-river", 15, &u,
+                                         &err), WG_OK);
+    ck_assert_str_eq(u.name, "wei");
+    ck_assert_int_eq(u.role, WG_USER_CLERK);
+    ck_assert_int_eq(wg_store_user_check(st, "wei", "Pomelo-4k-rivet", 15, &u,
+                                         &err), WG_ERR_AUTH);
+    ck_assert_str_eq(err.msg, "wrong user name or password");
+    ck_assert_int_eq(wg_store_user_check(st, "nobody", "Pomelo-4k-river", 15,
+                                         &u, &err), WG_ERR_AUTH);
+    ck_assert_str_eq(err.msg, "wrong user name or password");
+    ck_assert_int_eq(wg_store_user_add(st, "wei", WG_USER_ADMIN, h, &err),
+                     WG_ERR_EXISTS);
+    /* a new password replaces the old one */
+    char h2[WG_PW_HASH_MAX];
+    hash_of("Kumquat-9z-ferry", h2);
+    ck_assert_int_eq(wg_store_user_set_hash(st, "wei", h2, &err), WG_OK);
+    ck_assert_int_eq(wg_store_user_check(st, "wei", "Pomelo-4k-river", 15, &u,
+                                         &err), WG_ERR_AUTH);
+    ck_assert_int_eq(wg_store_user_check(st, "wei", "Kumquat-9z-ferry", 16,
+                                         &u, &err), WG_OK);
+    ck_assert_int_eq(wg_store_user_remove(st, "wei", &err), WG_OK);
+    ck_assert_int_eq(wg_store_user_remove(st, "wei", &err), WG_ERR_NOTFOUND);
+    ck_assert_int_eq(wg_store_user_set_hash(st, "wei", h2, &err),
+                     WG_ERR_NOTFOUND);
+    int n = 0;
+    ck_assert_int_eq(wg_store_users(st, count_users, &n, &err), WG_OK);
+    ck_assert_int_eq(n, 0);
+    wg_store_close(&st);
+}
+END_TEST
+
+START_TEST(test_users_refuse_bad_input)
+{
+    wg_store *st = make_store();
+    char h[WG_PW_HASH_MAX];
+    hash_of("Pomelo-4k-river", h);
+    wg_err err = { 0 };
+    static const char *const bad[] = { "", "Wei", "-wei", "wei lin", "wei@x",
+        "韦", "abcdefghijklmnopqrstuvwxyz0123456", NULL };
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(wg_store_user_add(st, bad[i], WG_USER_CLERK, h, &err) ==
+                      WG_ERR_INVALID, "name '%s' accepted", bad[i]);
+    ck_assert_int_eq(wg_store_user_add(st, "wei", WG_USER_CLERK, "secret",
+                                       &err), WG_ERR_INVALID);
+    ck_assert_int_eq(wg_store_user_add(st, "wei", WG_USER_CLERK,
+                                       "$argon2id$ x", &err), WG_ERR_INVALID);
+    char out[WG_PW_HASH_MAX];
+    ck_assert_int_eq(wg_pw_hash("short", 5, out, &err), WG_ERR_INVALID);
+    /* 8 characters of Chinese are 24 bytes and enough */
+    ck_assert_int_eq(wg_pw_hash("一二三四五六七八", 24, out, &err), WG_OK);
+    ck_assert_int_eq(wg_pw_verify(out, "一二三四五六七八", 24), 1);
+    ck_assert_int_eq(wg_pw_verify("not a hash", "x", 1), 0);
+    ck_assert_int_eq(wg_user_role_parse("clerk"), WG_USER_CLERK);
+    ck_assert_int_eq(wg_user_role_parse("root"), -1);
+    wg_store_close(&st);
+}
+END_TEST
+
+/* Accounts are local: adding one writes no change to any feed, and they
+ * survive closing and opening the store. */
+START_TEST(test_users_are_local_and_kept)
+{
+    wg_store *st = make_store();
+    wg_err err = { 0 };
+    uint64_t before = 0, after = 0;
+    ck_assert_int_eq(wg_store_feeds(st, count_feeds, &before, &err), WG_OK);
+    char h[WG_PW_HASH_MAX];
+    hash_of("Pomelo-4k-river", h);
+    ck_assert_int_eq(wg_store_user_add(st, "li.na", WG_USER_VIEWER, h, &err),
+                     WG_OK);
+    ck_assert_int_eq(wg_store_feeds(st, count_feeds, &after, &err), WG_OK);
+    ck_assert_uint_eq(before, after);
+    wg_store_close(&st);
+    char *d = tu_path(dir, "node");
+    ck_assert_int_eq(wg_store_open(d, PASS, strlen(PASS), &st, &err), WG_OK);
+    free(d);
+    wg_user u;
+    ck_assert_int_eq(wg_store_user_check(st, "li.na", "Pomelo-4k-river", 15,
+                                         &u, &err), WG_OK);
+    ck_assert_int_eq(u.role, WG_USER_VIEWER);
+    wg_store_close(&st);
+}
+END_TEST
+
+static char *escaped(const char *s)
+{
+    wg_buf b;
+    wg_buf_init(&b, 4096);
+    h_text(&b, s);
+    wg_buf_append(&b, "", 1, NULL);
+    char *out = strdup((const char *)b.data);
+    wg_buf_release(&b);
+    return out;
+}
+
+START_TEST(test_web_html_escapes_everything)
+{
+    char *e = escaped("<script>alert('x')</script>&\"");
+    ck_assert_str_eq(e, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+                        "&amp;&quot;");
+    free(e);
+    e = escaped("韦小宝\x1b[31m\x7f\tok");
+    ck_assert_str_eq(e, "韦小宝\xef\xbf\xbd[31m\xef\xbf\xbd\tok");
+    free(e);
+    e = escaped("");
+    ck_assert_str_eq(e, "");
+    free(e);
+    wg_buf b;
+    wg_buf_init(&b, 4096);
+    h_url(&b, "/a b?&<\"");
+    wg_buf_append(&b, "", 1, NULL);
+    ck_assert_str_eq((const char *)b.data, "%2Fa%20b%3F%26%3C%22");
+    wg_buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_i18n_lang_tags)
+{
+    ck_assert_str_eq(wg_i18n_lang_of("zh_CN.UTF-8"), "zh_CN");
+    ck_assert_str_eq(wg_i18n_lang_of("zh-CN"), "zh_CN");
+    ck_assert_str_eq(wg_i18n_lang_of("zh"), "zh_CN");
+    ck_assert_str_eq(wg_i18n_lang_of("zh_TW:en"), "zh_CN");
+    ck_assert_str_eq(wg_i18n_lang_of("en_US.UTF-8"), "en");
+    ck_assert_str_eq(wg_i18n_lang_of("zu"), "en");
+    ck_assert_str_eq(wg_i18n_lang_of("zhx"), "en");
+    ck_assert_str_eq(wg_i18n_lang_of(""), "en");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("web");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_users_add_check_remove);
+    tcase_add_test(tc, test_users_refuse_bad_input);
+    tcase_add_test(tc, test_users_are_local_and_kept);
+    tcase_add_test(tc, test_web_html_escapes_everything);
+    tcase_add_test(tc, test_i18n_lang_tags);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
