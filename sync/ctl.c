@@ -81,7 +81,7 @@ static void serve_one(wg_ctl *c, zmq_msg_t *f, int nf, size_t total)
     int ok = nf >= 6 && nf <= NFRAMES && total <= WG_CTL_MAX_REQUEST &&
              zmq_msg_size(&f[1]) == strlen(CTL_MAGIC) &&
              !memcmp(zmq_msg_data(&f[1]), CTL_MAGIC, strlen(CTL_MAGIC)) &&
-             zmq_msg_size(&f[3]) == 1;
+             zmq_msg_size(&f[3]) >= 1;
     char *cwd = NULL, *dir = NULL;
     if (ok) {
         cwd = strndup(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));

@@ -821,9 +821,9 @@ START_TEST(test_netfault_clock_a_year_ahead_is_refused_and_audited)
      * wall clock. */
     const wg_table *person = wg_schema_table("person");
     char id[WG_ID_HEX_CHARS + 1], num[19];
-    nu_idnum(num, "19800101", 6000);
+    nu_idnum(num, "19800101", 6123);
     const char *f[] = { "name", "id_number", "disability_category" };
-    const char *v[] = { "person-6000", num, "physical" };
+    const char *v[] = { "person-6123", num, "physical" };
     int64_t before = wall_ms();
     ck_assert_int_eq(wg_store_begin(a.srvst, NULL), WG_OK);
     ck_assert_int_eq(wg_store_add(a.srvst, person, f, v, 3, id, NULL), WG_OK);
@@ -837,7 +837,7 @@ START_TEST(test_netfault_clock_a_year_ahead_is_refused_and_audited)
                   "its wall clock", (long long)(ms - after));
     ck_assert_msg(ms >= before - 1000, "srv's clock went backwards");
     /* An honest node's later edit still syncs and wins on its own clock. */
-    nu_add_persons(a.honest, NULL, 7000, 2);
+    nu_add_persons(a.honest, NULL, 7456, 2);
     wg_sync_result res = nu_session(a.srv, a.hon, "srv", 10000);
     ck_assert_msg(res.ok, "%s", res.error);
     ck_assert_int_eq(nu_persons(a.srvst), base + 3);
