@@ -241,7 +241,7 @@ START_TEST(test_ctl_malformed_request_is_answered_as_such)
     ck_assert_int_eq(zmq_connect(s, ep), 0);
     const char *bad[][5] = {
         { "wings-ctl/2", "/", "0", "node", "id" },   /* wrong magic */
-        { "wings-ctl/1", "/", "01", "node", "id" },  /* json flag of 2 */
+        { "wings-ctl/1", "/", "", "node", "id" },    /* no json flag */
         { "wings-ctl/1", "/", "0", "node", NULL },   /* no command */
     };
     for (int k = 0; k < 3; k++) {

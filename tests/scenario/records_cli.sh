@@ -1035,12 +1035,17 @@ check "--skip-invalid: 199 persons listed" jqt "$T/g-person.json" 'length == 199
 check "--skip-invalid: exactly the 199 good id numbers" \
     same_text "$(jq -r '.[].id_number' "$T/g-person.json" | sort)" \
     "$(cut -d, -f3 people200.csv | tail -n +2 | grep -vxF "$BAD_ID200" | sort)"
-# The multi-line file holds the same persons: on g they are found by id
-# number (197 unchanged; the one whose township spans lines differs and
-# is listed; one g lacks is added), so a fresh node takes it too.
+# The multi-line file holds other persons (born a day later): g adds them;
+# the same file again finds each by its id number and writes nothing; a
+# fresh node takes it the same way.
 on g --json import person multi.csv --skip-invalid
-expect "--json --skip-invalid (multi-line file) on g: the same persons held" \
-    rc=0 'out={"written":1,"skipped":2,"added":1,"updated":0,"unchanged":197,"encoding":"utf-8"}'
+expect "--json --skip-invalid (multi-line file, other persons) on g" \
+    rc=0 'out={"written":198,"skipped":2,"added":198,"updated":0,"unchanged":0,"encoding":"utf-8"}'
+on g --json list person
+check "now 199 + 198 persons" jqt "$T/out" 'length == 397'
+on g --json import person multi.csv --skip-invalid
+expect "the same file again on g: nothing new, every person held" \
+    rc=0 'out={"written":0,"skipped":2,"added":0,"updated":0,"unchanged":198,"encoding":"utf-8"}'
 new_node g2 "$COUNTY"
 on g2 --json import person multi.csv --skip-invalid
 expect "--json --skip-invalid (multi-line file): {\"written\":198,\"skipped\":2,...}" \

@@ -75,8 +75,11 @@ awk -v Y="$(date +%Y)" 'BEGIN {
     for (g = 1; g <= 3; g++)
         for (i = 0; i < CNT[g]; i++) {
             c = C[n % 3 + 1]; by = Y - AGE[g] - n % 5
-            # (county, year) follows n % 15, so n / 15 keeps id numbers unique
-            b = sprintf("%s%04d0315%03d", c, by, int(n / 15) % 1000); s = 0
+            # (county, year) follows n % 15, so n / 15 keeps id numbers
+            # unique; the last digit of the serial is odd for a man, as the
+            # 17th digit of an id number says
+            b = sprintf("%s%04d0315%03d", c, by,
+                        2 * (int(n / 15) % 500) + (n % 2 ? 0 : 1)); s = 0
             for (j = 1; j <= 17; j++) s += substr(b, j, 1) * WT[j]
             printf "%032x,P%d,%s,%04d-03-15,%s%s,%s,%d,%s,%s,%d,2015-01-01\n", \
                 1048576 + n, n, n % 2 ? "female" : "male", by, b, \
