@@ -372,7 +372,7 @@ expect "... and audit --verify says every page fails" rc=4 "err=failed verificat
 N=$T/node-n
 wings "$P1" --dir "$N" init --name noden --county $COUNTY --kdf test
 wings "$P1" --dir "$N" add person name=Crash-Case id_number=450224198505051236 \
-    gender=female birth_date=1985-05-05 disability_category=physical disability_grade=2
+    gender=male birth_date=1985-05-05 disability_category=physical disability_grade=2
 cp "$N/wings.db" "$T/n-old.db"
 run env WINGS_PASSPHRASE="$P1" WINGS_NEW_PASSPHRASE="$P2" "$W" --dir "$N" passwd --rekey
 expect "rekey of N" rc=0

@@ -303,7 +303,8 @@ if command -v cpack >/dev/null && command -v dpkg-deb >/dev/null; then
     dpkg-deb -c "$DEB" | awk '{print $6}' | grep -v '/$' | sort >"$T/deb-files"
     printf '%s\n' ./usr/bin/wings ./usr/lib/systemd/system/wings@.service \
         ./usr/lib/sysusers.d/wings.conf ./usr/lib/tmpfiles.d/wings.conf \
-        ./usr/share/bash-completion/completions/wings ./usr/share/man/man1/wings.1 |
+        ./usr/share/bash-completion/completions/wings \
+        ./usr/share/locale/zh_CN/LC_MESSAGES/wings.mo ./usr/share/man/man1/wings.1 |
         sort >"$T/deb-want"
     check "the .deb holds exactly the installed files, under /usr" cmp -s "$T/deb-files" "$T/deb-want"
     dpkg-deb -I "$DEB" >"$T/out"
