@@ -179,7 +179,10 @@ static void normalise_date(char *s)
     if (*p != '\0' && *p != ' ')
         return;
 done:
-    snprintf(s, 11, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+    /* Digits only were read, so each part is whole and not negative; the
+     * casts tell the compiler so (the date is checked after this). */
+    snprintf(s, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
+             (unsigned)m % 100u, (unsigned)d % 100u);
 }
 
 /* "4.50225E+17", or an id number an .xlsx holds as a number: a
