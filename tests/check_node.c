@@ -220,9 +220,5 @@ static Suite *node_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(node_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(node_suite());
 }

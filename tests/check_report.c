@@ -13,8 +13,8 @@
 
 #include "store_int.h"
 #include "testutil.h"
+#include "nodeutil.h"
 
-#define PASS "pw"
 #define ORIGINS 3
 #define PERSONS 14
 #define OPS 160
@@ -35,21 +35,7 @@ static void teardown(void)
 
 static wg_store *node(const char *name)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "450200");
-    info.role = WG_ROLE_HQ;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, 2, WG_KDF_INTERACTIVE, &info,
-                                  &err) == WG_OK, "%s", err.msg);
-    wg_store *st = NULL;
-    ck_assert_msg(wg_store_open(d, PASS, 2, &st, &err) == WG_OK, "%s",
-                  err.msg);
-    free(d);
-    return st;
+    return nu_node(dir, name, "450200", WG_ROLE_HQ, WG_KDF_INTERACTIVE);
 }
 
 static uint64_t rnd_state = 0x6167677265676174ULL;
@@ -504,9 +490,5 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(report_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(report_suite());
 }

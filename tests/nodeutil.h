@@ -319,7 +319,8 @@ static inline char *nu_create(const char *dir, const char *name,
     wg_node_info info;
     memset(&info, 0, sizeof info);
     snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%s", county);
+    snprintf(info.county, sizeof info.county, "%.*s",
+             (int)(sizeof info.county - 1), county);
     info.role = role;
     strcpy(info.endpoint, "tcp://127.0.0.1:7400");
     wg_err err = { 0 };
