@@ -160,37 +160,6 @@ static void aggregates_answer_as_a_recount(wg_store *st)
     }
 }
 
-typedef struct feedcopy {
-    wg_signed_change *c;
-    uint8_t **bodies;
-    size_t n, cap;
-} feedcopy;
-
-static int copy_change(void *ctx, const wg_signed_change *c, uint64_t seq)
-{
-    (void)seq;
-    feedcopy *f = ctx;
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 64;
-        f->c = realloc(f->c, f->cap * sizeof *f->c);
-        f->bodies = realloc(f->bodies, f->cap * sizeof *f->bodies);
-    }
-    f->bodies[f->n] = malloc(c->len);
-    memcpy(f->bodies[f->n], c->body, c->len);
-    f->c[f->n] = *c;
-    f->c[f->n].body = f->bodies[f->n];
-    f->n++;
-    return 0;
-}
-
-static void feedcopy_free(feedcopy *f)
-{
-    for (size_t i = 0; i < f->n; i++)
-        free(f->bodies[i]);
-    free(f->bodies);
-    free(f->c);
-}
-
 static const char *const counties[2] = { "450224", "450225" };
 
 /* Random writes on ORIGINS nodes, all of which first create the same
@@ -325,13 +294,13 @@ START_TEST(test_report_aggregates_equal_a_recount_in_any_merge_order)
         aggregates_answer_as_a_recount(o[i]);
     }
     /* Every origin's feeds, both partitions. */
-    feedcopy f[ORIGINS * 2];
+    nu_feedcopy f[ORIGINS * 2];
     for (int i = 0; i < ORIGINS; i++)
         for (int c = 0; c < 2; c++) {
             memset(&f[i * 2 + c], 0, sizeof f[0]);
             ck_assert_int_eq(wg_store_feed_read(o[i], wg_store_info(o[i])->pk,
                                                 counties[c], 0, 1000000,
-                                                copy_change, &f[i * 2 + c],
+                                                nu_copy_change, &f[i * 2 + c],
                                                 NULL), WG_OK);
         }
     for (int order = 0; order < ORDERS; order++) {
@@ -368,7 +337,7 @@ START_TEST(test_report_aggregates_equal_a_recount_in_any_merge_order)
         wg_store_close(&fresh);
     }
     for (int k = 0; k < ORIGINS * 2; k++)
-        feedcopy_free(&f[k]);
+        nu_feedcopy_free(&f[k]);
     for (int i = 0; i < ORIGINS; i++)
         wg_store_close(&o[i]);
 }

@@ -432,6 +432,43 @@ static inline int nu_audit_count(wg_store *st, nu_audit_q *q)
     return q->count;
 }
 
+/* ---- feeds ------------------------------------------------------------- */
+
+/* A copy of the signed changes a feed read hands over, bodies and all, for
+ * wg_store_apply later: nu_copy_change is wg_store_feed_read's callback
+ * (start from a zeroed nu_feedcopy); nu_feedcopy_free releases it. */
+typedef struct nu_feedcopy {
+    wg_signed_change *c;
+    uint8_t **bodies;
+    size_t n, cap;
+} nu_feedcopy;
+
+static inline int nu_copy_change(void *ctx, const wg_signed_change *c,
+                                 uint64_t seq)
+{
+    (void)seq;
+    nu_feedcopy *f = ctx;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->c = realloc(f->c, f->cap * sizeof *f->c);
+        f->bodies = realloc(f->bodies, f->cap * sizeof *f->bodies);
+    }
+    f->bodies[f->n] = malloc(c->len);
+    memcpy(f->bodies[f->n], c->body, c->len);
+    f->c[f->n] = *c;
+    f->c[f->n].body = f->bodies[f->n];
+    f->n++;
+    return 0;
+}
+
+static inline void nu_feedcopy_free(nu_feedcopy *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->bodies[i]);
+    free(f->bodies);
+    free(f->c);
+}
+
 /* ---- engines: the two-engine fixture --------------------------------------- */
 
 #if __has_include("wg_sync.h")
