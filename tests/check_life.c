@@ -7,6 +7,7 @@
 
 #include "store_int.h"
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_life.h"
 
 #define PASS "life test passphrase"
@@ -28,25 +29,13 @@ static void teardown(void)
 
 static char *make_node(const char *name)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, name);
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, strlen(PASS), WG_KDF_TEST, &info,
-                                  &err) == WG_OK, "%s", err.msg);
-    return d;
+    return nu_create_pass(dir, name, "450224", WG_ROLE_OFFICE, WG_KDF_TEST,
+                          PASS);
 }
 
 static wg_store *open_ok(const char *d, const char *pass)
 {
-    wg_store *st = NULL;
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_open(d, pass, strlen(pass), &st, &err) == WG_OK,
-                  "%s", err.msg);
-    return st;
+    return nu_open_pass(d, pass);
 }
 
 static void add_person(wg_store *st, const char *name, const char *idnum)

@@ -306,11 +306,12 @@ static inline char *nu_find_on_path(const char *name)
 
 /* ---- nodes --------------------------------------------------------------- */
 
-/* Creates node NAME of COUNTY and ROLE in DIR/NAME (passphrase NU_PASS, its
+/* Creates node NAME of COUNTY and ROLE in DIR/NAME with passphrase PASS (its
  * endpoint tcp://127.0.0.1:7400, unlocking at KDF); returns the folder's
  * path, which the caller frees. */
-static inline char *nu_create(const char *dir, const char *name,
-                              const char *county, wg_role role, wg_kdf kdf)
+static inline char *nu_create_pass(const char *dir, const char *name,
+                                   const char *county, wg_role role,
+                                   wg_kdf kdf, const char *pass)
 {
     size_t len = strlen(dir) + strlen(name) + 2;
     char *d = malloc(len);
@@ -324,19 +325,33 @@ static inline char *nu_create(const char *dir, const char *name,
     info.role = role;
     strcpy(info.endpoint, "tcp://127.0.0.1:7400");
     wg_err err = { 0 };
-    NU_ASSERT(wg_store_create(d, NU_PASS, strlen(NU_PASS), kdf, &info,
-                              &err) == WG_OK, "create %s: %s", name, err.msg);
+    NU_ASSERT(wg_store_create(d, pass, strlen(pass), kdf, &info, &err) ==
+                  WG_OK, "create %s: %s", name, err.msg);
     return d;
+}
+
+/* nu_create_pass with passphrase NU_PASS. */
+static inline char *nu_create(const char *dir, const char *name,
+                              const char *county, wg_role role, wg_kdf kdf)
+{
+    return nu_create_pass(dir, name, county, role, kdf, NU_PASS);
+}
+
+/* Opens the node in folder D with passphrase PASS; every step must
+ * succeed. */
+static inline wg_store *nu_open_pass(const char *d, const char *pass)
+{
+    wg_store *st = NULL;
+    wg_err err = { 0 };
+    NU_ASSERT(wg_store_open(d, pass, strlen(pass), &st, &err) == WG_OK,
+              "open '%s': %s", d, err.msg);
+    return st;
 }
 
 /* Opens the node in folder D (passphrase NU_PASS); every step must succeed. */
 static inline wg_store *nu_open(const char *d)
 {
-    wg_store *st = NULL;
-    wg_err err = { 0 };
-    NU_ASSERT(wg_store_open(d, NU_PASS, strlen(NU_PASS), &st, &err) == WG_OK,
-              "open '%s': %s", d, err.msg);
-    return st;
+    return nu_open_pass(d, NU_PASS);
 }
 
 /* nu_create, then nu_open: the node's store, open. */
