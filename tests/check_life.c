@@ -14,18 +14,7 @@
 #define NAME_MARK "Lu-Meixiang-LIFE-MARKER"
 #define ID_MARK "11010519491231002X"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static char *make_node(const char *name)
 {

@@ -11,18 +11,7 @@
 #include "testutil.h"
 #include "nodeutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static wg_store *node(const char *name, const char *county, wg_role role)
 {

@@ -13,18 +13,7 @@
 #define PASS "test passphrase"
 #define MARKER "PLAINTEXT-MARKER-ZHANG-WEI"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static char *make_node(const char *name)
 {

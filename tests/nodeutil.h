@@ -304,6 +304,25 @@ static inline char *nu_find_on_path(const char *name)
     }
 }
 
+/* ---- the Check fixture ------------------------------------------------- */
+
+#ifdef WG_TESTUTIL_H
+/* A suite's fixture over one temporary folder: `static char *DIR`, setup()
+ * (the crypto library, then a fresh folder by tu_dir_open) and teardown()
+ * (tu_rmtree), for tcase_add_checked_fixture(tc, setup, teardown). */
+#define NU_DIR_FIXTURE(DIR)                                                  \
+    static char *DIR;                                                        \
+    static void setup(void)                                                  \
+    {                                                                        \
+        ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);                       \
+        tu_dir_open(&DIR);                                                   \
+    }                                                                        \
+    static void teardown(void)                                               \
+    {                                                                        \
+        tu_rmtree(&DIR);                                                     \
+    }
+#endif
+
 /* ---- nodes --------------------------------------------------------------- */
 
 /* Creates node NAME of COUNTY and ROLE in DIR/NAME with passphrase PASS (its
