@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "wg_node.h"
 
 START_TEST(test_cells_formula_starts_get_an_apostrophe_import_takes_off)
@@ -94,9 +95,5 @@ int main(void)
     tcase_add_test(tc, test_cells_terminal_text_shows_controls_instead_of_obeying_them);
     tcase_add_test(tc, test_cells_json_is_always_valid_utf8);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(s);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "wg_cert.h"
 
 #define NOW 1800000000ULL
@@ -379,9 +380,5 @@ int main(void)
 {
     if (wg_crypto_init(NULL) != WG_OK)
         return 1;
-    SRunner *r = srunner_create(cert_suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(cert_suite());
 }

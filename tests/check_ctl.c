@@ -438,9 +438,5 @@ int main(int argc, char **argv)
     if (n <= 0)
         return EXIT_FAILURE;
     self_exe[n] = 0;
-    SRunner *sr = srunner_create(ctl_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(ctl_suite());
 }

@@ -18,26 +18,17 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_ident.h"
 #include "wg_sync.h"
 #include "wg_validate.h"
 
-#define PASS "pw"
-#define STEP_MS 5
-#define SESSION_DEADLINE_MS 30000
-
 static char *dir;
-
-static void cleanup_at_exit(void)
-{
-    tu_rmtree(&dir);
-}
 
 static void setup(void)
 {
     ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-    atexit(cleanup_at_exit);
+    tu_dir_open(&dir);
 }
 
 static void teardown(void)
@@ -309,21 +300,7 @@ END_TEST
 
 static wg_store *node(const char *name, const char *county, wg_role role)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%s", county);
-    info.role = role;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, 2, WG_KDF_TEST, &info, &err) ==
-                  WG_OK, "%s: %s", name, err.msg);
-    wg_store *st = NULL;
-    ck_assert_msg(wg_store_open(d, PASS, 2, &st, &err) == WG_OK, "%s",
-                  err.msg);
-    free(d);
-    return st;
+    return nu_node(dir, name, county, role, WG_KDF_TEST);
 }
 
 /* A valid resident id number: region COUNTY, born 1980-01-01, SERIAL. */
@@ -402,7 +379,7 @@ START_TEST(test_ident_store_refuses_bad_identities)
         info.role = bad[i].role;
         char *d = tu_path(dir, "bad");
         wg_err err = { 0 };
-        ck_assert_int_eq(wg_store_create(d, PASS, 2, WG_KDF_TEST, &info,
+        ck_assert_int_eq(wg_store_create(d, NU_PASS, 2, WG_KDF_TEST, &info,
                                          &err), WG_ERR_INVALID);
         ck_assert_msg(!strncmp(err.msg, bad[i].why, strlen(bad[i].why)),
                       "case %zu: %s", i, err.msg);
@@ -423,79 +400,15 @@ END_TEST
 
 /* ---- a province syncing for real ------------------------------------------------ */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static wg_engine *serve(wg_store *st, char endpoint[64])
-{
-    for (int attempt = 0; attempt < 10; attempt++) {
-        snprintf(endpoint, 64, "tcp://127.0.0.1:%d", free_port());
-        wg_engine *e = NULL;
-        wg_err err = { 0 };
-        ck_assert_int_eq(wg_engine_new(st, &e, &err), WG_OK);
-        wg_rc rc = wg_engine_listen(e, endpoint, &err);
-        if (rc == WG_OK)
-            return e;
-        wg_engine_destroy(&e);
-        ck_assert_msg(rc == WG_ERR_IO, "listen: %s", err.msg);
-    }
-    ck_abort_msg("no free port to listen on");
-    return NULL;
-}
-
-typedef struct done_box {
-    int n;
-    wg_sync_result r;
-} done_box;
-
-static void on_done(void *ctx, const wg_sync_result *r)
-{
-    done_box *b = ctx;
-    b->r = *r;
-    b->n++;
-}
-
 /* One session from ST to the peer NAME served by SRV; it must succeed. */
 static void sync_with(wg_engine *srv, wg_store *st, const char *peer)
 {
     wg_engine *cli = NULL;
     wg_err err = { 0 };
     ck_assert_int_eq(wg_engine_new(st, &cli, &err), WG_OK);
-    done_box box;
-    memset(&box, 0, sizeof box);
-    wg_engine_on_done(cli, on_done, &box);
-    ck_assert_msg(wg_engine_connect(cli, peer, 10000, &err) == WG_OK, "%s",
-                  err.msg);
-    int64_t end = now_ms() + SESSION_DEADLINE_MS;
-    while (box.n == 0 && now_ms() < end) {
-        ck_assert_msg(wg_engine_step(srv, STEP_MS, &err) == WG_OK, "%s",
-                      err.msg);
-        ck_assert_msg(wg_engine_step(cli, STEP_MS, &err) == WG_OK, "%s",
-                      err.msg);
-    }
-    ck_assert_msg(box.n == 1, "%s: session with %s did not end",
-                  wg_store_info(st)->name, peer);
-    ck_assert_msg(box.r.ok, "%s: session with %s failed: %s",
-                  wg_store_info(st)->name, peer, box.r.error);
+    wg_sync_result r = nu_session(srv, cli, peer, 10000);
+    ck_assert_msg(r.ok, "%s: session with %s failed: %s",
+                  wg_store_info(st)->name, peer, r.error);
     wg_engine_destroy(&cli);
 }
 
@@ -547,10 +460,10 @@ static int on_feed(void *ctx, const wg_feed_head *f)
 
 START_TEST(test_ident_guangxi_prefectures_hold_exactly_their_counties)
 {
-    int64_t t0 = now_ms();
+    int64_t t0 = nu_now_ms();
     wg_store *prov = node("guangxi", "450000", WG_ROLE_HQ);
     char ep[64];
-    wg_engine *srv = serve(prov, ep);
+    wg_engine *srv = nu_serve(prov, ep, 0);
     wg_store *pref[PREFECTURES];
     char pcode[PREFECTURES][WG_COUNTY_CHARS + 1];
     wg_err err = { 0 };
@@ -634,7 +547,7 @@ START_TEST(test_ident_guangxi_prefectures_hold_exactly_their_counties)
     wg_engine_destroy(&srv);
     wg_store_close(&prov);
     fprintf(stderr, "guangxi: %d nodes synced in %lld ms\n",
-            1 + PREFECTURES * (COUNTIES + 1), (long long)(now_ms() - t0));
+            1 + PREFECTURES * (COUNTIES + 1), (long long)(nu_now_ms() - t0));
 }
 END_TEST
 
@@ -676,9 +589,5 @@ static Suite *ident_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ident_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(ident_suite());
 }

@@ -7,46 +7,24 @@
 
 #include "store_int.h"
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_life.h"
 
 #define PASS "life test passphrase"
 #define NAME_MARK "Lu-Meixiang-LIFE-MARKER"
 #define ID_MARK "11010519491231002X"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static char *make_node(const char *name)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, name);
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, strlen(PASS), WG_KDF_TEST, &info,
-                                  &err) == WG_OK, "%s", err.msg);
-    return d;
+    return nu_create_pass(dir, name, "450224", WG_ROLE_OFFICE, WG_KDF_TEST,
+                          PASS);
 }
 
 static wg_store *open_ok(const char *d, const char *pass)
 {
-    wg_store *st = NULL;
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_open(d, pass, strlen(pass), &st, &err) == WG_OK,
-                  "%s", err.msg);
-    return st;
+    return nu_open_pass(d, pass);
 }
 
 static void add_person(wg_store *st, const char *name, const char *idnum)
@@ -258,9 +236,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run(suite());
 }

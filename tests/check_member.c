@@ -15,11 +15,11 @@
 #include <time.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_cert.h"
 #include "wg_change.h"
 #include "wg_store.h"
 
-#define PASS "pw"
 #define DAY 86400ULL
 
 static char *dir;
@@ -39,21 +39,7 @@ static void teardown(void)
 
 static wg_store *node(const char *name, const char *county, wg_role role)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%s", county);
-    info.role = role;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, 2, WG_KDF_TEST, &info, &err) ==
-                      WG_OK, "%s", err.msg);
-    wg_store *st = NULL;
-    ck_assert_msg(wg_store_open(d, PASS, 2, &st, &err) == WG_OK, "%s",
-                  err.msg);
-    free(d);
-    return st;
+    return nu_node(dir, name, county, role, WG_KDF_TEST);
 }
 
 /* ISSUER certifies SUBJECT for CODE (written in the issuer's feed). */
@@ -106,34 +92,6 @@ static void joined(wg_store *st, wg_store *root, const wg_cert *rc,
                      WG_OK);
     wg_buf_release(&b);
     wg_buf_release(&chain);
-}
-
-static void idnum(char out[19], int serial)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8,
-                               4, 2 };
-    snprintf(out, 19, "45022419800101%03d", serial % 1000);
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (out[i] - '0') * w[i];
-    out[17] = "10X98765432"[sum % 11];
-    out[18] = 0;
-}
-
-static void add_persons(wg_store *st, int first, int n)
-{
-    wg_err err = { 0 };
-    ck_assert_int_eq(wg_store_begin(st, NULL), WG_OK);
-    for (int i = first; i < first + n; i++) {
-        char num[19], name[32];
-        idnum(num, i);
-        snprintf(name, sizeof name, "person-%d", i);
-        const char *f[] = { "name", "id_number", "disability_category" };
-        const char *v[] = { name, num, "physical" };
-        ck_assert_msg(wg_store_add(st, wg_schema_table("person"), f, v, 3,
-                                   NULL, &err) == WG_OK, "%s", err.msg);
-    }
-    ck_assert_int_eq(wg_store_commit(st, NULL), WG_OK);
 }
 
 /* ---- moving changes ---------------------------------------------------------- */
@@ -195,7 +153,7 @@ static void forge(wg_store *origin, const char *part, uint64_t seq,
     c.table = WG_TABLE_PERSON;
     wg_random(c.rowid, sizeof c.rowid);
     char num[19];
-    idnum(num, 777);
+    nu_person_idnum(num, 777);
     const char *f[] = { "name", "id_number", "disability_category", "county" };
     const char *v[] = { "forged", num, "physical", part };
     for (int k = 0; k < 4; k++) {
@@ -214,14 +172,6 @@ static void forge(wg_store *origin, const char *part, uint64_t seq,
     sc->len = body->len;
     sc->has_sig = 1;
     wg_sign(sc->sig, h, WG_HASH_BYTES, wg_store_secret_key(origin));
-}
-
-static long persons(wg_store *st)
-{
-    long n = 0;
-    ck_assert_int_eq(wg_store_count(st, wg_schema_table("person"), &n, NULL),
-                     WG_OK);
-    return n;
 }
 
 /* ---- the network ---------------------------------------------------------------- */
@@ -256,24 +206,24 @@ START_TEST(test_member_office_changes_flow_up_through_the_prefecture)
 {
     net a;
     net_setup(&a);
-    add_persons(a.office, 1, 5);
+    nu_add_persons(a.office, NULL, 1, 5);
     wg_err err = { 0 };
     /* The prefecture enrolled the office: it judges it directly. */
     ck_assert_msg(relay(a.office, a.pref, a.office, "450224", 0, &err) ==
                       WG_OK, "%s", err.msg);
-    ck_assert_int_eq(persons(a.pref), 5);
+    ck_assert_int_eq(nu_persons(a.pref), 5);
     /* The province never met the office: the office's changes are refused
      * until the certificate that vouches for it arrives ... */
     ck_assert_int_eq(relay(a.pref, a.root, a.office, "450224", 0, &err),
                      WG_ERR_AUTH);
     ck_assert_msg(strstr(err.msg, "holds no certificate"), "%s", err.msg);
-    ck_assert_int_eq(persons(a.root), 0);
+    ck_assert_int_eq(nu_persons(a.root), 0);
     /* ... in the prefecture's feed, relayed first. */
     ck_assert_msg(relay(a.pref, a.root, a.pref, "450224", 0, &err) == WG_OK,
                   "%s", err.msg);
     ck_assert_msg(relay(a.pref, a.root, a.office, "450224", 0, &err) == WG_OK,
                   "%s", err.msg);
-    ck_assert_int_eq(persons(a.root), 5);
+    ck_assert_int_eq(nu_persons(a.root), 5);
     net_teardown(&a);
 }
 END_TEST
@@ -301,7 +251,7 @@ START_TEST(test_member_change_outside_the_certified_scope_is_refused)
                      WG_ERR_AUTH);
     ck_assert_msg(strstr(err.msg, "holds no certificate"), "%s", err.msg);
     wg_buf_release(&body);
-    ck_assert_int_eq(persons(a.pref), 0);
+    ck_assert_int_eq(nu_persons(a.pref), 0);
     /* A prefecture (450200 -> 4502xx) writing in Baise's 451021. */
     forge(a.pref, "451021", 1, zero, &body, &sc);
     ck_assert_int_eq(wg_store_apply(a.root, &sc, 1, &applied, &err),
@@ -318,7 +268,7 @@ START_TEST(test_member_revocation_keeps_changes_before_its_cut_off)
 {
     net a;
     net_setup(&a);
-    add_persons(a.office, 1, 3);
+    nu_add_persons(a.office, NULL, 1, 3);
     wg_err err = { 0 };
     ck_assert_int_eq(relay(a.office, a.pref, a.office, "450224", 0, &err),
                      WG_OK);
@@ -342,13 +292,13 @@ START_TEST(test_member_revocation_keeps_changes_before_its_cut_off)
     ck_assert_int_eq(wg_store_member_put(a.pref, b.data, b.len, "450224",
                                          NULL), WG_OK);
     wg_buf_release(&b);
-    add_persons(a.office, 10, 2);
+    nu_add_persons(a.office, NULL, 10, 2);
     /* At the prefecture: what comes after the cut-off is refused. */
     ck_assert_int_eq(relay(a.office, a.pref, a.office, "450224", 4, &err),
                      WG_ERR_AUTH);
     ck_assert_msg(strstr(err.msg, "after its origin's revocation (cut-off 4)"),
                   "%s", err.msg);
-    ck_assert_int_eq(persons(a.pref), 3);
+    ck_assert_int_eq(nu_persons(a.pref), 3);
     /* At the province, after the prefecture's feed (the certificate, then
      * the revocation): the changes before the cut-off are accepted, those
      * after refused, whoever relays them. */
@@ -356,10 +306,10 @@ START_TEST(test_member_revocation_keeps_changes_before_its_cut_off)
                   "%s", err.msg);
     ck_assert_msg(relay(a.pref, a.root, a.office, "450224", 0, &err) == WG_OK,
                   "%s", err.msg);
-    ck_assert_int_eq(persons(a.root), 3);
+    ck_assert_int_eq(nu_persons(a.root), 3);
     ck_assert_int_eq(relay(a.office, a.root, a.office, "450224", 4, &err),
                      WG_ERR_AUTH);
-    ck_assert_int_eq(persons(a.root), 3);
+    ck_assert_int_eq(nu_persons(a.root), 3);
     net_teardown(&a);
 }
 END_TEST
@@ -369,10 +319,10 @@ START_TEST(test_member_closed_group_keeps_todays_behaviour)
     wg_store *h = node("hq", "450000", WG_ROLE_HQ);
     wg_store *o = node("office", "450224", WG_ROLE_OFFICE);
     ck_assert_int_eq(wg_store_root(h, NULL), 0);
-    add_persons(o, 1, 2);
+    nu_add_persons(o, NULL, 1, 2);
     wg_err err = { 0 };
     ck_assert_msg(relay(o, h, o, "450224", 0, &err) == WG_OK, "%s", err.msg);
-    ck_assert_int_eq(persons(h), 2);
+    ck_assert_int_eq(nu_persons(h), 2);
     wg_store_close(&o);
     wg_store_close(&h);
 }
@@ -394,9 +344,5 @@ static Suite *member_suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(member_suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(member_suite());
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_ctl.h"
 #include "wg_node.h"
 
@@ -32,28 +33,6 @@ static char *dir;
 static void cleanup_at_exit(void)
 {
     tu_rmtree(&dir);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* Run one command line in-process; its stdout and stderr into OUT and ERR
@@ -93,7 +72,7 @@ static void setup(void)
     free(base);
     setenv("WINGS_TEST_KDF", "1", 1);
     char out[512], errb[512], listen[64];
-    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", free_port());
+    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", nu_free_port());
     char *argv[] = { "init", "--name", "nanning", "--county", "450103",
                      "--kdf", "test", "--listen", listen, NULL };
     ck_assert_msg(run(argv, 9, PASS, out, errb, sizeof out) == 0, "%s", errb);
@@ -121,7 +100,7 @@ typedef struct asker {
 
 static int before_deadline(void *p)
 {
-    return now_ms() < ((asker *)p)->deadline;
+    return nu_now_ms() < ((asker *)p)->deadline;
 }
 
 /* Wait for the daemon's control socket, have it run `id`, then stop it
@@ -163,8 +142,8 @@ START_TEST(test_node_serve_runs_again_in_the_same_process)
     ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, NULL), 0);
     for (int round = 1; round <= 2; round++) {
         char listen[64];
-        snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", free_port());
-        asker a = { .deadline = now_ms() + WAIT_MS };
+        snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", nu_free_port());
+        asker a = { .deadline = nu_now_ms() + WAIT_MS };
         ck_assert_int_eq(pthread_create(&a.thread, NULL, ask_then_stop, &a),
                          0);
         char *argv[] = { "serve", "--listen", listen, "--interval", "3600",
@@ -220,9 +199,5 @@ static Suite *node_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(node_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(node_suite());
 }

@@ -11,18 +11,7 @@
 #include "testutil.h"
 #include "nodeutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static wg_store *node(const char *name, const char *county, wg_role role)
 {
@@ -51,42 +40,12 @@ static void update1(wg_store *st, const char *id, const char *field,
 
 /* ---- collecting a store's own changes ---------------------------------- */
 
-typedef struct feedcopy {
-    wg_signed_change *c;
-    uint8_t **bodies;
-    size_t n, cap;
-} feedcopy;
-
-static int copy_change(void *ctx, const wg_signed_change *c, uint64_t seq)
-{
-    feedcopy *f = ctx;
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 64;
-        f->c = realloc(f->c, f->cap * sizeof *f->c);
-        f->bodies = realloc(f->bodies, f->cap * sizeof *f->bodies);
-    }
-    f->bodies[f->n] = malloc(c->len);
-    memcpy(f->bodies[f->n], c->body, c->len);
-    f->c[f->n] = *c;
-    f->c[f->n].body = f->bodies[f->n];
-    f->n++;
-    return 0;
-}
-
-static void collect(wg_store *st, const char *part, feedcopy *f)
+static void collect(wg_store *st, const char *part, nu_feedcopy *f)
 {
     memset(f, 0, sizeof *f);
     ck_assert_int_eq(wg_store_feed_read(st, wg_store_info(st)->pk, part, 0,
-                                        1000000, copy_change, f, NULL),
+                                        1000000, nu_copy_change, f, NULL),
                      WG_OK);
-}
-
-static void feedcopy_free(feedcopy *f)
-{
-    for (size_t i = 0; i < f->n; i++)
-        free(f->bodies[i]);
-    free(f->bodies);
-    free(f->c);
 }
 
 static char *dump(wg_store *st)
@@ -106,7 +65,7 @@ START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
     wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
     const char *id = "0123456789abcdef0123456789abcdef";
     add_person(a, id, "first", 1);
-    feedcopy fa;
+    nu_feedcopy fa;
     collect(a, "450224", &fa);
     size_t applied;
     ck_assert_int_eq(wg_store_apply(b, fa.c, fa.n, &applied, NULL), WG_OK);
@@ -117,7 +76,7 @@ START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
     if (b->hlc < a->hlc)
         b->hlc = a->hlc;
     update1(b, id, "name", "from-b");   /* later: wins */
-    feedcopy fa2, fb;
+    nu_feedcopy fa2, fb;
     collect(a, "450224", &fa2);
     collect(b, "450224", &fb);
     ck_assert_int_eq(wg_store_apply(a, fb.c, fb.n, &applied, NULL), WG_OK);
@@ -131,9 +90,9 @@ START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
     ck_assert_str_eq(da, db);
     free(da);
     free(db);
-    feedcopy_free(&fa);
-    feedcopy_free(&fa2);
-    feedcopy_free(&fb);
+    nu_feedcopy_free(&fa);
+    nu_feedcopy_free(&fa2);
+    nu_feedcopy_free(&fb);
     wg_store_close(&a);
     wg_store_close(&b);
 }
@@ -151,7 +110,7 @@ START_TEST(test_records_delete_sticks_against_an_earlier_concurrent_update)
     wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
     const char *id = "00000000000000000000000000000001";
     add_person(a, id, "p", 2);
-    feedcopy f1;
+    nu_feedcopy f1;
     collect(a, "450224", &f1);
     size_t n;
     ck_assert_int_eq(wg_store_apply(b, f1.c, f1.n, &n, NULL), WG_OK);
@@ -160,7 +119,7 @@ START_TEST(test_records_delete_sticks_against_an_earlier_concurrent_update)
     ck_assert_int_eq(wg_store_delete(a, wg_schema_table("person"), id, NULL),
                      WG_OK);
     ck_assert_int_eq(wg_store_commit(a, NULL), WG_OK);
-    feedcopy fa, fb;
+    nu_feedcopy fa, fb;
     collect(a, "450224", &fa);
     collect(b, "450224", &fb);
     ck_assert_int_eq(wg_store_apply(a, fb.c, fb.n, &n, NULL), WG_OK);
@@ -176,9 +135,9 @@ START_TEST(test_records_delete_sticks_against_an_earlier_concurrent_update)
                                       count_entry, &entries, NULL),
                      WG_OK);
     ck_assert_int_eq(entries, 3);
-    feedcopy_free(&f1);
-    feedcopy_free(&fa);
-    feedcopy_free(&fb);
+    nu_feedcopy_free(&f1);
+    nu_feedcopy_free(&fa);
+    nu_feedcopy_free(&fb);
     wg_store_close(&a);
     wg_store_close(&b);
 }
@@ -243,7 +202,7 @@ START_TEST(test_records_merge_converges_in_any_order_with_duplicates)
             update1(o[i], ids[r], f, v);
         }
     }
-    feedcopy f[ORIGINS];
+    nu_feedcopy f[ORIGINS];
     for (int i = 0; i < ORIGINS; i++)
         collect(o[i], "450224", &f[i]);
 
@@ -306,7 +265,7 @@ START_TEST(test_records_merge_converges_in_any_order_with_duplicates)
         fputs(first, stderr);
     free(first);
     for (int i = 0; i < ORIGINS; i++) {
-        feedcopy_free(&f[i]);
+        nu_feedcopy_free(&f[i]);
         wg_store_close(&o[i]);
     }
 }
@@ -321,7 +280,7 @@ START_TEST(test_records_apply_refuses_forged_gapped_and_unsigned_changes)
         snprintf(id, sizeof id, "%032x", i + 100);
         add_person(a, id, "x", i);
     }
-    feedcopy f;
+    nu_feedcopy f;
     collect(a, "450224", &f);
     ck_assert_uint_eq(f.n, 4);
     size_t n;
@@ -344,7 +303,7 @@ START_TEST(test_records_apply_refuses_forged_gapped_and_unsigned_changes)
     ck_assert_int_eq(count, 0);
     ck_assert_int_eq(wg_store_apply(b, f.c, 4, &n, &err), WG_OK);
     ck_assert_uint_eq(n, 4);
-    feedcopy_free(&f);
+    nu_feedcopy_free(&f);
     wg_store_close(&a);
     wg_store_close(&b);
 }
@@ -355,7 +314,7 @@ START_TEST(test_records_equivocation_freezes_the_feed)
     wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
     wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
     add_person(a, "000000000000000000000000000000aa", "x", 1);
-    feedcopy f1;
+    nu_feedcopy f1;
     collect(a, "450224", &f1);
     size_t n;
     ck_assert_int_eq(wg_store_apply(b, f1.c, 1, &n, NULL), WG_OK);
@@ -363,7 +322,7 @@ START_TEST(test_records_equivocation_freezes_the_feed)
     ck_assert_int_eq(wg_store__exec(a, "DELETE FROM change; DELETE FROM feed;"
                                        "DELETE FROM person;", NULL), WG_OK);
     add_person(a, "000000000000000000000000000000bb", "y", 2);
-    feedcopy f2;
+    nu_feedcopy f2;
     collect(a, "450224", &f2);
     wg_err err = { 0 };
     ck_assert_int_eq(wg_store_apply(b, f2.c, 1, &n, &err), WG_ERR_AUTH);
@@ -371,8 +330,8 @@ START_TEST(test_records_equivocation_freezes_the_feed)
     /* Frozen: even the honest continuation is refused now. */
     ck_assert_int_eq(wg_store_apply(b, f1.c, 1, &n, &err), WG_ERR_AUTH);
     ck_assert_ptr_nonnull(strstr(err.msg, "frozen"));
-    feedcopy_free(&f1);
-    feedcopy_free(&f2);
+    nu_feedcopy_free(&f1);
+    nu_feedcopy_free(&f2);
     wg_store_close(&a);
     wg_store_close(&b);
 }

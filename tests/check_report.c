@@ -13,43 +13,18 @@
 
 #include "store_int.h"
 #include "testutil.h"
+#include "nodeutil.h"
 
-#define PASS "pw"
 #define ORIGINS 3
 #define PERSONS 14
 #define OPS 160
 #define ORDERS 3
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static wg_store *node(const char *name)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "450200");
-    info.role = WG_ROLE_HQ;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, 2, WG_KDF_INTERACTIVE, &info,
-                                  &err) == WG_OK, "%s", err.msg);
-    wg_store *st = NULL;
-    ck_assert_msg(wg_store_open(d, PASS, 2, &st, &err) == WG_OK, "%s",
-                  err.msg);
-    free(d);
-    return st;
+    return nu_node(dir, name, "450200", WG_ROLE_HQ, WG_KDF_INTERACTIVE);
 }
 
 static uint64_t rnd_state = 0x6167677265676174ULL;
@@ -172,37 +147,6 @@ static void aggregates_answer_as_a_recount(wg_store *st)
             wg_report_release(&scan);
         }
     }
-}
-
-typedef struct feedcopy {
-    wg_signed_change *c;
-    uint8_t **bodies;
-    size_t n, cap;
-} feedcopy;
-
-static int copy_change(void *ctx, const wg_signed_change *c, uint64_t seq)
-{
-    (void)seq;
-    feedcopy *f = ctx;
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 64;
-        f->c = realloc(f->c, f->cap * sizeof *f->c);
-        f->bodies = realloc(f->bodies, f->cap * sizeof *f->bodies);
-    }
-    f->bodies[f->n] = malloc(c->len);
-    memcpy(f->bodies[f->n], c->body, c->len);
-    f->c[f->n] = *c;
-    f->c[f->n].body = f->bodies[f->n];
-    f->n++;
-    return 0;
-}
-
-static void feedcopy_free(feedcopy *f)
-{
-    for (size_t i = 0; i < f->n; i++)
-        free(f->bodies[i]);
-    free(f->bodies);
-    free(f->c);
 }
 
 static const char *const counties[2] = { "450224", "450225" };
@@ -339,13 +283,13 @@ START_TEST(test_report_aggregates_equal_a_recount_in_any_merge_order)
         aggregates_answer_as_a_recount(o[i]);
     }
     /* Every origin's feeds, both partitions. */
-    feedcopy f[ORIGINS * 2];
+    nu_feedcopy f[ORIGINS * 2];
     for (int i = 0; i < ORIGINS; i++)
         for (int c = 0; c < 2; c++) {
             memset(&f[i * 2 + c], 0, sizeof f[0]);
             ck_assert_int_eq(wg_store_feed_read(o[i], wg_store_info(o[i])->pk,
                                                 counties[c], 0, 1000000,
-                                                copy_change, &f[i * 2 + c],
+                                                nu_copy_change, &f[i * 2 + c],
                                                 NULL), WG_OK);
         }
     for (int order = 0; order < ORDERS; order++) {
@@ -382,7 +326,7 @@ START_TEST(test_report_aggregates_equal_a_recount_in_any_merge_order)
         wg_store_close(&fresh);
     }
     for (int k = 0; k < ORIGINS * 2; k++)
-        feedcopy_free(&f[k]);
+        nu_feedcopy_free(&f[k]);
     for (int i = 0; i < ORIGINS; i++)
         wg_store_close(&o[i]);
 }
@@ -504,9 +448,5 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(report_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(report_suite());
 }

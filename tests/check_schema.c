@@ -333,9 +333,5 @@ int main(void)
 {
     if (wg_crypto_init(NULL) != WG_OK)
         return 1;
-    SRunner *sr = srunner_create(schema_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(schema_suite());
 }

@@ -8,44 +8,22 @@
 
 #include "store_int.h"
 #include "testutil.h"
+#include "nodeutil.h"
 
 #define PASS "test passphrase"
 #define MARKER "PLAINTEXT-MARKER-ZHANG-WEI"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static char *make_node(const char *name)
 {
-    char *d = tu_path(dir, name);
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, name);
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, strlen(PASS), WG_KDF_INTERACTIVE,
-                                  &info, &err) == WG_OK, "%s", err.msg);
-    return d;
+    return nu_create_pass(dir, name, "450224", WG_ROLE_OFFICE,
+                          WG_KDF_INTERACTIVE, PASS);
 }
 
 static wg_store *open_ok(const char *d)
 {
-    wg_store *st = NULL;
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_open(d, PASS, strlen(PASS), &st, &err) == WG_OK,
-                  "%s", err.msg);
-    return st;
+    return nu_open_pass(d, PASS);
 }
 
 /* Fill the store with ROWS rows in transactions of 100, each row a

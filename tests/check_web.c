@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_crypto.h"
 #include "wg_node.h"
 #include "wg_pw.h"
@@ -31,18 +32,9 @@ static void teardown(void)
 
 static wg_store *make_store(void)
 {
-    char *d = tu_path(dir, "node");
-    wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, "ronan");
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_create(d, PASS, strlen(PASS), WG_KDF_TEST, &info,
-                                  &err) == WG_OK, "%s", err.msg);
-    wg_store *st = NULL;
-    ck_assert_msg(wg_store_open(d, PASS, strlen(PASS), &st, &err) == WG_OK,
-                  "%s", err.msg);
+    char *d = nu_create_pass(dir, "ronan", "450224", WG_ROLE_OFFICE,
+                             WG_KDF_TEST, PASS);
+    wg_store *st = nu_open_pass(d, PASS);
     free(d);
     return st;
 }
@@ -150,7 +142,7 @@ START_TEST(test_users_are_local_and_kept)
     ck_assert_int_eq(wg_store_feeds(st, count_feeds, &after, &err), WG_OK);
     ck_assert_uint_eq(before, after);
     wg_store_close(&st);
-    char *d = tu_path(dir, "node");
+    char *d = tu_path(dir, "ronan");
     ck_assert_int_eq(wg_store_open(d, PASS, strlen(PASS), &st, &err), WG_OK);
     free(d);
     wg_user u;
@@ -223,9 +215,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return tu_run(suite());
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "wg_xlsx.h"
 
 #ifndef WG_TEST_DATA
@@ -119,9 +120,5 @@ int main(void)
     tcase_add_test(tc, test_xlsx_stops_a_zip_bomb_at_its_bound);
     tcase_add_test(tc, test_xlsx_refuses_what_is_not_a_workbook);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(s);
 }

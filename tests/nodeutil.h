@@ -304,13 +304,33 @@ static inline char *nu_find_on_path(const char *name)
     }
 }
 
+/* ---- the Check fixture ------------------------------------------------- */
+
+#ifdef WG_TESTUTIL_H
+/* A suite's fixture over one temporary folder: `static char *DIR`, setup()
+ * (the crypto library, then a fresh folder by tu_dir_open) and teardown()
+ * (tu_rmtree), for tcase_add_checked_fixture(tc, setup, teardown). */
+#define NU_DIR_FIXTURE(DIR)                                                  \
+    static char *DIR;                                                        \
+    static void setup(void)                                                  \
+    {                                                                        \
+        ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);                       \
+        tu_dir_open(&DIR);                                                   \
+    }                                                                        \
+    static void teardown(void)                                               \
+    {                                                                        \
+        tu_rmtree(&DIR);                                                     \
+    }
+#endif
+
 /* ---- nodes --------------------------------------------------------------- */
 
-/* Creates node NAME of COUNTY and ROLE in DIR/NAME (passphrase NU_PASS, its
+/* Creates node NAME of COUNTY and ROLE in DIR/NAME with passphrase PASS (its
  * endpoint tcp://127.0.0.1:7400, unlocking at KDF); returns the folder's
  * path, which the caller frees. */
-static inline char *nu_create(const char *dir, const char *name,
-                              const char *county, wg_role role, wg_kdf kdf)
+static inline char *nu_create_pass(const char *dir, const char *name,
+                                   const char *county, wg_role role,
+                                   wg_kdf kdf, const char *pass)
 {
     size_t len = strlen(dir) + strlen(name) + 2;
     char *d = malloc(len);
@@ -319,23 +339,38 @@ static inline char *nu_create(const char *dir, const char *name,
     wg_node_info info;
     memset(&info, 0, sizeof info);
     snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%s", county);
+    snprintf(info.county, sizeof info.county, "%.*s",
+             (int)(sizeof info.county - 1), county);
     info.role = role;
     strcpy(info.endpoint, "tcp://127.0.0.1:7400");
     wg_err err = { 0 };
-    NU_ASSERT(wg_store_create(d, NU_PASS, strlen(NU_PASS), kdf, &info,
-                              &err) == WG_OK, "create %s: %s", name, err.msg);
+    NU_ASSERT(wg_store_create(d, pass, strlen(pass), kdf, &info, &err) ==
+                  WG_OK, "create %s: %s", name, err.msg);
     return d;
+}
+
+/* nu_create_pass with passphrase NU_PASS. */
+static inline char *nu_create(const char *dir, const char *name,
+                              const char *county, wg_role role, wg_kdf kdf)
+{
+    return nu_create_pass(dir, name, county, role, kdf, NU_PASS);
+}
+
+/* Opens the node in folder D with passphrase PASS; every step must
+ * succeed. */
+static inline wg_store *nu_open_pass(const char *d, const char *pass)
+{
+    wg_store *st = NULL;
+    wg_err err = { 0 };
+    NU_ASSERT(wg_store_open(d, pass, strlen(pass), &st, &err) == WG_OK,
+              "open '%s': %s", d, err.msg);
+    return st;
 }
 
 /* Opens the node in folder D (passphrase NU_PASS); every step must succeed. */
 static inline wg_store *nu_open(const char *d)
 {
-    wg_store *st = NULL;
-    wg_err err = { 0 };
-    NU_ASSERT(wg_store_open(d, NU_PASS, strlen(NU_PASS), &st, &err) == WG_OK,
-              "open '%s': %s", d, err.msg);
-    return st;
+    return nu_open_pass(d, NU_PASS);
 }
 
 /* nu_create, then nu_open: the node's store, open. */
@@ -429,6 +464,43 @@ static inline int nu_audit_count(wg_store *st, nu_audit_q *q)
     NU_ASSERT(wg_store_audit_list(st, nu_on_audit, q, &err) == WG_OK,
               "audit list: %s", err.msg);
     return q->count;
+}
+
+/* ---- feeds ------------------------------------------------------------- */
+
+/* A copy of the signed changes a feed read hands over, bodies and all, for
+ * wg_store_apply later: nu_copy_change is wg_store_feed_read's callback
+ * (start from a zeroed nu_feedcopy); nu_feedcopy_free releases it. */
+typedef struct nu_feedcopy {
+    wg_signed_change *c;
+    uint8_t **bodies;
+    size_t n, cap;
+} nu_feedcopy;
+
+static inline int nu_copy_change(void *ctx, const wg_signed_change *c,
+                                 uint64_t seq)
+{
+    (void)seq;
+    nu_feedcopy *f = ctx;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->c = realloc(f->c, f->cap * sizeof *f->c);
+        f->bodies = realloc(f->bodies, f->cap * sizeof *f->bodies);
+    }
+    f->bodies[f->n] = malloc(c->len);
+    memcpy(f->bodies[f->n], c->body, c->len);
+    f->c[f->n] = *c;
+    f->c[f->n].body = f->bodies[f->n];
+    f->n++;
+    return 0;
+}
+
+static inline void nu_feedcopy_free(nu_feedcopy *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->bodies[i]);
+    free(f->bodies);
+    free(f->c);
 }
 
 /* ---- engines: the two-engine fixture --------------------------------------- */
