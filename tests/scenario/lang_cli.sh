@@ -70,12 +70,15 @@ check "nothing was written" [ "$(en --dir a --json list person)" = "[]" ]
 zh --dir a add person name=韦小宝 id_number=11010519491231002X \
     disability_category=physical >zh-id.txt
 check "add prints only the new id under zh_CN" grep -Eqx "[0-9a-f]{32}" zh-id.txt
+# One after the other: one process at a time holds a store open.
+zh --dir a --json list person | jq -c '[.[] | keys]' >zh-keys.json
+en --dir a --json list person | jq -c '[.[] | keys]' >en-keys.json
 check "list --json has the same keys in both languages" \
-    cmp -s <(zh --dir a --json list person | jq -c '[.[] | keys]') \
-           <(en --dir a --json list person | jq -c '[.[] | keys]')
+    bash -c 'grep -q name zh-keys.json && cmp -s zh-keys.json en-keys.json'
+zh --dir a list person --csv | head -1 >zh-head.csv
+en --dir a list person --csv | head -1 >en-head.csv
 check "list --csv has the same header in both languages" \
-    cmp -s <(zh --dir a list person --csv | head -1) \
-           <(en --dir a list person --csv | head -1)
+    bash -c 'grep -q "^id,name," zh-head.csv && cmp -s zh-head.csv en-head.csv'
 
 # Sync: the result line is fixed; a failure's reason is Chinese.
 KA=$(en --dir a id | awk '{print $2}')
