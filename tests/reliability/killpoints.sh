@@ -287,7 +287,7 @@ csv_chunk() {
             y = 1940 + int(g / 336) % 60; mo = int(g / 28) % 12 + 1; d = g % 28 + 1
             q = int(g / 20160) % 999 + 1
             idn = idnum(sprintf("%s%04d%02d%02d%03d", c, y, mo, d, q))
-            gen = (g % 2 ? "female" : "male")
+            gen = (q % 2 ? "male" : "female")
             bd = sprintf("%04d-%02d-%02d", y, mo, d)
             printf "k%d,%s,%s,%s,physical,%d,%s\n", g, gen, bd, idn, g % 4 + 1, c
             printf "{\"name\":\"k%d\",\"gender\":\"%s\",\"birth_date\":\"%s\",\"id_number\":\"%s\",\"disability_category\":\"physical\",\"disability_grade\":\"%d\",\"county\":\"%s\"}\n", g, gen, bd, idn, g % 4 + 1, c > rows
@@ -898,6 +898,8 @@ read -r -d '' MODEL <<'EOF'
 def tagf: {"person": "name", "training": "course", "placement": "employer"}[$t];
 def s: if . == null then null else tostring end;
 ($log | map(select(.t == $t and .c == $c))) as $L
+| ($log | map(select(.t == "person" and .k == "del") | {key: .id, value: true})
+   | from_entries) as $pdel
 | ($L | map(select(.k == "add"))) as $A
 | ($L | map(select(.k != "add")) | group_by(.id)
    | map({key: .[0].id, value: sort_by(.s)}) | from_entries) as $mods
@@ -914,7 +916,9 @@ def s: if . == null then null else tostring end;
     | ($mods[$e.id // ""] // []) as $m
     | ($m | map(select(.k == "del"))) as $dels
     | if $r == null then
-        if $e.ack and ($dels | length) == 0 then
+        # (a record whose person was deleted is hidden with it)
+        if $e.ack and ($dels | length) == 0 and
+           ($pdel[$e.f.person_id // ""] | not) then
           {l: "\($n): \($t) \($tag) (\($e.id // "imported, batch \($e.b)") written by \($e.n)) acknowledged, missing"}
         else empty end
       else
