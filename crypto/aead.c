@@ -20,20 +20,20 @@ _Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == WG_AEAD_TAG_BYTES,
                "tag size");
 
 static uint8_t prefix[16];
-static pid_t prefix_pid;
+static atomic_uint prefix_gen;   /* 0: never drawn */
 static atomic_uint_fast64_t counter;
 static pthread_mutex_t prefix_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void wg_nonce_next(uint8_t nonce[WG_AEAD_NONCE_BYTES])
 {
     /* A forked child must not continue its parent's sequence. */
-    pid_t pid = getpid();
-    if (pid != prefix_pid) {
+    unsigned gen = wg_fork_generation();
+    if (gen != atomic_load(&prefix_gen)) {
         pthread_mutex_lock(&prefix_lock);
-        if (pid != prefix_pid) {
+        if (gen != atomic_load(&prefix_gen)) {
             randombytes_buf(prefix, sizeof prefix);
             atomic_store(&counter, 0);
-            prefix_pid = pid;
+            atomic_store(&prefix_gen, gen);
         }
         pthread_mutex_unlock(&prefix_lock);
     }

@@ -3,11 +3,35 @@
  */
 #include "wg_crypto.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A forked child must not repeat its parent's random pool or nonces. glibc
+ * no longer caches getpid(), so asking it on every draw cost a system call
+ * per page written; a fork handler bumps a generation instead. */
+static atomic_uint fork_generation = 1;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void after_fork_child(void)
+{
+    atomic_fetch_add(&fork_generation, 1);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+unsigned wg_fork_generation(void)
+{
+    pthread_once(&fork_once, watch_forks);
+    return atomic_load(&fork_generation);
+}
 
 wg_rc wg_crypto_init(wg_err *err)
 {
@@ -26,7 +50,7 @@ wg_rc wg_crypto_init(wg_err *err)
 
 static _Thread_local uint8_t pool[POOL_BYTES];
 static _Thread_local size_t pool_left;
-static _Thread_local pid_t pool_pid;
+static _Thread_local unsigned pool_gen;   /* 0: never filled */
 
 void wg_random(void *buf, size_t n)
 {
@@ -34,11 +58,11 @@ void wg_random(void *buf, size_t n)
         randombytes_buf(buf, n);
         return;
     }
-    pid_t pid = getpid();
-    if (pid != pool_pid || pool_left < n) {
+    unsigned gen = wg_fork_generation();
+    if (gen != pool_gen || pool_left < n) {
         randombytes_buf(pool, sizeof pool);
         pool_left = sizeof pool;
-        pool_pid = pid;
+        pool_gen = gen;
     }
     uint8_t *p = pool + (sizeof pool - pool_left);
     memcpy(buf, p, n);

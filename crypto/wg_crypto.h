@@ -31,6 +31,9 @@
 wg_rc wg_crypto_init(wg_err *err);
 
 void wg_random(void *buf, size_t n);
+/* Changes in a forked child (and never otherwise): what was drawn from
+ * randomness under another generation must be drawn again. */
+unsigned wg_fork_generation(void);
 
 /* Secret memory: guarded pages (sodium_malloc), locked, wiped on release.
  * Caller owns; release with wg_secret_free(). Aborts when out of memory. */

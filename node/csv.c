@@ -90,7 +90,7 @@ static int raw_getc(wg_csv_reader *r)
     if (r->eof)
         return EOF;
     errno = 0;
-    int c = getc(r->fp);
+    int c = getc_unlocked(r->fp);   /* one reader per FILE */
     if (c == EOF) {
         r->eof = 1;
         if (ferror(r->fp))

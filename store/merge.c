@@ -164,6 +164,7 @@ wg_rc wg_store__merge(wg_store *st, const wg_change *c, uint32_t oid,
 {
     const wg_table *t = wg_schema_by_wire(c->table);
     *prev = 0;
+    st->miss_ok = 0;   /* a row may change: see wg_store_find_unique() */
     if (!t)
         return WG_OK; /* a newer schema's table: kept, merged on upgrade */
     int nf = t->nfields;
@@ -250,7 +251,7 @@ again:
     }
     size_t clen = wg_store__clocks_encode(clocks, nf + 1, enc);
     wg_rpt_note note;   /* the report's aggregates follow the write */
-    if (any && (rc = wg_store__report_before(st, t, id, &note, err)))
+    if (any && (rc = wg_store__report_before(st, t, id, !found, &note, err)))
         goto out;
     if (!found) {
         /* A new row: every field of the change won against nothing. */

@@ -138,16 +138,34 @@ wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
                            const char *value, const char *except,
                            char id_out[WG_ID_HEX_CHARS + 1], wg_err *err)
 {
+    /* Import asks this twice a row (to find the record a row names, then
+     * to refuse a second holder): the statement is kept, not re-parsed,
+     * and a value just found to have no holder is not looked up again
+     * before a row is written. */
+    int plain = !except || !except[0];
+    if (plain && st->miss_ok && st->miss_tno == t->wire && st->miss_f == f &&
+        !strcmp(st->miss_val, value))
+        return WG_ERR_NOTFOUND;
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ? AND "
              "deleted = 0 AND id != ? ORDER BY id LIMIT 1", t->name,
              t->fields[f].name);
-    sqlite3_stmt *s;
-    wg_rc rc = wg_store__query(st, &s, err, sql, "tt", value,
-                               except ? except : "");
+    sqlite3_stmt *once = NULL, **slot = &once;
+    if (t->wire <= WG_TABLE_WIRE_MAX &&
+        (!st->s_uniq[t->wire] || st->s_uniq_f[t->wire] == f)) {
+        slot = &st->s_uniq[t->wire];
+        st->s_uniq_f[t->wire] = f;
+    }
+    wg_rc rc = wg_store__stmt(st, slot, sql, err);
     if (rc)
         return rc;
-    int r = sqlite3_step(s);
+    sqlite3_stmt *s = *slot;
+    int r = sqlite3_bind_text(s, 1, value, -1, SQLITE_TRANSIENT);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(s, 2, except ? except : "", -1,
+                              SQLITE_TRANSIENT);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(s);
     if (r == SQLITE_ROW)
         snprintf(id_out, WG_ID_HEX_CHARS + 1, "%s",
                  (const char *)sqlite3_column_text(s, 0));
@@ -155,7 +173,16 @@ wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
         rc = WG_ERR_NOTFOUND;
     else
         rc = wg_store__sqlerr(st, r, "looking up a value", err);
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
+    st->miss_ok = rc == WG_ERR_NOTFOUND && plain &&
+                  strlen(value) < sizeof st->miss_val;
+    if (st->miss_ok) {
+        st->miss_tno = t->wire;
+        st->miss_f = f;
+        strcpy(st->miss_val, value);
+    }
+    if (once)
+        sqlite3_finalize(once);
     return rc;
 }
 

@@ -538,13 +538,15 @@ static wg_rc read_state(wg_store *st, int kind, const char *id,
 }
 
 wg_rc wg_store__report_before(wg_store *st, const wg_table *t, const char *id,
-                              wg_rpt_note *note, wg_err *err)
+                              int absent, wg_rpt_note *note, wg_err *err)
 {
     memset(note, 0, sizeof *note);
     note->kind = kind_of(t);
     if (!note->kind)
         return WG_OK;
     snprintf(note->id, sizeof note->id, "%s", id);
+    if (absent)
+        return WG_OK;   /* old: not present */
     return read_state(st, note->kind, id, &note->old, err);
 }
 

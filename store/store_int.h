@@ -72,6 +72,15 @@ struct wg_store {
     wg_feed_state *tf;
     int ntf, captf;
     sqlite3_stmt *s_row[4][WG_TABLE_WIRE_MAX + 1];  /* wg_store__row_stmt() */
+    /* wg_store_find_unique(): one cached lookup per table, for the unique
+     * field it was prepared for (s_uniq_f; another field prepares anew). */
+    sqlite3_stmt *s_uniq[WG_TABLE_WIRE_MAX + 1];
+    int s_uniq_f[WG_TABLE_WIRE_MAX + 1];
+    /* The last value wg_store_find_unique() found no holder of (import
+     * asks again for the same row at once); every row write through
+     * wg_store__merge() forgets it. */
+    int miss_ok, miss_tno, miss_f;
+    char miss_val[WG_FIELD_MAX_BYTES + 1];
     sqlite3_stmt *s_change_put, *s_change_at, *s_feed_get, *s_feed_put,
         *s_sig_put, *s_origin_put;
     wg_buf enc;
@@ -233,9 +242,11 @@ typedef struct wg_rpt_note {
     wg_rpt_state old;
 } wg_rpt_note;
 /* Around the write of record ID of table T by merge: before keeps what
- * counted, after moves the aggregates by the difference. */
+ * counted, after moves the aggregates by the difference. ABSENT: the
+ * caller has just read that no row ID exists (nothing counted; not read
+ * again). */
 wg_rc wg_store__report_before(wg_store *st, const wg_table *t, const char *id,
-                              wg_rpt_note *note, wg_err *err);
+                              int absent, wg_rpt_note *note, wg_err *err);
 wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
                              wg_err *err);
 /* CREATE the aggregate and area tables (IF NOT EXISTS). */

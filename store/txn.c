@@ -37,6 +37,10 @@ void wg_store__finalize(wg_store *st)
             sqlite3_finalize(st->s_row[k][i]);
             st->s_row[k][i] = NULL;
         }
+    for (int i = 0; i <= WG_TABLE_WIRE_MAX; i++) {
+        sqlite3_finalize(st->s_uniq[i]);
+        st->s_uniq[i] = NULL;
+    }
     sqlite3_stmt **all[] = { &st->s_change_put, &st->s_change_at,
                              &st->s_feed_get, &st->s_feed_put, &st->s_sig_put,
                              &st->s_origin_put };

@@ -1395,6 +1395,10 @@ static int reg_rc = SQLITE_ERROR;
 
 static void do_register(void)
 {
+    /* Before SQLite starts: no count of its memory (nothing here reads
+     * it), so its allocator takes no global lock per malloc. Refused
+     * (harmlessly) if something started SQLite first. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     base_vfs = sqlite3_vfs_find(NULL);
     if (!base_vfs)
         return;

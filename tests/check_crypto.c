@@ -5,6 +5,8 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "wg_buf.h"
@@ -148,6 +150,41 @@ START_TEST(test_crypto_nonces_never_repeat)
 }
 END_TEST
 
+/* A forked child must not repeat its parent's nonces or small random
+ * draws (both come from per-process state refreshed on fork). */
+START_TEST(test_crypto_fork_child_draws_afresh)
+{
+    uint8_t a[24], b[24], ra[16], rb[16];
+    wg_nonce_next(a);
+    wg_random(ra, sizeof ra);
+    int fd[2];
+    ck_assert_int_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        uint8_t both[40];
+        wg_nonce_next(both);
+        wg_random(both + 24, 16);
+        _exit(write(fd[1], both, sizeof both) == (ssize_t)sizeof both ? 0 : 1);
+    }
+    uint8_t child[40];
+    ck_assert_int_eq(read(fd[0], child, sizeof child), (ssize_t)sizeof child);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(fd[0]);
+    close(fd[1]);
+    wg_nonce_next(b);
+    wg_random(rb, sizeof rb);
+    /* The parent goes on with its prefix; the child drew another, and its
+     * random bytes are not the parent's next ones. */
+    ck_assert_mem_eq(a, b, 16);
+    ck_assert(memcmp(child, a, 16) != 0);
+    ck_assert(memcmp(child + 24, rb, 16) != 0);
+    ck_assert(memcmp(child + 24, ra, 16) != 0);
+}
+END_TEST
+
 static void seal_test_keyfile(uint8_t kf[WG_KEYFILE_BYTES], uint8_t key[32],
                               uint8_t dbid[16])
 {
@@ -283,6 +320,7 @@ static Suite *crypto_suite(void)
     tcase_add_test(t, test_crypto_aead_tamper_is_auth_error_and_leaks_nothing);
     tcase_add_test(t, test_crypto_curve_form_matches_libsodium);
     tcase_add_test(t, test_crypto_nonces_never_repeat);
+    tcase_add_test(t, test_crypto_fork_child_draws_afresh);
     suite_add_tcase(s, t);
     t = tcase_create("keyfile");
     tcase_set_timeout(t, 60);
