@@ -146,17 +146,22 @@ wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
     if (plain && st->miss_ok && st->miss_tno == t->wire && st->miss_f == f &&
         !strcmp(st->miss_val, value))
         return WG_ERR_NOTFOUND;
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ? AND "
-             "deleted = 0 AND id != ? ORDER BY id LIMIT 1", t->name,
-             t->fields[f].name);
     sqlite3_stmt *once = NULL, **slot = &once;
     if (t->wire <= WG_TABLE_WIRE_MAX &&
         (!st->s_uniq[t->wire] || st->s_uniq_f[t->wire] == f)) {
         slot = &st->s_uniq[t->wire];
         st->s_uniq_f[t->wire] = f;
     }
-    wg_rc rc = wg_store__stmt(st, slot, sql, err);
+    wg_rc rc = WG_OK;
+    if (*slot) {
+        sqlite3_reset(*slot);
+    } else {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ? AND "
+                 "deleted = 0 AND id != ? ORDER BY id LIMIT 1", t->name,
+                 t->fields[f].name);
+        rc = wg_store__prepare(st, sql, slot, err);
+    }
     if (rc)
         return rc;
     sqlite3_stmt *s = *slot;
