@@ -274,10 +274,11 @@ static int unknown_columns(importer *im, char **bad, size_t nbad)
     fprintf(e, " %s of %s; the columns are id", nbad > 1 ? "are not fields"
             : "is not a field", t->name);
     for (int f = 0; f < t->nfields; f++)
-        fprintf(e, ", %s", t->fields[f].name);
+        if (!t->fields[f].meta)
+            fprintf(e, ", %s", t->fields[f].name);
     fputs(" (or their titles: " ID_TITLE, e);
     for (int f = 0; f < t->nfields; f++)
-        if (t->fields[f].title)
+        if (t->fields[f].title && !t->fields[f].meta)
             fprintf(e, ", %s", t->fields[f].title);
     fputs("); remove it or add --ignore-column", e);
     for (size_t i = 0; i < nbad; i++) {
@@ -316,8 +317,10 @@ static int read_header(importer *im, char **cells, size_t n,
                 return wg_cli_failf(im->cli, WG_EXIT_INVALID, "line 1: "
                                     "column id appears twice");
             f = COL_ID;
-        } else if ((f = wg_schema_field_index(im->t, h)) >= 0 ||
-                   (f = wg_schema_field_by_title(im->t, h)) >= 0) {
+        } else if (wg_schema_shown(im->t,
+                                   f = wg_schema_field_index(im->t, h)) ||
+                   wg_schema_shown(im->t,
+                                   f = wg_schema_field_by_title(im->t, h))) {
             if (seen[f]++)
                 return wg_cli_failf(im->cli, WG_EXIT_INVALID, "line 1: "
                                     "column %s appears twice",
