@@ -282,6 +282,9 @@ wg_rc wg_store__upgrade(wg_store *st, int version, wg_err *err)
         if (rc == WG_OK)
             rc = create_indexes(st, t, err);
     }
+    /* Schema 3 counts incomes in fen: the report's aggregates again. */
+    if (rc == WG_OK && version < 3 && WG_SCHEMA_VERSION >= 3)
+        rc = wg_store__report_recount(st, err);
     if (rc == WG_OK && version < WG_SCHEMA_VERSION)
         rc = wg_store__merge_unmerged(st, version, err);
     if (rc == WG_OK) {

@@ -267,6 +267,9 @@ void wg_store__report_release(wg_store *st);
  * month, day, income, income100 (PREFIX "rpt_" for the kept ones). Caller
  * frees. */
 char *wg_store__report_recount_sql(const char *prefix);
+/* The aggregates counted again from the records, inside the caller's
+ * transaction (the upgrade to schema 3 changes their income unit). */
+wg_rc wg_store__report_recount(wg_store *st, wg_err *err);
 
 /* hlc.c */
 uint64_t wg_hlc_now_ms(void);

@@ -16,7 +16,8 @@
 #      in; a later edit made knowing the value adds nothing
 #   3. audit names the peer and shows local times
 #   4. income in yuan with two decimals, kept exactly as fen; the whole
-#      yuan for older nodes; refused past two decimals; the report as before
+#      yuan for older nodes; refused past two decimals; the report's median
+#      exact to the fen
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_start "$@"
@@ -167,10 +168,17 @@ on rongan update placement "$PL" monthly_income=3100
 expect "whole yuan still work" rc=0
 on rongan --json get placement "$PL"
 check "and set both" jqt "$T/out" '.monthly_income_fen == 310000 and .monthly_income == 3100'
-on rongan add placement person_id="$P" employer=农场 employment_type=agricultural start_date=2026-07-01 status=active monthly_income=0.99
+on rongan add placement person_id="$P" employer=农场 employment_type=agricultural start_date=2026-07-01 status=active monthly_income=0.90
 expect "less than a yuan" rc=0
 on rongan --json report
-check "the report counts both placements; its median is still of whole yuan" jqt "$T/out" \
-    '.[] | select(.county == "450224") | .placements == 2 and .median_monthly_income == 1550'
+check "the report's median is exact to the fen (3100 and 0.90, not 3100 and 0)" jqt "$T/out" \
+    '.[] | select(.county == "450224") | .placements == 2 and .median_monthly_income == 1550.45'
+on rongan report --csv
+expect "and so in the table" rc=0 "out:1550.45"
+on rongan --json report --by employment_type
+check "a report that does not use the aggregates agrees" jqt "$T/out" \
+    '.[] | select(.employment_type == "total" or .county == "total") | .median_monthly_income == 1550.45'
+on rongan audit --verify
+expect "the aggregates equal a recount" rc=0
 
 lib_finish
