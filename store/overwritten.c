@@ -24,9 +24,11 @@
  * held yet is counted concurrent until that change arrives (it carries a
  * base too, so its arrival recounts the record). A pair is listed once,
  * where the two lines of edits first met: a write made after one of them,
- * knowing it, is no new pair with the other. Writes without
- * base_clocks (a record's first change, or an update by a schema-2 node)
- * are never listed: nothing says what they replaced.
+ * knowing it, is no new pair with the other. A recount reads at most
+ * OW_MAX_CHAIN of a record's changes and pairs the OW_MAX_WRITES latest
+ * writes of each field, so no writer can make a record cost more. Writes
+ * without base_clocks (a record's first change, or an update by a
+ * schema-2 node) are never listed: nothing says what they replaced.
  */
 #include "store_int.h"
 
@@ -36,6 +38,12 @@
 #include <string.h>
 
 #define BASE_ORIGIN_BYTES 8   /* the writer's key, as far as a base names it */
+/* Bounds on what one record costs, whatever its writers send: the changes
+ * a recount reads (its chain, newest merged first), and the writes of one
+ * field it pairs (the latest by clock: the same on every node holding
+ * them). */
+#define OW_MAX_CHAIN 10000
+#define OW_MAX_WRITES 32
 
 /* ---- the clerk ------------------------------------------------------------ */
 
@@ -343,7 +351,7 @@ static wg_rc walk_chain(wg_store *st, const wg_table *t, int64_t k,
     static const uint8_t zeros[WG_HASH_BYTES];
     /* a chain is at most as long as the store has changes; a loop (a store
      * altered by hand) ends at the cap */
-    for (long steps = 0; k && steps < 1000000; steps++) {
+    for (long steps = 0; k && steps < OW_MAX_CHAIN; steps++) {
         sqlite3_reset(at);
         sqlite3_bind_int64(at, 1, k);
         int r = sqlite3_step(at);
@@ -374,12 +382,39 @@ static wg_rc walk_chain(wg_store *st, const wg_table *t, int64_t k,
     return rc;
 }
 
+/* Field, then the latest clock first. */
+static int by_field_latest(const void *x, const void *y)
+{
+    const ow_write *a = x, *b = y;
+    if (a->field != b->field)
+        return a->field < b->field ? -1 : 1;
+    return later(a, b) ? -1 : later(b, a) ? 1 : 0;
+}
+
+/* Keep the OW_MAX_WRITES latest writes of each field. */
+static void bound_writes(ow_set *s)
+{
+    if (s->n > 1)
+        qsort(s->w, s->n, sizeof *s->w, by_field_latest);
+    size_t out = 0;
+    int run = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        run = i && s->w[i].field == s->w[i - 1].field ? run + 1 : 0;
+        if (run < OW_MAX_WRITES)
+            s->w[out++] = s->w[i];
+        else
+            free(s->w[i].value);
+    }
+    s->n = out;
+}
+
 wg_rc wg_store__ow_recount(wg_store *st, const wg_table *t, const char *id,
                            const wg_change *c, int64_t chain, wg_err *err)
 {
     ow_set s = { 0 };
     collect(&s, t, c);
     wg_rc rc = walk_chain(st, t, chain, &s, err);
+    bound_writes(&s);
     if (rc == WG_OK)
         rc = wg_store__run(st, "recounting overwritten edits", err,
                            "DELETE FROM overwritten WHERE tbl = ? AND id = ?",
