@@ -356,6 +356,26 @@ static int same_values(const wg_table *t, const wg_record *r,
                 return 0;
             continue;
         }
+        int fi = wg_schema_fen_of(t, f);
+        if (fi >= 0 && strchr(values[i], '.')) {
+            /* an amount with decimals: the same to the fen (a record from
+             * before the fen field counts its whole yuan); whole yuan are
+             * compared as whole yuan, as an export writes them */
+            int64_t fen;
+            char want[32], had[32];
+            const char *have = r->values[fi];
+            if (!have && cur) {
+                snprintf(had, sizeof had, "%lld", strtoll(cur, NULL, 10) * 100);
+                have = had;
+            }
+            if (wg_validate_yuan(&t->fields[f], values[i], &fen, NULL) !=
+                WG_OK)
+                return 0;
+            snprintf(want, sizeof want, "%lld", (long long)fen);
+            if (!have || strcmp(want, have))
+                return 0;
+            continue;
+        }
         if (!cur || wg_validate_value(&t->fields[f], values[i], canon,
                                       sizeof canon, NULL) != WG_OK ||
             strcmp(canon, cur))

@@ -66,7 +66,8 @@ wg_rc wg_store_get(wg_store *st, const wg_table *t, const char *id,
 /* An amount typed in yuan (monthly_income=2800.50) is kept exactly in its
  * fen field and as whole yuan in its own, so a schema-2 node, which knows
  * only the yuan, still shows a value; a fen value given alone sets the
- * yuan too; both given must agree; clearing the yuan clears both. */
+ * yuan too; both given must agree (whole yuan with the fen's whole yuan,
+ * as an export writes them); clearing the yuan clears both. */
 static wg_rc gather_fen(const wg_table *t, const char *const *names,
                         const char *const *values, int n, char **vals,
                         int *given, wg_err *err)
@@ -94,7 +95,13 @@ static wg_rc gather_fen(const wg_table *t, const char *const *names,
             if (rc)
                 return rc;
             snprintf(v, sizeof v, "%lld", (long long)fen);
-            if (given[fi] && (!vals[fi] || strcmp(vals[fi], v)))
+            /* both given (an export's two columns): whole yuan agree with
+             * the fen's whole yuan, an amount with decimals to the fen */
+            int agree = given[fi] && vals[fi] &&
+                        (strchr(raw, '.')
+                             ? !strcmp(vals[fi], v)
+                             : strtoll(vals[fi], NULL, 10) / 100 == fen / 100);
+            if (given[fi] && !agree)
                 return wg_err_set(err, WG_ERR_INVALID, "%s: %s and %s %s "
                                   "disagree: give one of them",
                                   t->fields[y].name, raw, t->fields[fi].name,

@@ -168,6 +168,22 @@ on rongan update placement "$PL" monthly_income=3100
 expect "whole yuan still work" rc=0
 on rongan --json get placement "$PL"
 check "and set both" jqt "$T/out" '.monthly_income_fen == 310000 and .monthly_income == 3100'
+on rongan update placement "$PL" monthly_income=3100.25
+expect "back to an amount with fen" rc=0
+on rongan export placement --out "$T/pl.csv"
+expect "export" rc=0
+check "export has the whole yuan and the fen" grep -q ",3100,.*,310025\$" <(tr -d '\r' <"$T/pl.csv")
+on rongan import placement "$T/pl.csv" --update
+expect "the export imported again writes nothing" rc=0 "out=imported 0 placement rows; 1 unchanged (already held)"
+printf 'id,monthly_income\n%s,3100.75\n' "$PL" >"$T/pl2.csv"
+on rongan import placement "$T/pl2.csv" --update
+expect "an edited amount with fen is an update, though the whole yuan is the same" rc=0 "out=imported 1 placement rows; 1 of them updates"
+on rongan --json get placement "$PL"
+check "and kept to the fen" jqt "$T/out" '.monthly_income_fen == 310075 and .monthly_income == 3100'
+on rongan import placement "$T/pl2.csv" --update
+expect "and again: nothing to do" rc=0 "out=imported 0 placement rows; 1 unchanged (already held)"
+on rongan update placement "$PL" monthly_income=3100
+expect "whole yuan again" rc=0
 on rongan add placement person_id="$P" employer=农场 employment_type=agricultural start_date=2026-07-01 status=active monthly_income=0.90
 expect "less than a yuan" rc=0
 on rongan --json report
