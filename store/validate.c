@@ -313,10 +313,10 @@ wg_rc wg_validate_yuan(const wg_field *f, const char *v, int64_t *fen,
         j = (v[dot + 1] - '0') * 10;
     if (dec == 2)
         j += v[dot + 2] - '0';
-    if (y < f->min || y > f->max)
+    if (y < f->min || y > f->max)   /* check_int's words */
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: %s is out of range %" PRId64 "-%" PRId64,
-                          f->name, show(v, sb), f->min, f->max);
+                          "%s: %s%s is out of range %" PRId64 "-%" PRId64,
+                          f->name, "", show(v, sb), f->min, f->max);
     *fen = y * 100 + j;
     return WG_OK;
 }
