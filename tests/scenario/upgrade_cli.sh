@@ -14,13 +14,13 @@
 #      no monthly_income_fen, no changed_by or base_clocks) into
 #      PREV-BUILD-DIR, as a prefecture HQ between a new office and a new
 #      province: writes both ways through the old relay, no value lost, the
-#      new field (and the base clocks of the office's edits) arrives intact
-#      at the province; then the old HQ's folder, a schema-2 store, is
+#      new field (and the clerk and base clocks of the office's edits, one
+#      made on its page) arrives intact at the province; then the old HQ's folder, a schema-2 store, is
 #      opened by this build and merges what it had kept; every node agrees
 #      and verifies
 #
 # Prints one line per check and ends with "N passed, N failed"; exits 1 when
-# any check failed. Needs jq.
+# any check failed. Needs jq and curl.
 set -euo pipefail
 if [[ $# -ne 3 ]]; then
     echo "usage: $0 PATH-TO-WINGS SOURCE-DIR PREV-BUILD-DIR" >&2
@@ -153,6 +153,30 @@ check "the office's placement holds the new field" \
     same "$("$W" --dir "$O" --json get placement "$pl" | jq -c '[.monthly_income_fen, .monthly_income]')" '[280050,2800]'
 check "the office edits its person (the edit names the clock it replaced)" \
     "$W" --dir "$O" update person "$id" phone=13812345678
+# A clerk's edit on the office's page: the change names her (changed_by, a
+# field the old relay does not know).
+WINGS_USER_PASSWORD=Longan-3p-weir-slate "$W" --dir "$O" user add wei >/dev/null
+HP=$(port)
+"$W" --dir "$O" serve --listen "tcp://127.0.0.1:$OP" --http "127.0.0.1:$HP" \
+    --interval 3600 >"$T/office.log" 2>&1 &
+OPID=$!
+PIDS+=($OPID)
+for _ in $(seq 200); do grep -q "web page on" "$T/office.log" 2>/dev/null && break; sleep 0.05; done
+B="http://127.0.0.1:$HP"
+curl -s -c "$T/jar" -b "$T/jar" -o /dev/null "$B/signin"
+pre=$(awk '$6 == "wings_pre" {print $7}' "$T/jar")
+curl -s -c "$T/jar" -b "$T/jar" -o /dev/null --data-urlencode "csrf=$pre" \
+    --data-urlencode user=wei --data-urlencode password=Longan-3p-weir-slate "$B/signin"
+csrf=$(curl -s -b "$T/jar" "$B/edit/person/$id" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{64\}' || true)
+check "a clerk edits the person on the office's page" \
+    same "$(curl -s -b "$T/jar" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$csrf" \
+        --data-urlencode name=潘秀英 --data-urlencode id_number=450226199604120126 \
+        --data-urlencode disability_category=physical --data-urlencode certificate_no=45022619960412012641 \
+        "$B/edit/person/$id")" 303
+kill "$OPID"; wait "$OPID" || true
+PIDS=()
+check "the office's history names the clerk" \
+    same "$("$W" --dir "$O" --json history person "$id" | jq -c '[.[] | select(.clerk == "wei") | .fields]')" '[{"certificate_no":"45022619960412012641"}]'
 
 "$OLD" --dir "$P" serve --listen "tcp://127.0.0.1:$PP" --interval 3600 2>"$T/pref.log" &
 PIDS+=($!)
@@ -173,6 +197,8 @@ check "the province holds the new field, relayed by the old node" \
     same "$("$W" --dir "$N" --json get placement "$pl" | jq -c '[.monthly_income_fen, .monthly_income, .position]')" '[280050,2800,"店长"]'
 check "and the person with both edits" \
     same "$("$W" --dir "$N" --json get person "$id" | jq -c '[.certificate_valid_until, .township, .phone]')" '["2030-06-30","古宜镇","13812345678"]'
+check "the province's history names the office's clerk, relayed by the old node" \
+    same "$("$W" --dir "$N" --json history person "$id" | jq -c "[.[] | select(.clerk == \"wei\") | [.origin == \"$(key "$W" "$O")\", .fields.certificate_no]]")" '[[true,"45022619960412012641"]]'
 check "the province sees no concurrent edit (the base clocks came through whole)" \
     same "$("$W" --dir "$N" --json review)" '[]'
 check "office <- old prefecture" "$W" --dir "$O" sync liuzhou
