@@ -453,14 +453,17 @@ wg_rc wg_store__ow_recount(wg_store *st, const wg_table *t, const char *id,
 wg_rc wg_store__ow_listed(wg_store *st, const wg_table *t, const char *id,
                           int *yes, wg_err *err)
 {
-    sqlite3_stmt *s;
-    wg_rc rc = wg_store__query(st, &s, err, "SELECT 1 FROM overwritten "
-                               "WHERE tbl = ? AND id = ? LIMIT 1", "tt",
-                               t->name, id);
+    /* asked at every merged update: one cached statement */
+    wg_rc rc = wg_store__stmt(st, &st->s_ow_listed, "SELECT 1 FROM "
+                              "overwritten WHERE tbl = ? AND id = ? LIMIT 1",
+                              err);
     if (rc)
         return rc;
+    sqlite3_stmt *s = st->s_ow_listed;
+    sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
     int r = sqlite3_step(s);
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return wg_store__sqlerr(st, r, "reading overwritten edits", err);
     *yes = r == SQLITE_ROW;

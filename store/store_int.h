@@ -73,7 +73,7 @@ struct wg_store {
     int ntf, captf;
     sqlite3_stmt *s_row[4][WG_TABLE_WIRE_MAX + 1];  /* wg_store__row_stmt() */
     sqlite3_stmt *s_change_put, *s_change_at, *s_feed_get, *s_feed_put,
-        *s_sig_put, *s_origin_put;
+        *s_sig_put, *s_origin_put, *s_ow_listed;
     wg_buf enc;
     char *dir;       /* as given */
     char *dbpath;    /* absolute, symlinks resolved: the VFS registry key */
