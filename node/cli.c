@@ -86,11 +86,16 @@ static const wg_cmd commands[] = {
       "\n"
       "Example:\n"
       "  wings undelete person 3f2a1b4c\n", 1 },
-    { "review", cmd_review, "what needs a person's eye: persons held twice",
+    { "review", cmd_review, "what needs a person's eye: persons held twice, "
+      "overwritten edits",
       "review",
       "Lists the persons this node holds twice under one id_number (each\n"
       "registered at an office before they synced), with the command that\n"
-      "joins them. --json: an array of {\"kind\",\"table\",\"ids\",\"fields\"}.\n"
+      "joins them; and fields two places edited at once, each not knowing\n"
+      "the other's edit: the value kept, the value overwritten, and who\n"
+      "wrote each (CLERK@NODE). --json: an array of\n"
+      "{\"kind\",\"table\",\"ids\",\"fields\"} (kind \"duplicate\" or\n"
+      "\"overwritten\"; an overwritten edit adds \"edits\", the kept first).\n"
       "\n"
       "Example:\n"
       "  wings review\n", 1 },
@@ -125,8 +130,12 @@ static const wg_cmd commands[] = {
       "  wings list person --search 小梅 --sort -registered_on --limit 50\n", 1 },
     { "history", cmd_history, "every change to a record, oldest first",
       "history TABLE ID",
-      "When, which node (its key), and which fields each change wrote,\n"
-      "including values that lost a conflict to a later write.\n"
+      "When (local time; TZ is honoured), who (CLERK@NODE for a clerk's\n"
+      "edit on the page, else the node by the name this node knows, else\n"
+      "its key's start), and which fields each change wrote, including\n"
+      "values that lost a conflict to a later write. --json: an array of\n"
+      "{\"hlc\",\"time\",\"origin\",\"fields\"} (\"deleted\" on a delete)\n"
+      "with \"time_local\" (ISO 8601, with its offset), \"node\", \"clerk\".\n"
       "\n"
       "Example:\n"
       "  wings history person 3f2a...e1\n", 1 },

@@ -1,5 +1,11 @@
 /*
  * cmd_audit.c - `wings audit`: the sync history, and `audit --verify`
+ *
+ * Entries carry the writing node's name and its peer's name as that node
+ * knew them; a peer it named only by key (a refused connection) is named
+ * here where this node knows the key. Times are shown in the machine's
+ * zone (TZ honoured); --json keeps "time" in UTC and adds "time_local"
+ * (ISO 8601 with the offset).
  */
 #include <getopt.h>
 #include <string.h>
@@ -81,6 +87,7 @@ static int verify(wg_cli *cli)
 
 typedef struct list_ctx {
     wg_cli *cli;
+    wg_store *st;
     const char *peer;
     int first;
     wg_tabout *tab;
@@ -97,6 +104,18 @@ static int on_entry(void *p, const wg_audit_entry *e)
     if (l->peer && strcmp(nz(e->peer), l->peer) && strcmp(nz(e->node), l->peer))
         return 0;
     FILE *out = l->cli->out;
+    /* A peer named only by its key: its name where this node knows it. */
+    char peer_name[WG_NAME_MAX + 1] = "";
+    uint8_t pk[WG_SIGN_PK_BYTES];
+    if ((!e->peer || !*e->peer) && e->peer_key &&
+        strlen(e->peer_key) == WG_KEY_HEX_CHARS &&
+        wg_hex_decode(pk, sizeof pk, e->peer_key, NULL) == WG_OK)
+        wg_store_node_name(l->st, pk, peer_name, sizeof peer_name);
+    const char *peer = peer_name[0] ? peer_name : nz(e->peer);
+    char human[32] = "", iso[40] = "";
+    int64_t secs;
+    if (wg_cli_parse_utc(e->time, &secs))
+        wg_cli_local_time(secs, human, iso);
     if (l->cli->json) {
         fputs(l->first ? "[" : ",", out);
         fputs("{\"time\":", out);
@@ -118,14 +137,18 @@ static int on_entry(void *p, const wg_audit_entry *e)
         wg_json_str(out, nz(e->reason));
         fputs(",\"peer_key\":", out);
         wg_json_str(out, nz(e->peer_key));
+        fputs(",\"time_local\":", out);
+        wg_json_str(out, iso[0] ? iso : nz(e->time));
+        fputs(",\"peer_name\":", out);   /* as this node knows it */
+        wg_json_str(out, peer);
         fputc('}', out);
     } else {
         char sent[24], recv[24], refused[24];
         snprintf(sent, sizeof sent, "%lld", (long long)e->sent);
         snprintf(recv, sizeof recv, "%lld", (long long)e->received);
         snprintf(refused, sizeof refused, "%lld", (long long)e->refused);
-        const char *row[] = { nz(e->time), nz(e->node), nz(e->event),
-                              nz(e->peer), nz(e->direction), sent, recv,
+        const char *row[] = { human[0] ? human : nz(e->time), nz(e->node),
+                              nz(e->event), peer, nz(e->direction), sent, recv,
                               refused, nz(e->result), nz(e->reason) };
         wg_tabout_row(l->tab, row);
     }
@@ -166,6 +189,7 @@ int cmd_audit(wg_cli *cli, int argc, char **argv)
         wg_tabout_row(l.tab, head);
     }
     wg_err err = { 0 };
+    l.st = st;
     wg_rc rc = wg_store_audit_list(st, on_entry, &l, &err);
     if (rc)
         code = wg_cli_fail(cli, &err);

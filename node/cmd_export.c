@@ -59,8 +59,11 @@ static wg_rc excel_csv_row(export_ctx *x, const wg_table *t, const char *id,
 {
     const char *row[WG_MAX_FIELDS + 1];
     char *own[WG_MAX_FIELDS + 1] = { 0 };
+    size_t ncells = 0;
     for (int i = 0; i <= t->nfields; i++) {
         const wg_field *f = i ? &t->fields[i - 1] : NULL;
+        if (f && f->meta)
+            continue;
         const char *v = i ? shown(f, values[i - 1]) : id;
         char *esc = wg_cell_escape(v);
         if (esc)
@@ -75,9 +78,9 @@ static wg_rc excel_csv_row(export_ctx *x, const wg_table *t, const char *id,
             v = s;
         }
         own[i] = esc;
-        row[i] = v;
+        row[ncells++] = v;
     }
-    wg_rc rc = wg_csv_write(x->out, row, (size_t)t->nfields + 1, &x->err);
+    wg_rc rc = wg_csv_write(x->out, row, ncells, &x->err);
     for (int i = 0; i <= t->nfields; i++)
         free(own[i]);
     return rc;
@@ -106,9 +109,11 @@ static int on_record(void *p, const wg_record *r)
     if (x->ws) {
         x->row++;
         x->rc = xlsx_cell(x, 0, NULL, r->id);
+        lxw_col_t col = 1;
         for (int i = 0; x->rc == WG_OK && i < r->table->nfields; i++)
-            x->rc = xlsx_cell(x, (lxw_col_t)(i + 1), &r->table->fields[i],
-                              r->values[i]);
+            if (!r->table->fields[i].meta)
+                x->rc = xlsx_cell(x, col++, &r->table->fields[i],
+                                  r->values[i]);
     } else if (x->excel) {
         x->rc = excel_csv_row(x, r->table, r->id, r->values);
     } else {
@@ -120,24 +125,26 @@ static int on_record(void *p, const wg_record *r)
 static wg_rc header(export_ctx *x, const wg_table *t)
 {
     const char *h[WG_MAX_FIELDS + 1];
-    h[0] = x->excel || x->ws ? ID_TITLE : "id";
+    int n = 0;
+    h[n++] = x->excel || x->ws ? ID_TITLE : "id";
     for (int i = 0; i < t->nfields; i++)
-        h[i + 1] = (x->excel || x->ws) && t->fields[i].title
-                       ? t->fields[i].title : t->fields[i].name;
+        if (!t->fields[i].meta)
+            h[n++] = (x->excel || x->ws) && t->fields[i].title
+                         ? t->fields[i].title : t->fields[i].name;
     if (x->ws) {
-        for (int i = 0; i <= t->nfields; i++) {
+        for (int i = 0; i < n; i++) {
             lxw_error e = worksheet_write_string(x->ws, 0, (lxw_col_t)i, h[i],
                                                  x->text);
             if (e != LXW_NO_ERROR)
                 return wg_err_set(&x->err, WG_ERR_INTERNAL, "cannot write "
                                   "header: %s", lxw_strerror(e));
         }
-        worksheet_set_column(x->ws, 0, (lxw_col_t)t->nfields, 16, NULL);
+        worksheet_set_column(x->ws, 0, (lxw_col_t)(n - 1), 16, NULL);
         return WG_OK;
     }
     if (x->excel && fwrite("\xef\xbb\xbf", 1, 3, x->out) != 3)
         return wg_err_set(&x->err, WG_ERR_IO, "cannot write");
-    return wg_csv_write(x->out, h, (size_t)t->nfields + 1, &x->err);
+    return wg_csv_write(x->out, h, (size_t)n, &x->err);
 }
 
 static int ends_xlsx(const char *path)

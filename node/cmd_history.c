@@ -1,5 +1,13 @@
 /*
  * cmd_history.c - `wings history TABLE ID`: every change, oldest first
+ *
+ * Each change is shown with its time in the machine's zone (TZ honoured)
+ * and its writer: CLERK@NODE when a clerk made it on the page, else the
+ * node, by the name this node knows it by (its own, a peer's, a
+ * membership certificate's), else the start of its key. --json keeps the
+ * contract's keys (hlc, time in UTC, origin, fields, deleted) and adds
+ * time_local (ISO 8601 with the offset), node (the name, or null) and
+ * clerk (or null).
  */
 #include <getopt.h>
 #include <string.h>
@@ -9,7 +17,7 @@
 typedef struct hist_ctx {
     wg_cli *cli;
     int first;
-    const wg_node_info *self;
+    wg_store *st;
     const wg_table *table;
 } hist_ctx;
 
@@ -24,6 +32,11 @@ static int on_entry(void *p, const wg_history_entry *e)
 {
     hist_ctx *h = p;
     FILE *out = h->cli->out;
+    char who[WG_ACTOR_MAX + WG_NAME_MAX + 2], node[WG_NAME_MAX + 1];
+    char human[32], iso[40];
+    wg_cli_writer(h->st, e->origin, e->clerk, who, sizeof who, node,
+                  sizeof node);
+    wg_cli_local_time((int64_t)((e->hlc >> 16) / 1000), human, iso);
     if (h->cli->json) {
         fprintf(out, "%s{\"hlc\":%llu,\"time\":", h->first ? "[" : ",",
                 (unsigned long long)e->hlc);
@@ -48,13 +61,25 @@ static int on_entry(void *p, const wg_history_entry *e)
             fputs(",\"deleted\":true", out);
         else if (e->deleted == 0)
             fputs(",\"deleted\":false", out);
+        fputs(",\"time_local\":", out);
+        wg_json_str(out, iso);
+        fputs(",\"node\":", out);
+        if (node[0])
+            wg_json_str(out, node);
+        else
+            fputs("null", out);
+        fputs(",\"clerk\":", out);
+        if (e->clerk[0])
+            wg_json_str(out, e->clerk);
+        else
+            fputs("null", out);
         fputc('}', out);
     } else {
-        /* Which node: this one by name, any other by its key's start. */
-        if (!strcmp(e->origin_hex, h->self->key_hex))
-            fprintf(out, "%s  %-16s  ", e->when, h->self->name);
-        else
-            fprintf(out, "%s  %.16s  ", e->when, e->origin_hex);
+        /* When, in local time, and who: CLERK@NODE, or the node. */
+        fprintf(out, "%s  ", human);
+        wg_term_put(out, who);
+        fprintf(out, "%*s  ", (int)(strlen(who) < 16 ? 16 - strlen(who) : 0),
+                "");
         if (e->deleted == 1)
             fputs("deleted", out);
         else if (e->deleted == 0)
@@ -88,7 +113,7 @@ int cmd_history(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     wg_err err = { 0 };
-    hist_ctx h = { cli, 1, wg_store_info(st), t };
+    hist_ctx h = { cli, 1, st, t };
     char id[WG_ID_HEX_CHARS + 1];
     if ((code = wg_cli_record_id(cli, st, t, argv[optind + 1], id))) {
         wg_cli_close_store(cli, &st);

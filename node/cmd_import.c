@@ -274,10 +274,11 @@ static int unknown_columns(importer *im, char **bad, size_t nbad)
     fprintf(e, " %s of %s; the columns are id", nbad > 1 ? "are not fields"
             : "is not a field", t->name);
     for (int f = 0; f < t->nfields; f++)
-        fprintf(e, ", %s", t->fields[f].name);
+        if (!t->fields[f].meta)
+            fprintf(e, ", %s", t->fields[f].name);
     fputs(" (or their titles: " ID_TITLE, e);
     for (int f = 0; f < t->nfields; f++)
-        if (t->fields[f].title)
+        if (t->fields[f].title && !t->fields[f].meta)
             fprintf(e, ", %s", t->fields[f].title);
     fputs("); remove it or add --ignore-column", e);
     for (size_t i = 0; i < nbad; i++) {
@@ -316,8 +317,10 @@ static int read_header(importer *im, char **cells, size_t n,
                 return wg_cli_failf(im->cli, WG_EXIT_INVALID, "line 1: "
                                     "column id appears twice");
             f = COL_ID;
-        } else if ((f = wg_schema_field_index(im->t, h)) >= 0 ||
-                   (f = wg_schema_field_by_title(im->t, h)) >= 0) {
+        } else if (wg_schema_shown(im->t,
+                                   f = wg_schema_field_index(im->t, h)) ||
+                   wg_schema_shown(im->t,
+                                   f = wg_schema_field_by_title(im->t, h))) {
             if (seen[f]++)
                 return wg_cli_failf(im->cli, WG_EXIT_INVALID, "line 1: "
                                     "column %s appears twice",
@@ -350,6 +353,26 @@ static int same_values(const wg_table *t, const wg_record *r,
         char canon[WG_FIELD_MAX_BYTES + 1];
         if (!values[i][0]) {
             if (cur)
+                return 0;
+            continue;
+        }
+        int fi = wg_schema_fen_of(t, f);
+        if (fi >= 0 && strchr(values[i], '.')) {
+            /* an amount with decimals: the same to the fen (a record from
+             * before the fen field counts its whole yuan); whole yuan are
+             * compared as whole yuan, as an export writes them */
+            int64_t fen;
+            char want[32], had[32];
+            const char *have = r->values[fi];
+            if (!have && cur) {
+                snprintf(had, sizeof had, "%lld", strtoll(cur, NULL, 10) * 100);
+                have = had;
+            }
+            if (wg_validate_yuan(&t->fields[f], values[i], &fen, NULL) !=
+                WG_OK)
+                return 0;
+            snprintf(want, sizeof want, "%lld", (long long)fen);
+            if (!have || strcmp(want, have))
                 return 0;
             continue;
         }

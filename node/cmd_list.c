@@ -43,9 +43,12 @@ static int on_record(void *p, const wg_record *r)
             return 1;
     } else {
         const char *row[WG_MAX_FIELDS + 1];
-        row[0] = r->id;
+        char cells[WG_MAX_FIELDS][32];
+        int n = 0;
+        row[n++] = r->id;
         for (int i = 0; i < r->table->nfields; i++)
-            row[i + 1] = r->values[i];
+            if (!r->table->fields[i].meta)
+                row[n++] = wg_cli_cell(r, i, cells[i]);
         wg_tabout_row(l->tab, row);
     }
     l->first = 0;
@@ -106,11 +109,13 @@ int cmd_list(wg_cli *cli, int argc, char **argv)
     if (code)
         return code;
     if (!cli->json && !l.csv) {
-        l.tab = wg_tabout_new(t->nfields + 1);
         const char *head[WG_MAX_FIELDS + 1];
-        head[0] = "id";
+        int n = 0;
+        head[n++] = "id";
         for (int i = 0; i < t->nfields; i++)
-            head[i + 1] = t->fields[i].name;
+            if (!t->fields[i].meta)
+                head[n++] = t->fields[i].name;
+        l.tab = wg_tabout_new(n);
         wg_tabout_row(l.tab, head);
     }
     wg_err err = { 0 };

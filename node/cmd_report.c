@@ -86,8 +86,13 @@ static void figure(const wg_report_row *r, int c, char out[32])
             out[0] = 0;
         else if (r->median == (double)(long long)r->median)
             snprintf(out, 32, "%lld", (long long)r->median);
-        else
-            snprintf(out, 32, "%.1f", r->median);
+        else {
+            /* to the fen (half a fen rounds), no trailing zero: 2800.5 */
+            snprintf(out, 32, "%.2f", r->median);
+            size_t n = strlen(out);
+            if (out[n - 1] == '0')
+                out[n - 1] = 0;
+        }
         return;
     }
     snprintf(out, 32, "%ld", v);

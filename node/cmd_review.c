@@ -2,13 +2,17 @@
  * cmd_review.c - `wings review` and `wings merge TABLE KEEP DUPLICATE`
  *
  * review lists what needs a person's eye: records that hold one unique
- * value twice (a person registered at two offices before they synced).
+ * value twice (a person registered at two offices before they synced),
+ * and fields where two offices edited one value concurrently and the
+ * last-writer rule kept one (overwritten.c finds them on merge): both
+ * values, both writers (CLERK@NODE), the one kept first.
  * merge joins two of them: references move to the one kept, the other is
  * deleted (review.c).
  */
 #include <getopt.h>
 #include <string.h>
 
+#include "wg_i18n.h"
 #include "wg_node.h"
 
 typedef struct review_ctx {
@@ -59,6 +63,80 @@ static int one_duplicate(void *vctx, const wg_table *t, const char *field,
     return 0;
 }
 
+static int one_overwrite(void *vctx, const wg_overwrite *o)
+{
+    review_ctx *x = vctx;
+    FILE *out = x->cli->out;
+    char who[2][WG_ACTOR_MAX + WG_NAME_MAX + 2], node[2][WG_NAME_MAX + 1];
+    char human[2][32], iso[2][40];
+    for (int w = 0; w < 2; w++) {
+        wg_cli_writer(x->st, o->origin[w], o->clerk[w], who[w], sizeof who[w],
+                      node[w], sizeof node[w]);
+        wg_cli_local_time((int64_t)((o->hlc[w] >> 16) / 1000), human[w],
+                          iso[w]);
+    }
+    if (x->cli->json) {
+        fputs(x->n ? "," : "[", out);
+        fputs("{\"kind\":\"overwritten\",\"table\":", out);
+        wg_json_str(out, o->table->name);
+        fputs(",\"ids\":[", out);
+        wg_json_str(out, o->id);
+        fputs("],\"fields\":{", out);
+        wg_json_str(out, o->field);
+        fputc(':', out);
+        if (o->value[0])
+            wg_json_str(out, o->value[0]);
+        else
+            fputs("null", out);
+        fputs("},\"edits\":[", out);
+        for (int w = 0; w < 2; w++) {
+            fputs(w ? ",{\"kept\":false" : "{\"kept\":true", out);
+            fputs(",\"value\":", out);
+            if (o->value[w])
+                wg_json_str(out, o->value[w]);
+            else
+                fputs("null", out);
+            char hex[WG_KEY_HEX_CHARS + 1];
+            wg_hex_encode(hex, o->origin[w], WG_SIGN_PK_BYTES);
+            fprintf(out, ",\"hlc\":%llu,\"time_local\":",
+                    (unsigned long long)o->hlc[w]);
+            wg_json_str(out, iso[w]);
+            fputs(",\"origin\":", out);
+            wg_json_str(out, hex);
+            fputs(",\"node\":", out);
+            if (node[w][0])
+                wg_json_str(out, node[w]);
+            else
+                fputs("null", out);
+            fputs(",\"clerk\":", out);
+            if (o->clerk[w])
+                wg_json_str(out, o->clerk[w]);
+            else
+                fputs("null", out);
+            fputs(",\"by\":", out);
+            wg_json_str(out, who[w]);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    } else {
+        fprintf(out, _("%s %s: %s edited at two places at once; kept:\n"),
+                o->table->name, o->id, o->field);
+        for (int w = 0; w < 2; w++) {
+            if (w)
+                fputs(_("  overwritten:\n"), out);
+            fputs("    ", out);
+            wg_term_put(out, o->value[w] ? o->value[w] : "");
+            fprintf(out, "  %s  ", human[w]);
+            wg_term_put(out, who[w]);
+            fputc('\n', out);
+        }
+        fprintf(out, _("  to keep the other value: wings update %s %s "
+                       "%s=VALUE\n"), o->table->name, o->id, o->field);
+    }
+    x->n++;
+    return 0;
+}
+
 int cmd_review(wg_cli *cli, int argc, char **argv)
 {
     int help = 0, c;
@@ -79,6 +157,8 @@ int cmd_review(wg_cli *cli, int argc, char **argv)
     const wg_table *t;
     for (int i = 0; rc == WG_OK && (t = wg_schema_table_at(i)); i++)
         rc = wg_store_duplicates(st, t, one_duplicate, &x, &err);
+    if (rc == WG_OK)
+        rc = wg_store_overwritten(st, one_overwrite, &x, &err);
     if (rc)
         code = wg_cli_fail(cli, &err);
     else if (cli->json)

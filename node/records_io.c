@@ -2,8 +2,10 @@
  * records_io.c - what the record commands share: FIELD=VALUE arguments,
  * finding a table, and printing records for people, JSON and CSV
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wg_csv.h"
 #include "wg_node.h"
@@ -80,6 +82,8 @@ void wg_cli_record_json(FILE *out, const wg_record *r)
     fputs("{\"id\":", out);
     wg_json_str(out, r->id);
     for (int i = 0; i < t->nfields; i++) {
+        if (t->fields[i].meta)
+            continue;
         fputc(',', out);
         wg_json_str(out, t->fields[i].name);
         fputc(':', out);
@@ -93,13 +97,29 @@ void wg_cli_record_json(FILE *out, const wg_record *r)
     fputc('}', out);
 }
 
+const char *wg_cli_cell(const wg_record *r, int i, char buf[32])
+{
+    const wg_table *t = r->table;
+    int fi = wg_schema_fen_of(t, i);
+    if (fi < 0 || !r->values[i])
+        return r->values[i];
+    /* an amount in yuan: exactly, from its fen field where it has one */
+    long long fen = r->values[fi] ? strtoll(r->values[fi], NULL, 10)
+                                  : strtoll(r->values[i], NULL, 10) * 100;
+    snprintf(buf, 32, "%lld.%02lld", fen / 100, fen % 100);
+    return buf;
+}
+
 void wg_cli_record_text(FILE *out, const wg_record *r)
 {
     const wg_table *t = r->table;
     fprintf(out, "%-20s %s\n", "id", r->id);
     for (int i = 0; i < t->nfields; i++) {
+        if (t->fields[i].meta)
+            continue;
+        char cell[32];
         fprintf(out, "%-20s ", t->fields[i].name);
-        wg_term_put(out, r->values[i]);
+        wg_term_put(out, wg_cli_cell(r, i, cell));
         fputc('\n', out);
     }
     if (r->deleted)
@@ -109,23 +129,28 @@ void wg_cli_record_text(FILE *out, const wg_record *r)
 wg_rc wg_cli_record_csv_header(FILE *out, const wg_table *t, wg_err *err)
 {
     const char *h[WG_MAX_FIELDS + 1];
-    h[0] = "id";
+    size_t n = 0;
+    h[n++] = "id";
     for (int i = 0; i < t->nfields; i++)
-        h[i + 1] = t->fields[i].name;
-    return wg_csv_write(out, h, (size_t)t->nfields + 1, err);
+        if (!t->fields[i].meta)
+            h[n++] = t->fields[i].name;
+    return wg_csv_write(out, h, n, err);
 }
 
 wg_rc wg_cli_record_csv(FILE *out, const wg_record *r, wg_err *err)
 {
     const char *row[WG_MAX_FIELDS + 1];
     char *esc[WG_MAX_FIELDS] = { 0 };
-    row[0] = r->id;
+    size_t n = 0;
+    row[n++] = r->id;
     for (int i = 0; i < r->table->nfields; i++) {
+        if (r->table->fields[i].meta)
+            continue;
         /* No cell runs as a formula; import takes the apostrophe off. */
         esc[i] = wg_cell_escape(r->values[i]);
-        row[i + 1] = esc[i] ? esc[i] : r->values[i];
+        row[n++] = esc[i] ? esc[i] : r->values[i];
     }
-    wg_rc rc = wg_csv_write(out, row, (size_t)r->table->nfields + 1, err);
+    wg_rc rc = wg_csv_write(out, row, n, err);
     for (int i = 0; i < r->table->nfields; i++)
         free(esc[i]);
     return rc;
@@ -139,6 +164,8 @@ void wg_cli_fields_help(FILE *out, const wg_table *t)
     fprintf(out, "\nfields of %s (%s), in order:\n", t->name, t->title);
     for (int i = 0; i < t->nfields; i++) {
         const wg_field *f = &t->fields[i];
+        if (f->meta)
+            continue;
         char what[512];
         size_t n = 0;
         switch (f->type) {
@@ -185,4 +212,71 @@ int wg_cli_record_id(wg_cli *cli, wg_store *st, const wg_table *t,
     if (wg_store_resolve_id(st, t, arg, id, matches, &err) != WG_OK)
         return wg_cli_fail(cli, &err);
     return WG_EXIT_OK;
+}
+
+void wg_cli_local_time(int64_t secs, char human[32], char iso[40])
+{
+    time_t t = (time_t)secs;
+    struct tm tm;
+    if (!localtime_r(&t, &tm)) {
+        if (human)
+            snprintf(human, 32, "(time out of range)");
+        if (iso)
+            snprintf(iso, 40, "(time out of range)");
+        return;
+    }
+    if (human && strftime(human, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        human[0] = 0;
+    if (iso) {
+        /* %z is +0800; ISO 8601's extended form wants +08:00 */
+        char z[8] = "";
+        long off = tm.tm_gmtoff;
+        char sign = off < 0 ? '-' : '+';
+        if (off < 0)
+            off = -off;
+        snprintf(z, sizeof z, "%c%02ld:%02ld", sign, (off / 3600) % 100,
+                 (off / 60) % 60);
+        if (strftime(iso, 40, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            iso[0] = 0;
+        else
+            strcat(iso, z);
+    }
+}
+
+int wg_cli_parse_utc(const char *s, int64_t *secs)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    char z = 0;
+    int n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon,
+                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z,
+                     &n) != 7 || z != 'Z' || s[n])
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return 0;
+    *secs = (int64_t)t;
+    return 1;
+}
+
+void wg_cli_writer(wg_store *st, const uint8_t key[WG_SIGN_PK_BYTES],
+                   const char *clerk, char *out, size_t cap, char *node_out,
+                   size_t node_cap)
+{
+    char name[WG_NAME_MAX + 1], hex[WG_KEY_HEX_CHARS + 1];
+    if (!wg_store_node_name(st, key, name, sizeof name)) {
+        wg_hex_encode(hex, key, WG_SIGN_PK_BYTES);
+        snprintf(name, sizeof name, "%.16s", hex);
+        if (node_out)
+            node_out[0] = 0;
+    } else if (node_out) {
+        snprintf(node_out, node_cap, "%s", name);
+    }
+    if (clerk && *clerk)
+        snprintf(out, cap, "%s@%s", clerk, name);
+    else
+        snprintf(out, cap, "%s", name);
 }

@@ -433,7 +433,7 @@ void page_record(wg_web_ctx *w, web_req *r, const wg_table *t,
     }
     h_raw(b, "<dl class=\"record\">");
     for (int i = 0; i < t->nfields; i++) {
-        if (!is_person && i == 0)
+        if ((!is_person && i == 0) || t->fields[i].meta)
             continue;
         h_raw(b, "<dt>");
         h_text(b, label(r, &t->fields[i]));
@@ -792,7 +792,8 @@ void page_form(wg_web_ctx *w, web_req *r, const wg_table *t, const char *id)
         h_raw(b, "\">");
     }
     for (int i = is_person ? 0 : 1; i < t->nfields; i++)
-        field_html(r, &t->fields[i], vals[i], errs[i]);
+        if (!t->fields[i].meta)
+            field_html(r, &t->fields[i], vals[i], errs[i]);
     h_raw(b, "<div class=\"actions\"><button type=\"submit\">");
     h_text(b, _("Save"));
     h_raw(b, "</button> <a href=\"");

@@ -175,6 +175,23 @@ int wg_cli_known_fields(wg_cli *cli, const wg_table *t,
 int wg_cli_fill_birth(const wg_table *t, const char **names,
                       const char **values, int n, char birth[11]);
 void wg_cli_record_json(FILE *out, const wg_record *r);
+/* Field I of R as people read it (an amount in yuan with two decimals,
+ * exactly, from its fen field); BUF holds it when made. */
+const char *wg_cli_cell(const wg_record *r, int i, char buf[32]);
+/* SECS since the epoch in the machine's zone (TZ honoured): HUMAN
+ * "YYYY-MM-DD HH:MM:SS", ISO "YYYY-MM-DDTHH:MM:SS+08:00" (either NULL). */
+void wg_cli_local_time(int64_t secs, char human[32], char iso[40]);
+/* "YYYY-MM-DDTHH:MM:SSZ" (as the audit trail writes times) into *SECS;
+ * 0 when S is not that. */
+int wg_cli_parse_utc(const char *s, int64_t *secs);
+/* How history and review name a writer: "CLERK@NODE" when a clerk made
+ * it, else the node's name where this node knows it, else the start of
+ * its key (16 hex digits). Names may come from peers: print with
+ * wg_term_put or as JSON. NODE_OUT (may be NULL) gets the name alone, ""
+ * when unknown. */
+void wg_cli_writer(wg_store *st, const uint8_t key[WG_SIGN_PK_BYTES],
+                   const char *clerk, char *out, size_t cap, char *node_out,
+                   size_t node_cap);
 void wg_cli_record_text(FILE *out, const wg_record *r);
 /* ARG as a whole record id of T: a unique prefix of 8 or more hex digits
  * is completed (exit 2 listing two matches when it is not unique, exit 5

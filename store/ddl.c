@@ -3,7 +3,7 @@
  *
  * Every replicated table is created from its wg_table entry (schema.c); the
  * node-local tables (origins, feeds, changes, peers, unmerged) are written
- * out here. A store of an older schema is upgraded in place when opened, in
+ * out here (and `overwritten`, overwritten.c). A store of an older schema is upgraded in place when opened, in
  * one transaction:
  *
  *   stored version v < WG_SCHEMA_VERSION
@@ -94,7 +94,7 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
         "last_result TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL "
         "DEFAULT '', last_sent INTEGER NOT NULL DEFAULT 0, "
         "last_received INTEGER NOT NULL DEFAULT 0);"
-        UNMERGED_SQL ";",
+        UNMERGED_SQL ";" WG_OVERWRITTEN_SQL ";",
         (long long)WG_SEQ_MAX);
     wg_rc rc = wg_store__exec(st, sql, err);
     const wg_table *t;
@@ -271,6 +271,8 @@ wg_rc wg_store__upgrade(wg_store *st, int version, wg_err *err)
     if ((rc = wg_store__begin(st, err)))
         return rc;
     rc = wg_store__exec(st, UNMERGED_SQL, err);
+    if (rc == WG_OK)
+        rc = wg_store__exec(st, WG_OVERWRITTEN_SQL, err);
     const wg_table *t;
     for (int i = 0; rc == WG_OK && (t = wg_schema_all(i)); i++) {
         if (t->since > version)
@@ -280,6 +282,9 @@ wg_rc wg_store__upgrade(wg_store *st, int version, wg_err *err)
         if (rc == WG_OK)
             rc = create_indexes(st, t, err);
     }
+    /* Schema 3 counts incomes in fen: the report's aggregates again. */
+    if (rc == WG_OK && version < 3 && WG_SCHEMA_VERSION >= 3)
+        rc = wg_store__report_recount(st, err);
     if (rc == WG_OK && version < WG_SCHEMA_VERSION)
         rc = wg_store__merge_unmerged(st, version, err);
     if (rc == WG_OK) {

@@ -235,6 +235,10 @@ again:
         goto out;
     }
 
+    /* A write whose base is not what this node holds for the field may
+     * be a concurrent edit: recounted once the row is written. */
+    int recount = found && t->user &&
+                  wg_store__ow_mismatch(st, t, c, clocks);
     /* Decide per field; remember which of the change's fields won. */
     int won[WG_MAX_FIELDS + 1] = { 0 }, any = 0;
     for (int i = 0; i < c->nfields; i++) {
@@ -285,7 +289,7 @@ again:
      * as it is. */
     int64_t link = k ? k : *prev;
     if (!any && !k)
-        goto out;
+        goto written;
     rc = wg_store__row_stmt(st, c->table, any ? ROW_UPD : ROW_LINK, &put, err);
     if (rc == WG_OK) {
         sqlite3_bind_int64(put, 1, n);
@@ -311,6 +315,20 @@ again:
         else if (any)
             rc = wg_store__report_after(st, &note, err);
     }
+written:
+    /* Concurrent edits: recounted from the record's changes (its chain
+     * before this one, and this one) when a base differs from what was
+     * held, or when the record has some listed already. */
+    if (rc == WG_OK && found && t->user && !recount &&
+        wg_schema_meta(t, "base_clocks") >= 0) {
+        for (int i = 0; i < c->nfields; i++)
+            if (c->fields[i].index == wg_schema_meta(t, "base_clocks")) {
+                rc = wg_store__ow_listed(st, t, id, &recount, err);
+                break;
+            }
+    }
+    if (rc == WG_OK && recount)
+        rc = wg_store__ow_recount(st, t, id, c, *prev, err);
 out:
     for (int i = 0; i <= nf; i++)
         sqlite3_value_free(vals[i]);

@@ -63,6 +63,67 @@ wg_rc wg_store_get(wg_store *st, const wg_table *t, const char *id,
     return rc;
 }
 
+/* An amount typed in yuan (monthly_income=2800.50) is kept exactly in its
+ * fen field and as whole yuan in its own, so a schema-2 node, which knows
+ * only the yuan, still shows a value; a fen value given alone sets the
+ * yuan too; both given must agree (whole yuan with the fen's whole yuan,
+ * as an export writes them); clearing the yuan clears both. */
+static wg_rc gather_fen(const wg_table *t, const char *const *names,
+                        const char *const *values, int n, char **vals,
+                        int *given, wg_err *err)
+{
+    for (int y = 0; y < t->nfields; y++) {
+        int fi = wg_schema_fen_of(t, y);
+        if (fi < 0 || (!given[y] && !given[fi]))
+            continue;
+        const char *raw = NULL;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(names[i], t->fields[y].name))
+                raw = values[i];
+        char v[32];
+        int64_t fen;
+        if (given[y] && !vals[y]) {            /* cleared */
+            if (given[fi] && vals[fi])
+                return wg_err_set(err, WG_ERR_INVALID, "%s: cleared while "
+                                  "%s is given", t->fields[y].name,
+                                  t->fields[fi].name);
+            given[fi] = 1;
+            continue;
+        }
+        if (given[y]) {
+            wg_rc rc = wg_validate_yuan(&t->fields[y], raw, &fen, err);
+            if (rc)
+                return rc;
+            snprintf(v, sizeof v, "%lld", (long long)fen);
+            /* both given (an export's two columns): whole yuan agree with
+             * the fen's whole yuan, an amount with decimals to the fen */
+            int agree = given[fi] && vals[fi] &&
+                        (strchr(raw, '.')
+                             ? !strcmp(vals[fi], v)
+                             : strtoll(vals[fi], NULL, 10) / 100 == fen / 100);
+            if (given[fi] && !agree)
+                return wg_err_set(err, WG_ERR_INVALID, "%s: %s and %s %s "
+                                  "disagree: give one of them",
+                                  t->fields[y].name, raw, t->fields[fi].name,
+                                  vals[fi] ? vals[fi] : "(empty)");
+            if (!given[fi])
+                vals[fi] = wg_xstrdup(v);
+            given[fi] = 1;
+        } else if (vals[fi]) {                 /* fen alone: the yuan too */
+            snprintf(v, sizeof v, "%lld", strtoll(vals[fi], NULL, 10) / 100);
+            wg_err verr;
+            if (wg_validate_value(&t->fields[y], v, NULL, 0, &verr) != WG_OK)
+                return wg_err_set(err, WG_ERR_INVALID, "%s: %s is out of "
+                                  "range", t->fields[fi].name, vals[fi]);
+            vals[y] = wg_xstrdup(v);
+            given[y] = 1;
+        } else {                               /* fen cleared: both */
+            given[y] = 1;
+        }
+    }
+    return WG_OK;
+}
+
 /* Canonicalise a (name, value) list into VALS (indexed by field), checking
  * names. Returns the index of "id" in NAMES or -1 through *ID_AT. */
 static wg_rc gather(const wg_table *t, const char *const *names,
@@ -81,7 +142,7 @@ static wg_rc gather(const wg_table *t, const char *const *names,
             continue;
         }
         int f = wg_schema_field_index(t, names[i]);
-        if (f < 0)
+        if (!wg_schema_shown(t, f))   /* meta fields are the machinery's */
             return wg_err_set(err, WG_ERR_INVALID,
                               "%.64s: no such field in %s", names[i], t->name);
         if (given[f])
@@ -103,7 +164,7 @@ static wg_rc gather(const wg_table *t, const char *const *names,
             return rc;
         vals[f] = wg_xstrdup(buf);
     }
-    return WG_OK;
+    return gather_fen(t, names, values, n, vals, given, err);
 }
 
 static void free_vals(char **vals)
@@ -285,7 +346,8 @@ static int gather_clean(wg_store *st, const wg_table *t,
             continue;
         }
         int f = wg_schema_field_index(t, names[i]);
-        if (f < 0 || (given & (1u << f)) ||
+        if (!wg_schema_shown(t, f) || (given & (1u << f)) ||
+            t->fields[f].fen || wg_schema_is_fen(t, f) ||
             strlen(values[i]) > WG_FIELD_MAX_BYTES)
             return 0;
         given |= 1u << f;
@@ -358,6 +420,7 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
     for (int f = 0; f < t->nfields; f++)
         if (vals[f])
             set_field(&ch, t, f, vals[f]);
+    wg_store__stamp(st, t, &ch);
     /* The id is new: drawn at random, or looked up just above. */
     if ((rc = wg_store__local_change(st, &ch, 1, err)))
         goto out;
@@ -427,6 +490,18 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
         rc = wg_err_set(err, WG_ERR_INVALID, "nothing to update");
         goto out;
     }
+    /* What each written field replaced: merge elsewhere tells a
+     * concurrent edit from a later one by it (overwritten.c). */
+    char base[WG_FIELD_MAX_BYTES + 1];
+    int bf = wg_schema_meta(t, "base_clocks");
+    if (bf >= 0) {
+        if ((rc = wg_store__base_clocks(st, t, id, given, base, sizeof base,
+                                        err)))
+            goto out;
+        if (base[0])
+            set_field(&ch, t, bf, base);
+    }
+    wg_store__stamp(st, t, &ch);
     rc = wg_store__local_change(st, &ch, 0, err);
 out:
     free_vals(vals);
@@ -457,6 +532,7 @@ wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
         f->index = WG_FIELD_DELETED;
         f->type = WG_VAL_INT;
         f->i = 1;
+        wg_store__stamp(st, t, &ch);
         rc = wg_store__local_change(st, &ch, 0, err);
     }
     wg_record_release(&cur);
@@ -494,6 +570,7 @@ wg_rc wg_store_undelete(wg_store *st, const wg_table *t, const char *id,
         f->index = WG_FIELD_DELETED;
         f->type = WG_VAL_INT;
         f->i = 0;
+        wg_store__stamp(st, t, &ch);
         rc = wg_store__local_change(st, &ch, 0, err);
     }
     wg_record_release(&cur);
@@ -794,11 +871,23 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
         e.hlc = c.hlc;
         wg_hlc_format(c.hlc, e.when);
         wg_hex_encode(e.origin_hex, c.origin, WG_SIGN_PK_BYTES);
+        memcpy(e.origin, c.origin, WG_SIGN_PK_BYTES);
         e.deleted = -1;
         for (int f = 0; f < c.nfields; f++) {
             const wg_change_field *cf = &c.fields[f];
             if (cf->index == WG_FIELD_DELETED) {
                 e.deleted = (int)cf->i;
+                continue;
+            }
+            /* A newer schema's field is not named here; the meta fields
+             * are the change's own facts, not values a clerk typed. */
+            if (cf->index >= t->nfields || t->fields[cf->index].meta) {
+                if (cf->index < t->nfields && cf->type == WG_VAL_TEXT &&
+                    !strcmp(t->fields[cf->index].name, "changed_by") &&
+                    cf->len < sizeof e.clerk) {
+                    memcpy(e.clerk, cf->text, cf->len);
+                    e.clerk[cf->len] = 0;
+                }
                 continue;
             }
             e.names[e.nfields] = t->fields[cf->index].name;

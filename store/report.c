@@ -173,6 +173,17 @@ static int rowcmp(const void *x, const void *y)
     return d ? d : keycmp(a->key[1], b->key[1]);
 }
 
+/* Incomes are counted in fen from schema 3 (monthly_income_fen, else the
+ * whole yuan x 100; report_agg.c keeps its aggregates in the same unit);
+ * medians are reported in yuan. */
+#if WG_SCHEMA_VERSION >= 3
+#define INC_X "coalesce(x.monthly_income_fen, x.monthly_income * 100)"
+#define PER_YUAN 100
+#else
+#define INC_X "x.monthly_income"
+#define PER_YUAN 1
+#endif
+
 static void set_median(wg_report_row *r, int64_t *v, size_t n, int sorted)
 {
     if (!n)
@@ -180,8 +191,9 @@ static void set_median(wg_report_row *r, int64_t *v, size_t n, int sorted)
     if (!sorted)
         qsort(v, n, sizeof *v, cmp64);
     r->has_median = 1;
-    r->median = n % 2 ? (double)v[n / 2]
-                      : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
+    r->median = (n % 2 ? (double)v[n / 2]
+                       : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0) /
+                PER_YUAN;
 }
 
 /* Rounded half up to two decimals, in integers so that 58.05 is 58.05. */
@@ -428,7 +440,7 @@ static char *query_sql(const sqlctx *x, int k)
                      x->g, x->joins, q->from, q->to, x->reg);
         break;
     case F_INCOME:
-        r = asprintf(&s, "SELECT %s, x.monthly_income FROM placement x "
+        r = asprintf(&s, "SELECT %s, " INC_X " FROM placement x "
                      "JOIN person p ON p.id = x.person_id%s "
                      "WHERE x.deleted = 0 AND %s AND "
                      "x.monthly_income IS NOT NULL AND p.deleted = 0%s",
@@ -666,8 +678,8 @@ static wg_rc agg_medians(wg_store *st, cells *c, wg_report *out, wg_err *err)
         mid_of(all + start[i], end - start[i], &mids[i]);
         rc = wg_buf_printf(&q, err, "%s('%s', %lld, %lld)",
                            i ? ", " : "WITH want(county, lo, hi) AS (VALUES ",
-                           keys[i], (long long)mids[i].b1 * 100,
-                           (long long)mids[i].b2 * 100 + 100);
+                           keys[i], (long long)mids[i].b1 * 100 * PER_YUAN,
+                           (long long)(mids[i].b2 + 1) * 100 * PER_YUAN);
     }
     /* Exact incomes of each county's middle buckets. */
     if (rc == WG_OK && nseg) {
@@ -702,7 +714,8 @@ static wg_rc agg_medians(wg_store *st, cells *c, wg_report *out, wg_err *err)
         for (size_t i = 0; rc == WG_OK && i < nseg; i++) {
             wg_report_row *row = cell(c, keys[i], "");
             row->has_median = mids[i].total > 0;
-            row->median = (mids[i].got[0] + mids[i].got[1]) / 2.0;
+            row->median = (mids[i].got[0] + mids[i].got[1]) / 2.0 /
+                          PER_YUAN;
         }
     }
     /* Over all: the buckets summed across counties, then the exact
@@ -723,8 +736,8 @@ static wg_rc agg_medians(wg_store *st, cells *c, wg_report *out, wg_err *err)
                      "county FROM rpt_income100) c JOIN rpt_income i "
                      "ON i.county = c.county AND i.income >= %lld AND "
                      "i.income < %lld GROUP BY 1 ORDER BY 1",
-                     (long long)g->b1 * 100,
-                     (long long)g->b2 * 100 + 100) < 0)
+                     (long long)g->b1 * 100 * PER_YUAN,
+                     (long long)(g->b2 + 1) * 100 * PER_YUAN) < 0)
             abort();
         rc = wg_store__prepare(st, tq, &s, err);
         free(tq);
@@ -738,7 +751,7 @@ static wg_rc agg_medians(wg_store *st, cells *c, wg_report *out, wg_err *err)
             sqlite3_finalize(s);
         }
         out->grand.has_median = 1;
-        out->grand.median = (g->got[0] + g->got[1]) / 2.0;
+        out->grand.median = (g->got[0] + g->got[1]) / 2.0 / PER_YUAN;
     }
     wg_buf_release(&q);
     free(mids);

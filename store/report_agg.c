@@ -15,7 +15,9 @@
  *   rpt_month(ym, county)      per birth month and county: persons, employed
  *   rpt_day(bdate, county)     per birth date and county: persons, employed
  *   rpt_income(county, income) active placements of live persons per income
- *   rpt_income100(county, b)   the same per 100 yuan (b = income / 100)
+ *                              (in fen from schema 3: monthly_income_fen,
+ *                              else the whole yuan x 100)
+ *   rpt_income100(county, b)   the same per 100 yuan (b = income / 10000)
  *
  * Working age on a date is a range of birth dates: whole years come from
  * rpt_year, the months of the two boundary years from rpt_month, the days
@@ -45,6 +47,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An active placement's income as the aggregates count it, and the size
+ * of a histogram bucket (100 yuan) in that unit. */
+#if WG_SCHEMA_VERSION >= 3
+#define INC "coalesce(monthly_income_fen, monthly_income * 100)"
+#define INC_X "coalesce(x.monthly_income_fen, x.monthly_income * 100)"
+#define BUCKET "10000"
+#else
+#define INC "monthly_income"
+#define INC_X "x.monthly_income"
+#define BUCKET "100"
+#endif
+
 enum {
     S_GET_PERSON, S_GET_PLACEMENT, S_GET_TRAINING, S_PERSON_LIVE,
     S_NP_EXCL, S_TR_EXCL, S_NP, S_TR, S_INCOMES, S_YEAR_ADD, S_YEAR_GC,
@@ -54,7 +68,7 @@ enum {
 
 static const char *const stmt_sql[S_NSTMT] = {
     "SELECT county, birth_date, deleted FROM person WHERE id = ?1",
-    "SELECT person_id, status, deleted, monthly_income FROM placement "
+    "SELECT person_id, status, deleted, " INC " FROM placement "
     "WHERE id = ?1",
     "SELECT person_id, outcome, deleted FROM training WHERE id = ?1",
     "SELECT county, birth_date FROM person WHERE id = ?1 AND deleted = 0",
@@ -68,7 +82,7 @@ static const char *const stmt_sql[S_NSTMT] = {
     "SELECT coalesce(max(outcome IN ('completed', 'certified')), 0), "
     "coalesce(max(outcome = 'certified'), 0) FROM training "
     "WHERE person_id = ?1 AND deleted = 0",
-    "SELECT monthly_income FROM placement WHERE person_id = ?1 AND "
+    "SELECT " INC " FROM placement WHERE person_id = ?1 AND "
     "status = 'active' AND deleted = 0 AND monthly_income IS NOT NULL",
     "INSERT INTO rpt_year(county, y, persons, employed, trained, "
     "certified, placements) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -90,9 +104,10 @@ static const char *const stmt_sql[S_NSTMT] = {
     "INSERT INTO rpt_income(county, income, n) VALUES(?1, ?2, ?3) "
     "ON CONFLICT(county, income) DO UPDATE SET n = n + ?3",
     "DELETE FROM rpt_income WHERE county = ?1 AND income = ?2 AND n = 0",
-    "INSERT INTO rpt_income100(county, b, n) VALUES(?1, ?2 / 100, ?3) "
+    "INSERT INTO rpt_income100(county, b, n) VALUES(?1, ?2 / " BUCKET ", ?3) "
     "ON CONFLICT(county, b) DO UPDATE SET n = n + ?3",
-    "DELETE FROM rpt_income100 WHERE county = ?1 AND b = ?2 / 100 AND n = 0",
+    "DELETE FROM rpt_income100 WHERE county = ?1 AND b = ?2 / " BUCKET
+    " AND n = 0",
 };
 
 struct wg_rpt {
@@ -160,7 +175,7 @@ wg_rc wg_store__report_schema(wg_store *st, wg_err *err)
     return rc;
 }
 
-char *wg_store__report_recount_sql(const char *prefix)
+static char *recount_sql(const char *prefix, const char *inc)
 {
     char *sql = NULL;
     if (asprintf(&sql,
@@ -182,26 +197,49 @@ char *wg_store__report_recount_sql(const char *prefix)
         "  sum(np > 0) FROM rpt_pp WHERE b != '' GROUP BY 1, 2;"
         "INSERT INTO %1$sday SELECT b, county, count(*), sum(np > 0) "
         "  FROM rpt_pp WHERE b != '' GROUP BY 1, 2;"
-        "INSERT INTO %1$sincome SELECT p.county, x.monthly_income, count(*) "
+        "INSERT INTO %1$sincome SELECT p.county, %2$s, count(*) "
         "  FROM placement x JOIN person p ON p.id = x.person_id "
         "  WHERE x.deleted = 0 AND x.status = 'active' "
         "  AND x.monthly_income IS NOT NULL AND p.deleted = 0 "
         "  GROUP BY 1, 2;"
-        "INSERT INTO %1$sincome100 SELECT county, income / 100, sum(n) "
-        "  FROM %1$sincome GROUP BY 1, 2;"
+        "INSERT INTO %1$sincome100 SELECT county, income / " BUCKET ", "
+        "  sum(n) FROM %1$sincome GROUP BY 1, 2;"
         "DROP TABLE temp.rpt_pp;",
-        prefix) < 0)
+        prefix, inc) < 0)
         abort();
     return sql;
 }
 
+char *wg_store__report_recount_sql(const char *prefix)
+{
+    return recount_sql(prefix, INC_X);
+}
+
+static wg_rc rebuild(wg_store *st, wg_err *err);
+
 /* The recount, into the tables PREFIX + name (made by tables_sql()). */
 static wg_rc recount_into(wg_store *st, const char *prefix, wg_err *err)
 {
-    char *sql = wg_store__report_recount_sql(prefix);
+    /* A store not upgraded yet (report_open runs first) has no fen
+     * column: its whole yuan, in the same unit. The upgrade recounts. */
+    sqlite3_stmt *probe = NULL;
+    int fen = WG_SCHEMA_VERSION >= 3 &&
+              sqlite3_prepare_v2(st->db, "SELECT monthly_income_fen FROM "
+                                 "placement LIMIT 0", -1, &probe,
+                                 NULL) == SQLITE_OK;
+    sqlite3_finalize(probe);
+    char *sql = recount_sql(prefix, fen ? INC_X : WG_SCHEMA_VERSION >= 3
+                                                      ? "x.monthly_income * 100"
+                                                      : INC_X);
     wg_rc rc = wg_store__exec(st, sql, err);
     free(sql);
     return rc;
+}
+
+wg_rc wg_store__report_recount(wg_store *st, wg_err *err)
+{
+    wg_rc rc = wg_store__report_schema(st, err);
+    return rc ? rc : rebuild(st, err);
 }
 
 static wg_rc rebuild(wg_store *st, wg_err *err)

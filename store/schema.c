@@ -48,6 +48,35 @@ static const char *const placement_statuses_zh[] = { "在岗", "已离岗", NULL
 #define COUNTY { .name = "county", .type = WG_FT_COUNTY, .required = 1, \
     .max_len = 6, .title = "县区代码", .role = WG_FR_PARTITION, .since = 1, \
     .help = "6-digit county code; defaults to this node's own county" }
+/* Schema 3's meta fields, at the end of every user table (appended: they
+ * take the next wire numbers, and a schema-2 node keeps and relays them
+ * as fields it does not know).
+ *
+ * changed_by: the account name of the clerk whose write made the change
+ *   (wg_store_set_actor: the web page's signed-in user); absent when the
+ *   node's operator wrote through the CLI. A field of the change rather
+ *   than of the record, really: history reads it per change, and the
+ *   column holds the clerk of the latest change that named one. Carried in
+ *   the change itself (not a node-local table) because the change is what
+ *   is signed and travels: the HQ and every node after it can answer "who
+ *   changed this income?" with the office's signature over the answer.
+ *   It is a field, not a new change header, so the change format and every
+ *   older node's decoder stay as they are (an unknown field passes).
+ *   Bounded like a user name (wg_users.h: 32 of [a-z0-9._-]) with room;
+ *   from a peer it is text like any other (length, UTF-8, no controls).
+ * base_clocks: for each field an update writes, the clock of the value it
+ *   replaced, "N:HLC:ORIGIN" (field number, the clock in hex, the first 16
+ *   hex digits of the writer's key; "N:0" when the field was empty),
+ *   space-separated. Merge compares it with the clock it holds for the
+ *   field to find concurrent edits (overwritten.c).
+ * Neither is offered to users: `help add`, add/update/import, list, get,
+ * export and the page's forms leave them out (wg_schema_shown). */
+#define META_FIELDS \
+    { .name = "changed_by", .type = WG_FT_TEXT, .max_len = 64, \
+      .title = "修改人", .since = 3, .meta = 1 }, \
+    { .name = "base_clocks", .type = WG_FT_TEXT, .max_len = 1000, \
+      .title = "修改前的时钟", .since = 3, .meta = 1 }
+
 #define PERSON_REF { .name = "person_id", .type = WG_FT_REF, .required = 1, \
     .max_len = 32, .title = "人员编号", .role = WG_FR_REF, .ref = "person", \
     .since = 1, .help = "the id of a person this node holds" }
@@ -75,6 +104,9 @@ static const wg_field person_fields[] = {
       .title = "残疾证有效期至", .since = 2,
       .help = "the day the disability certificate expires" },
 #endif
+#if WG_SCHEMA_VERSION >= 3
+    META_FIELDS,
+#endif
 };
 
 static const wg_field training_fields[] = {
@@ -87,6 +119,9 @@ static const wg_field training_fields[] = {
     INT("hours", 0, 0, 100000, "学时"),
     ENUM("outcome", 1, outcomes, "培训结果"),
     COUNTY,
+#if WG_SCHEMA_VERSION >= 3
+    META_FIELDS,
+#endif
 };
 
 static const wg_field placement_fields[] = {
@@ -96,9 +131,26 @@ static const wg_field placement_fields[] = {
     TEXT("position", 0, 200, "岗位"),
     DATE("start_date", 1, "开始日期"),
     DATE("end_date", 0, "结束日期"),
+#if WG_SCHEMA_VERSION >= 3
+    { .name = "monthly_income", .type = WG_FT_INT, .min = 0, .max = 100000000,
+      .title = "月收入（元）", .since = 1, .fen = "monthly_income_fen",
+      .help = "yuan, with up to two decimals (2800.50): kept exactly as fen "
+              "in monthly_income_fen, the whole yuan here" },
+#else
     INT("monthly_income", 0, 0, 100000000, "月收入（元）"),
+#endif
     ENUM("status", 1, placement_statuses, "就业状态"),
     COUNTY,
+#if WG_SCHEMA_VERSION >= 3
+    /* The income exactly, in fen (yuan x 100): typed as yuan with up to
+     * two decimals (monthly_income=2800.50), which writes both this and
+     * the whole yuan into monthly_income, so a schema-2 node still shows
+     * a value (validate.c, records.c). */
+    { .name = "monthly_income_fen", .type = WG_FT_INT, .min = 0,
+      .max = 10000000000LL, .title = "月收入（分）", .since = 3,
+      .help = "the monthly income in fen; set by monthly_income=YUAN.JF" },
+    META_FIELDS,
+#endif
 };
 
 /* The audit trail: entries are changes in the writing node's own feed, so
@@ -261,6 +313,32 @@ int wg_schema_nfields_at(const wg_table *t, int version)
     while (n < t->nfields && t->fields[n].since <= version)
         n++;
     return n;
+}
+
+int wg_schema_meta(const wg_table *t, const char *name)
+{
+    int i = wg_schema_field_index(t, name);
+    return i >= 0 && t->fields[i].meta ? i : -1;
+}
+
+int wg_schema_fen_of(const wg_table *t, int i)
+{
+    if (i < 0 || i >= t->nfields || !t->fields[i].fen)
+        return -1;
+    return wg_schema_field_index(t, t->fields[i].fen);
+}
+
+int wg_schema_is_fen(const wg_table *t, int i)
+{
+    for (int j = 0; j < t->nfields; j++)
+        if (t->fields[j].fen && wg_schema_fen_of(t, j) == i)
+            return 1;
+    return 0;
+}
+
+int wg_schema_shown(const wg_table *t, int i)
+{
+    return i >= 0 && i < t->nfields && !t->fields[i].meta;
 }
 
 const char *wg_schema_type_name(wg_ftype type)

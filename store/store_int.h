@@ -82,7 +82,7 @@ struct wg_store {
     int miss_ok, miss_tno, miss_f;
     char miss_val[WG_FIELD_MAX_BYTES + 1];
     sqlite3_stmt *s_change_put, *s_change_at, *s_feed_get, *s_feed_put,
-        *s_sig_put, *s_origin_put;
+        *s_sig_put, *s_origin_put, *s_ow_listed;
     wg_buf enc;
     char *dir;       /* as given */
     char *dbpath;    /* absolute, symlinks resolved: the VFS registry key */
@@ -91,6 +91,7 @@ struct wg_store {
     wg_log_fn log;
     void *log_ctx;
     struct wg_rpt *rpt;   /* report_agg.c's statements */
+    char actor[WG_ACTOR_MAX + 1];  /* the clerk writing now, or "" */
 };
 
 /* vfs.c */
@@ -224,6 +225,25 @@ void wg_store__forget_feeds(wg_store *st);
 wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
                              wg_err *err);
 
+/* overwritten.c: the clerk and base clocks of local writes, and the
+ * concurrent edits merge finds. */
+void wg_store__stamp(wg_store *st, const wg_table *t, wg_change *c);
+wg_rc wg_store__base_clocks(wg_store *st, const wg_table *t, const char *id,
+                            const int *given, char *out, size_t cap,
+                            wg_err *err);
+int wg_store__ow_mismatch(wg_store *st, const wg_table *t, const wg_change *c,
+                          const wg_clock *held);
+wg_rc wg_store__ow_recount(wg_store *st, const wg_table *t, const char *id,
+                           const wg_change *c, int64_t chain, wg_err *err);
+wg_rc wg_store__ow_listed(wg_store *st, const wg_table *t, const char *id,
+                          int *yes, wg_err *err);
+#define WG_OVERWRITTEN_SQL "CREATE TABLE IF NOT EXISTS overwritten(" \
+    "tbl TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL, " \
+    "win_hlc INTEGER NOT NULL, win_origin BLOB NOT NULL, win_value TEXT, " \
+    "win_clerk TEXT, lose_hlc INTEGER NOT NULL, lose_origin BLOB NOT NULL, " \
+    "lose_value TEXT, lose_clerk TEXT, PRIMARY KEY(tbl, id, field, win_hlc, " \
+    "win_origin, lose_hlc, lose_origin))"
+
 /* report_agg.c: the aggregates the default report reads, kept by merge */
 enum { WG_RPT_PERSON = 1, WG_RPT_PLACEMENT, WG_RPT_TRAINING };
 /* The fields of one record that count for the report. */
@@ -258,6 +278,9 @@ void wg_store__report_release(wg_store *st);
  * month, day, income, income100 (PREFIX "rpt_" for the kept ones). Caller
  * frees. */
 char *wg_store__report_recount_sql(const char *prefix);
+/* The aggregates counted again from the records, inside the caller's
+ * transaction (the upgrade to schema 3 changes their income unit). */
+wg_rc wg_store__report_recount(wg_store *st, wg_err *err);
 
 /* hlc.c */
 uint64_t wg_hlc_now_ms(void);

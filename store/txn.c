@@ -43,7 +43,7 @@ void wg_store__finalize(wg_store *st)
     }
     sqlite3_stmt **all[] = { &st->s_change_put, &st->s_change_at,
                              &st->s_feed_get, &st->s_feed_put, &st->s_sig_put,
-                             &st->s_origin_put };
+                             &st->s_origin_put, &st->s_ow_listed };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;

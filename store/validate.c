@@ -295,6 +295,32 @@ static wg_rc check_int(const wg_field *f, const char *v, char *canon,
     return WG_OK;
 }
 
+wg_rc wg_validate_yuan(const wg_field *f, const char *v, int64_t *fen,
+                       wg_err *err)
+{
+    char sb[SHOW_BYTES];
+    size_t n = strlen(v), dot = strcspn(v, ".");
+    size_t dec = dot < n ? n - dot - 1 : 0;
+    if (dot == 0 || dot > 12 || !all_digits(v, dot) ||
+        (dot < n && (dec < 1 || dec > 2 || !all_digits(v + dot + 1, dec))))
+        return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not an amount in "
+                          "yuan with at most two decimals (like 2800.50)",
+                          f->name, show(v, sb));
+    int64_t y = 0, j = 0;
+    for (size_t i = 0; i < dot; i++)
+        y = y * 10 + (v[i] - '0');
+    if (dec >= 1)
+        j = (v[dot + 1] - '0') * 10;
+    if (dec == 2)
+        j += v[dot + 2] - '0';
+    if (y < f->min || y > f->max)   /* check_int's words */
+        return wg_err_set(err, WG_ERR_INVALID,
+                          "%s: %s%s is out of range %" PRId64 "-%" PRId64,
+                          f->name, "", show(v, sb), f->min, f->max);
+    *fen = y * 100 + j;
+    return WG_OK;
+}
+
 static wg_rc check_date(const wg_field *f, const char *v, wg_err *err)
 {
     char sb[SHOW_BYTES];
@@ -542,7 +568,15 @@ wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
         }
         break;
     case WG_FT_INT:
-        rc = check_int(f, value, small, err);
+        if (f->fen && strchr(value, '.')) {
+            /* yuan with decimals: the canonical value is the whole yuan */
+            int64_t fen;
+            rc = wg_validate_yuan(f, value, &fen, err);
+            if (rc == WG_OK)
+                snprintf(small, CANON_SMALL_BYTES, "%" PRId64, fen / 100);
+        } else {
+            rc = check_int(f, value, small, err);
+        }
         canon = small;
         break;
     case WG_FT_DATE:
@@ -609,11 +643,13 @@ wg_rc wg_validate_field_name(const wg_table *t, const char *name,
     char list[WG_ERR_MSG_BYTES];
     size_t o = 0;
 
-    if (wg_schema_field_index(t, name) >= 0)
+    if (wg_schema_shown(t, wg_schema_field_index(t, name)))
         return WG_OK;
     list[0] = '\0';
     for (int i = 0; i < t->nfields; i++) {
-        int k = snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
+        if (t->fields[i].meta)  /* the machinery's, never a user's */
+            continue;
+        int k = snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "",
                          t->fields[i].name);
         if (k < 0 || (size_t)k >= sizeof list - o)
             break;

@@ -30,9 +30,9 @@
  * with WINGS_SCHEMA_PREV leaves out everything added in the latest version:
  * the tests use it as the previous release. */
 #ifdef WG_SCHEMA_PREV
-#define WG_SCHEMA_VERSION 1
-#else
 #define WG_SCHEMA_VERSION 2
+#else
+#define WG_SCHEMA_VERSION 3
 #endif
 /* The oldest schema whose nodes keep what they do not understand (and so
  * can be synced with: see WG_SYNC_SCHEMA_MIN in wg_sync.h). */
@@ -83,6 +83,16 @@ typedef struct wg_field {
                                       * value: typed and imported writes are
                                       * refused; copies from two offices
                                       * are listed by `review` */
+    const char *fen;                 /* WG_FT_INT in whole yuan: the field
+                                      * holding the amount exactly, in fen;
+                                      * input may then carry two decimals
+                                      * (records.c writes both) */
+    int meta;                        /* written by the machinery, never by
+                                      * a user: left out of `help add`,
+                                      * add/update/import names, list, get,
+                                      * export and the page's forms, but
+                                      * replicated, merged and dumped like
+                                      * any field (see schema.c) */
 } wg_field;
 
 /* An index: NAME on the comma-separated COLUMNS of its table. */
@@ -126,6 +136,15 @@ int wg_schema_partition(const wg_table *t);
 /* Number of T's fields a store of schema VERSION has (fields are appended
  * in order of `since`). */
 int wg_schema_nfields_at(const wg_table *t, int version);
+/* Index of T's meta field NAME (changed_by, base_clocks), or -1 when
+ * this build's T has none. */
+int wg_schema_meta(const wg_table *t, const char *name);
+/* Index of the fen field of T's field I (wg_field.fen), or -1. */
+int wg_schema_fen_of(const wg_table *t, int i);
+/* Is field I of T some field's fen field? */
+int wg_schema_is_fen(const wg_table *t, int i);
+/* Is field I of T one that users see and write (not a meta field)? */
+int wg_schema_shown(const wg_table *t, int i);
 /* The name of a field type as `help add` shows it ("text", "date", ...). */
 const char *wg_schema_type_name(wg_ftype type);
 

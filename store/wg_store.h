@@ -155,6 +155,34 @@ wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
                            const char *value, const char *except,
                            char id_out[WG_ID_HEX_CHARS + 1], wg_err *err);
 
+/* ---- clerks and overwritten edits (overwritten.c) ---- */
+
+#define WG_ACTOR_MAX 64
+/* Name the clerk (an account name) whose writes follow, recorded in each
+ * change as changed_by until set again; NULL or "" for none (the node's
+ * operator at the CLI). */
+void wg_store_set_actor(wg_store *st, const char *name);
+
+/* Two concurrent writes of one field whose values differ, as merge found
+ * them: [0] the value that won by the last-writer rule, [1] the value it
+ * overwrote. Borrowed for the call; values and clerks may be NULL. */
+typedef struct wg_overwrite {
+    const wg_table *table;
+    const char *id, *field;
+    uint64_t hlc[2];
+    uint8_t origin[2][WG_SIGN_PK_BYTES];
+    const char *value[2], *clerk[2];
+} wg_overwrite;
+typedef int (*wg_overwrite_fn)(void *ctx, const wg_overwrite *o);
+/* Every overwritten edit this node holds, by table, record and field. */
+wg_rc wg_store_overwritten(wg_store *st, wg_overwrite_fn fn, void *ctx,
+                           wg_err *err);
+/* The name this node knows the node of KEY by (itself, a peer, a
+ * membership certificate), into OUT; 0 and "" when it knows none. Names
+ * from certificates come from peers: show them as untrusted text. */
+int wg_store_node_name(wg_store *st, const uint8_t key[WG_SIGN_PK_BYTES],
+                       char *out, size_t cap);
+
 /* ---- review (review.c) ---- */
 
 /* One value of a unique field that N live records hold (IDS, sorted; at
@@ -227,6 +255,8 @@ typedef struct wg_history_entry {
     uint64_t hlc;
     char when[32];                        /* UTC, from the clock */
     char origin_hex[WG_KEY_HEX_CHARS + 1];
+    uint8_t origin[WG_SIGN_PK_BYTES];
+    char clerk[WG_ACTOR_MAX + 1];         /* changed_by, "" when none */
     int deleted;                          /* -1 untouched, 0 restore, 1 delete */
     int nfields;
     const char *names[WG_MAX_FIELDS];

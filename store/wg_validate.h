@@ -34,6 +34,15 @@
 wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
                         size_t outsz, wg_err *err);
 
+/* An amount in yuan for field F (one with a fen field): digits, then
+ * optionally '.' and one or two digits ("2800", "2800.5", "2800.50"),
+ * within F's range in whole yuan; into *FEN exactly. WG_ERR_INVALID:
+ * "monthly_income: '1234.567' is not an amount in yuan with at most two
+ * decimals (like 2800.50)". Such a field's wg_validate_value() takes these
+ * forms too, its canonical value the whole yuan. */
+wg_rc wg_validate_yuan(const wg_field *f, const char *value, int64_t *fen,
+                       wg_err *err);
+
 /* Check a whole record of table T: VALUES[i] is the value of T->fields[i], or
  * NULL when absent; the empty string counts as absent. Checks, and reports the
  * first failure of, in this order: each field in schema order (required

@@ -98,6 +98,121 @@ START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
 }
 END_TEST
 
+/* ---- clerks and overwritten edits (schema 3) -------------------------- */
+
+static int clerk_entry(void *ctx, const wg_history_entry *e)
+{
+    char *s = ctx;
+    strcat(s, e->clerk[0] ? e->clerk : "-");
+    strcat(s, ";");
+    return 0;
+}
+
+START_TEST(test_records_each_change_names_its_clerk)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    const wg_table *t = wg_schema_table("person");
+    const char *id = "0123456789abcdef0123456789abcdef";
+    add_person(a, id, "first", 1);
+    wg_store_set_actor(a, "wei");
+    update1(a, id, "name", "by-wei");
+    wg_store_set_actor(a, NULL);
+    update1(a, id, "name", "by-cli");
+    char seen[256] = "";
+    ck_assert_int_eq(wg_store_history(a, t, id, clerk_entry, seen, NULL),
+                     WG_OK);
+    ck_assert_str_eq(seen, "-;wei;-;");
+    /* no one names the meta fields */
+    const char *n[] = { "changed_by" }, *v[] = { "mallory" };
+    wg_err err = { 0 };
+    ck_assert_int_eq(wg_store_begin(a, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_update(a, t, id, n, v, 1, &err),
+                     WG_ERR_INVALID);
+    wg_store_rollback(a);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no such field"));
+    wg_store_close(&a);
+}
+END_TEST
+
+static int ow_line(void *ctx, const wg_overwrite *o)
+{
+    char *s = ctx;
+    char line[512];
+    snprintf(line, sizeof line, "%s|%s|%s|%s|%s|%s|%s|%llu|%llu\n",
+             o->table->name, o->id, o->field,
+             o->value[0] ? o->value[0] : "(null)",
+             o->value[1] ? o->value[1] : "(null)",
+             o->clerk[0] ? o->clerk[0] : "-", o->clerk[1] ? o->clerk[1] : "-",
+             (unsigned long long)o->hlc[0], (unsigned long long)o->hlc[1]);
+    strcat(s, line);
+    return 0;
+}
+
+static void overwritten(wg_store *st, char *out)
+{
+    out[0] = 0;
+    ck_assert_int_eq(wg_store_overwritten(st, ow_line, out, NULL), WG_OK);
+}
+
+/* Two offices edit one field while apart; one of them edits it again,
+ * knowing its own value. Every node, whatever order the changes reach it
+ * in (an update even before the record's first change), lists the one
+ * pair where the two lines met, and nothing for a field edited once. */
+START_TEST(test_records_overwritten_edits_are_the_same_in_any_order)
+{
+    wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
+    wg_store *b = node("b", "450224", WG_ROLE_OFFICE);
+    wg_store *r1 = node("r1", "450224", WG_ROLE_OFFICE);
+    wg_store *r2 = node("r2", "450224", WG_ROLE_OFFICE);
+    const char *id = "0123456789abcdef0123456789abcdef";
+    add_person(a, id, "first", 1);
+    nu_feedcopy f0;
+    collect(a, "450224", &f0);
+    size_t applied;
+    ck_assert_int_eq(wg_store_apply(b, f0.c, f0.n, &applied, NULL), WG_OK);
+    wg_store_set_actor(a, "wei");
+    update1(a, id, "name", "from-a");
+    wg_store_set_actor(a, NULL);
+    update1(b, id, "name", "from-b");
+    update1(b, id, "township", "only-b");
+    update1(a, id, "name", "from-a-again");
+    nu_feedcopy fa, fb;
+    collect(a, "450224", &fa);
+    collect(b, "450224", &fb);
+    ck_assert_int_eq(wg_store_apply(r1, fa.c, fa.n, &applied, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_apply(r1, fb.c, fb.n, &applied, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_apply(r2, fb.c, fb.n, &applied, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_apply(r2, fa.c, fa.n, &applied, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_apply(a, fb.c, fb.n, &applied, NULL), WG_OK);
+    ck_assert_int_eq(wg_store_apply(b, fa.c, fa.n, &applied, NULL), WG_OK);
+    static char s1[4096], s2[4096], sa[4096], sb[4096];
+    overwritten(r1, s1);
+    overwritten(r2, s2);
+    overwritten(a, sa);
+    overwritten(b, sb);
+    ck_assert_str_eq(s1, s2);
+    ck_assert_str_eq(s1, sa);
+    ck_assert_str_eq(s1, sb);
+    /* one pair: from-a (by wei) and from-b; the later of the two kept */
+    ck_assert_int_eq(strchr(s1, '\n') - s1 + 1, (long)strlen(s1));
+    ck_assert_ptr_nonnull(strstr(s1, "person|0123456789abcdef0123456789abcdef"
+                                     "|name|"));
+    ck_assert(strstr(s1, "|from-a|from-b|wei|-|") ||
+              strstr(s1, "|from-b|from-a|-|wei|"));
+    char *d1 = dump(r1), *d2 = dump(r2);
+    ck_assert_str_eq(d1, d2);
+    free(d1);
+    free(d2);
+    nu_feedcopy_free(&f0);
+    nu_feedcopy_free(&fa);
+    nu_feedcopy_free(&fb);
+    wg_store_close(&a);
+    wg_store_close(&b);
+    wg_store_close(&r1);
+    wg_store_close(&r2);
+}
+END_TEST
+
 static int count_entry(void *ctx, const wg_history_entry *e)
 {
     (*(int *)ctx)++;
@@ -479,6 +594,8 @@ static Suite *records_suite(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_set_timeout(t, 120);
     tcase_add_test(t, test_records_later_write_wins_and_history_keeps_the_loser);
+    tcase_add_test(t, test_records_each_change_names_its_clerk);
+    tcase_add_test(t, test_records_overwritten_edits_are_the_same_in_any_order);
     tcase_add_test(t, test_records_delete_sticks_against_an_earlier_concurrent_update);
     tcase_add_test(t, test_records_merge_converges_in_any_order_with_duplicates);
     tcase_add_test(t, test_records_clock_survives_restart);

@@ -94,11 +94,55 @@ START_TEST(test_schema_certificate_expiry_is_a_person_field_of_version_2)
 {
     const wg_table *p = wg_schema_table("person");
     int i = wg_schema_field_index(p, "certificate_valid_until");
-    ck_assert_int_eq(i, p->nfields - 1);
+    ck_assert_int_eq(i, wg_schema_nfields_at(p, 2) - 1);
     ck_assert_int_eq(p->fields[i].type, WG_FT_DATE);
     ck_assert_int_eq(p->fields[i].since, 2);
-    ck_assert_int_eq(wg_schema_nfields_at(p, 1), p->nfields - 1);
+    ck_assert_int_eq(wg_schema_nfields_at(p, 1), i);
     ck_assert_str_eq(p->fields[i].title, "残疾证有效期至");
+}
+END_TEST
+
+/* Schema 3: every user table ends with the meta fields changed_by and
+ * base_clocks, which no user may name; placement has the income in fen. */
+START_TEST(test_schema_3_meta_fields_and_income_in_fen)
+{
+    const wg_table *t;
+    for (int ti = 0; (t = wg_schema_table_at(ti)); ti++) {
+        int cb = wg_schema_meta(t, "changed_by");
+        int bc = wg_schema_meta(t, "base_clocks");
+        ck_assert_int_ge(cb, 0);
+        ck_assert_int_eq(bc, cb + 1);
+        ck_assert_int_eq(t->fields[cb].since, 3);
+        ck_assert_int_eq(t->fields[bc].since, 3);
+        ck_assert(!wg_schema_shown(t, cb) && !wg_schema_shown(t, bc));
+        ck_assert_int_eq(wg_schema_nfields_at(t, 2), t->nfields -
+                         (t->wire == WG_TABLE_PLACEMENT ? 3 : 2));
+        ck_assert_uint_le(t->fields[bc].max_len, WG_FIELD_MAX_BYTES);
+    }
+    const wg_table *p = wg_schema_table("placement");
+    int y = wg_schema_field_index(p, "monthly_income");
+    int f = wg_schema_field_index(p, "monthly_income_fen");
+    ck_assert_int_eq(wg_schema_fen_of(p, y), f);
+    ck_assert(wg_schema_is_fen(p, f) && wg_schema_shown(p, f));
+    ck_assert_int_eq(p->fields[f].since, 3);
+    int64_t fen = 0;
+    wg_err e;
+    ck_assert_int_eq(wg_validate_yuan(&p->fields[y], "2800.50", &fen, &e),
+                     WG_OK);
+    ck_assert_int_eq(fen, 280050);
+    ck_assert_int_eq(wg_validate_yuan(&p->fields[y], "0.5", &fen, &e), WG_OK);
+    ck_assert_int_eq(fen, 50);
+    ck_assert_int_eq(wg_validate_yuan(&p->fields[y], "12", &fen, &e), WG_OK);
+    ck_assert_int_eq(fen, 1200);
+    const char *bad[] = { "1.234", ".5", "5.", "1,5", "-1", "1e3", "",
+                          "100000001", "1.5.5" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(wg_validate_yuan(&p->fields[y], bad[i], &fen, &e) ==
+                          WG_ERR_INVALID, "'%s' accepted", bad[i]);
+    char out[32];
+    ck_assert_int_eq(wg_validate_value(&p->fields[y], "2800.99", out,
+                                       sizeof out, &e), WG_OK);
+    ck_assert_str_eq(out, "2800");
 }
 END_TEST
 
@@ -170,11 +214,18 @@ START_TEST(test_schema_every_field_reaches_sql_validation_codec_and_dump)
     const wg_table *t;
     for (int ti = 0; (t = wg_schema_table_at(ti)); ti++) {
         const char *names[WG_MAX_FIELDS], *values[WG_MAX_FIELDS];
+        int nuser = 0;  /* the meta fields come last: no user gives them */
         for (int f = 0; f < t->nfields; f++) {
             names[f] = t->fields[f].name;
             values[f] = sample(t, &t->fields[f], person_id, vals[f],
                                sizeof vals[f]);
+            if (!t->fields[f].meta)
+                nuser = f + 1;
         }
+        for (int f = 0; f < t->nfields; f++)
+            if (wg_schema_fen_of(t, f) >= 0)  /* the exact amount agrees */
+                snprintf(vals[wg_schema_fen_of(t, f)], sizeof vals[0],
+                         "%s00", vals[f]);
         int g = wg_schema_field_index(t, "gender");
         if (g >= 0)
             snprintf(vals[g], sizeof vals[g], "female"); /* 17th digit 2 */
@@ -196,13 +247,13 @@ START_TEST(test_schema_every_field_reaches_sql_validation_codec_and_dump)
         }
         /* SQL: the record is stored and read back field by field */
         char id[WG_ID_HEX_CHARS + 1];
-        ck_assert_msg(wg_store_add(st, t, names, values, t->nfields, id, &e)
+        ck_assert_msg(wg_store_add(st, t, names, values, nuser, id, &e)
                           == WG_OK, "%s: %s", t->name, e.msg);
         if (ti == 0)
             snprintf(person_id, sizeof person_id, "%s", id);
         wg_record r;
         ck_assert_int_eq(wg_store_get(st, t, id, &r, &e), WG_OK);
-        for (int f = 0; f < t->nfields; f++)
+        for (int f = 0; f < nuser; f++)
             ck_assert_msg(r.values[f] && !strcmp(r.values[f], values[f]),
                           "%s.%s: stored '%s', read '%s'", t->name,
                           t->fields[f].name, values[f],
@@ -249,7 +300,7 @@ START_TEST(test_schema_every_field_reaches_sql_validation_codec_and_dump)
         ck_assert_ptr_nonnull(strstr((char *)dump.data, head));
         for (int f = 0; f < t->nfields; f++) {
             const wg_field *fd = &t->fields[f];
-            if (fd->type == WG_FT_TEXT) {
+            if (fd->type == WG_FT_TEXT && !fd->meta) {
                 char want[128];
                 snprintf(want, sizeof want, "|t%s-值", fd->name);
                 ck_assert_msg(strstr((char *)dump.data, want),
@@ -320,6 +371,7 @@ static Suite *schema_suite(void)
     TCase *tc = tcase_create("description");
     tcase_add_test(tc, test_schema_description_keeps_its_rules);
     tcase_add_test(tc, test_schema_certificate_expiry_is_a_person_field_of_version_2);
+    tcase_add_test(tc, test_schema_3_meta_fields_and_income_in_fen);
     tcase_add_test(tc, test_schema_newer_fields_and_tables_decode_within_bounds);
     suite_add_tcase(s, tc);
     tc = tcase_create("consumers");

@@ -198,6 +198,50 @@ START_TEST(test_i18n_lang_tags)
 }
 END_TEST
 
+static int clerks(void *ctx, const wg_history_entry *e)
+{
+    strcat(ctx, e->clerk[0] ? e->clerk : "-");
+    strcat(ctx, ";");
+    return 0;
+}
+
+/* The page's writes go through ops.c with the signed-in account: each
+ * change names it; the store forgets it after the write. */
+START_TEST(test_ops_record_the_clerk)
+{
+    wg_store *st = make_store();
+    const wg_table *t = wg_schema_table("person");
+    char idnum[19], id[WG_ID_HEX_CHARS + 1];
+    nu_person_idnum(idnum, 7);
+    const char *n[] = { "name", "id_number", "disability_category" };
+    const char *v[] = { "韦小梅", idnum, "physical" };
+    wg_err err = { 0 };
+    ck_assert_msg(wg_ops_add(st, "wei", t, n, v, 3, id, &err) == WG_OK, "%s",
+                  err.msg);
+    const char *un[] = { "township" }, *uv[] = { "古宜镇" };
+    ck_assert_int_eq(wg_ops_update(st, "li.na", t, id, un, uv, 1, &err),
+                     WG_OK);
+    uv[0] = "长安镇";
+    ck_assert_int_eq(wg_ops_update(st, NULL, t, id, un, uv, 1, &err), WG_OK);
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    uv[0] = "丹洲镇";
+    ck_assert_int_eq(wg_store_update(st, t, id, un, uv, 1, &err), WG_OK);
+    ck_assert_int_eq(wg_store_commit(st, &err), WG_OK);
+    /* a refused write leaves no clerk behind either */
+    const char *bn[] = { "gender" }, *bv[] = { "unknown" };
+    ck_assert_int_eq(wg_ops_update(st, "wei", t, id, bn, bv, 1, &err),
+                     WG_ERR_INVALID);
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    uv[0] = "古宜镇";
+    ck_assert_int_eq(wg_store_update(st, t, id, un, uv, 1, &err), WG_OK);
+    ck_assert_int_eq(wg_store_commit(st, &err), WG_OK);
+    char seen[128] = "";
+    ck_assert_int_eq(wg_store_history(st, t, id, clerks, seen, &err), WG_OK);
+    ck_assert_str_eq(seen, "wei;li.na;-;-;-;");
+    wg_store_close(&st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("web");
@@ -209,6 +253,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_users_are_local_and_kept);
     tcase_add_test(tc, test_web_html_escapes_everything);
     tcase_add_test(tc, test_i18n_lang_tags);
+    tcase_add_test(tc, test_ops_record_the_clerk);
     suite_add_tcase(s, tc);
     return s;
 }

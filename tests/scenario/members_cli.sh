@@ -8,7 +8,8 @@
 # 450200, hq), which enrols two offices (rongan 450224, rongshui 450225):
 # tokens joined, records flow county -> prefecture -> province and back,
 # every feed verifies at the province although it never talked to the
-# offices, and `members` lists the certificates. An enroller refuses a code
+# offices (and its history names them by their certificates), and
+# `members` lists the certificates. An enroller refuses a code
 # outside its area and an office cannot enrol (exit 3); a token made for
 # another key is refused (exit 3). A node in the peer list without a
 # certificate is refused at the door. Revocation: rongan revoked at the
@@ -124,6 +125,13 @@ check "every feed verifies at the province" test "$RC" = 0
 on gx --json members
 check "the province knows the offices it never met" \
     test "$(jq -r '[.[] | select(.name == "rongan" or .name == "rongshui") | .state] | join(",")' "$T/out")" = "valid,valid"
+on gx --json list person
+XB=$(jq -r '.[] | select(.name == "韦小宝") | .id' "$T/out")
+on gx --json history person "$XB"
+check "history at the province names the office by its certificate's name" \
+    test "$(jq -r '.[0].node' "$T/out")" = rongan
+on gx history person "$XB"
+check "and so in text" grep -q "^[0-9-]* [0-9:]*  rongan " "$T/out"
 # Back down: an edit at the province reaches the office.
 on gx add person name=province-added id_number=110105194912310046 disability_category=hearing county=450224
 check "the province writes in its area" test "$RC" = 0

@@ -42,7 +42,7 @@ PERSON_COLS=(id name gender birth_date id_number disability_category
 TRAINING_COLS=(id person_id course category provider start_date end_date hours
     outcome county)
 PLACEMENT_COLS=(id person_id employer employment_type position start_date
-    end_date monthly_income status county)
+    end_date monthly_income status county monthly_income_fen)
 
 # ---- helpers ----------------------------------------------------------------
 
@@ -201,7 +201,7 @@ reject "update clearing placement status" placement "status: required" \
 reject "person with an unknown field" person \
     "nickname: no such field in person (fields: name, gender, birth_date, id_number, disability_category, disability_grade, certificate_no, county, township, phone, rural, registered_on, certificate_valid_until)" add person "${PB[@]}" nickname=小宝
 reject "placement with a training field" placement \
-    "hours: no such field in placement (fields: person_id, employer, employment_type, position, start_date, end_date, monthly_income, status, county)" add placement "${LB[@]}" hours=40
+    "hours: no such field in placement (fields: person_id, employer, employment_type, position, start_date, end_date, monthly_income, status, county, monthly_income_fen)" add placement "${LB[@]}" hours=40
 reject "update with an unknown field" training \
     "employer: no such field in training (fields: person_id, course, category, provider, start_date, end_date, hours, outcome, county)" update training "$T1" employer=x
 reject "person with name given twice" person "name: given twice" \
@@ -631,8 +631,8 @@ on h history person "$H1"
 expect "history: exit 0" rc=0 err-empty
 cp -- "$T/out" "$T/h1-hist.txt"
 check "history: one line per change (6)" has_lines "$T/h1-hist.txt" 6
-check "history: every line starts with a UTC time" \
-    test "$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z  ' "$T/h1-hist.txt" || true)" -eq 6
+check "history: every line starts with a local time" \
+    test "$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}  ' "$T/h1-hist.txt" || true)" -eq 6
 check "history: the first line is the add" \
     grep -qE 'name=韦小宝 .*id_number='"$ID_H1" <(head -n 1 "$T/h1-hist.txt")
 check "history: the second line is the phone/township update" \
