@@ -263,6 +263,27 @@ void page_review(wg_web_ctx *w, web_req *r)
     review_page(w, r, NULL);
 }
 
+/* 1 if live records A and B of T hold one value of a unique field: the
+ * page merges only what review lists, never two records a forged form
+ * names. */
+static int held_twice(wg_web_ctx *w, const wg_table *t, const char *a,
+                      const char *b)
+{
+    wg_record ra, rb;
+    int same = 0;
+    if (wg_store_get(w->st, t, a, &ra, NULL) != WG_OK)
+        return 0;
+    if (wg_store_get(w->st, t, b, &rb, NULL) == WG_OK) {
+        for (int f = 0; f < t->nfields && !ra.deleted && !rb.deleted; f++)
+            if (t->fields[f].unique && ra.values[f] && rb.values[f] &&
+                !strcmp(ra.values[f], rb.values[f]))
+                same = 1;
+        wg_record_release(&rb);
+    }
+    wg_record_release(&ra);
+    return same;
+}
+
 void page_review_merge(wg_web_ctx *w, web_req *r)
 {
     if (!may_write(r)) {
@@ -296,6 +317,13 @@ void page_review_merge(wg_web_ctx *w, web_req *r)
             id[n] = 0;
             int moved = 0;
             if (wg_validate_record_id(id) && strcmp(id, keep)) {
+                if (!held_twice(w, t, keep, id)) {
+                    r->status = 422;
+                    review_page(w, r, _("These records do not share an ID "
+                                        "number: they are not one person "
+                                        "held twice. Nothing was merged."));
+                    return;
+                }
                 if (wg_ops_merge(w->st, r->sess->user, t, keep, id, &moved,
                                  &err) != WG_OK) {
                     r->status = 422;
@@ -440,8 +468,9 @@ static void import_page(wg_web_ctx *w, web_req *r, const char *table,
                     h_raw(b, "</span>");
                     h_text(b, msg);
                     h_raw(b, "</li>");
-                } else if (!rows) {
-                    /* the file as a whole: its only message */
+                } else if (!rows || !strstr(m, res->fd_path)) {
+                    /* the file as a whole (the summary that names the
+                     * file is said above when lines were listed) */
                     replace_all(m, res->fd_path, name, msg, sizeof msg);
                     h_raw(b, "<li>");
                     h_text(b, msg);

@@ -360,6 +360,20 @@ ok(JSON.parse(wings('--json', 'review')).length === 0, 'the CLI has nothing to r
 const kept = JSON.parse(wings('--json', 'get', 'person', reviewIds[1]));
 ok(kept.name === '梁秀', 'the record chosen is the one kept');
 await audit('review-merged');
+// A forged merge of two persons who are not one (the page's own token and
+// session, but ids review never listed) is refused and merges nothing.
+const csrfTok = await page.$eval('header input[name=csrf]', (e) => e.value);
+const mergeSess = (await page.cookies()).find((c) => c.name === 'wings_session').value;
+const forgedMerge = await fetch(`${BASE}/review/merge`, { method: 'POST', redirect: 'manual',
+  headers: { Cookie: `wings_session=${mergeSess}`, Origin: BASE,
+             'Content-Type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ csrf: csrfTok, table: 'person', keep: personId,
+                              ids: `${personId},${reviewIds[1]}` }).toString() });
+ok(forgedMerge.status === 422 && (await forgedMerge.text()).includes('不是同一人的重复登记'),
+   'a merge of two persons who are not one is refused', String(forgedMerge.status));
+ok(JSON.parse(wings('--json', 'get', 'person', reviewIds[1])).name === '梁秀' &&
+   JSON.parse(wings('--json', 'list', 'person')).some((p) => p.id === reviewIds[1]),
+   'and both stay as they were');
 
 // ---- the report: the chart as an image, the table, the workbook ----------------------
 await Promise.all([page.waitForNavigation(), page.click('a[href="/report"]')]);
