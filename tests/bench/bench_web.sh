@@ -75,6 +75,7 @@ for p in "/persons" "/persons?page=500" "/persons?page=1000" "/persons?q=$Q1" \
          "/persons?q=$QA" "/persons?q=$QA&page=500" "/person/$ID" \
          "/new/person" "/new/training?person=$ID" "/edit/person/$ID" \
          "/review" "/import" "/report" "/report?by=gender" \
+         "/report?by=township" "/report?by=employment_type" "/report?by=category" \
          "/report.svg?by=county" "/sync"; do
     ms=$(time_page "$p")
     echo "page $p: $ms ms"
