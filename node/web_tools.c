@@ -368,6 +368,22 @@ static void replace_all(const char *s, const char *from, const char *to,
     out[n] = 0;
 }
 
+/* The diagnostic on the line at P ("wings: " and what follows, to the end
+ * of the line), or NULL: a progress line the command wrote to a terminal
+ * may stand before it. */
+static const char *diag_of(const char *p)
+{
+    size_t n = strcspn(p, "\n");
+    for (const char *q = p; q && q < p + n; q++) {
+        q = strstr(q, "wings: ");
+        if (!q || q >= p + n)
+            return NULL;
+        if (q == p || q[-1] == '\r' || q[-1] == ')')
+            return q + 7;
+    }
+    return NULL;
+}
+
 static void table_select(web_req *r, const char *chosen)
 {
     wg_buf *b = &r->body;
@@ -427,9 +443,10 @@ static void import_page(wg_web_ctx *w, web_req *r, const char *table,
             /* Count the rows named, then say it before listing them. */
             long rows = 0;
             for (const char *p = res->errs; p && *p; p += strcspn(p, "\n"),
-                 p += *p == '\n')
-                rows += !strncmp(p, "wings: line ", 12) &&
-                        strncmp(p, "wings: line 1: ", 15);
+                 p += *p == '\n') {
+                const char *d = diag_of(p);
+                rows += d && !strncmp(d, "line ", 5) && strncmp(d, "line 1: ", 8);
+            }
             char line[300];
             if (rows)
                 snprintf(line, sizeof line, _("Nothing was written: %ld "
@@ -449,9 +466,9 @@ static void import_page(wg_web_ctx *w, web_req *r, const char *table,
                 p += n;
                 if (*p == '\n')
                     p++;
-                if (strncmp(one, "wings: ", 7))
-                    continue;   /* not a diagnostic (progress) */
-                const char *m = one + 7;
+                const char *m = diag_of(one);
+                if (!m)
+                    continue;   /* not a diagnostic */
                 char *end;
                 long ln = !strncmp(m, "line ", 5) ? strtol(m + 5, &end, 10)
                                                   : 0;
