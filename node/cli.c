@@ -293,10 +293,13 @@ static const wg_cmd commands[] = {
     { "demo", cmd_demo, "watch two offices and an HQ sync, in a minute",
       "demo [--dir DIR]",
       "Builds a small network on this machine: two county offices and their\n"
-      "prefecture HQ. They write records while apart, one edit conflicts,\n"
-      "they sync, and the HQ prints its report and the audit trail; each\n"
-      "step is narrated with the command that does it. Uses a temporary\n"
-      "folder (removed afterwards) unless --dir names one to keep.\n"
+      "prefecture HQ, the network's root, which enrols them. They write\n"
+      "records while apart, one edit conflicts, they sync, the HQ prints its\n"
+      "report, revokes an office whose next sync is then refused, and shows\n"
+      "the audit trail; each step is narrated with the command that does it.\n"
+      "Uses a temporary folder (removed afterwards) unless --dir names one to\n"
+      "keep: then the nodes' passphrase (also in DIR/passphrase), a clerk's\n"
+      "account at the HQ's page and the command that serves it are printed.\n"
       "\n"
       "Example:\n"
       "  wings demo\n", 0 },

@@ -2,10 +2,17 @@
  * cmd_demo.c - `wings demo`: a small network on loopback, narrated
  *
  * Two county offices and a prefecture HQ, each a real node folder driven by
- * this same executable in child processes: they write records while apart,
- * one edit conflicts, they sync, and the HQ prints its report and the audit
- * trail. The passphrase reaches the children through the environment only.
- * Synthetic names throughout.
+ * this same executable in child processes: the HQ is the network's root
+ * and enrols the offices, they write records while apart, one edit
+ * conflicts, they sync, the HQ prints its report, revokes an office whose
+ * next sync is then refused, and shows the audit trail. The passphrase
+ * reaches the children through the environment only. Synthetic names
+ * throughout.
+ *
+ * With --dir the network is kept for the newcomer to explore: the
+ * passphrase is printed and written to DIR/passphrase (0600), a clerk
+ * account is made at the HQ, and the one command that serves the HQ's web
+ * page on this data is printed last.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,6 +68,20 @@ static int free_port(void)
     return port;
 }
 
+/* 1 if nothing listens on 127.0.0.1:PORT now. */
+static int port_free(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { 0 };
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    int ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+    if (s >= 0)
+        close(s);
+    return ok;
+}
+
 /* Run wings with ARGS (NULL-terminated); its output is shown indented, and
  * the first line kept in FIRST (if non-NULL). Returns the exit code. */
 static int run(char *first, size_t cap, const char *const *args)
@@ -69,8 +90,11 @@ static int run(char *first, size_t cap, const char *const *args)
     if (pipe(fds) != 0)
         return -1;
     fprintf(out, "  $ wings");
-    for (int i = 0; args[i]; i++)
-        fprintf(out, " %s", args[i]);
+    for (int i = 0; args[i]; i++)   /* as one would type it */
+        fprintf(out, strchr(args[i], '\'') ? " \"%s\""
+                     : strpbrk(args[i], " &;|<>()$`\\\"*?!#") ? " '%s'"
+                                                             : " %s",
+                args[i]);
     fputc('\n', out);
     fflush(out);
     pid_t pid = fork();
@@ -114,6 +138,17 @@ static int run(char *first, size_t cap, const char *const *args)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+/* A step that must fail (a refusal the demo shows): CODE is its exit. */
+#define RUN_REFUSED(code, first, ...)                                         \
+    do {                                                                      \
+        const char *a_[] = { __VA_ARGS__, NULL };                            \
+        if (run(first, sizeof(first), a_) != (code)) {                        \
+            fprintf(out, "demo: that step should have been refused; "         \
+                         "stopping\n");                                       \
+            goto fail;                                                        \
+        }                                                                     \
+    } while (0)
 
 #define RUN(first, ...)                                                       \
     do {                                                                      \
@@ -214,11 +249,32 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
 
     /* A fresh passphrase for the demo, handed to children by environment. */
     uint8_t raw[16];
-    char pass[33];
+    char pass[33], clerk_pw[17];
     wg_random(raw, sizeof raw);
     wg_hex_encode(pass, raw, sizeof raw);
     setenv("WINGS_PASSPHRASE", pass, 1);
-    wg_wipe(pass, sizeof pass);
+    wg_random(raw, 8);
+    wg_hex_encode(clerk_pw, raw, 8);
+    wg_wipe(raw, sizeof raw);
+    char passfile[4200];
+    snprintf(passfile, sizeof passfile, "%s/passphrase", base);
+    if (keep) {
+        /* Kept for the newcomer: the folder's own passphrase file. */
+        int fd = open(passfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+                                    O_CLOEXEC, 0600);
+        char line_[40];
+        int len = snprintf(line_, sizeof line_, "%s\n", pass);
+        if (fd < 0 || write(fd, line_, (size_t)len) != len) {
+            if (fd >= 0)
+                close(fd);
+            wg_wipe(pass, sizeof pass);
+            return wg_cli_failf(cli, WG_EXIT_INTERNAL, "cannot write '%s': %m",
+                                passfile);
+        }
+        close(fd);
+    } else {
+        wg_wipe(pass, sizeof pass);
+    }
     /* The daemons' journal lines would interleave with the narration:
      * warnings only, unless the caller asked for more. */
     setenv("WINGS_LOG", "warn", 0);
@@ -240,18 +296,19 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
     RUN(id2, "--dir", sanjiang, "init", "--name", "sanjiang", "--county",
         "450226", "--listen", e2, "--kdf", "interactive");
     RUN(id3, "--dir", hq, "init", "--name", "liuzhou-hq", "--county",
-        "450200", "--role", "hq", "--listen", e3, "--kdf", "interactive");
+        "450200", "--role", "hq", "--root", "--listen", e3, "--kdf",
+        "interactive");
 
-    say("2. They trust each other by exchanging identity lines "
-        "(NAME KEY ENDPOINT).");
-    char k1[80], k3[80], k2[80], scratch[8];
-    if (sscanf(id1, "%*s %79s", k1) != 1 || sscanf(id2, "%*s %79s", k2) != 1 ||
-        sscanf(id3, "%*s %79s", k3) != 1)
+    say("2. The HQ is the network's root: it enrols each office (its key, "
+        "address and county) and gives it a token; the office joins with "
+        "it.");
+    char k1[80], k2[80], tok[2048], scratch[8];
+    if (sscanf(id1, "%*s %79s", k1) != 1 || sscanf(id2, "%*s %79s", k2) != 1)
         goto fail;
-    RUN(line, "--dir", rongan, "peer", "add", "liuzhou-hq", k3, e3);
-    RUN(line, "--dir", sanjiang, "peer", "add", "liuzhou-hq", k3, e3);
-    RUN(line, "--dir", hq, "peer", "add", "rongan", k1, e1);
-    RUN(line, "--dir", hq, "peer", "add", "sanjiang", k2, e2);
+    RUN(tok, "--dir", hq, "enrol", "rongan", k1, e1, "--county", "450224");
+    RUN(line, "--dir", rongan, "join", tok);
+    RUN(tok, "--dir", hq, "enrol", "sanjiang", k2, e2, "--county", "450226");
+    RUN(line, "--dir", sanjiang, "join", tok);
     /* The names of these three codes, and nothing more: GB/T 2260 codes as
      * the Ministry of Civil Affairs publishes them ("中华人民共和国县以上
      * 行政区划代码", www.mca.gov.cn): 450200 柳州市, 450224 融安县,
@@ -357,10 +414,28 @@ int cmd_demo(wg_cli *cli, int argc, char **argv)
     RUN(line, "--dir", hq, "report");
     RUN(line, "--dir", hq, "report", "--by", "employment_type");
 
-    say("8. The audit trail at the HQ: every session, written and signed by "
-        "the node that took part.");
+    say("8. Sanjiang's PC is reported stolen: the HQ revokes its certificate. "
+        "From now on every node that learns of it refuses that key.");
+    RUN(line, "--dir", hq, "revoke", "sanjiang", "--reason",
+        "PC reported stolen");
+    RUN(line, "--dir", hq, "members");
+    fprintf(out, "  Whoever holds the stolen PC tries to sync: refused "
+                 "(exit 6), and the HQ audits the refusal.\n");
+    RUN_REFUSED(WG_EXIT_SYNC, line, "--dir", sanjiang, "sync", "--timeout",
+                "10");
+
+    say("9. The audit trail at the HQ: every session, written and signed by "
+        "the node that took part, and the refusal.");
     RUN(line, "--dir", hq, "audit");
     RUN(line, "--dir", hq, "audit", "--verify");
+    if (keep) {
+        say("10. A clerk's account at the HQ's web page (the network is kept "
+            "for you to explore).");
+        /* Made through the serving HQ: only its hash travels. */
+        setenv("WINGS_USER_PASSWORD", clerk_pw, 1);
+        RUN(line, "--dir", hq, "user", "add", "clerk", "--role", "clerk");
+        unsetenv("WINGS_USER_PASSWORD");
+    }
     (void)scratch;
     code = WG_EXIT_OK;
 fail:
@@ -388,7 +463,21 @@ fail:
     } else {
         fprintf(out, "\ndemo %s; nothing left running, the nodes are in %s\n",
                 code ? "failed" : "finished", base);
+        if (!code) {
+            int port = port_free(8080) ? 8080 : free_port();
+            fprintf(out, "\nExplore the network the demo left:\n"
+                         "  passphrase of every node: %s (also in %s)\n"
+                         "  a clerk's account at the HQ's page: user clerk, "
+                         "password %s\n"
+                         "  serve the HQ's page on the demo's data, then open "
+                         "http://127.0.0.1:%d/ :\n"
+                         "    wings --dir %s --passphrase-file %s serve "
+                         "--http 127.0.0.1:%d\n",
+                    pass, passfile, clerk_pw, port, hq, passfile, port);
+        }
     }
+    wg_wipe(pass, sizeof pass);
+    wg_wipe(clerk_pw, sizeof clerk_pw);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     return interrupted ? 128 + SIGTERM : code;

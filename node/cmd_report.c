@@ -19,19 +19,17 @@
 #include <xlsxwriter.h>
 
 #include "wg_csv.h"
+#include "wg_i18n.h"
 #include "wg_node.h"
 #include "wg_validate.h"
 
 /* ---- language ---------------------------------------------------------------- */
 
+/* The language in use: the process's locale, or the caller's when the
+ * daemon runs the command for another process or for the web page. */
 static int chinese(void)
 {
-    const char *v = getenv("LC_ALL");
-    if (!v || !*v)
-        v = getenv("LC_MESSAGES");
-    if (!v || !*v)
-        v = getenv("LANG");
-    return v && !strncmp(v, "zh", 2);
+    return !strcmp(wg_i18n_current(), "zh_CN");
 }
 
 /* ---- columns ----------------------------------------------------------------- */

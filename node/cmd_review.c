@@ -195,7 +195,7 @@ int cmd_merge(wg_cli *cli, int argc, char **argv)
     }
     wg_err err = { 0 };
     int moved;
-    wg_rc rc = wg_store_merge_records(st, t, keep, dup, &moved, &err);
+    wg_rc rc = wg_ops_merge(st, cli->actor, t, keep, dup, &moved, &err);
     if (rc)
         code = wg_cli_fail(cli, &err);
     else if (cli->json)

@@ -47,3 +47,11 @@ wg_rc wg_ops_update(wg_store *st, const char *actor, const wg_table *t,
     }
     return wg_store_commit(st, err);
 }
+
+wg_rc wg_ops_merge(wg_store *st, const char *actor, const wg_table *t,
+                   const char *keep, const char *dup, int *moved, wg_err *err)
+{
+    (void)actor;
+    /* One transaction of its own, as `wings merge` makes it. */
+    return wg_store_merge_records(st, t, keep, dup, moved, err);
+}

@@ -313,6 +313,37 @@ void web_actor(wg_web_ctx *w, web_req *r, char *out, size_t cap)
              wg_store_info(w->st)->name);
 }
 
+int web_run(wg_web_ctx *w, web_req *r, int argc, char **argv, char **out,
+            char **errs)
+{
+    size_t olen = 0, elen = 0;
+    *out = *errs = NULL;
+    FILE *o = open_memstream(out, &olen), *e = open_memstream(errs, &elen);
+    if (!o || !e) {
+        if (o)
+            fclose(o);
+        if (e)
+            fclose(e);
+        free(*out);
+        free(*errs);
+        *out = wg_xstrdup("");
+        *errs = wg_xstrdup("wings: out of memory\n");
+        return WG_EXIT_INTERNAL;
+    }
+    wg_cli cli = { 0 };
+    cli.prog = "wings";
+    cli.out = o;
+    cli.errf = e;
+    cli.json = 1;
+    cli.shared_store = w->st;
+    cli.engine = w->e;
+    cli.actor = r->sess ? r->sess->user : NULL;
+    int code = wg_cli_dispatch(&cli, argc, argv);
+    fclose(o);
+    fclose(e);
+    return code;
+}
+
 static const char *html_lang(web_req *r)
 {
     return strcmp(r->lang, "zh_CN") ? "en" : "zh-CN";
@@ -346,7 +377,17 @@ void web_page_begin(wg_web_ctx *w, web_req *r, const char *title)
             h_text(b, _("Register a person"));
             h_raw(b, "</a></li>");
         }
-        h_raw(b, "<li><a href=\"/sync\">");
+        h_raw(b, "<li><a href=\"/review\">");
+        h_text(b, _("Review"));
+        h_raw(b, "</a></li>");
+        if (r->sess->role != WG_USER_VIEWER) {
+            h_raw(b, "<li><a href=\"/import\">");
+            h_text(b, _("Import"));
+            h_raw(b, "</a></li>");
+        }
+        h_raw(b, "<li><a href=\"/report\">");
+        h_text(b, _("Report"));
+        h_raw(b, "</a></li><li><a href=\"/sync\">");
         h_text(b, _("Sync status"));
         h_raw(b, "</a></li>");
         if (r->sess->role == WG_USER_ADMIN) {
@@ -603,7 +644,12 @@ static void route(wg_web_ctx *w, web_req *r, const char *url)
     if (r->is_post) {
         if (r->too_large) {
             web_refuse(w, r, 413, _("Too large"),
-                       _("The form sent is larger than this page accepts."));
+                       r->max_body > WEB_MAX_BODY
+                           ? _("The file sent is larger than this page "
+                               "accepts (16 MB). Nothing was written: split "
+                               "it, or import it with 'wings import'.")
+                           : _("The form sent is larger than this page "
+                               "accepts."));
             return;
         }
         if (!origin_ok(r)) {
@@ -666,6 +712,26 @@ static void route(wg_web_ctx *w, web_req *r, const char *url)
             page_sync(w, r);
         return;
     }
+    if (!strcmp(url, "/review") && get) {
+        page_review(w, r);
+        return;
+    }
+    if (!strcmp(url, "/review/merge") && r->is_post) {
+        page_review_merge(w, r);
+        return;
+    }
+    if (!strcmp(url, "/import")) {
+        page_import(w, r);
+        return;
+    }
+    if (!strcmp(url, "/report") && get) {
+        page_report(w, r);
+        return;
+    }
+    if ((!strcmp(url, "/report.svg") || !strcmp(url, "/report.xlsx")) && get) {
+        page_report_file(w, r, !strcmp(url, "/report.xlsx"));
+        return;
+    }
     if (!strcmp(url, "/audit") && get) {
         page_audit(w, r);
         return;
@@ -723,8 +789,24 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 {
     web_req *r = cls;
     if (filename) {
-        r->too_large = 1; /* no uploads on these forms yet */
-        return MHD_NO;
+        /* One file, on the import form only, within its bound. */
+        if (r->max_body <= WEB_MAX_BODY || strcmp(key, "file") ||
+            (off == 0 && r->upload)) {
+            r->too_large = 1;
+            return MHD_NO;
+        }
+        if (off == 0) {
+            snprintf(r->upload_name, sizeof r->upload_name, "%s", filename);
+            r->upload = wg_xmalloc(1);
+        }
+        if (r->upload_len + size > WEB_MAX_UPLOAD) {
+            r->too_large = 1;
+            return MHD_NO;
+        }
+        r->upload = wg_xrealloc(r->upload, r->upload_len + size + 1);
+        memcpy(r->upload + r->upload_len, data, size);
+        r->upload_len += size;
+        return MHD_YES;
     }
     int i = r->nform - 1;
     if (off == 0 || i < 0 || strcmp(r->keys[i], key)) {
@@ -758,6 +840,10 @@ static void req_free(web_req *r)
         free(r->keys[i]);
         free(r->vals[i]);
     }
+    if (r->upload) {
+        wg_wipe(r->upload, r->upload_len);   /* personal records */
+        free(r->upload);
+    }
     wg_buf_release(&r->body);
     free(r);
 }
@@ -784,9 +870,12 @@ static enum MHD_Result answer(web_req *r)
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(resp, "Cache-Control",
                             r->status == MHD_HTTP_OK && r->ctype &&
+                                    !r->no_cache &&
                                     strncmp(r->ctype, "text/html", 9)
                                 ? "private, max-age=300"
                                 : "no-store");
+    if (r->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
     for (int i = 0; i < r->ncookies; i++)
@@ -808,6 +897,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         r->conn = c;
         snprintf(r->method, sizeof r->method, "%s", method);
         r->is_post = !strcmp(method, "POST");
+        r->max_body = !strcmp(url, "/import") ? WEB_MAX_UPLOAD : WEB_MAX_BODY;
         wg_buf_init(&r->body, WEB_MAX_PAGE);
         if (r->is_post)
             r->pp = MHD_create_post_processor(c, 8192, on_field, r);
@@ -816,7 +906,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     }
     if (*upload_size) {
         r->body_len += *upload_size;
-        if (r->body_len > WEB_MAX_BODY)
+        if (r->body_len > r->max_body)
             r->too_large = 1;
         else if (r->pp && !r->too_large &&
                  MHD_post_process(r->pp, upload, *upload_size) != MHD_YES)

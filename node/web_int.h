@@ -24,6 +24,7 @@
 #define WEB_MAX_PAGE (8 << 20)       /* one page's HTML */
 #define WEB_TOKEN_HEX 64             /* 32 random bytes */
 #define WEB_PAGE_ROWS 50
+#define WEB_MAX_UPLOAD (16u << 20)   /* a file posted to /import */
 
 typedef struct wg_web_asset {
     const char *path;
@@ -52,6 +53,10 @@ typedef struct web_req {
     int nform;
     char *keys[WEB_MAX_FORM];
     char *vals[WEB_MAX_FORM];
+    size_t max_body;               /* WEB_MAX_BODY, or WEB_MAX_UPLOAD */
+    unsigned char *upload;         /* the file posted as "file" (/import) */
+    size_t upload_len;
+    char upload_name[256];         /* as the browser named it */
     /* filled by web.c before a page runs */
     const char *url;
     const char *lang;              /* "zh_CN" or "en" */
@@ -61,6 +66,8 @@ typedef struct web_req {
     wg_buf body;
     const char *ctype;
     char location[512];
+    char disposition[160];         /* Content-Disposition, or "" */
+    int no_cache;                  /* not a page, yet never kept */
     char cookies[3][300];
     int ncookies;
 } web_req;
@@ -98,8 +105,21 @@ void web_csrf_field(web_req *r);
 void web_end_sessions(const char *name);
 /* "NAME@NODE" of the signed-in user. */
 void web_actor(wg_web_ctx *w, web_req *r, char *out, size_t cap);
+/* Run the command line ARGV (argv[0] the command, as `wings` takes it)
+ * inside this daemon on its store, as a forwarded command runs, in the
+ * page's language: one path for every write. Its output into *OUT and
+ * its diagnostics into *ERRS (NUL-terminated; caller frees both). Returns
+ * the exit code. */
+int web_run(wg_web_ctx *w, web_req *r, int argc, char **argv, char **out,
+            char **errs);
 
 /* ---- web_pages.c ----------------------------------------------------------- */
+
+/* A field's label and a table's title in the page's language; a value as
+ * people read it (enum labels, yes/no), escaped into the page. */
+const char *web_field_label(web_req *r, const wg_field *f);
+const char *web_table_title(web_req *r, const wg_table *t, int plural);
+void web_value(web_req *r, const wg_field *f, const char *v);
 
 void page_persons(wg_web_ctx *w, web_req *r);
 void page_record(wg_web_ctx *w, web_req *r, const wg_table *t,
@@ -111,5 +131,13 @@ void page_sync_now(wg_web_ctx *w, web_req *r);        /* POST /sync */
 void page_audit(wg_web_ctx *w, web_req *r);           /* admins only */
 /* /users (list, and POST: add) and POST /users/remove (ACTION "remove"). */
 void page_users(wg_web_ctx *w, web_req *r, const char *action);
+
+/* ---- web_tools.c ------------------------------------------------------------ */
+
+void page_review(wg_web_ctx *w, web_req *r);          /* GET /review */
+void page_review_merge(wg_web_ctx *w, web_req *r);    /* POST /review/merge */
+void page_import(wg_web_ctx *w, web_req *r);          /* GET, POST /import */
+void page_report(wg_web_ctx *w, web_req *r);          /* GET /report */
+void page_report_file(wg_web_ctx *w, web_req *r, int xlsx); /* .svg .xlsx */
 
 #endif

@@ -93,6 +93,21 @@ static void show_value(web_req *r, const wg_field *f, const char *v)
     h_text(b, v);
 }
 
+const char *web_field_label(web_req *r, const wg_field *f)
+{
+    return label(r, f);
+}
+
+const char *web_table_title(web_req *r, const wg_table *t, int plural)
+{
+    return table_title(r, t, plural);
+}
+
+void web_value(web_req *r, const wg_field *f, const char *v)
+{
+    show_value(r, f, v);
+}
+
 static void time_text(int64_t t, char *out, size_t cap)
 {
     time_t tt = (time_t)t;

@@ -278,6 +278,10 @@ wg_rc wg_ops_add(wg_store *st, const char *actor, const wg_table *t,
 wg_rc wg_ops_update(wg_store *st, const char *actor, const wg_table *t,
                     const char *id, const char *const *names,
                     const char *const *values, int n, wg_err *err);
+/* Merge record DUP of T into KEEP (`wings merge`): references move to
+ * KEEP, DUP is deleted, in one transaction; *MOVED counts what moved. */
+wg_rc wg_ops_merge(wg_store *st, const char *actor, const wg_table *t,
+                   const char *keep, const char *dup, int *moved, wg_err *err);
 
 /* ---- language (i18n.c) ---------------------------------------------------- */
 

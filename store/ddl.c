@@ -69,6 +69,101 @@ static wg_rc create_indexes(wg_store *st, const wg_table *t, wg_err *err)
     return WG_OK;
 }
 
+/* Node-local indexes for pages of records and for review; not part of the
+ * described schema (every node may have them or not; a store made before
+ * them gets them when next opened):
+ *
+ *   <t>_list_<f>  the live records of T in the order `list --sort F` and
+ *                 the web page's persons ask for (ORDER BY F IS NULL, F,
+ *                 id over deleted = 0), carrying every field a search
+ *                 reads: a page at any offset, and a search, walk the
+ *                 index alone and read only the rows they show.
+ *   <t>_live_<f>  the live values of each unique field F: review finds
+ *                 a value held twice from the index alone. */
+static const struct { const char *table, *field; } list_sorts[] = {
+    { "person", "name" },
+    { NULL, NULL },
+};
+
+/* The statements that make them, one at a time: 1 and SQL filled while
+ * there is one at position I, else 0. */
+static int local_index(int i, char *name, size_t ncap, char *sql, size_t cap)
+{
+    int k = 0;
+    for (int j = 0; list_sorts[j].table; j++, k++) {
+        if (k != i)
+            continue;
+        const wg_table *t = wg_schema_table(list_sorts[j].table);
+        const char *f = list_sorts[j].field;
+        snprintf(name, ncap, "%s_list_%s", t->name, f);
+        size_t n = (size_t)snprintf(sql, cap, "CREATE INDEX IF NOT EXISTS %s "
+                                    "ON %s(%s IS NULL, %s, id", name, t->name,
+                                    f, f);
+        for (int c = 0; c < t->nfields && n < cap; c++) {
+            wg_ftype ty = t->fields[c].type;
+            if ((ty == WG_FT_TEXT || ty == WG_FT_IDNUM) &&
+                strcmp(t->fields[c].name, f))
+                n += (size_t)snprintf(sql + n, cap - n, ", %s",
+                                      t->fields[c].name);
+        }
+        if (n < cap)
+            snprintf(sql + n, cap - n, ") WHERE deleted = 0");
+        return 1;
+    }
+    const wg_table *t;
+    for (int j = 0; (t = wg_schema_all(j)); j++)
+        for (int c = 0; c < t->nfields; c++) {
+            if (!t->fields[c].unique || k++ != i)
+                continue;
+            snprintf(name, ncap, "%s_live_%s", t->name, t->fields[c].name);
+            snprintf(sql, cap, "CREATE INDEX IF NOT EXISTS %s ON %s(%s) "
+                     "WHERE deleted = 0", name, t->name, t->fields[c].name);
+            return 1;
+        }
+    return 0;
+}
+
+static wg_rc create_list_indexes(wg_store *st, wg_err *err)
+{
+    char name[128], sql[1024];
+    for (int i = 0; local_index(i, name, sizeof name, sql, sizeof sql); i++) {
+        wg_rc rc = wg_store__exec(st, sql, err);
+        if (rc)
+            return rc;
+    }
+    return WG_OK;
+}
+
+wg_rc wg_store__list_indexes(wg_store *st, wg_err *err)
+{
+    char name[128], sql[1024];
+    int missing = 0;
+    for (int i = 0; !missing && local_index(i, name, sizeof name, sql,
+                                            sizeof sql); i++) {
+        sqlite3_stmt *s;
+        wg_rc rc = wg_store__query(st, &s, err, "SELECT 1 FROM sqlite_master "
+                                   "WHERE type = 'index' AND name = ?", "t",
+                                   name);
+        if (rc)
+            return rc;
+        int r = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (r != SQLITE_ROW && r != SQLITE_DONE)
+            return wg_store__sqlerr(st, r, "reading the schema", err);
+        missing = r == SQLITE_DONE;
+    }
+    if (!missing)
+        return WG_OK;
+    wg_rc rc = wg_store__begin(st, err);
+    if (rc)
+        return rc;
+    if ((rc = create_list_indexes(st, err))) {
+        wg_store__rollback(st);
+        return rc;
+    }
+    return wg_store__commit(st, err);
+}
+
 #define UNMERGED_SQL "CREATE TABLE IF NOT EXISTS unmerged(k INTEGER PRIMARY KEY)"
 
 /* Every table but meta (store.c). A feed is numbered by `fid`; its changes
@@ -101,6 +196,8 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
     for (int i = 0; rc == WG_OK && (t = wg_schema_all(i)); i++)
         if ((rc = create_record_table(st, t, err)) == WG_OK)
             rc = create_indexes(st, t, err);
+    if (rc == WG_OK)
+        rc = create_list_indexes(st, err);
     return rc;
 }
 

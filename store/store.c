@@ -634,7 +634,8 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
     if ((rc = wg_store__report_open(st, err)) ||
         (rc = wg_store__upgrade(st, version, err)))
         goto out;
-    rc = wg_store__users_init(st, err);
+    if ((rc = wg_store__users_init(st, err)) == WG_OK)
+        rc = wg_store__list_indexes(st, err);
 out:
     wg_secret_free(key);
     if (rc)

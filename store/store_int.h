@@ -154,6 +154,9 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err);
  * one transaction (see the banner of ddl.c); WG_ERR_CORRUPT for a store of a
  * newer schema. Does nothing for a current store. */
 wg_rc wg_store__upgrade(wg_store *st, int version, wg_err *err);
+/* Create the node-local listing indexes a store lacks (ddl.c), in a
+ * transaction of its own. */
+wg_rc wg_store__list_indexes(wg_store *st, wg_err *err);
 /* Merge what this build now knows of the changes listed in `unmerged`
  * (inside a transaction); VERSION is the schema they were kept under. */
 wg_rc wg_store__merge_unmerged(wg_store *st, int version, wg_err *err);

@@ -284,12 +284,13 @@ await Promise.all([page.waitForNavigation(), page.click('a[href^="/person/"]')])
 
 // ---- find by part of the name; paging ------------------------------------------
 await Promise.all([page.waitForNavigation(), page.click('a[href="/persons"]')]);
-ok((await text('#count')) === '找到 61 人。', 'the list counts every person', await text('#count'));
+// 60 imported, the one typed, and the one two offices registered (held twice).
+ok((await text('#count')) === '找到 63 人。', 'the list counts every person', await text('#count'));
 ok((await page.$$('table.list tbody tr')).length === 50, 'a page shows 50 persons');
 await audit('persons');
 await Promise.all([page.waitForNavigation(), page.click('a[rel=next]')]);
-ok((await page.$$('table.list tbody tr')).length === 11 && (await text('.pages span')) === '第 2 页，共 2 页',
-   'the second page shows the other 11');
+ok((await page.$$('table.list tbody tr')).length === 13 && (await text('.pages span')) === '第 2 页，共 2 页',
+   'the second page shows the other 13');
 await page.type('#f-q', '小宝');
 await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
 const rows = await page.$$eval('table.list tbody tr', (rs) => rs.map((r) => r.textContent));
@@ -300,6 +301,119 @@ await page.type('#f-q', '2241990');
 await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
 ok((await text('#count')) === '找到 1 人。', 'and by part of the ID number');
 await audit('persons-search');
+
+// ---- import: one bad line names the line and writes nothing; then a good file ----
+await Promise.all([page.waitForNavigation(), page.click('a[href="/import"]')]);
+ok(await text('h1') === '导入记录', 'the import page opens from the menu');
+await audit('import');
+const personsBefore = JSON.parse(wings('--json', 'list', 'person')).length;
+const badId = idnum('45022419880101001').slice(0, 17) +
+  (idnum('45022419880101001').endsWith('0') ? '1' : '0');
+const importDir = path.join(process.env.NODE_DIR, '..');
+fs.writeFileSync(path.join(importDir, 'bad.csv'), [
+  'name,gender,id_number,disability_category',
+  `蒙丽,female,${idnum('45022419880101002')},visual`,
+  `黄<img src=x id=inj>强,male,${badId},visual`,
+  `陆远,male,${idnum('45022419880101011')},hearing`].join('\r\n') + '\r\n');
+await page.select('#f-table', 'person');
+await (await page.$('#f-file')).uploadFile(path.join(importDir, 'bad.csv'));
+resp = (await Promise.all([page.waitForNavigation(), page.click('form.record-form button[type=submit]')]))[0];
+const importErr = await text('#errors');
+ok(resp.status() === 422 && /第 3 行/.test(importErr) && importErr.includes('校验位'),
+   'a CSV with one bad line is refused, the line named with the Chinese reason', importErr);
+ok(importErr.includes('bad.csv') && !/第 2 行|第 4 行/.test(importErr),
+   'the file is named, and only the bad line is listed', importErr);
+ok(await page.evaluate(() => document.activeElement.id) === 'errors',
+   'focus moves to the list of failing lines (announced)');
+ok(await page.$('#inj') === null, "nothing of the file's text became markup");
+ok(JSON.parse(wings('--json', 'list', 'person')).length === personsBefore,
+   'nothing of the file was written');
+await audit('import-error');
+fs.writeFileSync(path.join(importDir, 'good.csv'), [
+  'name,gender,id_number,disability_category',
+  `蒙丽,female,${idnum('45022419880101002')},visual`,
+  `陆远,male,${idnum('45022419880101011')},hearing`].join('\n') + '\n');
+await page.select('#f-table', 'person');
+await (await page.$('#f-file')).uploadFile(path.join(importDir, 'good.csv'));
+await Promise.all([page.waitForNavigation(), page.click('form.record-form button[type=submit]')]);
+ok(page.url().startsWith(`${BASE}/import?table=person&added=2&`) &&
+   (await text('p.note')).includes('新增 2'), 'the corrected file is imported: 2 added', page.url());
+const afterImport = JSON.parse(wings('--json', 'list', 'person'));
+ok(afterImport.length === personsBefore + 2 && afterImport.some((p) => p.name === '陆远'),
+   'the store holds the two imported persons');
+await audit('import-done');
+// A workbook: the persons exported as .xlsx come back through the page,
+// each already held, so nothing is written (the same file twice).
+const xlsxPath = path.join(importDir, 'persons.xlsx');
+wings('export', 'person', '--out', xlsxPath);
+await page.select('#f-table', 'person');
+await (await page.$('#f-file')).uploadFile(xlsxPath);
+await Promise.all([page.waitForNavigation(), page.click('form.record-form button[type=submit]')]);
+ok(page.url().startsWith(`${BASE}/import?table=person&added=0&updated=0&unchanged=${afterImport.length}`),
+   'an .xlsx export imported back writes nothing: every row already held', page.url());
+ok(JSON.parse(wings('--json', 'list', 'person')).length === afterImport.length, 'and the store is unchanged');
+
+// ---- review: the person held twice, merged ---------------------------------------
+await Promise.all([page.waitForNavigation(), page.click('a[href="/review"]')]);
+ok(await text('h1') === '待处理', 'the review page opens from the menu');
+const groups = await page.$$eval('section.review', (ss) => ss.map((s) => s.textContent));
+ok(groups.length === 1 && groups[0].includes('梁秀') && groups[0].includes('45022419920707002X'),
+   'it lists the person held twice, with her ID number', groups.join('|'));
+const reviewIds = await page.$$eval('section.review input[name=keep]', (es) => es.map((e) => e.value));
+ok(reviewIds.length === 2, 'with a choice of which record to keep');
+await audit('review');
+await page.click(`section.review input[value="${reviewIds[1]}"]`);
+await Promise.all([page.waitForNavigation(), page.click('section.review button[type=submit]')]);
+ok(page.url() === `${BASE}/review?merged=1` && (await text('p.note')).includes('1') &&
+   await page.$('#review-empty') !== null, 'merging leaves nothing to review, and says so');
+ok(JSON.parse(wings('--json', 'review')).length === 0, 'the CLI has nothing to review either');
+const kept = JSON.parse(wings('--json', 'get', 'person', reviewIds[1]));
+ok(kept.name === '梁秀', 'the record chosen is the one kept');
+await audit('review-merged');
+// A forged merge of two persons who are not one (the page's own token and
+// session, but ids review never listed) is refused and merges nothing.
+const csrfTok = await page.$eval('header input[name=csrf]', (e) => e.value);
+const mergeSess = (await page.cookies()).find((c) => c.name === 'wings_session').value;
+const forgedMerge = await fetch(`${BASE}/review/merge`, { method: 'POST', redirect: 'manual',
+  headers: { Cookie: `wings_session=${mergeSess}`, Origin: BASE,
+             'Content-Type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ csrf: csrfTok, table: 'person', keep: personId,
+                              ids: `${personId},${reviewIds[1]}` }).toString() });
+ok(forgedMerge.status === 422 && (await forgedMerge.text()).includes('不是同一人的重复登记'),
+   'a merge of two persons who are not one is refused', String(forgedMerge.status));
+ok(JSON.parse(wings('--json', 'get', 'person', reviewIds[1])).name === '梁秀' &&
+   JSON.parse(wings('--json', 'list', 'person')).some((p) => p.id === reviewIds[1]),
+   'and both stay as they were');
+
+// ---- the report: the chart as an image, the table, the workbook ----------------------
+await Promise.all([page.waitForNavigation(), page.click('a[href="/report"]')]);
+ok(await text('h1') === '统计报表', 'the report page opens from the menu');
+await page.waitForFunction(() => { const i = document.querySelector('figure.chart img');
+  return i && i.complete; });
+ok(await page.$eval('figure.chart img', (i) => i.naturalWidth > 0 && i.getAttribute('alt').length > 10),
+   'the chart is shown as an image with a text alternative');
+ok(await page.$('main svg') === null, 'no SVG markup is inlined into the page');
+const repRows = await page.$$eval('table.report tbody tr', (rs) => rs.map((r) => r.textContent));
+ok(repRows.some((r) => r.includes('450224')) && repRows[repRows.length - 1].includes('合计'),
+   'the table holds the county and the total', repRows.join('|'));
+await audit('report');
+// The link, followed as the browser would (a fetch from the page itself is
+// what the Content-Security-Policy forbids).
+const xlHref = await page.$eval('a[href="/report.xlsx"]', (a) => a.href);
+const xlSess = (await page.cookies()).find((c) => c.name === 'wings_session').value;
+const xlResp = await fetch(xlHref, { headers: { Cookie: `wings_session=${xlSess}` } });
+const xlBytes = new Uint8Array(await xlResp.arrayBuffer());
+const xl = { status: xlResp.status, type: xlResp.headers.get('content-type'),
+             disp: xlResp.headers.get('content-disposition'),
+             magic: String.fromCharCode(xlBytes[0], xlBytes[1]) };
+ok(xl.status === 200 && xl.magic === 'PK' && /spreadsheetml/.test(xl.type) && /attachment/.test(xl.disp),
+   'the workbook link downloads an .xlsx', JSON.stringify(xl));
+await page.select('#f-by', 'gender');
+await Promise.all([page.waitForNavigation(), page.click('form.search button')]);
+ok(page.url() === `${BASE}/report?by=gender` &&
+   (await page.$$eval('table.report tbody th', (ts) => ts.map((t) => t.textContent))).includes('女'),
+   'the report groups by another dimension, in Chinese');
+await audit('report-gender');
 
 // ---- sync status; the language switch ---------------------------------------------------
 await Promise.all([page.waitForNavigation(), page.click('a[href="/sync"]')]);

@@ -362,6 +362,15 @@ check "demo: first line names its folder $DEMO_TMP/wings-demo-XXXXXX" \
 check "demo: narrates sync" grep -q 'sync' "$T/demo.out"
 check "demo: narrates the report" grep -q 'report' "$T/demo.out"
 check "demo: narrates the audit trail" grep -q 'audit' "$T/demo.out"
+check "demo: the HQ enrols each office and the office joins" \
+    grep -qx "    joined liuzhou-hq as office for 450226" "$T/demo.out"
+check "demo: narrates a revocation" grep -qx "    revoked sanjiang" "$T/demo.out"
+check "demo: members shows the office revoked" \
+    grep -qE "^    sanjiang .* revoked$" "$T/demo.out"
+check "demo: the revoked office's next sync is refused" \
+    grep -qE "^    liuzhou-hq failed: refused" "$T/demo.out"
+check "demo: the HQ's audit trail holds the refusal, naming the office" \
+    grep -qE "refused .*certificate of sanjiang .*is revoked" "$T/demo.out"
 check "demo: last line says finished, nothing running, folder removed" \
     same_text "$(tail -n 1 "$T/demo.out")" \
     "demo finished; nothing left running, temporary folder removed"

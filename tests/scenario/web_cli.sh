@@ -8,8 +8,11 @@
 # input errors; then, against `serve --http` on 127.0.0.1 with free ports:
 # sign-in sets an HttpOnly SameSite=Strict session, the idle timeout ends it
 # (WINGS_WEB_IDLE=5), a viewer may read but not write, a removed user's
-# password no longer works, an oversized form is refused, every page
-# carries the security headers, and no answer is markup from a record.
+# password no longer works, an oversized form is refused, a file is taken
+# only by the import page and only up to 16 MB (a viewer may not import; a
+# file with a bad line writes nothing), the chart is an image never kept
+# and the workbook an attachment, every page carries the security headers,
+# and no answer is markup from a record or a file.
 # Prints one line per check and ends with "N passed, 0 failed".
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -117,6 +120,40 @@ head -c 70000 /dev/zero | tr '\0' a >big.txt
 signin wei Longan-3p-weir-slate-2 jar1 >/dev/null
 check "a 70 KB form is refused (413)" \
     [ "$(curl -s -b jar1 -o /dev/null -w '%{http_code}' --data-urlencode "name@big.txt" "$B/new/person")" = 413 ]
+
+# Uploads: only on the import page, bounded, and a viewer may not import.
+CSRF1=$(curl -s -b jar1 "$B/persons" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{64\}')
+printf 'name,gender,id_number,disability_category\n' >one.csv
+check "a file sent to another form is refused (413)" \
+    [ "$(curl -s -b jar1 -o /dev/null -w '%{http_code}' -F "csrf=$CSRF1" \
+        -F "file=@one.csv" "$B/new/person")" = 413 ]
+head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' a >huge.csv
+check "a file over 16 MB is refused (413)" \
+    [ "$(curl -s -b jar1 -o huge.html -w '%{http_code}' -F "csrf=$CSRF1" \
+        -F table=person -F "file=@huge.csv" "$B/import")" = 413 ]
+check "saying so, and that nothing was written" grep -q "16 MB" huge.html
+check "a viewer may not import (403)" \
+    [ "$(curl -s -b jar3 -o /dev/null -w '%{http_code}' -F "csrf=$CSRF3" \
+        -F table=person -F "file=@one.csv" "$B/import")" = 403 ]
+# (the idle time here is 5 s: a fresh session for what follows)
+signin wei Longan-3p-weir-slate-2 jar1 >/dev/null
+CSRF1=$(curl -s -b jar1 "$B/persons" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{64\}')
+printf 'name,gender,id_number,disability_category\n"<script>x</script>",male,%s,visual\nbad,male,1,visual\n' \
+    "$(idnum 11010519491231001)" >mixed.csv
+check "an import with a bad line is refused (422)" \
+    [ "$(curl -s -b jar1 -o mixed.html -w '%{http_code}' -F "csrf=$CSRF1" \
+        -F table=person -F "file=@mixed.csv" "$B/import")" = 422 ]
+check "naming the line" grep -q "Line 3\|第 3 行" mixed.html
+check "the name from the file never becomes markup" bash -c "! grep -q '<script>x' mixed.html"
+check "and nothing of it was written" [ "$("$W" --dir n --json list person | jq length)" = 1 ]
+curl -s -b jar1 -D svg-headers.txt -o chart.svg "$B/report.svg?by=county"
+check "the chart is an image/svg+xml, never kept" bash -c \
+    "grep -qi '^Content-Type: image/svg+xml' svg-headers.txt && grep -qi '^Cache-Control: no-store' svg-headers.txt"
+check "and holds no script" bash -c "grep -q '<svg' chart.svg && ! grep -qi '<script' chart.svg"
+curl -s -b jar1 -o /dev/null -D xlsx-headers.txt "$B/report.xlsx"
+check "the workbook is an attachment" grep -qi '^Content-Disposition: attachment; filename="wings-report-' xlsx-headers.txt
+check "no temporary file of the chart or workbook is left" \
+    bash -c "! ls -d \"\${TMPDIR:-/tmp}\"/wings-report.* 2>/dev/null | grep -q ."
 
 # Hostile requests get a clear refusal and leave the page serving.
 check "PUT is refused (405)" \
