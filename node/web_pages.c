@@ -69,6 +69,15 @@ static const char *table_title(web_req *r, const wg_table *t, int plural)
 }
 
 /* A value as people read it: enum labels, yes/no. */
+/* Is field I of T one a clerk sees and types? Not the fields the store
+ * keeps for itself (the clerk, the base clocks) nor a fen field: its
+ * amount is shown and typed as yuan with two decimals in the field it
+ * belongs to (wg_cli_cell). */
+static int on_page(const wg_table *t, int i)
+{
+    return !t->fields[i].meta && !wg_schema_is_fen(t, i);
+}
+
 static void show_value(web_req *r, const wg_field *f, const char *v)
 {
     wg_buf *b = &r->body;
@@ -220,7 +229,8 @@ void page_persons(wg_web_ctx *w, web_req *r)
                     h_text(b, rec->id);
                     h_raw(b, "\">");
                 }
-                show_value(r, &t->fields[k], rec->values[k]);
+                char cell[32];
+                show_value(r, &t->fields[k], wg_cli_cell(rec, k, cell));
                 h_raw(b, c == 0 ? "</a></th>" : "</td>");
             }
             h_raw(b, "</tr>");
@@ -288,7 +298,8 @@ static int on_related(void *p, const wg_record *rec)
         } else {
             h_raw(b, "<td>");
         }
-        show_value(c->r, &c->t->fields[k], rec->values[k]);
+        char cell[32];
+        show_value(c->r, &c->t->fields[k], wg_cli_cell(rec, k, cell));
         h_raw(b, i == 0 ? "</a></th>" : "</td>");
     }
     h_raw(b, "</tr>");
@@ -339,20 +350,6 @@ static void related(wg_web_ctx *w, web_req *r, const char *table,
     }
     h_raw(b, "</section>");
 }
-typedef struct who_ctx {
-    const char *hex;
-    char name[WG_NAME_MAX + 1];
-} who_ctx;
-
-static int on_peer_name(void *p, const wg_peer *peer)
-{
-    who_ctx *c = p;
-    if (!strcmp(peer->key_hex, c->hex)) {
-        snprintf(c->name, sizeof c->name, "%s", peer->name);
-        return 1;
-    }
-    return 0;
-}
 
 typedef struct hist_ctx {
     wg_web_ctx *w;
@@ -367,17 +364,14 @@ static int on_history(void *p, const wg_history_entry *e)
     wg_buf *b = &c->r->body;
     if (c->n++ >= 1000)
         return 1;
-    const wg_node_info *me = wg_store_info(c->w->st);
-    who_ctx who = { .hex = e->origin_hex };
-    if (!strcmp(e->origin_hex, me->key_hex))
-        snprintf(who.name, sizeof who.name, "%s", me->name);
-    else if (wg_store_peers(c->w->st, on_peer_name, &who, NULL) != WG_OK ||
-             !who.name[0])
-        snprintf(who.name, sizeof who.name, "%.12s…", e->origin_hex);
+    /* clerk@node, as history says it; the time in this machine's zone */
+    char who[WG_ACTOR_MAX + WG_NAME_MAX + 2], human[32], iso[40];
+    wg_cli_writer(c->w->st, e->origin, e->clerk, who, sizeof who, NULL, 0);
+    wg_cli_local_time((int64_t)((e->hlc >> 16) / 1000), human, iso);
     h_raw(b, "<tr><td>");
-    h_text(b, e->when);
+    h_text(b, human);
     h_raw(b, "</td><td>");
-    h_text(b, who.name);
+    h_text(b, who);
     h_raw(b, "</td><td><ul class=\"changes\">");
     if (e->deleted == 1 || e->deleted == 0) {
         h_raw(b, "<li>");
@@ -448,12 +442,13 @@ void page_record(wg_web_ctx *w, web_req *r, const wg_table *t,
     }
     h_raw(b, "<dl class=\"record\">");
     for (int i = 0; i < t->nfields; i++) {
-        if ((!is_person && i == 0) || t->fields[i].meta)
+        if ((!is_person && i == 0) || !on_page(t, i))
             continue;
+        char cell[32];
         h_raw(b, "<dt>");
         h_text(b, label(r, &t->fields[i]));
         h_raw(b, "</dt><dd>");
-        show_value(r, &t->fields[i], rec.values[i]);
+        show_value(r, &t->fields[i], wg_cli_cell(&rec, i, cell));
         h_raw(b, "</dd>");
     }
     h_raw(b, "</dl>");
@@ -682,7 +677,8 @@ void page_form(wg_web_ctx *w, web_req *r, const wg_table *t, const char *id)
             const char *v = (!is_person && i == 0) ? person_id
                                                    : web_form(r, f->name);
             vals[i] = v;
-            const char *old = have_cur ? cur.values[i] : NULL;
+            char oldcell[32];   /* a yuan amount as its fen says it */
+            const char *old = have_cur ? wg_cli_cell(&cur, i, oldcell) : NULL;
             if (v && *v) {
                 wg_err fe = { 0 };
                 if (wg_validate_value(f, v, NULL, 0, &fe) != WG_OK) {
@@ -737,8 +733,9 @@ void page_form(wg_web_ctx *w, web_req *r, const wg_table *t, const char *id)
         }
         r->status = 422;
     } else if (have_cur) {
+        static char cells[WG_MAX_FIELDS][32];
         for (int i = 0; i < t->nfields; i++)
-            vals[i] = cur.values[i];
+            vals[i] = wg_cli_cell(&cur, i, cells[i]);
     }
 
     char title[300];
@@ -807,7 +804,7 @@ void page_form(wg_web_ctx *w, web_req *r, const wg_table *t, const char *id)
         h_raw(b, "\">");
     }
     for (int i = is_person ? 0 : 1; i < t->nfields; i++)
-        if (!t->fields[i].meta)
+        if (on_page(t, i))
             field_html(r, &t->fields[i], vals[i], errs[i]);
     h_raw(b, "<div class=\"actions\"><button type=\"submit\">");
     h_text(b, _("Save"));

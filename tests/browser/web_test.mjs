@@ -260,8 +260,8 @@ ok(trainings.length === 1 && trainings[0].includes('电商直播基础') && trai
 ok(placements.length === 1 && placements[0].includes('网络就业') && placements[0].includes('2300'),
    "the person's page lists the placement", placements.join('|'));
 const hist = await page.$$eval('#h-history ~ table tbody tr', (rs) => rs.map((r) => r.textContent));
-ok(hist.length >= 1 && hist[0].includes('ronan') && hist[0].includes('韦小宝'),
-   "the person's history shows the change and the node", hist.join('|'));
+ok(hist.length >= 1 && hist[0].includes(`${CLERK}@ronan`) && hist[0].includes('韦小宝'),
+   "the person's history names the clerk who made the change: clerk@node", hist.join('|'));
 await audit('person');
 
 // Edit the income: the placement's page, its form, the history.
@@ -269,16 +269,19 @@ await Promise.all([page.waitForNavigation(), page.click('#h-placement ~ table tb
 ok(/^\/placement\/[0-9a-f]{32}$/.test(new URL(page.url()).pathname), "the placement's page opens");
 await audit('placement');
 await Promise.all([page.waitForNavigation(), page.click('a.button[href^="/edit/placement/"]')]);
-ok(await page.$eval('#f-monthly_income', (e) => e.value) === '2300', 'the edit form shows the stored income');
+ok(await page.$eval('#f-monthly_income', (e) => e.value) === '2300.00', 'the edit form shows the stored income in yuan, to the fen');
+ok((await page.$('#f-monthly_income_fen')) === null && (await page.$('#f-changed_by')) === null,
+   'the form offers neither the fen field nor the store\'s own fields');
 await page.$eval('#f-monthly_income', (e) => { e.value = ''; });
-await page.type('#f-monthly_income', '2600');
+await page.type('#f-monthly_income', '2600.50');
 await Promise.all([page.waitForNavigation(), page.click('form.record-form button[type=submit]')]);
 ok(page.url() === `${personUrl}?saved=1` &&
-   (await page.$$eval('#h-placement ~ table tbody tr', (rs) => rs[0].textContent)).includes('2600'),
-   'the new income is saved and shown');
+   (await page.$$eval('#h-placement ~ table tbody tr', (rs) => rs[0].textContent)).includes('2600.50'),
+   'the new income is saved and shown to the fen');
 await Promise.all([page.waitForNavigation(), page.click('#h-placement ~ table tbody a')]);
 const phist = await page.$$eval('#h-history ~ table tbody tr', (rs) => rs.map((r) => r.textContent));
-ok(phist.length === 2 && phist[1].includes('月收入（元）：2600') && !phist[1].includes('用人单位'),
+ok(phist.length === 2 && phist[1].includes('月收入（元）：2600') && phist[1].includes('260050') &&
+   phist[1].includes(`${CLERK}@ronan`) && !phist[1].includes('用人单位'),
    "the placement's history shows the edit, and only the field that changed", phist.join('|'));
 await Promise.all([page.waitForNavigation(), page.click('a[href^="/person/"]')]);
 
