@@ -206,6 +206,65 @@ static int on_duplicate(void *p, const wg_table *t, const char *field,
     return 0;
 }
 
+/* One field two writers changed at once: the value the last-writer rule
+ * kept and the one it overwrote, each with clerk@node and its time, as
+ * 'wings review' prints them. Settled by editing the record. */
+static int on_overwrite(void *p, const wg_overwrite *o)
+{
+    review_ctx *c = p;
+    if (c->n >= REVIEW_MAX_ITEMS) {
+        c->more = 1;
+        return 1;
+    }
+    web_req *r = c->r;
+    wg_buf *b = &r->body;
+    int k = c->n++;
+    int f = wg_schema_field_index(o->table, o->field);
+    h_printf(b, "<section class=\"review\" aria-labelledby=\"rv-%d\">"
+                "<h2 id=\"rv-%d\">", k, k);
+    h_text(b, kind_text("overwritten"));
+    h_text(b, zh(r) ? "：" : ": ");
+    h_text(b, web_table_title(r, o->table, 0));
+    h_text(b, zh(r) ? "，" : ", ");
+    h_text(b, f >= 0 ? web_field_label(r, &o->table->fields[f]) : o->field);
+    h_raw(b, "</h2><dl class=\"record\"><dt>");
+    h_text(b, _("Record"));
+    h_raw(b, "</dt><dd><a href=\"/");
+    h_raw(b, o->table->name);
+    h_raw(b, "/");
+    h_text(b, o->id);
+    h_raw(b, "\"><span class=\"id\">");
+    h_text(b, o->id);
+    h_raw(b, "</span></a></dd>");
+    for (int w = 0; w < 2; w++) {
+        char who[WG_ACTOR_MAX + WG_NAME_MAX + 2], human[32], iso[40];
+        wg_cli_writer(c->w->st, o->origin[w], o->clerk[w], who, sizeof who,
+                      NULL, 0);
+        wg_cli_local_time((int64_t)((o->hlc[w] >> 16) / 1000), human, iso);
+        h_raw(b, "<dt>");
+        h_text(b, w == 0 ? _("Kept") : _("Overwritten"));
+        h_raw(b, "</dt><dd>");
+        if (!o->value[w]) {
+            h_raw(b, "<em>");
+            h_text(b, _("cleared"));
+            h_raw(b, "</em>");
+        } else if (f >= 0) {
+            web_value(r, &o->table->fields[f], o->value[w]);
+        } else {
+            h_text(b, o->value[w]);
+        }
+        h_raw(b, " <span class=\"who\">(");
+        h_text(b, who);
+        h_text(b, zh(r) ? "，" : ", ");
+        h_text(b, human);
+        h_raw(b, ")</span></dd>");
+    }
+    h_raw(b, "</dl><p>");
+    h_text(b, _("To keep the overwritten value, edit the record."));
+    h_raw(b, "</p></section>");
+    return 0;
+}
+
 static void review_page(wg_web_ctx *w, web_req *r, const char *error)
 {
     wg_buf *b = &r->body;
@@ -238,6 +297,8 @@ static void review_page(wg_web_ctx *w, web_req *r, const char *error)
     const wg_table *t;
     for (int i = 0; rc == WG_OK && !c.more && (t = wg_schema_table_at(i)); i++)
         rc = wg_store_duplicates(w->st, t, on_duplicate, &c, &err);
+    if (rc == WG_OK && !c.more)
+        rc = wg_store_overwritten(w->st, on_overwrite, &c, &err);
     if (rc) {
         h_raw(b, "<p class=\"error\" role=\"alert\">");
         h_text(b, err.msg);

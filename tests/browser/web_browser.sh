@@ -87,21 +87,31 @@ DUP_ID=45022419920707002X
     disability_category=speech >/dev/null
 "$W" --dir "$T/ronan2" add person name=梁秀 gender=female id_number=$DUP_ID \
     disability_category=speech township=长安镇 >/dev/null
+# And a person both offices hold whose phone each changed while apart:
+# review lists the edit the last-writer rule overwrote.
+QIN=$("$W" --dir "$T/ronan" add person name=覃美 gender=female \
+    id_number=450224198504120041 disability_category=visual \
+    phone=13800000001)
 "$W" --dir "$T/ronan2" serve --interval 3600 >"$T/ronan2.log" 2>&1 &
 DPID=$!
 for _ in $(seq 1 100); do
     "$W" --dir "$T/ronan" sync ronan-east --timeout 2 >/dev/null 2>&1 && break
     sleep 0.1
 done
+"$W" --dir "$T/ronan" update person "$QIN" phone=13800000002 >/dev/null
+"$W" --dir "$T/ronan2" update person "$QIN" phone=13900000003 >/dev/null
+"$W" --dir "$T/ronan" sync ronan-east --timeout 5 >/dev/null
 kill "$DPID"
 wait "$DPID" 2>/dev/null || true
 DPID=
 "$W" --dir "$T/ronan" peer remove ronan-east >/dev/null
-if [[ $("$W" --dir "$T/ronan" --json review | jq length) != 1 ]]; then
-    echo "FAIL: the two offices' person is not held twice"
+if [[ $("$W" --dir "$T/ronan" --json review | jq -c '[.[].kind] | sort') != \
+      '["duplicate","overwritten"]' ]]; then
+    echo "FAIL: review does not hold the person twice and the overwritten edit"
+    "$W" --dir "$T/ronan" --json review
     exit 1
 fi
-echo "ok - a person registered at two offices is held twice"
+echo "ok - a person registered at two offices is held twice; an edit overwritten"
 
 # One failed session (the HQ is never started), so the audit trail has one.
 "$W" --dir "$T/ronan" sync nanning-hq --timeout 1 >/dev/null 2>&1 || true

@@ -287,13 +287,14 @@ await Promise.all([page.waitForNavigation(), page.click('a[href^="/person/"]')])
 
 // ---- find by part of the name; paging ------------------------------------------
 await Promise.all([page.waitForNavigation(), page.click('a[href="/persons"]')]);
-// 60 imported, the one typed, and the one two offices registered (held twice).
-ok((await text('#count')) === '找到 63 人。', 'the list counts every person', await text('#count'));
+// 60 imported, the one typed, the one two offices registered (held twice)
+// and the one whose phone both offices changed.
+ok((await text('#count')) === '找到 64 人。', 'the list counts every person', await text('#count'));
 ok((await page.$$('table.list tbody tr')).length === 50, 'a page shows 50 persons');
 await audit('persons');
 await Promise.all([page.waitForNavigation(), page.click('a[rel=next]')]);
-ok((await page.$$('table.list tbody tr')).length === 13 && (await text('.pages span')) === '第 2 页，共 2 页',
-   'the second page shows the other 13');
+ok((await page.$$('table.list tbody tr')).length === 14 && (await text('.pages span')) === '第 2 页，共 2 页',
+   'the second page shows the other 14');
 await page.type('#f-q', '小宝');
 await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
 const rows = await page.$$eval('table.list tbody tr', (rs) => rs.map((r) => r.textContent));
@@ -360,16 +361,26 @@ ok(JSON.parse(wings('--json', 'list', 'person')).length === afterImport.length, 
 await Promise.all([page.waitForNavigation(), page.click('a[href="/review"]')]);
 ok(await text('h1') === '待处理', 'the review page opens from the menu');
 const groups = await page.$$eval('section.review', (ss) => ss.map((s) => s.textContent));
-ok(groups.length === 1 && groups[0].includes('梁秀') && groups[0].includes('45022419920707002X'),
+ok(groups.length === 2 && groups[0].includes('梁秀') && groups[0].includes('45022419920707002X'),
    'it lists the person held twice, with her ID number', groups.join('|'));
+// The phone both offices changed while apart: the value kept and the one
+// overwritten, each with who wrote it and when.
+ok(groups[1].includes('修改被覆盖') && groups[1].includes('联系电话') &&
+   groups[1].includes('保留的值') && groups[1].includes('13900000003') &&
+   groups[1].includes('被覆盖的值') && groups[1].includes('13800000002') &&
+   groups[1].includes('ronan'),
+   'it lists the edit the other office overwrote, both values and their writers', groups[1]);
 const reviewIds = await page.$$eval('section.review input[name=keep]', (es) => es.map((e) => e.value));
 ok(reviewIds.length === 2, 'with a choice of which record to keep');
 await audit('review');
 await page.click(`section.review input[value="${reviewIds[1]}"]`);
 await Promise.all([page.waitForNavigation(), page.click('section.review button[type=submit]')]);
 ok(page.url() === `${BASE}/review?merged=1` && (await text('p.note')).includes('1') &&
-   await page.$('#review-empty') !== null, 'merging leaves nothing to review, and says so');
-ok(JSON.parse(wings('--json', 'review')).length === 0, 'the CLI has nothing to review either');
+   (await page.$$('section.review')).length === 1 &&
+   (await page.$$('section.review input[name=keep]')).length === 0,
+   'merging leaves only the overwritten edit to review, and says so');
+ok(JSON.stringify(JSON.parse(wings('--json', 'review')).map((x) => x.kind)) === '["overwritten"]',
+   'the CLI lists only the overwritten edit too');
 const kept = JSON.parse(wings('--json', 'get', 'person', reviewIds[1]));
 ok(kept.name === '梁秀', 'the record chosen is the one kept');
 await audit('review-merged');
