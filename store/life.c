@@ -38,10 +38,11 @@
  * merged into the tables at once (the clerk sees it) but not appended to
  * a feed: its change waits in `held`, unnumbered and unsigned
  * (wg_store__hold_change). Sessions meanwhile bring back whatever peers
- * hold of this node's feeds (they are ordinary signed changes). When
- * every peer has finished a session with this node since the hold began
- * (peer.last_result 'ok', last_time >= life_since) no one can hold more of
- * its feeds than it does, and wg_store_life_check() releases: each held
+ * hold of this node's feeds (they are ordinary signed changes). The hold
+ * lists every peer (`held_wait`); a session that ends well strikes its
+ * peer off (a peer removed counts as struck). When none is left, no one
+ * can hold more of its feeds than it does, and wg_store_life_check()
+ * releases: each held
  * change, in order, gets the next seq after what came back, is chained,
  * merged again under its key (same clock, so no value moves) and signed.
  * What no peer gave back by then (own < hw) was lost with the rollback:
@@ -63,7 +64,9 @@
 #define MARK_VERSION 1
 #define MARK_BODY 32
 #define HELD_SQL "CREATE TABLE IF NOT EXISTS held(n INTEGER PRIMARY KEY, " \
-                 "body BLOB NOT NULL)"
+                 "body BLOB NOT NULL);"                                        \
+                 "CREATE TABLE IF NOT EXISTS held_wait(name TEXT PRIMARY KEY);"\
+                 "INSERT OR IGNORE INTO held_wait SELECT name FROM peer"
 
 /* ---- the mark's bytes ------------------------------------------------------ */
 
@@ -342,7 +345,7 @@ wg_rc wg_store__life_open(wg_store *st, wg_err *err)
     free(path);
     free(restored);
     if (rc == WG_OK && st->held)
-        rc = wg_store_life_check(st, err);
+        rc = wg_store_life_check(st, NULL, err);
     return rc;
 }
 
@@ -419,9 +422,9 @@ wg_rc wg_store_life_state(wg_store *st, wg_life_state *out, wg_err *err)
         sqlite3_finalize(s);
     }
     if (rc == WG_OK &&
-        (rc = wg_store__query(st, &s, err, "SELECT name FROM peer WHERE NOT "
-                              "(last_result = 'ok' AND last_time >= ?) "
-                              "ORDER BY name", "i", out->since)) == WG_OK) {
+        (rc = wg_store__query(st, &s, err, "SELECT name FROM held_wait "
+                              "WHERE name IN (SELECT name FROM peer) ORDER "
+                              "BY name", "")) == WG_OK) {
         while (sqlite3_step(s) == SQLITE_ROW) {
             size_t at = strlen(out->waiting);
             if (at + 2 + (size_t)sqlite3_column_bytes(s, 0) >=
@@ -468,12 +471,17 @@ static wg_rc release(wg_store *st, uint64_t *released, wg_err *err)
     return rc;
 }
 
-wg_rc wg_store_life_check(wg_store *st, wg_err *err)
+wg_rc wg_store_life_check(wg_store *st, const char *synced, wg_err *err)
 {
     if (!st->held || st->in_txn)
         return WG_OK;
     wg_life_state ls;
-    wg_rc rc = wg_store_life_state(st, &ls, err);
+    wg_rc rc = synced ? wg_store__run(st, "noting a session", err,
+                                      "DELETE FROM held_wait WHERE name = ?",
+                                      "t", synced)
+                      : WG_OK;
+    if (rc == WG_OK)
+        rc = wg_store_life_state(st, &ls, err);
     if (rc || ls.npeers_waiting)
         return rc;
     uint64_t released = 0, lost = ls.hw > st->own ? ls.hw - st->own : 0;
@@ -482,8 +490,8 @@ wg_rc wg_store_life_check(wg_store *st, wg_err *err)
     st->held = 0;
     rc = release(st, &released, err);
     if (rc == WG_OK)
-        rc = wg_store__run(st, "releasing held writes", err,
-                           "DELETE FROM held", "");
+        rc = wg_store__exec(st, "DELETE FROM held; DELETE FROM held_wait",
+                            err);
     if (rc == WG_OK)
         rc = wg_store__run(st, "releasing held writes", err,
                            "DELETE FROM meta WHERE k IN ('life_hold', "
@@ -498,6 +506,11 @@ wg_rc wg_store_life_check(wg_store *st, wg_err *err)
         return rc;
     }
     st->notice = 0;
+    /* Resolved: what is still missing is said lost below, and the mark
+     * starts again from the store as it now is. */
+    st->mark.total = st->total;
+    st->mark.own = st->own;
+    write_slot(st, 1);
     char reason[256];
     snprintf(reason, sizeof reason, "%s: every peer has synced since; %llu "
              "held writes signed after the node's own changes they gave "

@@ -68,7 +68,7 @@ wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err)
     if (sqlite3_changes(st->db) == 0)
         return wg_err_set(err, WG_ERR_NOTFOUND, "no peer named '%.64s'", name);
     /* A peer gone for good no longer keeps held writes waiting. */
-    return wg_store_life_check(st, err);
+    return wg_store_life_check(st, NULL, err);
 }
 
 wg_rc wg_store_peer_set_endpoint(wg_store *st, const char *name,

@@ -132,7 +132,7 @@ int wg_store_life_notice(const wg_store *st, uint64_t *missing,
 typedef struct wg_life_state {
     int held;                /* writes are held */
     char reason[16];         /* "restore" or "rollback" */
-    int64_t since;           /* unix seconds: held since */
+    int64_t since;           /* unix seconds: held since (shown only) */
     uint64_t hw;             /* own changes signed before a rollback (0: unknown) */
     uint64_t own;            /* own changes held now */
     uint64_t writes;         /* held writes waiting */
@@ -144,8 +144,9 @@ typedef struct wg_life_state {
 wg_rc wg_store_life_state(wg_store *st, wg_life_state *out, wg_err *err);
 
 /* Release the held writes when every peer has finished a session with
- * this node since the hold began (after each session, after a peer is
- * removed, at open). Does nothing otherwise, or inside a transaction. */
-wg_rc wg_store_life_check(wg_store *st, wg_err *err);
+ * this node since the hold began: SYNCED (may be NULL) names a peer whose
+ * session just ended well. Called after each session, after a peer is
+ * removed, at open. Does nothing otherwise, or inside a transaction. */
+wg_rc wg_store_life_check(wg_store *st, const char *synced, wg_err *err);
 
 #endif

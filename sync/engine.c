@@ -237,7 +237,7 @@ static void audit_session(wg_engine *e, const char *name, const uint8_t *key,
                          a.received, NULL);
     /* After a restore or a rollback, the last peer to sync releases the
      * held writes, before this session's own entry is written. */
-    wg_store_life_check(e->st, NULL);
+    wg_store_life_check(e->st, ok ? name : NULL, NULL);
     wg_store_audit(e->st, &a, NULL);
 }
 
