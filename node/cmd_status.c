@@ -171,10 +171,13 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
         fprintf(out, "feeds held: %ld (%ld changes)%s\n", f.feeds, f.changes,
                 f.frozen ? ", some frozen after an equivocation" : "");
         if (ls.held)
-            fprintf(out, _("writes held since the %s: %llu wait until every "
-                           "peer has synced (waiting for: %s)\n"),
-                    !strcmp(ls.reason, "rollback") ? _("rollback")
-                                                   : _("restore"),
+            fprintf(out, !strcmp(ls.reason, "rollback")
+                             ? _("writes held since the rollback: %llu wait "
+                                 "until every peer has synced (waiting for: "
+                                 "%s)\n")
+                             : _("writes held since the restore: %llu wait "
+                                 "until every peer has synced (waiting for: "
+                                 "%s)\n"),
                     (unsigned long long)ls.writes,
                     ls.npeers_waiting ? ls.waiting : "-");
         fputs("trust: a closed group (no network joined): this node trusts "
