@@ -80,7 +80,8 @@ free_on() {
 # lose OLD NEW BACKUP: OLD is gone; BACKUP restored into NEW.
 lose() {
     on "$2" restore "$3"
-    expect "restore into $2" rc=0 out:restored
+    expect "restore into $2: says writes are held until both HQs synced" \
+        rc=0 out:restored 'out:held until these peers have synced with it: h1 h2'
     check "$2 holds its writes after the restore" held_on "$2"
     IDL[$2]=${IDL[$1]}
 }
