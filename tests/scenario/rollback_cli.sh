@@ -9,6 +9,11 @@
 #   C. an older copy of its WAL (taken after one kill, put back after the
 #      next)
 #   D. as B, but the lost change was never synced: no peer holds it
+# and, as a limit the node cannot see past alone:
+#   E. the whole folder copied back, wings.mark included: not noticed at
+#      open; a record typed then takes a seq h holds otherwise, and the
+#      next sync fails saying the store went back in time unnoticed,
+#      freezing nothing on either side
 # Each time the next command warns on stderr that the store went back in
 # time, `audit --verify` fails (exit 4) naming it, `status` says writes are
 # held, and a write made then is held. One sync with h brings back what h
@@ -171,6 +176,24 @@ save h list.h --json list person
 check "D: r and h agree" same_file "$T/list.r" "$T/list.h"
 on h audit --verify
 expect "D: audit --verify clean on h" rc=0
+
+section "E: a whole folder copied back, mark included (not noticed at open)"
+cp -a "$T/r" "$T/r-copy"
+person r 14
+on r sync
+expect "E: person 14 reaches h" rc=0
+on r sync
+expect "E: and the session's audit entry" rc=0
+rm -rf "$T/r"
+cp -a "$T/r-copy" "$T/r"
+person r 15
+on r sync
+expect "E: the first sync says the store went back in time unnoticed" rc=6 \
+    "out:this node's own, does not chain to the one it holds: this store went back in time unnoticed"
+on r --json status
+check "E: nothing frozen on r" jqt "$T/out" '.frozen_feeds == 0'
+on h --json status
+check "E: nothing frozen on h" jqt "$T/out" '.frozen_feeds == 0'
 
 stop_ok h
 lib_finish
