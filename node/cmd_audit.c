@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "wg_crypto.h"
+#include "wg_i18n.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 typedef struct verify_ctx {
@@ -54,9 +56,26 @@ static int verify(wg_cli *cli)
     if (rc == WG_OK && bad == 0) {
         if (!st)
             rc = wg_store_open(cli->dir, pass, len, &st, &err);
+        if (rc == WG_OK && !cli->shared_store)
+            wg_cli_life_notice(cli, st);
         if (rc == WG_OK)
             rc = wg_store_verify_feeds(st, on_problem, &v, &changes,
                                        &badfeeds, &err);
+        /* A store that went back in time is not healthy until its peers
+         * have given back what they hold (life.c). */
+        wg_life_state ls;
+        if (rc == WG_OK && (rc = wg_store_life_state(st, &ls, &err)) == WG_OK &&
+            ls.held && !strcmp(ls.reason, "rollback")) {
+            char what[400];
+            snprintf(what, sizeof what, _("store went back in time: %llu "
+                     "changes it held (%llu of them its own) are not back "
+                     "yet; writes are held until every peer has synced "
+                     "(waiting for: %s)"), (unsigned long long)ls.missing,
+                     (unsigned long long)ls.missing_own,
+                     ls.npeers_waiting ? ls.waiting : "-");
+            on_problem(&v, what);
+            badfeeds++;
+        }
         wg_cli_close_store(cli, &st);
     }
     wg_secret_free(pass);

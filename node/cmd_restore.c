@@ -6,7 +6,9 @@
  * and frame authenticated, every feed's chain and signatures rechecked.
  */
 #include <getopt.h>
+#include <string.h>
 
+#include "wg_i18n.h"
 #include "wg_life.h"
 #include "wg_node.h"
 
@@ -49,6 +51,11 @@ int cmd_restore(wg_cli *cli, int argc, char **argv)
     if (rc == WG_OK && bad == 0)
         rc = wg_store_verify_feeds(st, on_problem, cli, &changes, &badfeeds,
                                    &err);
+    /* Its first open holds local writes until its peers have synced. */
+    wg_life_state ls;
+    memset(&ls, 0, sizeof ls);
+    if (rc == WG_OK && bad == 0)
+        rc = wg_store_life_state(st, &ls, &err);
     wg_store_close(&st);
     wg_secret_free(pass);
     if (rc)
@@ -68,6 +75,10 @@ int cmd_restore(wg_cli *cli, int argc, char **argv)
         fprintf(cli->out, "into %s; verified: %ld pages and frames "
                 "authentic, %ld changes chained and signed\n", cli->dir,
                 pages, changes);
+        if (ls.held)
+            fprintf(cli->out, _("what is written here is held until these "
+                                "peers have synced with it: %s\n"),
+                    ls.waiting);
     }
     return WG_EXIT_OK;
 }

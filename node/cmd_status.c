@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "wg_i18n.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 typedef struct feed_ctx {
@@ -123,6 +125,12 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
         wg_cli_close_store(cli, &st);
         return code;
     }
+    wg_life_state ls;
+    if ((rc = wg_store_life_state(st, &ls, &err))) {
+        code = wg_cli_fail(cli, &err);
+        wg_cli_close_store(cli, &st);
+        return code;
+    }
     const char *role = me->role == WG_ROLE_HQ ? "hq" : "office";
     FILE *out = cli->out;
     if (cli->json) {
@@ -138,9 +146,22 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
         wg_json_str(out, role);
         fprintf(out, ",\"serving\":%s,\"records\":{\"person\":%ld,"
                 "\"training\":%ld,\"placement\":%ld},\"feeds\":%ld,"
-                "\"changes\":%ld,\"frozen_feeds\":%ld,\"peers\":[",
+                "\"changes\":%ld,\"frozen_feeds\":%ld,",
                 cli->shared_store ? "true" : "false", counts[0], counts[1],
                 counts[2], f.feeds, f.changes, f.frozen);
+        if (ls.held) {
+            fputs("\"held\":{\"reason\":", out);
+            wg_json_str(out, ls.reason);
+            fprintf(out, ",\"writes\":%llu,\"own_changes\":%llu,"
+                    "\"own_before\":%llu,\"waiting_for\":",
+                    (unsigned long long)ls.writes, (unsigned long long)ls.own,
+                    (unsigned long long)ls.hw);
+            wg_json_str(out, ls.waiting);
+            fputs("},", out);
+        } else {
+            fputs("\"held\":null,", out);
+        }
+        fputs("\"peers\":[", out);
     } else {
         fprintf(out, "%s %s %s\n", me->name, me->key_hex, me->endpoint);
         fprintf(out, "role %s, county %s%s\n", role, me->county,
@@ -149,6 +170,16 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
                 counts[0], counts[1], counts[2]);
         fprintf(out, "feeds held: %ld (%ld changes)%s\n", f.feeds, f.changes,
                 f.frozen ? ", some frozen after an equivocation" : "");
+        if (ls.held)
+            fprintf(out, !strcmp(ls.reason, "rollback")
+                             ? _("writes held since the rollback: %llu wait "
+                                 "until every peer has synced (waiting for: "
+                                 "%s)\n")
+                             : _("writes held since the restore: %llu wait "
+                                 "until every peer has synced (waiting for: "
+                                 "%s)\n"),
+                    (unsigned long long)ls.writes,
+                    ls.npeers_waiting ? ls.waiting : "-");
         fputs("trust: a closed group (no network joined): this node trusts "
               "exactly its peer list\n", out);
         fputs("peers:\n", out);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "wg_crypto.h"
+#include "wg_i18n.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 #define PASS_MAX 1024
@@ -201,6 +203,30 @@ wg_rc wg_passphrase_get_new(wg_cli *cli, char **out, size_t *len, wg_err *err)
     return finish(buf, n, out, len, rc);
 }
 
+void wg_cli_life_notice(wg_cli *cli, wg_store *st)
+{
+    uint64_t missing, own;
+    (void)cli;
+    switch (wg_store_life_notice(st, &missing, &own)) {
+    case WG_LIFE_ROLLED_BACK:
+        fprintf(stderr, _("wings: warning: the store went back in time (an "
+                          "older wings.db, or a cut or older WAL): it holds "
+                          "%llu changes fewer than it did, %llu of them its "
+                          "own; new writes are held until every peer has "
+                          "synced with it, which brings back what they "
+                          "hold (see 'wings status')\n"),
+                (unsigned long long)missing, (unsigned long long)own);
+        break;
+    case WG_LIFE_MARK_DAMAGED:
+        fputs(_("wings: warning: the rollback mark beside the store "
+                "(wings.mark) is damaged: made afresh from the store as it "
+                "is\n"), stderr);
+        break;
+    default:
+        break;
+    }
+}
+
 void wg_cli_close_store(wg_cli *cli, wg_store **st)
 {
     if (*st && *st == cli->shared_store)
@@ -224,6 +250,7 @@ int wg_cli_open_store(wg_cli *cli, wg_store **out)
     wg_secret_free(pass);
     if (rc == WG_OK) {
         wg_store_set_log(*out, wg_log_sink, NULL);
+        wg_cli_life_notice(cli, *out);
         return WG_EXIT_OK;
     }
     /* Whatever the cause, a store that will not open is exit 4. */

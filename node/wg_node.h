@@ -121,6 +121,9 @@ void wg_passphrase_forget(wg_cli *cli);
  * store); prints the error and returns the exit code (4) on failure, 0 on
  * success. Release with wg_cli_close_store(). */
 int wg_cli_open_store(wg_cli *cli, wg_store **out);
+/* Say on stderr what the store noticed at open: a rollback, a damaged
+ * rollback mark (wg_store_life_notice). */
+void wg_cli_life_notice(wg_cli *cli, wg_store *st);
 void wg_cli_close_store(wg_cli *cli, wg_store **st);
 
 /* Run command ARGV[0] with CLI as given (the daemon calls this for each

@@ -738,7 +738,10 @@ wg_rc wg_store_restore(const char *file, const char *dir, const char *pass,
     close(out);
     out = -1;
     wrote_key = 1;
-    if ((rc = write_new(dir, WG_STORE_KEYFILE, hdr + 16, WG_KEYFILE_BYTES,
+    /* The restored node may be behind its peers on its own feeds: its
+     * first open holds local writes until they have all synced (life.c). */
+    if ((rc = write_new(dir, WG_STORE_RESTOREDFILE, "restored\n", 9, err)) ||
+        (rc = write_new(dir, WG_STORE_KEYFILE, hdr + 16, WG_KEYFILE_BYTES,
                         err)) ||
         (rc = sync_dir(dir, err)))
         goto out;
@@ -753,6 +756,9 @@ out:
     if (rc) {
         if (wrote_key) {
             char *k = join(dir, WG_STORE_KEYFILE);
+            unlink(k);
+            free(k);
+            k = join(dir, WG_STORE_RESTOREDFILE);
             unlink(k);
             free(k);
         }

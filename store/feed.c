@@ -275,6 +275,16 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
             if (memcmp(have, hash, WG_HASH_BYTES) == 0)
                 continue; /* already held: applying twice changes nothing */
             size_t end;
+            if (oid == st->self_oid) {
+                /* Never freeze this node's own feed here: it is this
+                 * store that is behind, not the peer that lies. */
+                rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu, this "
+                                "node's own, differs from the one it holds: "
+                                "this store went back in time unnoticed (a "
+                                "whole folder copied back?); nothing frozen",
+                                who, c.partition, (unsigned long long)c.seq);
+                break;
+            }
             if (!signed_by_origin(cs, n, i, &c, hash, &end)) {
                 rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu differs "
                                 "from the one held and is not signed by its "
@@ -310,9 +320,15 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
             break;
         }
         if (memcmp(c.prev, fs->head_hash, WG_HASH_BYTES) != 0) {
-            rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu does not "
-                            "chain to the previous one", who, c.partition,
-                            (unsigned long long)c.seq);
+            rc = oid == st->self_oid
+                     ? wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu, this "
+                                  "node's own, does not chain to the one it "
+                                  "holds: this store went back in time "
+                                  "unnoticed (a whole folder copied back?)",
+                                  who, c.partition, (unsigned long long)c.seq)
+                     : wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu does "
+                                  "not chain to the previous one", who,
+                                  c.partition, (unsigned long long)c.seq);
             break;
         }
         if (cs[i].has_sig) {

@@ -67,7 +67,8 @@ wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err)
         return wg_store__sqlerr(st, r, "removing a peer", err);
     if (sqlite3_changes(st->db) == 0)
         return wg_err_set(err, WG_ERR_NOTFOUND, "no peer named '%.64s'", name);
-    return WG_OK;
+    /* A peer gone for good no longer keeps held writes waiting. */
+    return wg_store_life_check(st, NULL, err);
 }
 
 wg_rc wg_store_peer_set_endpoint(wg_store *st, const char *name,

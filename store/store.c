@@ -203,11 +203,13 @@ wg_rc wg_store__commit(wg_store *st, wg_err *err)
         wg_store__rollback(st);
         return r;
     }
+    wg_store__life_committed(st);
     return WG_OK;
 }
 
 void wg_store__rollback(wg_store *st)
 {
+    st->pend_total = st->pend_own = 0;
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -564,6 +566,7 @@ static wg_store *store_new(const char *dir)
 {
     wg_store *st = wg_xcalloc(1, sizeof *st);
     st->dir = wg_xstrdup(dir);
+    st->mark_fd = -1;
     wg_buf_init(&st->enc, WG_CHANGE_MAX_BYTES);
     return st;
 }
@@ -575,6 +578,7 @@ void wg_store_close(wg_store **stp)
     wg_store *st = *stp;
     if (st->db)
         wg_store__rollback(st);
+    wg_store__life_close(st);
     wg_store__report_release(st);
     wg_store__finalize(st);
     if (st->db)
@@ -636,6 +640,8 @@ wg_rc wg_store_open(const char *dir, const char *pass, size_t passlen,
         goto out;
     if ((rc = wg_store__users_init(st, err)) == WG_OK)
         rc = wg_store__list_indexes(st, err);
+    if (rc == WG_OK)
+        rc = wg_store__life_open(st, err);
 out:
     wg_secret_free(key);
     if (rc)

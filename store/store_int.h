@@ -12,6 +12,7 @@
 #include "wg_store.h"
 
 #include "wg_change.h"
+#include "wg_life.h"
 
 #define WG_VFS_NAME "wings"
 /* A commit signs each touched feed's head; a long commit also signs every
@@ -45,6 +46,7 @@ typedef struct wg_feed_state {
     int frozen;
     int is_new;            /* its row in `feed` made by this transaction */
     uint32_t unsigned_n;   /* changes since the last signature */
+    uint64_t head0;        /* head when the transaction first touched it */
 } wg_feed_state;
 
 /* Changes a proof of equivocation may chain through to reach a signature. */
@@ -92,6 +94,15 @@ struct wg_store {
     void *log_ctx;
     struct wg_rpt *rpt;   /* report_agg.c's statements */
     char actor[WG_ACTOR_MAX + 1];  /* the clerk writing now, or "" */
+    /* life.c: changes held (feed heads summed), own among them, what the
+     * open transaction adds; the rollback mark, open; writes held. */
+    uint64_t total, own, pend_total, pend_own;
+    wg_mark mark;
+    int mark_fd;          /* -1: none */
+    uint8_t *mark_key;
+    int held;
+    int notice;           /* WG_LIFE_* */
+    uint64_t missing, missing_own;
 };
 
 /* vfs.c */
@@ -246,6 +257,23 @@ wg_rc wg_store__ow_listed(wg_store *st, const wg_table *t, const char *id,
     "win_clerk TEXT, lose_hlc INTEGER NOT NULL, lose_origin BLOB NOT NULL, " \
     "lose_value TEXT, lose_clerk TEXT, PRIMARY KEY(tbl, id, field, win_hlc, " \
     "win_origin, lose_hlc, lose_origin))"
+/* Append C (origin, seq, prev filled in; hlc too when TICK, else C's own
+ * kept) to the node's own feed for its partition and merge it. */
+wg_rc wg_store__append_own(wg_store *st, wg_change *c, int fresh, int tick,
+                           wg_err *err);
+
+/* life.c */
+/* After wg_store_open() has loaded the identity: read the rollback mark,
+ * hold writes after a restore or a rollback, make the mark afresh. */
+wg_rc wg_store__life_open(wg_store *st, wg_err *err);
+/* A transaction committed: count what it added, update the mark. */
+void wg_store__life_committed(wg_store *st);
+/* Sync the mark and close it. */
+void wg_store__life_close(wg_store *st);
+/* A local write while writes are held: merged now, its change kept in
+ * `held`, unnumbered, for wg_store_life_check() to append and sign. */
+wg_rc wg_store__hold_change(wg_store *st, wg_change *c, int fresh,
+                            wg_err *err);
 
 /* report_agg.c: the aggregates the default report reads, kept by merge */
 enum { WG_RPT_PERSON = 1, WG_RPT_PLACEMENT, WG_RPT_TRAINING };

@@ -162,6 +162,7 @@ wg_rc wg_store__feed(wg_store *st, uint32_t oid, const char *part,
         return wg_store__sqlerr(st, r, "reading a feed", err);
     }
     sqlite3_reset(st->s_feed_get);
+    fs->head0 = fs->head;
     if (r == SQLITE_DONE) {
         /* A new feed: number it now, its changes' keys need the number. A
          * feed left empty is removed again by wg_store__flush_feeds(). */
@@ -237,6 +238,10 @@ wg_rc wg_store__flush_feeds(wg_store *st, wg_err *err)
     for (int i = 0; i < st->ntf; i++) {
         wg_feed_state *fs = &st->tf[i];
         sqlite3_stmt *s;
+        /* Counted for the rollback mark once the transaction commits. */
+        st->pend_total += fs->head - fs->head0;
+        if (fs->oid == st->self_oid)
+            st->pend_own += fs->head - fs->head0;
         if (fs->head == 0 && !fs->is_new)
             continue;
         if (fs->head == 0) {
@@ -327,10 +332,18 @@ void wg_store_rollback(wg_store *st)
     wg_store__forget_feeds(st);
 }
 
-/* Append a local change to the node's own feed for its partition and merge
- * it. C has everything but origin, seq, prev and hlc. */
+/* A local write: appended to the node's own feed, or held while this
+ * node may be behind its peers on its own feeds (life.c). C has
+ * everything but origin, seq, prev and hlc. */
 wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
                              wg_err *err)
+{
+    return st->held ? wg_store__hold_change(st, c, fresh, err)
+                    : wg_store__append_own(st, c, fresh, 1, err);
+}
+
+wg_rc wg_store__append_own(wg_store *st, wg_change *c, int fresh, int tick,
+                           wg_err *err)
 {
     wg_feed_state *fs;
     wg_rc rc = wg_store__feed(st, st->self_oid, c->partition, &fs, err);
@@ -343,7 +356,8 @@ wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
     memcpy(c->origin, st->info.pk, WG_SIGN_PK_BYTES);
     c->seq = fs->head + 1;
     memcpy(c->prev, fs->head_hash, WG_HASH_BYTES);
-    c->hlc = wg_store__hlc_tick(st);
+    if (tick)
+        c->hlc = wg_store__hlc_tick(st);
     wg_buf_reset(&st->enc);
     if ((rc = wg_change_encode(c, &st->enc, err)))
         return rc;

@@ -91,4 +91,62 @@ wg_rc wg_store_rekey(const char *dir, const char *oldpass, size_t oldlen,
 wg_rc wg_store_rekey_recover(const char *dir, const uint8_t *key,
                              const uint8_t dbid[WG_DBID_BYTES], wg_err *err);
 
+/* ---- going back in time: the rollback mark and held writes (life.c) ------ */
+
+#define WG_STORE_MARKFILE "wings.mark"
+/* Left by wg_store_restore(): the next open holds local writes. */
+#define WG_STORE_RESTOREDFILE "wings.restored"
+#define WG_MARK_SLOT 64
+
+/* What the mark counts: changes held (every feed's head, summed) and this
+ * node's own among them; GEN orders the two slots. */
+typedef struct wg_mark {
+    uint64_t gen, total, own;
+} wg_mark;
+
+/* The mark's MAC key, from the node's secret key (which a rekey keeps). */
+void wg_mark_key(uint8_t key[WG_HASH_BYTES],
+                 const uint8_t sk[WG_SIGN_SK_BYTES]);
+/* One slot's bytes for M under KEY. */
+void wg_mark_seal(uint8_t slot[WG_MARK_SLOT], const wg_mark *m,
+                  const uint8_t key[WG_HASH_BYTES]);
+/* 0 and *M when SLOT is authentic under KEY, -1 otherwise. */
+int wg_mark_open(const uint8_t slot[WG_MARK_SLOT],
+                 const uint8_t key[WG_HASH_BYTES], wg_mark *m);
+/* The authentic slot with the highest gen among the N bytes of a mark
+ * file (at most two slots read): 1 and *M, or 0 when none is. */
+int wg_mark_pick(const uint8_t *file, size_t n,
+                 const uint8_t key[WG_HASH_BYTES], wg_mark *m);
+/* 1 when a store holding TOTAL changes, OWN of them its own, is behind
+ * what mark M saw: it went back in time. */
+int wg_mark_behind(const wg_mark *m, uint64_t total, uint64_t own);
+
+/* What wg_store_open() noticed (wg_store_life_notice). */
+enum { WG_LIFE_FINE = 0, WG_LIFE_MARK_DAMAGED = 1, WG_LIFE_ROLLED_BACK = 2 };
+/* The open's finding; for WG_LIFE_ROLLED_BACK, how many changes, and of
+ * them the node's own, the store holds fewer than its mark saw. */
+int wg_store_life_notice(const wg_store *st, uint64_t *missing,
+                         uint64_t *missing_own);
+
+/* Whether local writes are held, and why. */
+typedef struct wg_life_state {
+    int held;                /* writes are held */
+    char reason[16];         /* "restore" or "rollback" */
+    int64_t since;           /* unix seconds: held since (shown only) */
+    uint64_t hw;             /* own changes signed before a rollback (0: unknown) */
+    uint64_t own;            /* own changes held now */
+    uint64_t writes;         /* held writes waiting */
+    uint64_t missing;        /* changes the mark saw that are not back yet */
+    uint64_t missing_own;    /* of them this node's own */
+    int npeers_waiting;      /* peers with no good session since */
+    char waiting[256];       /* their names, space-separated (may be cut) */
+} wg_life_state;
+wg_rc wg_store_life_state(wg_store *st, wg_life_state *out, wg_err *err);
+
+/* Release the held writes when every peer has finished a session with
+ * this node since the hold began: SYNCED (may be NULL) names a peer whose
+ * session just ended well. Called after each session, after a peer is
+ * removed, at open. Does nothing otherwise, or inside a transaction. */
+wg_rc wg_store_life_check(wg_store *st, const char *synced, wg_err *err);
+
 #endif

@@ -35,6 +35,7 @@
 
 #include "guard_int.h"
 #include "wg_crypto.h"
+#include "wg_life.h"
 
 #define MAX_CLIENTS 64
 #define MAX_WATCH 8
@@ -232,9 +233,12 @@ static void audit_session(wg_engine *e, const char *name, const uint8_t *key,
     a.refused = s ? wg_session_refused(s) : 0;
     a.result = ok ? "ok" : "failed";
     a.reason = ok ? NULL : reason;
-    wg_store_audit(e->st, &a, NULL);
     wg_store_peer_result(e->st, name, ok, ok ? NULL : reason, a.sent,
                          a.received, NULL);
+    /* After a restore or a rollback, the last peer to sync releases the
+     * held writes, before this session's own entry is written. */
+    wg_store_life_check(e->st, ok ? name : NULL, NULL);
+    wg_store_audit(e->st, &a, NULL);
 }
 
 /* The minute's refusals not written one by one, and connections the guard

@@ -214,6 +214,245 @@ START_TEST(test_life_files_beside_their_target)
 }
 END_TEST
 
+
+/* ---- the rollback mark and held writes ------------------------------------- */
+
+START_TEST(test_life_mark_slot_round_trips_and_refuses_any_change)
+{
+    uint8_t key[WG_HASH_BYTES], other[WG_HASH_BYTES], slot[WG_MARK_SLOT];
+    memset(key, 7, sizeof key);
+    memset(other, 8, sizeof other);
+    wg_mark m = { 41, 1000, 12 }, got;
+    wg_mark_seal(slot, &m, key);
+    ck_assert_int_eq(wg_mark_open(slot, key, &got), 0);
+    ck_assert_uint_eq(got.gen, 41);
+    ck_assert_uint_eq(got.total, 1000);
+    ck_assert_uint_eq(got.own, 12);
+    ck_assert_int_eq(wg_mark_open(slot, other, &got), -1);
+    for (size_t i = 0; i < WG_MARK_SLOT; i++) {
+        slot[i] ^= 1;
+        ck_assert_msg(wg_mark_open(slot, key, &got) == -1, "byte %zu", i);
+        slot[i] ^= 1;
+    }
+}
+END_TEST
+
+START_TEST(test_life_mark_picks_the_newest_authentic_slot)
+{
+    uint8_t key[WG_HASH_BYTES], file[2 * WG_MARK_SLOT];
+    memset(key, 3, sizeof key);
+    wg_mark a = { 6, 50, 5 }, b = { 7, 52, 6 }, got;
+    wg_mark_seal(file, &a, key);
+    wg_mark_seal(file + WG_MARK_SLOT, &b, key);
+    ck_assert_int_eq(wg_mark_pick(file, sizeof file, key, &got), 1);
+    ck_assert_uint_eq(got.gen, 7);
+    /* The newer slot torn by a power cut: the older one speaks. */
+    file[WG_MARK_SLOT + 20] ^= 0xff;
+    ck_assert_int_eq(wg_mark_pick(file, sizeof file, key, &got), 1);
+    ck_assert_uint_eq(got.gen, 6);
+    ck_assert_uint_eq(got.total, 50);
+    /* Slots in either order; a file cut to one slot. */
+    wg_mark_seal(file, &b, key);
+    wg_mark_seal(file + WG_MARK_SLOT, &a, key);
+    ck_assert_int_eq(wg_mark_pick(file, sizeof file, key, &got), 1);
+    ck_assert_uint_eq(got.gen, 7);
+    ck_assert_int_eq(wg_mark_pick(file, WG_MARK_SLOT + 10, key, &got), 1);
+    ck_assert_uint_eq(got.gen, 7);
+    file[3] ^= 1;
+    file[WG_MARK_SLOT + 3] ^= 1;
+    ck_assert_int_eq(wg_mark_pick(file, sizeof file, key, &got), 0);
+    ck_assert_int_eq(wg_mark_pick(file, 10, key, &got), 0);
+}
+END_TEST
+
+START_TEST(test_life_mark_behind_when_either_count_went_back)
+{
+    wg_mark m = { 1, 100, 40 };
+    ck_assert(!wg_mark_behind(&m, 100, 40));
+    ck_assert(!wg_mark_behind(&m, 130, 41)); /* a crash left the mark behind */
+    ck_assert(wg_mark_behind(&m, 99, 40));   /* a change from a peer lost */
+    ck_assert(wg_mark_behind(&m, 100, 39));  /* one of its own lost */
+    ck_assert(wg_mark_behind(&m, 0, 0));
+}
+END_TEST
+
+typedef struct own_ctx {
+    const uint8_t *pk;
+    uint64_t head;
+} own_ctx;
+
+static int on_own(void *p, const wg_feed_head *h)
+{
+    own_ctx *o = p;
+    if (!memcmp(h->origin, o->pk, WG_SIGN_PK_BYTES))
+        o->head += h->head;
+    return 0;
+}
+
+static uint64_t own_head(wg_store *st)
+{
+    own_ctx o = { wg_store_info(st)->pk, 0 };
+    ck_assert_int_eq(wg_store_feeds(st, on_own, &o, NULL), WG_OK);
+    return o.head;
+}
+
+static void no_problem(void *ctx, const char *what)
+{
+    (void)ctx;
+    ck_abort_msg("verify: %s", what);
+}
+
+static void feeds_verify(wg_store *st)
+{
+    long checked = 0, bad = 0;
+    ck_assert_int_eq(wg_store_verify_feeds(st, no_problem, NULL, &checked,
+                                           &bad, NULL), WG_OK);
+    ck_assert_int_eq(bad, 0);
+}
+
+/* A peer's key, made once per test. */
+static const char *peer_key(void)
+{
+    static char hex[WG_KEY_HEX_CHARS + 1];
+    uint8_t pk[WG_SIGN_PK_BYTES];
+    uint8_t *sk = wg_secret_alloc(WG_SIGN_SK_BYTES);
+    wg_sign_keypair(pk, sk);
+    wg_secret_free(sk);
+    wg_hex_encode(hex, pk, WG_SIGN_PK_BYTES);
+    return hex;
+}
+
+START_TEST(test_life_an_older_database_is_noticed_and_writes_held)
+{
+    char *node = make_node("office");
+    wg_err err = { 0 };
+    wg_store *st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_peer_add(st, "hq", peer_key(),
+                                       "tcp://127.0.0.1:7401", &err), WG_OK);
+    add_person(st, NAME_MARK, ID_MARK);
+    uint64_t missing, missing_own;
+    ck_assert_int_eq(wg_store_life_notice(st, &missing, &missing_own),
+                     WG_LIFE_FINE);
+    wg_store_close(&st);
+    char *db = tu_path(node, "wings.db"), *old = tu_path(dir, "old.db");
+    tu_copy(db, old);
+    st = open_ok(node, PASS);
+    add_person(st, "Two", "110105194912310046");
+    add_person(st, "Three", "110105194912310062");
+    wg_store_close(&st);
+    tu_copy(old, db);
+
+    st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_life_notice(st, &missing, &missing_own),
+                     WG_LIFE_ROLLED_BACK);
+    ck_assert_uint_eq(missing, 2);
+    ck_assert_uint_eq(missing_own, 2);
+    wg_life_state ls;
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(ls.held);
+    ck_assert_str_eq(ls.reason, "rollback");
+    ck_assert_str_eq(ls.waiting, "hq");
+    uint64_t head = own_head(st);
+    /* A write while held: seen at once, not in any feed. */
+    add_person(st, "Four", "110105194912310089");
+    ck_assert_int_eq(persons(st), 2);
+    ck_assert_uint_eq(own_head(st), head);
+    wg_store_close(&st);
+
+    /* Still held after a reopen, and still said. */
+    st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_life_notice(st, &missing, &missing_own),
+                     WG_LIFE_ROLLED_BACK);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert_uint_eq(ls.writes, 1);
+    /* A session with a peer that is not waited for releases nothing. */
+    ck_assert_int_eq(wg_store_life_check(st, "other", &err), WG_OK);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(ls.held);
+    /* The last peer synced: the write is signed after the head, and the
+     * two changes no peer gave back are said lost. */
+    ck_assert_int_eq(wg_store_life_check(st, "hq", &err), WG_OK);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(!ls.held);
+    ck_assert_uint_eq(own_head(st), head + 2); /* the write, the audit entry */
+    ck_assert_int_eq(persons(st), 2);
+    feeds_verify(st);
+    wg_store_close(&st);
+
+    /* The mark starts again from the store as it is: a healthy open. */
+    st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_life_notice(st, &missing, &missing_own),
+                     WG_LIFE_FINE);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(!ls.held);
+    wg_store_close(&st);
+    free(db);
+    free(old);
+    free(node);
+}
+END_TEST
+
+START_TEST(test_life_a_restored_node_holds_until_its_peers_synced)
+{
+    char *node, *b = backed_up(&node);
+    char *r = tu_path(dir, "restored");
+    wg_err err = { 0 };
+    wg_store *st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_peer_add(st, "hq", peer_key(),
+                                       "tcp://127.0.0.1:7401", &err), WG_OK);
+    wg_store_backup(st, b, NULL, &err);
+    wg_store_close(&st);
+    ck_assert_int_eq(wg_store_restore(b, r, PASS, strlen(PASS), NULL, &err),
+                     WG_OK);
+    char *flag = tu_path(r, WG_STORE_RESTOREDFILE);
+    ck_assert(exists(flag));
+    st = open_ok(r, PASS);
+    ck_assert(!exists(flag));
+    wg_life_state ls;
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(ls.held);
+    ck_assert_str_eq(ls.reason, "restore");
+    /* Removing the only peer waited for releases (nothing was written). */
+    ck_assert_int_eq(wg_store_peer_remove(st, "hq", &err), WG_OK);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(!ls.held);
+    feeds_verify(st);
+    wg_store_close(&st);
+    free(flag);
+    free(r);
+    free(b);
+    free(node);
+}
+END_TEST
+
+START_TEST(test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said)
+{
+    char *node = make_node("office");
+    wg_err err = { 0 };
+    wg_store *st = open_ok(node, PASS);
+    add_person(st, NAME_MARK, ID_MARK);
+    wg_store_close(&st);
+    ck_assert_int_eq(wg_store_rekey(node, PASS, strlen(PASS), "new", 3, &err),
+                     WG_OK);
+    uint64_t a, b;
+    st = open_ok(node, "new");
+    ck_assert_int_eq(wg_store_life_notice(st, &a, &b), WG_LIFE_FINE);
+    wg_store_close(&st);
+    char *mark = tu_path(node, WG_STORE_MARKFILE);
+    FILE *f = fopen(mark, "wb");
+    fputs("garbage", f);
+    fclose(f);
+    st = open_ok(node, "new");
+    ck_assert_int_eq(wg_store_life_notice(st, &a, &b), WG_LIFE_MARK_DAMAGED);
+    wg_store_close(&st);
+    st = open_ok(node, "new");
+    ck_assert_int_eq(wg_store_life_notice(st, &a, &b), WG_LIFE_FINE);
+    wg_store_close(&st);
+    free(mark);
+    free(node);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("life");
@@ -230,6 +469,16 @@ static Suite *suite(void)
     tcase_add_test(tc, test_life_rekey_leaves_the_old_key_useless);
     tcase_add_test(tc, test_life_folder_must_be_ours_and_closed);
     tcase_add_test(tc, test_life_files_beside_their_target);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rollback");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_life_mark_slot_round_trips_and_refuses_any_change);
+    tcase_add_test(tc, test_life_mark_picks_the_newest_authentic_slot);
+    tcase_add_test(tc, test_life_mark_behind_when_either_count_went_back);
+    tcase_add_test(tc, test_life_an_older_database_is_noticed_and_writes_held);
+    tcase_add_test(tc, test_life_a_restored_node_holds_until_its_peers_synced);
+    tcase_add_test(tc, test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,11 +6,18 @@
  * interactive), both under the store's pragmas, and runs four phases on
  * each, the two sides taking turns within a phase (and swapping who goes
  * first every round): insert, point reads by primary key, one GROUP BY over
- * the whole table, and a cold open. Both sides get identical rows from one
+ * the whole table, single commits, and a cold open. Both sides get identical rows from one
  * deterministic generator. The best round of each side is reported.
  *
- *   bench_store [--rounds N] [--rows N] [--reads N] [--only SIDE]
- *               [--reopen] [-v]
+ *   bench_store [--rounds N] [--rows N] [--reads N] [--commits N]
+ *               [--only SIDE] [--reopen] [-v]
+ *
+ * Single commits: N transactions of one write each, as a clerk saves a
+ * record: on the plain side an INSERT of one ~200-byte row, on the wings
+ * side one audit entry through the store (a change encoded, signed,
+ * merged, the feed head and clock written, COMMIT, and the rollback mark's
+ * slot rewritten in place). Both sides sync each commit (WAL,
+ * synchronous=FULL).
  *
  * With the store's 64 MiB page cache the default table stays cached after
  * the insert, so the read phases never reach the VFS; --reopen closes and
@@ -38,9 +45,10 @@
 #define BENCH_ROWS 200000
 #define BENCH_ROUNDS 3
 #define BENCH_COLS 10
+#define BENCH_COMMITS 1000
 
 enum { SIDE_PLAIN = 0, SIDE_WINGS = 1, SIDES };
-enum { PH_INSERT = 0, PH_POINT, PH_GROUP, PH_OPEN, PHASES };
+enum { PH_INSERT = 0, PH_POINT, PH_GROUP, PH_COMMIT, PH_OPEN, PHASES };
 
 /* Same statements on both sides; sqlite3_exec runs the whole string. */
 static const char pragma_sql[] =
@@ -309,6 +317,8 @@ static void plain_create(side *sd)
     sd->path = path_join(sd->dir, "plain.db");
     sd->db = plain_open(sd->path, 1);
     exec_sql(sd->db, schema_sql, "creating the plain schema");
+    exec_sql(sd->db, "CREATE TABLE bench_commit(n INTEGER PRIMARY KEY, "
+                     "v TEXT NOT NULL)", "creating the commit table");
 }
 
 static void wings_open(side *sd)
@@ -456,6 +466,40 @@ static double phase_group(sqlite3 *db, int64_t *groups, int64_t *total,
     return t;
 }
 
+/* N transactions of one write each (see the banner). */
+static double phase_commit(side *sd, int which, int n)
+{
+    static const char text[] =
+        "session out ok peer=hq key=0123456789abcdef sent=12 received=3 "
+        "refused=0; a single write of about the size of a person's record, "
+        "committed alone as a clerk saves one record at a time.........";
+    sqlite3_stmt *s = which == SIDE_PLAIN
+        ? prepare(sd->db, "INSERT INTO bench_commit(v) VALUES(?)") : NULL;
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (which == SIDE_WINGS) {
+            wg_audit_entry a = { 0 };
+            wg_err err = { 0 };
+            a.event = "bench";
+            a.peer = "hq";
+            a.reason = text;
+            if (wg_store_audit(sd->st, &a, &err) != WG_OK)
+                die("writing an audit entry: %s", err.msg);
+            continue;
+        }
+        exec_sql(sd->db, "BEGIN IMMEDIATE", "beginning");
+        bind_text(s, 1, text);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE)
+            die_sql(sd->db, rc, "inserting");
+        sqlite3_reset(s);
+        exec_sql(sd->db, "COMMIT", "committing");
+    }
+    double t = now_s() - t0;
+    sqlite3_finalize(s);
+    return t;
+}
+
 /* Open a side's existing database again, after side_close(). */
 static void side_open(side *sd, int which)
 {
@@ -565,25 +609,28 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: bench_store [--rounds N] [--rows N] [--reads N] "
-            "[--only plain|wings]\n"
-            "                   [--reopen] [--verbose]\n"
+            "[--commits N]\n"
+            "                   [--only plain|wings] [--reopen] [--verbose]\n"
             "  --rounds N  rounds to run, best reported (default %d)\n"
             "  --rows N    rows to insert (default %d)\n"
             "  --reads N   point reads (default rows / 2)\n"
+            "  --commits N single-write transactions (default %d)\n"
             "  --only SIDE run one side alone (for profiling)\n"
             "  --reopen    read phases start with a cold page cache\n"
             "  --verbose   per-round figures on stderr\n",
-            BENCH_ROUNDS, BENCH_ROWS);
+            BENCH_ROUNDS, BENCH_ROWS, BENCH_COMMITS);
 }
 
 int main(int argc, char **argv)
 {
     int rounds = BENCH_ROUNDS, nrows = BENCH_ROWS, nreads = 0, verbose = 0;
+    int ncommits = BENCH_COMMITS;
     int run[SIDES] = { 1, 1 }, reopen = 0;
     static const struct option opts[] = {
         { "rounds", required_argument, NULL, 'r' },
         { "rows", required_argument, NULL, 'n' },
         { "reads", required_argument, NULL, 'q' },
+        { "commits", required_argument, NULL, 'm' },
         { "only", required_argument, NULL, 'o' },
         { "reopen", no_argument, NULL, 'c' },
         { "verbose", no_argument, NULL, 'v' },
@@ -596,6 +643,7 @@ int main(int argc, char **argv)
         case 'r': rounds = parse_count(optarg, "--rounds"); break;
         case 'n': nrows = parse_count(optarg, "--rows"); break;
         case 'q': nreads = parse_count(optarg, "--reads"); break;
+        case 'm': ncommits = parse_count(optarg, "--commits"); break;
         case 'o':
             if (strcmp(optarg, "plain") && strcmp(optarg, "wings"))
                 die("--only: '%s' is neither plain nor wings", optarg);
@@ -682,6 +730,9 @@ int main(int argc, char **argv)
                     t[p][s][round] = phase_group(db, &groups[s], &total[s],
                                                  &income[s]);
                     break;
+                case PH_COMMIT:
+                    t[p][s][round] = phase_commit(&sd[s], s, ncommits);
+                    break;
                 case PH_OPEN:
                     t[p][s][round] = phase_open(&sd[s], s, &count[s]);
                     mib[s] = file_mib(sd[s].path);
@@ -707,7 +758,7 @@ int main(int argc, char **argv)
 
         if (verbose) {
             static const char *const names[PHASES] = {
-                "insert", "point_read", "group_by", "cold_open" };
+                "insert", "point_read", "group_by", "commit", "cold_open" };
             for (int p = 0; p < PHASES; p++)
                 fprintf(stderr,
                         "round %d %-10s plain %8.1f ms  wings %8.1f ms  "
@@ -730,6 +781,7 @@ int main(int argc, char **argv)
     report_rate("point_read", "reads/s", nreads, t[PH_POINT], rounds, 0.90,
                 run);
     report_rate("group_by", "rows/s", nrows, t[PH_GROUP], rounds, 0.85, run);
+    report_rate("commit", "txn/s", ncommits, t[PH_COMMIT], rounds, 0.50, run);
     double op = best_of(t[PH_OPEN][SIDE_PLAIN], rounds) * 1e3;
     double ow = best_of(t[PH_OPEN][SIDE_WINGS], rounds) * 1e3;
     double ok = best_of(kdf, rounds) * 1e3;

@@ -144,7 +144,7 @@ check "backup file: the key file is its bytes 16..144" \
 check "backup: no partial file left beside it" \
     [ -z "$(find "$T" -maxdepth 1 -name 'b1.wingsbak.*')" ]
 check "backup: no copy left in the node folder" \
-    [ "$(ls "$A" | sort | tr '\n' ' ')" = "wings.db wings.key " ]
+    [ "$(ls "$A" | sort | tr '\n' ' ')" = "wings.db wings.key wings.mark " ]
 head -c 8192 /dev/urandom >"$A/wings.db.backup-0123456789ab" # a dead backup's copy
 wings "$P1" --dir "$A" --json backup "$T/b1j.wingsbak"
 expect "backup --json" rc=0
@@ -353,7 +353,7 @@ cp "$A/wings.db" "$T/old.db"
 run env WINGS_PASSPHRASE="$P1" WINGS_NEW_PASSPHRASE="$P2" "$W" --dir "$A" passwd --rekey
 expect "passwd --rekey: exit 0" rc=0 "out=re-encrypted under a new data key"
 check "passwd --rekey: no file left behind" \
-    [ "$(ls "$A" | sort | tr '\n' ' ')" = "wings.db wings.key " ]
+    [ "$(ls "$A" | sort | tr '\n' ' ')" = "wings.db wings.key wings.mark " ]
 check "passwd --rekey: every page rewritten" differ "$A/wings.db" "$T/old.db"
 wings "$P2" --dir "$A" audit --verify
 expect "passwd --rekey: audit --verify clean" rc=0 "out=ok:"
