@@ -368,8 +368,10 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         fs->head = c.seq;
         memcpy(fs->head_hash, hash, WG_HASH_BYTES);
         fresh++;
-        if (c.table == WG_TABLE_MEMBER)
+        if (c.table == WG_TABLE_MEMBER) {
             mem_stale = 1;
+            wg_store__own_forget(st);
+        }
     }
     wg_members_destroy(&mem);
     for (int i = 0; rc == WG_OK && i < st->ntf; i++)

@@ -82,6 +82,11 @@ struct wg_store {
     wg_log_fn log;
     void *log_ctx;
     struct wg_rpt *rpt;   /* report_agg.c's statements */
+    /* wg_store__own_scope_ok(): this node's own certificate, loaded once
+     * per transaction and again after any certificate is written. */
+    int own_known, own_net, own_has;
+    char own_scope[WG_COUNTY_CHARS + 1];
+    int own_role;
 };
 
 /* vfs.c */
@@ -107,6 +112,13 @@ wg_rc wg_vfs_verify_attached(const char *dbpath, wg_problem_fn fn, void *ctx,
 wg_rc wg_vfs_verify(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
                     const uint8_t dbid[WG_DBID_BYTES], wg_problem_fn fn,
                     void *ctx, long *checked, long *bad, wg_err *err);
+
+/* member.c */
+/* In a network, is COUNTY inside the scope of this node's own certificate
+ * (the newest it holds)? Always 1 in a closed group. On 0, WHY says why. */
+int wg_store__own_scope_ok(wg_store *st, const char *county, wg_err *why);
+/* Certificates were written or rolled back: judge again. */
+void wg_store__own_forget(wg_store *st);
 
 /* store.c */
 /* Turn an SQLite result into a wg_rc with a message naming WHAT. */
