@@ -156,6 +156,13 @@ on rongan peer add ranbak "${KEY[ranbak]}" "${EP[ranbak]}"
 on ranbak peer add gx "${KEY[gx]}" "${EP[gx]}"
 on gx peer add ranbak "${KEY[ranbak]}" "${EP[ranbak]}"
 start ranbak
+# A daemon syncs with its peers as it starts: let that round end (with the
+# prefecture, before the revocation) so what ranbak knows is settled.
+for ((i = 0; i < 500; i++)); do
+    on ranbak --json audit
+    [[ $(jq '[.[] | select(.node == "ranbak" and .peer == "liuzhou" and .direction == "out")] | length' "$T/out") -ge 1 ]] && break
+    sleep 0.02
+done
 
 # Revocation at the prefecture.
 on liuzhou revoke rongan --reason "PC stolen"
