@@ -194,6 +194,12 @@ static wg_rc append(wg_csv_reader *r, size_t start, size_t field_line,
         return wg_err_set(err, WG_ERR_INVALID,
                           "line %zu: field %zu is longer than %d bytes",
                           field_line, field_no, WG_CSV_MAX_FIELD);
+    /* The common case, a byte into room already there (and room for the
+     * NUL wg_buf keeps after it), without a call per byte. */
+    if (r->data.len + 2 <= r->data.cap) {
+        r->data.data[r->data.len++] = (uint8_t)c;
+        return WG_OK;
+    }
     return wg_buf_append_u8(&r->data, (uint8_t)c, err);
 }
 

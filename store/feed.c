@@ -371,6 +371,7 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         if (c.table == WG_TABLE_MEMBER) {
             mem_stale = 1;
             wg_store__own_forget(st);
+            st->member_gen++;
         }
     }
     wg_members_destroy(&mem);

@@ -37,6 +37,7 @@ wg_rc wg_store_set_root(wg_store *st, const uint8_t root[WG_SIGN_PK_BYTES],
                         wg_err *err)
 {
     wg_store__own_forget(st);
+    st->member_gen++;
     return wg_store__run(st, "pinning the network's root", err,
                          "INSERT OR REPLACE INTO meta(k, v) VALUES ('root', ?)",
                          "b", root, WG_SIGN_PK_BYTES);
@@ -56,6 +57,11 @@ wg_rc wg_store_set_chain(wg_store *st, const uint8_t *blob, size_t n,
 void wg_store__own_forget(wg_store *st)
 {
     st->own_known = 0;
+}
+
+uint64_t wg_store_members_generation(const wg_store *st)
+{
+    return st->member_gen;
 }
 
 int wg_store__own_scope_ok(wg_store *st, const char *county, wg_err *why)
@@ -157,6 +163,7 @@ wg_rc wg_store_member_put(wg_store *st, const uint8_t *body, size_t len,
         wg_store_rollback(st);
         return rc;
     }
+    st->member_gen++;
     return wg_store_commit(st, err);
 }
 

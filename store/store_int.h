@@ -85,6 +85,7 @@ struct wg_store {
     /* wg_store__own_scope_ok(): this node's own certificate, loaded once
      * per transaction and again after any certificate is written. */
     int own_known, own_net, own_has;
+    uint64_t member_gen;  /* wg_store_members_generation() */
     char own_scope[WG_COUNTY_CHARS + 1];
     int own_role;
 };

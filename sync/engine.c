@@ -95,6 +95,7 @@ struct wg_engine {
     watch watches[MAX_WATCH];
     int nwatches;
     int depth;                 /* nested wg_engine_step() calls */
+    uint64_t member_gen;       /* the store's, when peers were last judged */
     wg_engine_done_fn done_fn;
     void *done_ctx;
     struct {
@@ -995,6 +996,13 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
             client_finish(e, c, 0, why);
         }
     }
+    /* Certificates or revocations written or received (a revocation
+     * relayed by a prefecture): live sessions are judged again. */
+    if (e->depth == 0 &&
+        wg_store_members_generation(e->st) != e->member_gen) {
+        e->member_gen = wg_store_members_generation(e->st);
+        wg_engine_peers_changed(e);
+    }
     if (e->depth == 0) {
         int k = 0;
         for (int i = 0; i < e->nclients; i++) {
@@ -1044,6 +1052,7 @@ wg_rc wg_engine_new(wg_store *st, wg_engine **out, wg_err *err)
 {
     wg_engine *e = wg_xcalloc(1, sizeof *e);
     e->st = st;
+    e->member_gen = wg_store_members_generation(st);
     e->zmq = zmq_ctx_new();
     if (!e->zmq) {
         free(e);
