@@ -576,6 +576,7 @@ void wg_store_close(wg_store **stp)
     if (st->db)
         wg_store__rollback(st);
     wg_store__report_release(st);
+    wg_members_destroy(&st->mem_cache);
     wg_store__finalize(st);
     if (st->db)
         sqlite3_close_v2(st->db);

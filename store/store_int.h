@@ -86,6 +86,15 @@ struct wg_store {
      * per transaction and again after any certificate is written. */
     int own_known, own_net, own_has;
     uint64_t member_gen;  /* wg_store_members_generation() */
+    /* wg_store_apply()'s certificates, kept from batch to batch while
+     * member_gen stays mem_cache_gen, and the origin whose chain last
+     * verified (when, in ms): one load and one chain check per origin for
+     * a whole catch-up, not per batch. */
+    struct wg_members *mem_cache;
+    uint64_t mem_cache_gen;
+    uint8_t rights_origin[WG_SIGN_PK_BYTES];
+    int rights_valid;
+    uint64_t rights_at_ms;
     char own_scope[WG_COUNTY_CHARS + 1];
     int own_role;
 };
