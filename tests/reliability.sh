@@ -81,9 +81,12 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     # (libzip, libxml2), fuzz_fields 2,800/s (every field of every table
     # per input), fuzz_csv 3,900/s (9,500/s alone), fuzz_keyfile 7,100/s,
     # fuzz_backup, fuzz_wire and fuzz_cert 49,000-57,000/s, fuzz_change
-    # 96,000/s. A weight gives a harness FUZZ_SECONDS times it, so that at
-    # FUZZ_SECONDS=45 each makes more than 1,000,000: about 1,500 s of
-    # fuzzing in all, 770 s of wall time two at a time.
+    # 96,000/s; on the same cores less loaded, two to three times that. A
+    # weight gives a harness FUZZ_SECONDS times it, so that at
+    # FUZZ_SECONDS=45 each makes more than 1,000,000 even loaded (a run
+    # with these weights: fuzz_csv 1.58 M, the fewest; fuzz_xlsx 2.84 M,
+    # fuzz_fields 3.28 M): 1,530 s of fuzzing in all, 780 s of wall time
+    # two at a time.
     declare -A weight=([xlsx]=11 [fields]=9 [csv]=6 [keyfile]=4)
     fuzz_dir=$(mktemp -d "${TMPDIR:-/tmp}/wings-fuzzlogs.XXXXXX")
     names=()
