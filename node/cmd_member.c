@@ -258,8 +258,15 @@ int cmd_enrol(wg_cli *cli, int argc, char **argv)
     nc.not_after = now + (uint64_t)days * DAY;
     if (nc.not_after > mine->not_after)
         nc.not_after = mine->not_after;
-    wg_random(&nc.serial, sizeof nc.serial);
-    nc.serial &= INT64_MAX;
+    /* Serials grow with the issuer's clock (milliseconds, then 16 random
+     * bits): a key enrolled again holds the newest certificate under the
+     * highest serial, which is the one every node judges it by. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint16_t low;
+    wg_random(&low, sizeof low);
+    nc.serial = (((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000)
+                 << 16 | low) & INT64_MAX;
     if ((rc = wg_cert_sign(&nc, wg_store_secret_key(st), &err))) {
         err.code = WG_ERR_INVALID;
         code = wg_cli_fail(cli, &err);

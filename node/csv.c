@@ -43,7 +43,9 @@
 static const unsigned char utf8_bom[3] = { 0xEF, 0xBB, 0xBF };
 
 struct wg_csv_reader {
-    FILE *fp;              /* borrowed */
+    FILE *fp;              /* borrowed; NULL when reading MEM */
+    const unsigned char *mem;  /* borrowed: wg_csv_reader_mem() */
+    size_t mem_len, mem_pos;
     size_t bytes;          /* handed to the parser so far */
     size_t line;           /* physical line of the next byte, 1-based */
     int started;           /* the byte order mark check is done */
@@ -70,6 +72,31 @@ wg_csv_reader *wg_csv_reader_new(FILE *fp)
     return r;
 }
 
+wg_csv_reader *wg_csv_reader_mem(const void *p, size_t n)
+{
+    wg_csv_reader *r = wg_xcalloc(1, sizeof *r);
+    wg_buf_init(&r->data, RECORD_MAX);
+    wg_csv_reader_reset_mem(r, p, n);
+    return r;
+}
+
+void wg_csv_reader_reset_mem(wg_csv_reader *r, const void *p, size_t n)
+{
+    assert(r && !r->fp && (p || n == 0));
+    /* Everything but the record buffer, which keeps its memory. */
+    r->mem = p;
+    r->mem_len = n;
+    r->mem_pos = 0;
+    r->bytes = 0;
+    r->line = 1;
+    r->started = r->eof = r->io_errno = 0;
+    r->npend = r->pend_pos = 0;
+    r->failed = WG_OK;
+    r->failed_line = 0;
+    r->nfields = 0;
+    wg_buf_reset(&r->data);
+}
+
 void wg_csv_reader_destroy(wg_csv_reader **r)
 {
     if (!r || !*r)
@@ -89,6 +116,12 @@ static int raw_getc(wg_csv_reader *r)
 {
     if (r->eof)
         return EOF;
+    if (!r->fp) {
+        if (r->mem_pos < r->mem_len)
+            return r->mem[r->mem_pos++];
+        r->eof = 1;
+        return EOF;
+    }
     errno = 0;
     int c = getc_unlocked(r->fp);   /* one reader per FILE */
     if (c == EOF) {
@@ -161,6 +194,12 @@ static wg_rc append(wg_csv_reader *r, size_t start, size_t field_line,
         return wg_err_set(err, WG_ERR_INVALID,
                           "line %zu: field %zu is longer than %d bytes",
                           field_line, field_no, WG_CSV_MAX_FIELD);
+    /* The common case, a byte into room already there (and room for the
+     * NUL wg_buf keeps after it), without a call per byte. */
+    if (r->data.len + 2 <= r->data.cap) {
+        r->data.data[r->data.len++] = (uint8_t)c;
+        return WG_OK;
+    }
     return wg_buf_append_u8(&r->data, (uint8_t)c, err);
 }
 
@@ -305,26 +344,27 @@ static int needs_quotes(const char *s, size_t len, int lone)
     return strpbrk(s, ",\"\r\n") != NULL;
 }
 
-static int put(FILE *fp, const char *s, size_t n)
+static int put(wg_buf *b, const char *s, size_t n)
 {
-    return n == 0 || fwrite(s, 1, n, fp) == n;
+    return wg_buf_append(b, s, n, NULL) == WG_OK;
 }
 
-static int put_field(FILE *fp, const char *s, size_t len, int lone)
+static int put_field(wg_buf *b, const char *s, size_t len, int lone)
 {
     if (!needs_quotes(s, len, lone))
-        return put(fp, s, len);
-    if (!put(fp, "\"", 1))
+        return put(b, s, len);
+    if (!put(b, "\"", 1))
         return 0;
     for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1)
-        if (!put(fp, s, (size_t)(q - s) + 1) || !put(fp, "\"", 1))
+        if (!put(b, s, (size_t)(q - s) + 1) || !put(b, "\"", 1))
             return 0;
-    return put(fp, s, strlen(s)) && put(fp, "\"", 1);
+    return put(b, s, strlen(s)) && put(b, "\"", 1);
 }
 
-wg_rc wg_csv_write(FILE *fp, const char *const *fields, size_t n, wg_err *err)
+wg_rc wg_csv_format(wg_buf *out, const char *const *fields, size_t n,
+                    wg_err *err)
 {
-    assert(fp && fields && n > 0);
+    assert(out && fields && n > 0);
     if (n > WG_CSV_MAX_FIELDS)
         return wg_err_set(err, WG_ERR_INVALID,
                           "csv record has %zu fields, more than %d",
@@ -334,15 +374,32 @@ wg_rc wg_csv_write(FILE *fp, const char *const *fields, size_t n, wg_err *err)
             return wg_err_set(err, WG_ERR_INVALID,
                               "csv field %zu is longer than %d bytes",
                               i + 1, WG_CSV_MAX_FIELD);
-
-    errno = 0;
+    size_t at = out->len;
     int ok = 1;
     for (size_t i = 0; ok && i < n; i++) {
         const char *s = fields[i] ? fields[i] : "";
-        ok = (i == 0 || put(fp, ",", 1)) && put_field(fp, s, strlen(s), n == 1);
+        ok = (i == 0 || put(out, ",", 1)) && put_field(out, s, strlen(s), n == 1);
     }
-    if (!ok || !put(fp, "\r\n", 2) || ferror(fp))
-        return wg_err_set(err, WG_ERR_IO, "cannot write csv record: %s",
-                          strerror(errno ? errno : EIO));
+    if (!ok || !put(out, "\r\n", 2)) {
+        out->len = at;
+        return wg_err_set(err, WG_ERR_INVALID, "csv record too large for "
+                          "its buffer");
+    }
     return WG_OK;
+}
+
+wg_rc wg_csv_write(FILE *fp, const char *const *fields, size_t n, wg_err *err)
+{
+    assert(fp && fields && n > 0);
+    wg_buf b;
+    wg_buf_init(&b, RECORD_MAX * 2 + 2 * WG_CSV_MAX_FIELDS + 2);
+    wg_rc rc = wg_csv_format(&b, fields, n, err);
+    if (rc == WG_OK) {
+        errno = 0;
+        if ((b.len && fwrite(b.data, 1, b.len, fp) != b.len) || ferror(fp))
+            rc = wg_err_set(err, WG_ERR_IO, "cannot write csv record: %s",
+                            strerror(errno ? errno : EIO));
+    }
+    wg_buf_release(&b);
+    return rc;
 }

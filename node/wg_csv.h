@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "wg_buf.h"
 #include "wg_err.h"
 
 /* Longest field, in bytes after unquoting, and most fields per record. A
@@ -24,6 +25,16 @@ typedef struct wg_csv_reader wg_csv_reader;
  * wg_csv_reader_destroy(). FP is borrowed: it must outlive the reader, the
  * caller closes it, and nobody else reads from it while the reader is used. */
 wg_csv_reader *wg_csv_reader_new(FILE *fp);
+
+/* A reader of the N bytes at P, which are borrowed: they must outlive the
+ * reader's use. No FILE, no copy (an import's text already in memory, a
+ * fuzzer's input). Release with wg_csv_reader_destroy(). */
+wg_csv_reader *wg_csv_reader_mem(const void *p, size_t n);
+
+/* Start a reader made by wg_csv_reader_mem() again, on the N bytes at P,
+ * as a fresh one would (line 1, no error), keeping the memory it has: many
+ * texts read with one allocation. */
+void wg_csv_reader_reset_mem(wg_csv_reader *r, const void *p, size_t n);
 
 /* Release *R (which may be NULL) and set it to NULL. FP is not closed. */
 void wg_csv_reader_destroy(wg_csv_reader **r);
@@ -69,5 +80,11 @@ size_t wg_csv_reader_bytes(const wg_csv_reader *r);
  * fflush() or fclose(). A char ** from wg_csv_read() needs a cast to pass
  * as FIELDS: C does not add the inner const implicitly. */
 wg_rc wg_csv_write(FILE *fp, const char *const *fields, size_t n, wg_err *err);
+
+/* The record wg_csv_write() writes, appended to OUT instead (same rules and
+ * refusals; WG_ERR_INVALID, OUT as it was, when it does not fit OUT's
+ * limit). */
+wg_rc wg_csv_format(wg_buf *out, const char *const *fields, size_t n,
+                    wg_err *err);
 
 #endif

@@ -75,7 +75,15 @@ static wg_rc read_part(wg_xlsx *x, const char *name, char **out, size_t *len,
     if (!f)
         return wg_err_set(err, WG_ERR_INVALID, "cannot open part %s: %s",
                           name, zip_strerror(x->zip));
-    size_t cap = 1 << 16, n = 0;
+    /* Sized by what the zip says the part inflates to (a hint only: a
+     * hostile file may lie, and the buffer still grows to the limit and
+     * one step past it), so a small part costs a small buffer. */
+    size_t cap = 1 << 12, n = 0;
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(x->zip, (zip_uint64_t)idx, 0, &st) == 0 &&
+        (st.valid & ZIP_STAT_SIZE) && st.size < WG_XLSX_MAX_PART)
+        cap = st.size < 256 ? 256 : (size_t)st.size + 1;
     char *buf = wg_xmalloc(cap + 1);
     wg_rc rc = WG_OK;
     for (;;) {

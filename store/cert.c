@@ -8,6 +8,8 @@
  */
 #include "wg_cert.h"
 
+#include "wg_ident.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -15,27 +17,17 @@
 
 /* ---- field rules ---------------------------------------------------------- */
 
+/* The rules of names and codes are the identity rules (store/ident.c): a
+ * certificate names a node as `init` named it (三江 included), and its
+ * scope is a division code. */
 static int name_ok(const char *s, size_t n)
 {
-    if (n < 1 || n > WG_CERT_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return n <= WG_CERT_NAME_MAX && wg_ident_name_ok(s, n);
 }
 
 static int code_ok(const char *s, size_t n)
 {
-    if (n != WG_CERT_CODE_CHARS)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
+    return wg_ident_county_ok(s, n);
 }
 
 static int partition_ok(const char *s, size_t n)
@@ -338,31 +330,16 @@ wg_rc wg_revoke_verify(const wg_revoke *r, wg_err *err)
 
 /* ---- areas ------------------------------------------------------------------ */
 
-/* TODO(ident): the area rule by level belongs in one home shared by store/
- * and sync/ (store/ident.c); until it lands this is its only copy in the
- * membership code. */
-void wg_cert_area(const char *code, int role, char *out)
+/* The area rule is the one of store/ident.c: a certificate's scope and
+ * role name the same area as a node's county and role. */
+int wg_cert_area(const char *code, int role, char *out)
 {
-    size_t n = strnlen(code, WG_CERT_CODE_CHARS);
-    if (role == 1 && n == WG_CERT_CODE_CHARS) {
-        if (!strcmp(code, "000000"))
-            n = 0;
-        else if (!strcmp(code + 2, "0000"))
-            n = 2;
-        else if (!strcmp(code + 4, "00"))
-            n = 4;
-    }
-    memcpy(out, code, n);
-    out[n] = 0;
+    return wg_ident_area_prefix(code, (wg_role)role, out);
 }
 
 int wg_cert_area_holds(const char *code, int role, const char *county)
 {
-    char a[WG_CERT_CODE_CHARS + 1];
-    wg_cert_area(code, role, a);
-    if (!code_ok(county, strnlen(county, WG_CERT_CODE_CHARS + 1)))
-        return 0;
-    return strncmp(a, county, strlen(a)) == 0;
+    return wg_ident_area_contains(code, (wg_role)role, county);
 }
 
 int wg_cert_covers(const wg_cert *c, const char *county)
@@ -374,8 +351,9 @@ int wg_cert_area_within(const char *inner, int inner_role, const char *outer,
                         int outer_role)
 {
     char a[WG_CERT_CODE_CHARS + 1], b[WG_CERT_CODE_CHARS + 1];
-    wg_cert_area(inner, inner_role, a);
-    wg_cert_area(outer, outer_role, b);
+    if (wg_cert_area(inner, inner_role, a) < 0 ||
+        wg_cert_area(outer, outer_role, b) < 0)
+        return 0;
     return strlen(a) >= strlen(b) && strncmp(a, b, strlen(b)) == 0;
 }
 

@@ -140,6 +140,7 @@ static wg_rc peer_values_ok(const wg_change *c, const char *who, wg_err *err)
 typedef struct rights_cache {
     uint8_t origin[WG_SIGN_PK_BYTES];   /* whose chain last verified */
     int valid;
+    uint64_t at_ms;                     /* when */
 } rights_cache;
 
 static wg_rc rights_ok(wg_store *st, wg_members **m, int *stale,
@@ -188,6 +189,7 @@ static wg_rc rights_ok(wg_store *st, wg_members **m, int *stale,
                               why.msg);
         memcpy(rc_cache->origin, c->origin, WG_SIGN_PK_BYTES);
         rc_cache->valid = 1;
+        rc_cache->at_ms = now * 1000;
     }
     if (!wg_cert_covers(cert, c->partition))
         return wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu lies outside "
@@ -237,9 +239,26 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
     size_t proof_at = 0, proof_end = 0;
     st->froze = 0;
     uint8_t root[WG_SIGN_PK_BYTES];
-    int net = wg_store_root(st, root), mem_stale = 1;
+    int net = wg_store_root(st, root), mem_stale = 1, saw_member = 0;
     wg_members *mem = NULL;
     rights_cache cache = { .valid = 0 };
+    uint64_t t_now = wg_hlc_now_ms();
+    if (net && st->mem_cache && st->mem_cache_gen == st->member_gen) {
+        /* Nothing membership-related moved since the last batch. */
+        mem = st->mem_cache;
+        st->mem_cache = NULL;
+        mem_stale = 0;
+        /* A chain verified within the minute stands (a certificate
+         * expiring meanwhile is refused from the next minute on). */
+        if (st->rights_valid && t_now >= st->rights_at_ms &&
+            t_now - st->rights_at_ms < 60000) {
+            memcpy(cache.origin, st->rights_origin, WG_SIGN_PK_BYTES);
+            cache.valid = 1;
+            cache.at_ms = st->rights_at_ms;
+        }
+    }
+    wg_members_destroy(&st->mem_cache);
+    st->rights_valid = 0;
     size_t fresh = 0;
     uint32_t skewed = 0;
     uint64_t ahead = 0, now = wg_hlc_now_ms();
@@ -384,8 +403,25 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
         fs->head = c.seq;
         memcpy(fs->head_hash, hash, WG_HASH_BYTES);
         fresh++;
-        if (c.table == WG_TABLE_MEMBER)
+        if (c.table == WG_TABLE_MEMBER) {
             mem_stale = 1;
+            saw_member = 1;
+            wg_store__own_forget(st);
+            st->member_gen++;
+        }
+    }
+    if (rc == WG_OK && !saw_member && mem) {
+        /* Kept for the next batch: loaded before anything of this one,
+         * which wrote no certificate (one that did, or a refused one,
+         * loads again). */
+        st->mem_cache = mem;
+        st->mem_cache_gen = st->member_gen;
+        mem = NULL;
+        if (cache.valid) {
+            memcpy(st->rights_origin, cache.origin, WG_SIGN_PK_BYTES);
+            st->rights_valid = 1;
+            st->rights_at_ms = cache.at_ms;
+        }
     }
     wg_members_destroy(&mem);
     for (int i = 0; rc == WG_OK && i < st->ntf; i++)

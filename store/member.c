@@ -36,6 +36,8 @@ int wg_store_root(wg_store *st, uint8_t root[WG_SIGN_PK_BYTES])
 wg_rc wg_store_set_root(wg_store *st, const uint8_t root[WG_SIGN_PK_BYTES],
                         wg_err *err)
 {
+    wg_store__own_forget(st);
+    st->member_gen++;
     return wg_store__run(st, "pinning the network's root", err,
                          "INSERT OR REPLACE INTO meta(k, v) VALUES ('root', ?)",
                          "b", root, WG_SIGN_PK_BYTES);
@@ -44,9 +46,55 @@ wg_rc wg_store_set_root(wg_store *st, const uint8_t root[WG_SIGN_PK_BYTES],
 wg_rc wg_store_set_chain(wg_store *st, const uint8_t *blob, size_t n,
                          wg_err *err)
 {
+    wg_store__own_forget(st);
     return wg_store__run(st, "keeping the certificate chain", err,
                          "INSERT OR REPLACE INTO meta(k, v) VALUES ('chain', ?)",
                          "b", blob, (int)n);
+}
+
+/* ---- this node's own rights ---------------------------------------------------- */
+
+void wg_store__own_forget(wg_store *st)
+{
+    st->own_known = 0;
+}
+
+uint64_t wg_store_members_generation(const wg_store *st)
+{
+    return st->member_gen;
+}
+
+int wg_store__own_scope_ok(wg_store *st, const char *county, wg_err *why)
+{
+    if (!st->own_known) {
+        uint8_t root[WG_SIGN_PK_BYTES];
+        st->own_net = wg_store_root(st, root);
+        st->own_has = 0;
+        wg_members *m = NULL;
+        if (st->own_net && wg_members_load(st, &m, NULL) == WG_OK) {
+            const wg_cert *c = wg_members_lookup(m, st->info.pk);
+            if (c) {
+                snprintf(st->own_scope, sizeof st->own_scope, "%s", c->scope);
+                st->own_role = c->role;
+                st->own_has = 1;
+            }
+        }
+        wg_members_destroy(&m);
+        st->own_known = 1;
+    }
+    if (!st->own_net)
+        return 1;
+    if (!st->own_has) {
+        wg_err_set(why, WG_ERR_INVALID, "this node holds no certificate of "
+                   "its network: it writes nothing until it joins again");
+        return 0;
+    }
+    if (wg_cert_area_holds(st->own_scope, st->own_role, county))
+        return 1;
+    wg_err_set(why, WG_ERR_INVALID, "county: %s is outside this node's "
+               "certified scope (%s %s)", county, st->own_role ? "hq" : "office",
+               st->own_scope);
+    return 0;
 }
 
 /* ---- writing ------------------------------------------------------------------ */
@@ -110,10 +158,12 @@ wg_rc wg_store_member_put(wg_store *st, const uint8_t *body, size_t len,
     put_text(&ch, t, "county", partition);
     if ((rc = wg_store_begin(st, err)))
         return rc;
+    wg_store__own_forget(st);
     if ((rc = wg_store__local_change(st, &ch, 1, err))) {
         wg_store_rollback(st);
         return rc;
     }
+    st->member_gen++;
     return wg_store_commit(st, err);
 }
 

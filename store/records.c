@@ -285,6 +285,8 @@ static wg_rc check_place(wg_store *st, const wg_table *t,
                           "county: %s is outside this node's scope (%s %s)",
                           vals[c], st->info.role == WG_ROLE_HQ ? "hq" : "office",
                           st->info.county);
+    if (!wg_store__own_scope_ok(st, vals[c], err))
+        return WG_ERR_INVALID;
     int p = wg_schema_field_index(t, "person_id");
     if (p >= 0 && vals[p])
         return check_person(st, vals[p], err);
@@ -464,6 +466,10 @@ wg_rc wg_store_update(wg_store *st, const wg_table *t, const char *id,
                         cur.values[c]);
         goto out;
     }
+    if (!wg_store__own_scope_ok(st, cur.values[c], err)) {
+        rc = WG_ERR_INVALID;
+        goto out;
+    }
     if (given[c] && (!vals[c] || strcmp(vals[c], cur.values[c]))) {
         rc = wg_err_set(err, WG_ERR_INVALID,
                         "county: a record cannot move to another county; "
@@ -523,6 +529,8 @@ wg_rc wg_store_delete(wg_store *st, const wg_table *t, const char *id,
         rc = wg_err_set(err, WG_ERR_INVALID,
                         "county: %s is outside this node's scope",
                         cur.values[c]);
+    } else if (!wg_store__own_scope_ok(st, cur.values[c], err)) {
+        rc = WG_ERR_INVALID;
     } else {
         wg_change ch;
         uint8_t rowid[WG_ROWID_BYTES];
@@ -556,6 +564,8 @@ wg_rc wg_store_undelete(wg_store *st, const wg_table *t, const char *id,
         rc = wg_err_set(err, WG_ERR_INVALID,
                         "county: %s is outside this node's scope",
                         cur.values[c]);
+    } else if (!wg_store__own_scope_ok(st, cur.values[c], err)) {
+        rc = WG_ERR_INVALID;
     } else {
         /* A live record now holding its unique value (registered again
          * after the delete) would make two. */

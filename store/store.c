@@ -580,6 +580,7 @@ void wg_store_close(wg_store **stp)
         wg_store__rollback(st);
     wg_store__life_close(st);
     wg_store__report_release(st);
+    wg_members_destroy(&st->mem_cache);
     wg_store__finalize(st);
     if (st->db)
         sqlite3_close_v2(st->db);

@@ -103,6 +103,21 @@ struct wg_store {
     int held;
     int notice;           /* WG_LIFE_* */
     uint64_t missing, missing_own;
+    /* wg_store__own_scope_ok(): this node's own certificate, loaded once
+     * per transaction and again after any certificate is written. */
+    int own_known, own_net, own_has;
+    uint64_t member_gen;  /* wg_store_members_generation() */
+    /* wg_store_apply()'s certificates, kept from batch to batch while
+     * member_gen stays mem_cache_gen, and the origin whose chain last
+     * verified (when, in ms): one load and one chain check per origin for
+     * a whole catch-up, not per batch. */
+    struct wg_members *mem_cache;
+    uint64_t mem_cache_gen;
+    uint8_t rights_origin[WG_SIGN_PK_BYTES];
+    int rights_valid;
+    uint64_t rights_at_ms;
+    char own_scope[WG_COUNTY_CHARS + 1];
+    int own_role;
 };
 
 /* vfs.c */
@@ -128,6 +143,13 @@ wg_rc wg_vfs_verify_attached(const char *dbpath, wg_problem_fn fn, void *ctx,
 wg_rc wg_vfs_verify(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
                     const uint8_t dbid[WG_DBID_BYTES], wg_problem_fn fn,
                     void *ctx, long *checked, long *bad, wg_err *err);
+
+/* member.c */
+/* In a network, is COUNTY inside the scope of this node's own certificate
+ * (the newest it holds)? Always 1 in a closed group. On 0, WHY says why. */
+int wg_store__own_scope_ok(wg_store *st, const char *county, wg_err *why);
+/* Certificates were written or rolled back: judge again. */
+void wg_store__own_forget(wg_store *st);
 
 /* store.c */
 /* Turn an SQLite result into a wg_rc with a message naming WHAT. */

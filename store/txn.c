@@ -289,6 +289,7 @@ wg_rc wg_store_begin(wg_store *st, wg_err *err)
     if (rc == WG_OK) {
         st->in_txn = 1;
         wg_store__forget_feeds(st);
+        wg_store__own_forget(st);
     }
     return rc;
 }

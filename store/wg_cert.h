@@ -105,11 +105,13 @@ wg_rc wg_revoke_verify(const wg_revoke *r, wg_err *err);
 
 /* ---- areas ---------------------------------------------------------------- */
 
-/* The partition prefix a node of CODE and ROLE (0 office, 1 hq) covers,
- * by the code's level (GB/T 2260), never by stripping zeros: an office its
- * own code; an HQ 000000 -> "", XX0000 -> "XX", XXYY00 -> "XXYY", any other
- * code -> itself. OUT holds WG_CERT_CODE_CHARS + 1 bytes. */
-void wg_cert_area(const char *code, int role, char *out);
+/* The partition prefix a node of CODE and ROLE (0 office, 1 hq) covers:
+ * wg_ident_area_prefix(), the one home of the rule (by the code's level,
+ * never by stripping zeros: an office its own code; an HQ 000000 -> "",
+ * XX0000 -> "XX", XXYY00 -> "XXYY", any other code -> itself). OUT holds
+ * WG_CERT_CODE_CHARS + 1 bytes. Returns its length, or -1 (OUT "") when
+ * CODE is no division code or ROLE unknown: no area at all. */
+int wg_cert_area(const char *code, int role, char *out);
 /* Does the area of (CODE, ROLE) hold COUNTY? */
 int wg_cert_area_holds(const char *code, int role, const char *county);
 /* Does C's scope hold COUNTY? */

@@ -340,6 +340,12 @@ wg_rc wg_members_check(const wg_members *m,
                        const uint8_t key[WG_SIGN_PK_BYTES], uint64_t now,
                        const struct wg_cert **out, wg_err *err);
 
+/* A counter that grows whenever this handle writes or receives a
+ * certificate or revocation (or pins the root): whoever judges peers by
+ * their certificates (the engine's live sessions) judges them again when
+ * it moves. */
+uint64_t wg_store_members_generation(const wg_store *st);
+
 /* ---- equivocation proofs (proof.c) ------------------------------------ */
 
 /* A feed frozen on proof: two different changes at (origin, partition, seq),

@@ -34,6 +34,7 @@
 #include <zmq.h>
 
 #include "guard_int.h"
+#include "wg_cert.h"
 #include "wg_crypto.h"
 #include "wg_life.h"
 
@@ -95,6 +96,7 @@ struct wg_engine {
     watch watches[MAX_WATCH];
     int nwatches;
     int depth;                 /* nested wg_engine_step() calls */
+    uint64_t member_gen;       /* the store's, when peers were last judged */
     wg_engine_done_fn done_fn;
     void *done_ctx;
     struct {
@@ -274,8 +276,45 @@ static void refusal_window(wg_engine *e, int64_t t)
     e->refusals.audited = 0;
 }
 
+/* A key refused at the door that is no peer may still be a member of the
+ * network (a replaced PC, a revoked office): its name and why its
+ * certificate does not admit it, for the audit. 0 when no certificate of
+ * this network holds CURVE. */
+static int member_by_curve(wg_engine *e, const uint8_t curve[32], char *name,
+                           size_t nn, char *why, size_t wn)
+{
+    uint8_t root[WG_SIGN_PK_BYTES];
+    if (!wg_store_root(e->st, root))
+        return 0;
+    wg_members *m = NULL;
+    int found = 0;
+    if (wg_members_load(e->st, &m, NULL) == WG_OK) {
+        for (int i = 0; !found && i < wg_members_count(m); i++) {
+            const wg_cert *c = wg_members_at(m, i);
+            uint8_t k[32];
+            if (wg_sign_pk_to_curve(k, c->subject, NULL) != WG_OK ||
+                memcmp(k, curve, 32))
+                continue;
+            found = 1;
+            snprintf(name, nn, "%s", c->name);
+            wg_err err = { 0 };
+            if (wg_members_check(m, root, c->subject, (uint64_t)time(NULL),
+                                 NULL, &err) != WG_OK)
+                snprintf(why, wn, "%.120s; not in the peer list", err.msg);
+            else
+                snprintf(why, wn, "key not in the peer list");
+        }
+    }
+    wg_members_destroy(&m);
+    return found;
+}
+
+/* A refusal at the door, audited while the minute's budget lasts (then
+ * counted): naming the peer NAME when the key is a listed peer, or the
+ * member of the network that holds it, else "unknown". */
 static void audit_refusal(wg_engine *e, const uint8_t curve[32],
-                          const char *address, const char *why)
+                          const char *address, const char *why,
+                          const char *name)
 {
     refusal_window(e, now_ms());
     if (e->refusals.audited >= REFUSAL_AUDITS) {
@@ -283,13 +322,18 @@ static void audit_refusal(wg_engine *e, const uint8_t curve[32],
         return;
     }
     e->refusals.audited++;
-    char hex[65], reason[160];
+    char hex[65], reason[200], who[WG_CERT_NAME_MAX + 1], mwhy[160];
+    if (!name && !why &&
+        member_by_curve(e, curve, who, sizeof who, mwhy, sizeof mwhy)) {
+        name = who;
+        why = mwhy;
+    }
     wg_hex_encode(hex, curve, 32);
-    snprintf(reason, sizeof reason, "%.100s (from %.48s)",
+    snprintf(reason, sizeof reason, "%.140s (from %.48s)",
              why ? why : "key not in the peer list", address);
     wg_audit_entry a = { 0 };
     a.event = "refused";
-    a.peer = "unknown";
+    a.peer = name ? name : "unknown";
     a.peer_key = hex;
     a.direction = "in";
     a.result = "failed";
@@ -358,9 +402,9 @@ static void handle_zap(wg_engine *e)
         if (ok)
             wg_hex_encode(user, peer.key, 32);
         else
-            audit_refusal(e, f[6], address, why);
+            audit_refusal(e, f[6], address, why, peer.name);
     } else if (curve) {
-        audit_refusal(e, f[6], address, NULL);
+        audit_refusal(e, f[6], address, NULL, NULL);
     }
     const char *code = ok ? "200" : "400";
     const char *text = ok ? "OK" : ctl ? "user not admitted"
@@ -956,6 +1000,13 @@ wg_rc wg_engine_step(wg_engine *e, int timeout_ms, wg_err *err)
             client_finish(e, c, 0, why);
         }
     }
+    /* Certificates or revocations written or received (a revocation
+     * relayed by a prefecture): live sessions are judged again. */
+    if (e->depth == 0 &&
+        wg_store_members_generation(e->st) != e->member_gen) {
+        e->member_gen = wg_store_members_generation(e->st);
+        wg_engine_peers_changed(e);
+    }
     if (e->depth == 0) {
         int k = 0;
         for (int i = 0; i < e->nclients; i++) {
@@ -1005,6 +1056,7 @@ wg_rc wg_engine_new(wg_store *st, wg_engine **out, wg_err *err)
 {
     wg_engine *e = wg_xcalloc(1, sizeof *e);
     e->st = st;
+    e->member_gen = wg_store_members_generation(st);
     e->zmq = zmq_ctx_new();
     if (!e->zmq) {
         free(e);

@@ -11,6 +11,7 @@
 
 #include "testutil.h"
 #include "wg_cert.h"
+#include "wg_ident.h"
 
 #define NOW 1800000000ULL
 #define DAY 86400ULL
@@ -254,6 +255,19 @@ START_TEST(test_cert_area_is_taken_by_the_codes_level)
     ck_assert_str_eq(a, "450224");
     wg_cert_area("450000", 0, a); /* an office: its code, whatever it is */
     ck_assert_str_eq(a, "450000");
+    /* No division code, no area: never "" (which would be everything). */
+    ck_assert_int_eq(wg_cert_area("4502", 1, a), -1);
+    ck_assert(!wg_cert_area_holds("4502", 1, "450224"));
+    ck_assert(!wg_cert_area_within("45022x", 0, "450000", 1));
+    /* The same rule as a node's own area (store/ident.c). */
+    char b[7];
+    const char *codes[] = { "000000", "450000", "451000", "450224", "500000" };
+    for (int i = 0; i < 5; i++)
+        for (int role = 0; role < 2; role++) {
+            ck_assert_int_eq(wg_cert_area(codes[i], role, a),
+                             wg_ident_area_prefix(codes[i], (wg_role)role, b));
+            ck_assert_str_eq(a, b);
+        }
     ck_assert(wg_cert_area_holds("451000", 1, "451021"));
     ck_assert(!wg_cert_area_holds("451000", 1, "451121")); /* Hezhou */
     ck_assert(!wg_cert_area_holds("451000", 1, "451000x"));

@@ -590,6 +590,73 @@ START_TEST(test_csv_round_trip_of_tricky_values)
 }
 END_TEST
 
+
+/* A reader over memory reads what a reader over a FILE reads, record for
+ * record, line for line, error for error; reset, it starts over on other
+ * bytes; and wg_csv_format() gives the bytes wg_csv_write() writes. */
+START_TEST(test_csv_memory_reader_reads_as_the_file_reader)
+{
+    static const char *const texts[] = {
+        BOM "a,b\r\n\r\n\"x\ny\",\"q\"\"\"\rlast",
+        "one\n\"open",
+        "",
+        "\n\n",
+        "a,\"b\"c\n",
+    };
+    wg_csv_reader *m = wg_csv_reader_mem(NULL, 0);
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        size_t len = strlen(texts[k]);
+        feed_n(texts[k], len);
+        wg_csv_reader_reset_mem(m, texts[k], len);
+        for (;;) {
+            char **f1 = NULL, **f2 = NULL;
+            size_t n1 = 0, n2 = 0, l1 = 0, l2 = 0;
+            wg_err e1 = { 0 }, e2 = { 0 };
+            wg_rc r1 = wg_csv_read(rd, &f1, &n1, &l1, &e1);
+            /* the file reader's fields are borrowed until its next read */
+            char keep[8][64];
+            for (size_t i = 0; r1 == WG_OK && i < n1 && i < 8; i++)
+                snprintf(keep[i], sizeof keep[i], "%s", f1[i]);
+            wg_rc r2 = wg_csv_read(m, &f2, &n2, &l2, &e2);
+            ck_assert_int_eq(r1, r2);
+            ck_assert_uint_eq(wg_csv_reader_bytes(rd),
+                              wg_csv_reader_bytes(m));
+            if (r1 != WG_OK) {
+                ck_assert_str_eq(e1.msg, e2.msg);
+                break;
+            }
+            ck_assert_uint_eq(n1, n2);
+            ck_assert_uint_eq(l1, l2);
+            for (size_t i = 0; i < n1 && i < 8; i++)
+                ck_assert_str_eq(keep[i], f2[i]);
+        }
+    }
+    wg_csv_reader_destroy(&m);
+
+    const char *const rec[] = { "a b", "\"q\"", "", "张三,李四", " x" };
+    FILE *out = tmpfile();
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(wg_csv_write(out, rec, 5, NULL), WG_OK);
+    size_t len = 0;
+    char *text = slurp(out, &len);
+    fclose(out);
+    wg_buf b;
+    wg_buf_init(&b, 1024);
+    ck_assert_int_eq(wg_buf_append(&b, "kept", 4, NULL), WG_OK);
+    ck_assert_int_eq(wg_csv_format(&b, rec, 5, NULL), WG_OK);
+    ck_assert_uint_eq(b.len, 4 + len);
+    ck_assert(memcmp(b.data + 4, text, len) == 0);
+    /* Too large for the buffer's limit: refused, the buffer as it was. */
+    wg_buf small;
+    wg_buf_init(&small, 8);
+    ck_assert_int_eq(wg_csv_format(&small, rec, 5, NULL), WG_ERR_INVALID);
+    ck_assert_uint_eq(small.len, 0);
+    wg_buf_release(&small);
+    wg_buf_release(&b);
+    free(text);
+}
+END_TEST
+
 START_TEST(test_csv_destroy_accepts_null)
 {
     wg_csv_reader *none = NULL;
@@ -643,6 +710,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_csv_write_rejects_what_cannot_be_read);
     tcase_add_test(tc, test_csv_write_failure_is_io_error);
     tcase_add_test(tc, test_csv_round_trip_of_tricky_values);
+    tcase_add_test(tc, test_csv_memory_reader_reads_as_the_file_reader);
     suite_add_tcase(s, tc);
     return s;
 }

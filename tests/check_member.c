@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "testutil.h"
+#define NU_SESSION_DEADLINE_MS 20000
 #include "nodeutil.h"
 #include "wg_cert.h"
 #include "wg_change.h"
@@ -46,27 +47,7 @@ static wg_store *node(const char *name, const char *county, wg_role role)
 static wg_cert certify(wg_store *issuer, wg_store *subject, const char *code,
                        int hq)
 {
-    wg_cert c;
-    memset(&c, 0, sizeof c);
-    memcpy(c.subject, wg_store_info(subject)->pk, WG_SIGN_PK_BYTES);
-    snprintf(c.name, sizeof c.name, "%s", wg_store_info(subject)->name);
-    snprintf(c.scope, sizeof c.scope, "%s", code);
-    c.role = (uint8_t)hq;
-    c.may_enrol = (uint8_t)hq;
-    c.not_before = base - DAY;
-    /* The root's own certificate outlives those it issues. */
-    c.not_after = base + (issuer == subject ? 3650 : 365) * DAY;
-    c.serial = (uint64_t)rand();
-    ck_assert_int_eq(wg_cert_sign(&c, wg_store_secret_key(issuer), NULL),
-                     WG_OK);
-    wg_buf b;
-    wg_buf_init(&b, WG_CERT_MAX_BYTES);
-    ck_assert_int_eq(wg_cert_encode(&c, &b, NULL), WG_OK);
-    wg_err err = { 0 };
-    ck_assert_msg(wg_store_member_put(issuer, b.data, b.len, code, &err) ==
-                      WG_OK, "%s", err.msg);
-    wg_buf_release(&b);
-    return c;
+    return nu_certify(issuer, subject, code, hq, base);
 }
 
 /* ST joins the network of ROOT (whose self-signed certificate is RC) with
@@ -74,24 +55,7 @@ static wg_cert certify(wg_store *issuer, wg_store *subject, const char *code,
 static void joined(wg_store *st, wg_store *root, const wg_cert *rc,
                    const wg_cert *mine)
 {
-    wg_buf m;
-    wg_buf_init(&m, WG_CERT_MAX_BYTES);
-    ck_assert_int_eq(wg_cert_encode(mine, &m, NULL), WG_OK);
-    ck_assert_int_eq(wg_store_member_put(st, m.data, m.len, mine->scope, NULL),
-                     WG_OK);
-    wg_buf_release(&m);
-    wg_buf b, chain;
-    wg_buf_init(&b, WG_CERT_MAX_BYTES);
-    wg_buf_init(&chain, 1024);
-    ck_assert_int_eq(wg_cert_encode(rc, &b, NULL), WG_OK);
-    ck_assert_int_eq(wg_buf_append_u16(&chain, (uint16_t)b.len, NULL), WG_OK);
-    ck_assert_int_eq(wg_buf_append(&chain, b.data, b.len, NULL), WG_OK);
-    ck_assert_int_eq(wg_store_set_chain(st, chain.data, chain.len, NULL),
-                     WG_OK);
-    ck_assert_int_eq(wg_store_set_root(st, wg_store_info(root)->pk, NULL),
-                     WG_OK);
-    wg_buf_release(&b);
-    wg_buf_release(&chain);
+    nu_join(st, root, rc, mine);
 }
 
 /* ---- moving changes ---------------------------------------------------------- */
@@ -328,6 +292,434 @@ START_TEST(test_member_closed_group_keeps_todays_behaviour)
 }
 END_TEST
 
+
+/* ---- a hostile peer over the wire ---------------------------------------------------- *
+ *
+ * A node of the network speaking to the province's engine through a raw
+ * DEALER with its own certified key, sending what an honest node never
+ * would. What it is sent is decided by its certificate alone; what it
+ * writes outside its certificate is refused, audited naming it, and
+ * neither stored nor relayed; no other node's feed is frozen by it. */
+
+#define REPLY_MS 5000
+
+typedef struct wire_net {
+    wg_store *gx, *mallory, *rongshui;
+    wg_engine *srv, *rs;
+    wg_cert gxc, mc, rc;
+    char ep[64];
+} wire_net;
+
+static void wire_setup(wire_net *w)
+{
+    memset(w, 0, sizeof *w);
+    w->gx = node("gx", "450000", WG_ROLE_HQ);
+    w->mallory = node("mallory", "450224", WG_ROLE_OFFICE);
+    w->rongshui = node("rongshui", "450225", WG_ROLE_OFFICE);
+    w->gxc = nu_root(w->gx, "450000", base);
+    w->mc = certify(w->gx, w->mallory, "450224", 0);
+    joined(w->mallory, w->gx, &w->gxc, &w->mc);
+    w->rc = certify(w->gx, w->rongshui, "450225", 0);
+    joined(w->rongshui, w->gx, &w->gxc, &w->rc);
+    /* The province holds records of three counties, one of them the
+     * hostile office's own. */
+    nu_add_persons(w->gx, "450224", 0, 4);
+    nu_add_persons(w->gx, "450225", 10, 3);
+    nu_add_persons(w->gx, "451021", 20, 2);
+    nu_add_persons(w->rongshui, NULL, 30, 2);
+    w->srv = nu_serve(w->gx, w->ep, 0);
+    nu_trust(w->gx, "mallory", w->mallory, "tcp://127.0.0.1:1");
+    nu_trust(w->gx, "rongshui", w->rongshui, "tcp://127.0.0.1:1");
+    nu_trust(w->rongshui, "gx", w->gx, w->ep);
+    ck_assert_int_eq(wg_engine_new(w->rongshui, &w->rs, NULL), WG_OK);
+    /* Rongshui's honest session: its records reach the province. */
+    wg_sync_result r = nu_session(w->srv, w->rs, "gx", 10000);
+    ck_assert_msg(r.ok, "rongshui's session failed: %s", r.error);
+    ck_assert_int_eq(nu_persons(w->gx), 4 + 3 + 2 + 2);
+    ck_assert_int_eq(nu_persons(w->rongshui), 3 + 2);
+}
+
+static void wire_teardown(wire_net *w)
+{
+    wg_engine_destroy(&w->rs);
+    wg_engine_destroy(&w->srv);
+    wg_store_close(&w->rongshui);
+    wg_store_close(&w->mallory);
+    wg_store_close(&w->gx);
+}
+
+typedef struct raw {
+    void *ctx, *sock;
+} raw;
+
+static void raw_open(raw *r, wire_net *w)
+{
+    r->sock = nu_curve_dealer(&r->ctx, w->mallory, w->gx);
+    ck_assert_int_eq(zmq_connect(r->sock, w->ep), 0);
+}
+
+static void raw_close(raw *r)
+{
+    zmq_close(r->sock);
+    zmq_ctx_term(r->ctx);
+}
+
+static void raw_send(raw *r, const wg_buf *b)
+{
+    ck_assert_int_eq(zmq_send(r->sock, b->data, b->len, 0), (int)b->len);
+}
+
+/* The province's next message into *M (its bytes kept in FRAME), stepping
+ * its engine meanwhile; 0 when none came within MS. */
+static int raw_recv(raw *r, wire_net *w, wg_buf *frame, wg_msg *m, int ms)
+{
+    int64_t end = nu_now_ms() + ms;
+    do {
+        nu_step(w->srv);
+        zmq_msg_t z;
+        zmq_msg_init(&z);
+        if (zmq_msg_recv(&z, r->sock, ZMQ_DONTWAIT) >= 0) {
+            wg_buf_reset(frame);
+            ck_assert_int_eq(wg_buf_append(frame, zmq_msg_data(&z),
+                                           zmq_msg_size(&z), NULL), WG_OK);
+            zmq_msg_close(&z);
+            wg_err err = { 0 };
+            ck_assert_msg(wg_wire_decode(frame->data, frame->len, m, &err) ==
+                              WG_OK, "the province sent a bad message: %s",
+                          err.msg);
+            return 1;
+        }
+        zmq_msg_close(&z);
+    } while (nu_now_ms() < end);
+    return 0;
+}
+
+/* HELLO claiming ROLE and COUNTY with scope SCOPE, from W's mallory. */
+static void hello_as(wg_buf *b, wire_net *w, wg_role role, const char *county,
+                     const char *scope)
+{
+    const wg_node_info *me = wg_store_info(w->mallory);
+    wg_msg_hello h;
+    memset(&h, 0, sizeof h);
+    h.proto_min = WG_WIRE_VERSION_MIN;
+    h.proto_max = WG_WIRE_VERSION;
+    h.schema_min = WG_SCHEMA_MIN;
+    h.schema_max = WG_SCHEMA_VERSION;
+    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
+    snprintf(h.name, sizeof h.name, "%s", me->name);
+    snprintf(h.county, sizeof h.county, "%s", county);
+    h.role = role;
+    h.nscopes = 1;
+    snprintf(h.scopes[0], sizeof h.scopes[0], "%s", scope);
+    wg_buf_reset(b);
+    ck_assert_int_eq(wg_wire_hello(b, &h, NULL), WG_OK);
+}
+
+/* HELLO (B, as built), the province's HELLO, an empty VECTOR. */
+static void open_session(raw *r, wire_net *w, wg_buf *b, wg_buf *frame)
+{
+    wg_msg m;
+    raw_send(r, b);
+    ck_assert_msg(raw_recv(r, w, frame, &m, REPLY_MS), "no HELLO back");
+    ck_assert_int_eq(m.type, WG_MSG_HELLO);
+    wg_msg_release(&m);
+    wg_buf_reset(b);
+    ck_assert_int_eq(wg_wire_vector(b, NULL, 0, NULL), WG_OK);
+    raw_send(r, b);
+}
+
+typedef struct part_count {
+    const char *part;
+    long changes;
+} part_count;
+
+static int count_part(void *ctx, const wg_feed_head *h)
+{
+    part_count *p = ctx;
+    if (!strcmp(h->partition, p->part))
+        p->changes += (long)h->head;
+    return 0;
+}
+
+static long held_in(wg_store *st, const char *part)
+{
+    part_count p = { part, 0 };
+    ck_assert_int_eq(wg_store_feeds(st, count_part, &p, NULL), WG_OK);
+    return p.changes;
+}
+
+static int count_frozen(void *ctx, const wg_feed_head *h)
+{
+    *(int *)ctx += h->frozen != 0;
+    return 0;
+}
+
+static int frozen_feeds(wg_store *st)
+{
+    int n = 0;
+    ck_assert_int_eq(wg_store_feeds(st, count_frozen, &n, NULL), WG_OK);
+    return n;
+}
+
+/* An office of 450224 says in its HELLO that it is the national HQ
+ * (role hq, county 000000) and asks for everything (scope ""): the province
+ * sends it exactly what it holds of 450224, its certified county, and not
+ * one change of any other. */
+START_TEST(test_member_hello_claiming_national_hq_gets_its_certified_county)
+{
+    wire_net w;
+    wire_setup(&w);
+    long want = held_in(w.gx, "450224");
+    ck_assert_int_ge(want, 4 + 1); /* four persons and its certificate */
+    wg_buf b, frame;
+    wg_buf_init(&b, WG_WIRE_MAX_MSG);
+    wg_buf_init(&frame, WG_WIRE_MAX_MSG);
+    raw r;
+    raw_open(&r, &w);
+    hello_as(&b, &w, WG_ROLE_HQ, "000000", "");
+    open_session(&r, &w, &b, &frame);
+    long own = 0, other = 0;
+    char seen[WG_PARTITION_MAX + 1] = "";
+    int done = 0;
+    while (!done) {
+        wg_msg m;
+        ck_assert_msg(raw_recv(&r, &w, &frame, &m, REPLY_MS),
+                      "the province stopped before DONE");
+        ck_assert_msg(m.type != WG_MSG_ERROR, "error: %s", m.u.error.text);
+        if (m.type == WG_MSG_BATCH) {
+            for (uint32_t i = 0; i < m.u.batch.n; i++) {
+                wg_change c;
+                ck_assert_int_eq(wg_change_decode(m.u.batch.c[i].body,
+                                                  m.u.batch.c[i].len, &c,
+                                                  NULL), WG_OK);
+                if (!strcmp(c.partition, "450224"))
+                    own++;
+                else {
+                    other++;
+                    snprintf(seen, sizeof seen, "%s", c.partition);
+                }
+            }
+            wg_buf_reset(&b);
+            ck_assert_int_eq(wg_wire_ack(&b, m.u.batch.no, 0, NULL), WG_OK);
+            raw_send(&r, &b);
+        }
+        done = m.type == WG_MSG_DONE;
+        wg_msg_release(&m);
+    }
+    wg_buf_reset(&b);
+    ck_assert_int_eq(wg_wire_done(&b, 0, NULL), WG_OK);
+    raw_send(&r, &b);
+    ck_assert_msg(other == 0, "sent %ld changes outside 450224 (e.g. of %s)",
+                  other, seen);
+    ck_assert_int_eq(own, want);
+    nu_audit_q q = { .event = "session", .peer = "mallory", .result = "ok" };
+    ck_assert_int_eq(nu_wait_audit(w.srv, w.gx, &q, 1, REPLY_MS), 1);
+    raw_close(&r);
+    wg_buf_release(&b);
+    wg_buf_release(&frame);
+    wire_teardown(&w);
+}
+END_TEST
+
+/* Failed sessions with mallory audited with a reason holding WHY. */
+typedef struct why_count {
+    const char *why;
+    int n;
+    char key[WG_KEY_HEX_CHARS + 1];
+} why_count;
+
+static int count_why(void *ctx, const wg_audit_entry *e)
+{
+    why_count *w = ctx;
+    if (e->event && !strcmp(e->event, "session") && e->peer &&
+        !strcmp(e->peer, "mallory") && e->result &&
+        !strcmp(e->result, "failed") && e->reason && strstr(e->reason, w->why)) {
+        w->n++;
+        snprintf(w->key, sizeof w->key, "%s", e->peer_key ? e->peer_key : "");
+    }
+    return 0;
+}
+
+/* Send one batch of CHANGES after an honest HELLO; the province must
+ * answer ERROR with a text holding WHY and audit the failed session naming
+ * mallory with it. */
+static void batch_refused(wire_net *w, const wg_signed_change *c, size_t n,
+                          const char *why)
+{
+    wg_buf b, frame;
+    wg_buf_init(&b, WG_WIRE_MAX_MSG);
+    wg_buf_init(&frame, WG_WIRE_MAX_MSG);
+    raw r;
+    raw_open(&r, w);
+    hello_as(&b, w, WG_ROLE_OFFICE, "450224", "450224");
+    open_session(&r, w, &b, &frame);
+    wg_buf_reset(&b);
+    ck_assert_int_eq(wg_wire_batch_begin(&b, 0, NULL), WG_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(wg_wire_batch_add(&b, &c[i], NULL), WG_OK);
+    ck_assert_int_eq(wg_wire_batch_finish(&b, (uint32_t)n, NULL), WG_OK);
+    raw_send(&r, &b);
+    wg_msg m;
+    for (;;) {
+        ck_assert_msg(raw_recv(&r, w, &frame, &m, REPLY_MS),
+                      "no ERROR from the province (expected '%s')", why);
+        if (m.type == WG_MSG_ERROR)
+            break;
+        wg_msg_release(&m);
+    }
+    ck_assert_msg(strstr(m.u.error.text, why), "error: %s", m.u.error.text);
+    wg_msg_release(&m);
+    /* (The audit lists entries of one second in no set order: counted by
+     * reason, not taken as the last.) */
+    why_count wc = { why, 0, "" };
+    int64_t end = nu_now_ms() + REPLY_MS;
+    do {
+        nu_step(w->srv);
+        wc.n = 0;
+        ck_assert_int_eq(wg_store_audit_list(w->gx, count_why, &wc, NULL),
+                         WG_OK);
+    } while (wc.n < 1 && nu_now_ms() < end);
+    ck_assert_msg(wc.n == 1, "the province audited %d failed sessions with "
+                  "mallory for '%s'", wc.n, why);
+    ck_assert_str_eq(wc.key, wg_store_info(w->mallory)->key_hex);
+    raw_close(&r);
+    wg_buf_release(&b);
+    wg_buf_release(&frame);
+}
+
+/* The office writes a record in Rongshui's county, signed with its own
+ * key, and sends it to the province; then a change under Rongshui's own
+ * origin at a seq the province holds, unsigned. Both refused, audited
+ * naming the office; nothing stored or relayed; Rongshui's records and
+ * figures unchanged and its feed not frozen; its next session completes. */
+START_TEST(test_member_records_in_another_county_are_refused_over_the_wire)
+{
+    wire_net w;
+    wire_setup(&w);
+    char *before = nu_dump(w.gx);
+    long rs_before = nu_persons(w.rongshui);
+    uint8_t zero[WG_HASH_BYTES] = { 0 };
+    wg_buf body;
+    wg_signed_change sc;
+    forge(w.mallory, "450225", 1, zero, &body, &sc);
+    batch_refused(&w, &sc, 1, "lies outside its origin's certified scope "
+                  "(office 450224)");
+    wg_buf_release(&body);
+    /* In Rongshui's name: its first change again, other bytes, no
+     * signature (mallory cannot sign as rongshui). */
+    forge(w.rongshui, "450225", 1, zero, &body, &sc);
+    sc.has_sig = 0;
+    batch_refused(&w, &sc, 1, "not signed by its origin: refused, nothing "
+                  "frozen");
+    wg_buf_release(&body);
+
+    char *after = nu_dump(w.gx);
+    ck_assert_msg(!strcmp(before, after), "the province's records changed");
+    free(before);
+    free(after);
+    /* Nothing of mallory's is held in 450225, no feed frozen. */
+    nu_feedcopy f = { 0 };
+    ck_assert_int_eq(wg_store_feed_read(w.gx, wg_store_info(w.mallory)->pk,
+                                        "450225", 0, 100, nu_copy_change, &f,
+                                        NULL), WG_OK);
+    ck_assert_uint_eq(f.n, 0);
+    nu_feedcopy_free(&f);
+    ck_assert_int_eq(frozen_feeds(w.gx), 0);
+    /* Rongshui's next session completes and brings it nothing forged. */
+    wg_sync_result r = nu_session(w.srv, w.rs, "gx", 10000);
+    ck_assert_msg(r.ok, "rongshui's session failed: %s", r.error);
+    ck_assert_int_eq(nu_persons(w.rongshui), rs_before);
+    ck_assert_int_eq(frozen_feeds(w.rongshui), 0);
+    wire_teardown(&w);
+}
+END_TEST
+
+/* Revoked while its session is open: the province closes it (ERROR, the
+ * session audited as failed with the reason), and its next connection is
+ * refused at the door. BY_SYNC: the revocation, signed by the province,
+ * reaches it in another office's feed through an honest session (as one
+ * made at a prefecture reaches the province), instead of being written
+ * there; either way the engine judges its live sessions again. */
+static void revoked_mid_session(int by_sync)
+{
+    wire_net w;
+    wire_setup(&w);
+    wg_buf b, frame;
+    wg_buf_init(&b, WG_WIRE_MAX_MSG);
+    wg_buf_init(&frame, WG_WIRE_MAX_MSG);
+    raw r;
+    raw_open(&r, &w);
+    hello_as(&b, &w, WG_ROLE_OFFICE, "450224", "450224");
+    raw_send(&r, &b);
+    wg_msg m;
+    ck_assert(raw_recv(&r, &w, &frame, &m, REPLY_MS));
+    ck_assert_int_eq(m.type, WG_MSG_HELLO);
+    wg_msg_release(&m);
+    wg_revoke v;
+    memset(&v, 0, sizeof v);
+    memcpy(v.subject, w.mc.subject, WG_SIGN_PK_BYTES);
+    v.serial = w.mc.serial;
+    v.time = (uint64_t)time(NULL);
+    ck_assert_int_eq(wg_revoke_sign(&v, wg_store_secret_key(w.gx), NULL),
+                     WG_OK);
+    wg_buf rb;
+    wg_buf_init(&rb, WG_REVOKE_MAX_BYTES);
+    ck_assert_int_eq(wg_revoke_encode(&v, &rb, NULL), WG_OK);
+    if (by_sync) {
+        ck_assert_int_eq(wg_store_member_put(w.rongshui, rb.data, rb.len,
+                                             "450225", NULL), WG_OK);
+        wg_sync_result sr = nu_session(w.srv, w.rs, "gx", 10000);
+        ck_assert_msg(sr.ok, "rongshui's session failed: %s", sr.error);
+    } else {
+        ck_assert_int_eq(wg_store_member_put(w.gx, rb.data, rb.len, "450224",
+                                             NULL), WG_OK);
+    }
+    wg_buf_release(&rb);
+    int got = 0;
+    while (raw_recv(&r, &w, &frame, &m, REPLY_MS)) {
+        int err = m.type == WG_MSG_ERROR;
+        if (err)
+            ck_assert_str_eq(m.u.error.text, "this node no longer trusts you");
+        wg_msg_release(&m);
+        if (err) {
+            got = 1;
+            break;
+        }
+    }
+    ck_assert_msg(got, "the live session was not closed");
+    nu_audit_q q = { .event = "session", .peer = "mallory", .direction = "in",
+                     .result = "failed" };
+    ck_assert_int_eq(nu_wait_audit(w.srv, w.gx, &q, 1, REPLY_MS), 1);
+    ck_assert_msg(strstr(q.reason, "revoked"), "reason: %s", q.reason);
+    raw_close(&r);
+    /* At the door now. */
+    raw_open(&r, &w);
+    hello_as(&b, &w, WG_ROLE_OFFICE, "450224", "450224");
+    raw_send(&r, &b);
+    int answered = raw_recv(&r, &w, &frame, &m, 1000);
+    ck_assert_msg(!answered, "a revoked key was answered (%s)",
+                  answered ? wg_wire_type_name(m.type) : "");
+    nu_audit_q door = { .event = "refused", .peer = "mallory" };
+    ck_assert_int_ge(nu_wait_audit(w.srv, w.gx, &door, 1, REPLY_MS), 1);
+    ck_assert_msg(strstr(door.reason, "revoked"), "reason: %s", door.reason);
+    raw_close(&r);
+    wg_buf_release(&b);
+    wg_buf_release(&frame);
+    wire_teardown(&w);
+}
+
+START_TEST(test_member_revocation_closes_the_live_session)
+{
+    revoked_mid_session(0);
+}
+END_TEST
+
+START_TEST(test_member_revocation_received_closes_the_live_session)
+{
+    revoked_mid_session(1);
+}
+END_TEST
+
 static Suite *member_suite(void)
 {
     Suite *s = suite_create("member");
@@ -339,6 +731,14 @@ static Suite *member_suite(void)
     tcase_add_test(t, test_member_revocation_keeps_changes_before_its_cut_off);
     tcase_add_test(t, test_member_closed_group_keeps_todays_behaviour);
     suite_add_tcase(s, t);
+    TCase *h = tcase_create("hostile");
+    tcase_add_checked_fixture(h, setup, teardown);
+    tcase_set_timeout(h, 60);
+    tcase_add_test(h, test_member_hello_claiming_national_hq_gets_its_certified_county);
+    tcase_add_test(h, test_member_records_in_another_county_are_refused_over_the_wire);
+    tcase_add_test(h, test_member_revocation_closes_the_live_session);
+    tcase_add_test(h, test_member_revocation_received_closes_the_live_session);
+    suite_add_tcase(s, h);
     return s;
 }
 

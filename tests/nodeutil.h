@@ -503,6 +503,76 @@ static inline void nu_feedcopy_free(nu_feedcopy *f)
     free(f->c);
 }
 
+/* ---- networks: certificates as `wings init --root`, `enrol`, `join` ----- */
+
+#include "wg_cert.h"
+
+/* ISSUER certifies SUBJECT for CODE (HQ: 1, and then it may enrol), valid
+ * from a day before BASE for a year (the root's own for ten), written in
+ * the issuer's feed as `wings enrol` writes it. Serials grow from call to
+ * call, as enrol's grow with the clock. */
+static inline wg_cert nu_certify(wg_store *issuer, wg_store *subject,
+                                 const char *code, int hq, uint64_t base)
+{
+    static uint64_t serial;
+    wg_cert c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.subject, wg_store_info(subject)->pk, WG_SIGN_PK_BYTES);
+    snprintf(c.name, sizeof c.name, "%s", wg_store_info(subject)->name);
+    snprintf(c.scope, sizeof c.scope, "%s", code);
+    c.role = (uint8_t)hq;
+    c.may_enrol = (uint8_t)hq;
+    c.not_before = base - 86400;
+    c.not_after = base + (issuer == subject ? 3650 : 365) * 86400ULL;
+    c.serial = ((uint64_t)time(NULL) << 20) + ++serial;
+    NU_ASSERT(wg_cert_sign(&c, wg_store_secret_key(issuer), NULL) == WG_OK,
+              "signing a certificate");
+    wg_buf b;
+    wg_buf_init(&b, WG_CERT_MAX_BYTES);
+    NU_ASSERT(wg_cert_encode(&c, &b, NULL) == WG_OK, "encoding a certificate");
+    wg_err err = { 0 };
+    NU_ASSERT(wg_store_member_put(issuer, b.data, b.len, code, &err) == WG_OK,
+              "writing a certificate: %s", err.msg);
+    wg_buf_release(&b);
+    return c;
+}
+
+/* ROOT becomes its network's root (`init --root`): its own certificate for
+ * CODE, returned. */
+static inline wg_cert nu_root(wg_store *root, const char *code, uint64_t base)
+{
+    wg_cert rc = nu_certify(root, root, code, 1, base);
+    NU_ASSERT(wg_store_set_root(root, wg_store_info(root)->pk, NULL) == WG_OK,
+              "pinning the root");
+    return rc;
+}
+
+/* ST joins the network of ROOT (whose own certificate is RC) with its
+ * certificate MINE, as `wings join` does. */
+static inline void nu_join(wg_store *st, wg_store *root, const wg_cert *rc,
+                           const wg_cert *mine)
+{
+    wg_buf m;
+    wg_buf_init(&m, WG_CERT_MAX_BYTES);
+    NU_ASSERT(wg_cert_encode(mine, &m, NULL) == WG_OK, "encoding");
+    NU_ASSERT(wg_store_member_put(st, m.data, m.len, mine->scope, NULL) ==
+                  WG_OK, "writing its own certificate");
+    wg_buf_release(&m);
+    wg_buf b, chain;
+    wg_buf_init(&b, WG_CERT_MAX_BYTES);
+    wg_buf_init(&chain, 1024);
+    NU_ASSERT(wg_cert_encode(rc, &b, NULL) == WG_OK, "encoding");
+    NU_ASSERT(wg_buf_append_u16(&chain, (uint16_t)b.len, NULL) == WG_OK &&
+                  wg_buf_append(&chain, b.data, b.len, NULL) == WG_OK,
+              "the chain");
+    NU_ASSERT(wg_store_set_chain(st, chain.data, chain.len, NULL) == WG_OK,
+              "keeping the chain");
+    NU_ASSERT(wg_store_set_root(st, wg_store_info(root)->pk, NULL) == WG_OK,
+              "pinning the root");
+    wg_buf_release(&b);
+    wg_buf_release(&chain);
+}
+
 /* ---- engines: the two-engine fixture --------------------------------------- */
 
 #if __has_include("wg_sync.h")

@@ -20,6 +20,12 @@
  *       an audit entry to each side's own feed and the office's goes to the
  *       hq, so each of these sessions carries one change: the entry of the
  *       session before it.
+ *   (d) the catch-up of (a) again in a network: the hq is the network's root
+ *       (`init --root`), the office holds a certificate it issued (`enrol`,
+ *       `join`), so every change the hq receives is judged by its origin's
+ *       certificate (chain to the root, revocation cut-off, scope). Fresh
+ *       nodes, the same N persons, the same yardstick; printed with the
+ *       closed-group figure of (a) beside it: what the checks cost.
  *   (c) peak RSS (VmHWM) of both processes during (a). Opening a store runs
  *       Argon2id (64 MiB here), so each process resets its high-water mark
  *       (/proc/self/clear_refs) after opening its store and before the
@@ -31,7 +37,7 @@
  * dup of the client's socket taken in the on_done callback, once nothing is
  * left unacknowledged. TCP/IP headers are not counted.
  *
- *   bench_sync [--changes N] [--keep]
+ *   bench_sync [--changes N] [--keep] [--no-network]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -213,6 +219,7 @@ static void person_values(const person *p, const char *v[NFIELDS])
 /* ---- nodes -------------------------------------------------------------- */
 
 static char office_dir[PATH_MAX + 16], hq_dir[PATH_MAX + 16];
+static int network;  /* build_nodes(): the hq is root, the office certified */
 static char endpoint[64];
 static int port;
 
@@ -259,6 +266,13 @@ static void build_nodes(long n)
     wg_store *office = open_store(office_dir);
     add_peer(hq, "office", wg_store_info(office)->key_hex, "tcp://127.0.0.1:1");
     add_peer(office, "hq", wg_store_info(hq)->key_hex, endpoint);
+    if (network) {
+        /* `init --root` at the hq, `enrol` there, `join` at the office. */
+        uint64_t base = (uint64_t)time(NULL);
+        wg_cert rc = nu_root(hq, HQ_COUNTY, base);
+        wg_cert oc = nu_certify(hq, office, OFFICE_COUNTY, 0, base);
+        nu_join(office, hq, &rc, &oc);
+    }
     wg_store_close(&hq);
 
     const wg_table *t = wg_schema_table("person");
@@ -284,9 +298,10 @@ static void build_nodes(long n)
     if (wg_store_count(office, t, &count, &err) != WG_OK || count != n)
         die("the office holds %ld persons, not %ld", count, n);
     wg_store_close(&office);
-    printf("setup: office holds %ld persons (wg_store_add, %d per "
-           "transaction: %.2f s, %.0f/s; untimed)\n", n, BENCH_TXN, secs,
-           (double)n / secs);
+    printf("setup%s: office holds %ld persons (wg_store_add, %d per "
+           "transaction: %.2f s, %.0f/s; untimed)\n",
+           network ? " (network: hq is root, office certified)" : "", n,
+           BENCH_TXN, secs, (double)n / secs);
     fflush(stdout);
 }
 
@@ -641,6 +656,70 @@ static run office_session(wg_store *office, double *t_engine,
     return s;
 }
 
+/* The hq serves from a child (the nodes in hq_dir). */
+static void start_hq(int *reset, long *base)
+{
+    int to_hq[2], from_hq[2];
+    if (pipe(to_hq) != 0 || pipe(from_hq) != 0)
+        die("pipe: %s", strerror(errno));
+    server_pid = fork_or_die();
+    if (server_pid == 0) {
+        close(to_hq[1]);
+        close(from_hq[0]);
+        run_server(to_hq[0], from_hq[1]);
+        _exit(0);
+    }
+    close(to_hq[0]);
+    close(from_hq[1]);
+    hq_cmd = to_hq[1];
+    hq_reply = from_hq[0];
+    char line[160];
+    read_line(hq_reply, line, sizeof line);
+    if (sscanf(line, "ready %d %ld", reset, base) != 2)
+        die("the hq did not start: '%s'", line);
+}
+
+static void stop_hq(void)
+{
+    write_all(hq_cmd, "q");
+    reap(server_pid, "hq");
+    server_pid = 0;
+    close(hq_cmd);
+    close(hq_reply);
+    hq_cmd = hq_reply = -1;
+}
+
+/* (d): fresh nodes in a network, the catch-up again; its seconds. */
+static double network_catch_up(long n, long *sent)
+{
+    snprintf(office_dir, sizeof office_dir, "%s/net-office", root);
+    snprintf(hq_dir, sizeof hq_dir, "%s/net-hq", root);
+    network = 1;
+    pid_t pid = fork_or_die();
+    if (pid == 0) {
+        build_nodes(n);
+        fflush(NULL);
+        _exit(0);
+    }
+    reap(pid, "setup (network)");
+    int reset;
+    long base;
+    start_hq(&reset, &base);
+    wg_store *office = open_store(office_dir);
+    double t_engine, t_session;
+    run a = office_session(office, &t_engine, &t_session);
+    if (a.tcp_fd >= 0)
+        close(a.tcp_fd);
+    hq_report hq = wait_hq_ok(1, 10.0);
+    if (hq.persons != n)
+        die("the network's hq holds %ld persons after the catch-up, not %ld",
+            hq.persons, n);
+    wg_store_close(&office);
+    stop_hq();
+    *sent = a.r.sent;
+    return t_session;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 /* Seconds for the plain SQLite insert, run in a child on a fresh file. */
@@ -676,19 +755,22 @@ static const char *verdict(int ok)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: bench_sync [--changes N] [--keep]\n"
-            "  --changes N  persons the office holds, one change each "
+            "usage: bench_sync [--changes N] [--keep] [--no-network]\n"
+            "  --changes N   persons the office holds, one change each "
             "(default %d)\n"
-            "  --keep       keep the temporary folder (its path is printed)\n",
+            "  --keep        keep the temporary folder (its path is printed)\n"
+            "  --no-network  skip (d), the catch-up with certificate checks\n",
             BENCH_CHANGES);
 }
 
 int main(int argc, char **argv)
 {
     long n = BENCH_CHANGES;
+    int with_network = 1;
     static const struct option opts[] = {
         { "changes", required_argument, NULL, 'n' },
         { "keep", no_argument, NULL, 'k' },
+        { "no-network", no_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 } };
     int c;
@@ -706,6 +788,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'k': keep = 1; break;
+        case 'N': with_network = 0; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -751,27 +834,9 @@ int main(int argc, char **argv)
     double t_plain[2];
     t_plain[0] = yardstick(n);
 
-    /* The hq serves from a child. */
-    int to_hq[2], from_hq[2];
-    if (pipe(to_hq) != 0 || pipe(from_hq) != 0)
-        die("pipe: %s", strerror(errno));
-    server_pid = fork_or_die();
-    if (server_pid == 0) {
-        close(to_hq[1]);
-        close(from_hq[0]);
-        run_server(to_hq[0], from_hq[1]);
-        _exit(0);
-    }
-    close(to_hq[0]);
-    close(from_hq[1]);
-    hq_cmd = to_hq[1];
-    hq_reply = from_hq[0];
-    char line[160];
-    read_line(hq_reply, line, sizeof line);
     int hq_reset = 0;
     long hq_base = 0;
-    if (sscanf(line, "ready %d %ld", &hq_reset, &hq_base) != 2)
-        die("the hq did not start: '%s'", line);
+    start_hq(&hq_reset, &hq_base);
 
     /* (a) catch-up. */
     wg_store *office = open_store(office_dir);
@@ -799,9 +864,11 @@ int main(int argc, char **argv)
         wait_hq_ok(2 + i, 10.0);
     }
     wg_store_close(&office);
-    write_all(hq_cmd, "q");
-    reap(server_pid, "hq");
-    server_pid = 0;
+    stop_hq();
+    double t_net = 0;
+    long net_sent = 0;
+    if (with_network)
+        t_net = network_catch_up(n, &net_sent);
     t_plain[1] = yardstick(n);
     double best_plain = t_plain[0] < t_plain[1] ? t_plain[0] : t_plain[1];
     double plain_rate = (double)n / best_plain;
@@ -818,6 +885,17 @@ int main(int argc, char **argv)
            best_plain, plain_rate, t_plain[0], t_plain[1]);
     printf("    ratio sync/plain: %.2f (target >= %.2f) %s\n", ratio,
            TARGET_RATIO, verdict(ratio >= TARGET_RATIO));
+    if (with_network) {
+        double net_rate = (double)net_sent / t_net;
+        double net_ratio = net_rate / plain_rate;
+        printf("(d) catch-up of %ld changes in a network (certificate checks "
+               "on): %.3f s, %.0f changes/s; ratio to the yardstick: %.2f "
+               "(target >= %.2f) %s; the checks cost %+.1f%% against (a)'s "
+               "closed group (%.2f us per change)\n", n, t_net, net_rate,
+               net_ratio, TARGET_RATIO, verdict(net_ratio >= TARGET_RATIO),
+               100.0 * (t_net - t_session) / t_session,
+               1e6 * (t_net - t_session) / (double)n);
+    }
     const char *names[2] = { "first", "second" };
     for (int i = 0; i < 2; i++) {
         unsigned long long total = wb[i].out + wb[i].in;

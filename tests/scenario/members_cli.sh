@@ -15,7 +15,10 @@
 # certificate is refused at the door. Revocation: rongan revoked at the
 # prefecture: its next sync is refused and audited, `members` says revoked
 # at the prefecture and, after one prefecture-province sync, at the
-# province. A replacement PC enrolled with --replaces joins, syncs and
+# province; a second office of the county (ranbak) that had not heard of
+# the revocation takes rongan's later change, and relaying it to the
+# province is refused there (exit 6, audited naming ranbak and the
+# cut-off), while rongan's changes before the cut-off stay. A replacement PC enrolled with --replaces joins, syncs and
 # holds its county's records; the old key stays refused.
 #
 # Prints one line per check, "N passed, 0 failed"; exit 1 if any failed.
@@ -84,6 +87,7 @@ new_node gx 450000 hq --root
 new_node liuzhou 450200 hq
 new_node rongan 450224 office
 new_node rongshui 450225 office
+new_node ranbak 450224 office
 
 on gx --json members
 check "the root holds its own certificate" test "$(jq -r '.[0].state + " " + .[0].role + " " + .[0].county' "$T/out")" = "valid hq 450000"
@@ -146,6 +150,28 @@ on stranger peer add liuzhou "${KEY[liuzhou]}" "${EP[liuzhou]}"
 on stranger sync liuzhou --timeout 10
 check "a peer without a certificate is refused (exit 6)" test "$RC" = 6
 
+# A second office of the county (the PC in the next room), enrolled by the
+# prefecture; rongan and it learn each other's certificates there, and it
+# may sync with rongan and with the province.
+on liuzhou enrol ranbak "${KEY[ranbak]}" "${EP[ranbak]}" --county 450224
+on ranbak join "$(cat "$T/out")"
+check "a second office of the county joins" grep -qx "joined gx as office for 450224" "$T/out"
+check "it syncs with the prefecture" synced ranbak liuzhou
+check "rongan syncs with the prefecture once more" synced rongan liuzhou
+on ranbak peer add rongan "${KEY[rongan]}" "${EP[rongan]}"
+
+on rongan peer add ranbak "${KEY[ranbak]}" "${EP[ranbak]}"
+on ranbak peer add gx "${KEY[gx]}" "${EP[gx]}"
+on gx peer add ranbak "${KEY[ranbak]}" "${EP[ranbak]}"
+start ranbak
+# A daemon syncs with its peers as it starts: let that round end (with the
+# prefecture, before the revocation) so what ranbak knows is settled.
+for ((i = 0; i < 500; i++)); do
+    on ranbak --json audit
+    [[ $(jq '[.[] | select(.node == "ranbak" and .peer == "liuzhou" and .direction == "out")] | length' "$T/out") -ge 1 ]] && break
+    sleep 0.02
+done
+
 # Revocation at the prefecture.
 on liuzhou revoke rongan --reason "PC stolen"
 check "revoke" grep -qx "revoked rongan" "$T/out"
@@ -156,10 +182,21 @@ on rongan sync liuzhou --timeout 10
 check "the revoked office's sync is refused (exit 6)" test "$RC" = 6
 on liuzhou --json audit
 check "the refusal is audited" test "$(jq '[.[] | select(.event == "refused" and (.reason | contains("revoked")))] | length' "$T/out")" -ge 1
+check "the second office, not told of the revocation, takes rongan's later change" synced rongan ranbak
+check "... it holds it" test "$(on ranbak --json list person; jq '[.[] | select(.name == "after-cut")] | length' "$T/out")" = 1
 check "the prefecture syncs the revocation up" synced liuzhou gx
 on gx --json members
 check "members shows revoked at the province" test "$(jq -r '.[] | select(.name == "rongan") | .state' "$T/out")" = revoked
+on ranbak sync gx --timeout 10
+check "relayed by the second office, rongan's later change is refused at the province (exit 6)" test "$RC" = 6
+on gx --json audit
+check "the province audits it naming the relaying node and the cut-off" \
+    test "$(jq '[.[] | select(.peer == "ranbak" and .result == "failed" and (.reason | contains("after its origin'"'"'s revocation")))] | length' "$T/out")" -ge 1
+on gx --json list person
+check "nothing after the cut-off is stored at the province" test "$(jq '[.[] | select(.name == "after-cut")] | length' "$T/out")" = 0
 check "changes before the cut-off are kept at the province" test "$(persons gx)" = 3
+on gx --json status
+check "no feed frozen at the province" test "$(jq .frozen_feeds "$T/out")" = 0
 # Even as a listed peer of the province, the revoked key is refused there.
 on gx peer add rongan "${KEY[rongan]}" "${EP[rongan]}"
 on rongan peer add gx "${KEY[gx]}" "${EP[gx]}"
@@ -179,7 +216,7 @@ check "the replacement holds its county's records" test "$(persons rongan2)" = 2
 on rongan sync liuzhou --timeout 10
 check "the old key stays refused" test "$RC" = 6
 
-for n in gx liuzhou; do
+for n in gx liuzhou ranbak; do
     kill -TERM "${DPID[$n]}"
     rc=0
     wait "${DPID[$n]}" || rc=$?
