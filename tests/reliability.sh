@@ -75,19 +75,16 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
         echo "reliability: no fuzz harnesses in '$FUZZ_BUILD'" >&2
         failed+=("fuzz build")
     fi
-    # Executions a second differ twentyfold between harnesses, and with
-    # the load on the machine. Measured two at a time on two shared cores
-    # (FUZZ_SECONDS=45, the weights before these): fuzz_xlsx 2,200/s
-    # (libzip, libxml2), fuzz_fields 2,800/s (every field of every table
-    # per input), fuzz_csv 3,900/s (9,500/s alone), fuzz_keyfile 7,100/s,
-    # fuzz_backup, fuzz_wire and fuzz_cert 49,000-57,000/s, fuzz_change
-    # 96,000/s; on the same cores less loaded, two to three times that. A
-    # weight gives a harness FUZZ_SECONDS times it, so that at
-    # FUZZ_SECONDS=45 each makes more than 1,000,000 even loaded (a run
-    # with these weights: fuzz_csv 1.58 M, the fewest; fuzz_xlsx 2.84 M,
-    # fuzz_fields 3.28 M): 1,530 s of fuzzing in all, 780 s of wall time
-    # two at a time.
-    declare -A weight=([xlsx]=11 [fields]=9 [csv]=6 [keyfile]=4)
+    # Executions a second differ twentyfold between harnesses. Measured
+    # alone on two idle cores (each harness 15 s): fuzz_xlsx 14,600/s
+    # (libzip, libxml2), fuzz_fields 15,100/s (every field of every table
+    # per input), fuzz_csv 22,800/s, fuzz_keyfile 67,800/s, the others
+    # 50,000-100,000/s; on the same cores loaded by other work, a third to
+    # a sixth of that. A weight gives a harness FUZZ_SECONDS times it: at
+    # FUZZ_SECONDS=45 each makes about 2,000,000 or more on idle cores, and
+    # 1,000,000 at less than half those rates; 720 s of fuzzing in all,
+    # about 360 s of wall time two at a time.
+    declare -A weight=([xlsx]=4 [fields]=4 [csv]=3 [keyfile]=1)
     fuzz_dir=$(mktemp -d "${TMPDIR:-/tmp}/wings-fuzzlogs.XXXXXX")
     names=()
     declare -A secs_of
