@@ -72,6 +72,10 @@ static int exists(const char *p)
     return lstat(p, &sb) == 0;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_backup = {"backup", setup, teardown, 300};
+static const tu_case case_local = {"local", setup, teardown, 120};
+
 START_TEST(test_life_backup_restores_the_same_records)
 {
     char *node, *b = backed_up(&node);
@@ -214,27 +218,16 @@ START_TEST(test_life_files_beside_their_target)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("life");
-    TCase *tc = tcase_create("backup");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_life_backup_restores_the_same_records);
-    tcase_add_test(tc, test_life_every_altered_byte_is_refused);
-    tcase_add_test(tc, test_life_restore_needs_an_empty_folder_and_the_passphrase);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("local");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_life_rekey_leaves_the_old_key_useless);
-    tcase_add_test(tc, test_life_folder_must_be_ours_and_closed);
-    tcase_add_test(tc, test_life_files_beside_their_target);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_backup, test_life_backup_restores_the_same_records),
+    TU_TEST(case_backup, test_life_every_altered_byte_is_refused),
+    TU_TEST(case_backup, test_life_restore_needs_an_empty_folder_and_the_passphrase),
+    TU_TEST(case_local, test_life_rekey_leaves_the_old_key_useless),
+    TU_TEST(case_local, test_life_folder_must_be_ours_and_closed),
+    TU_TEST(case_local, test_life_files_beside_their_target),
+};
 
 int main(void)
 {
-    return tu_run(suite());
+    return tu_run(TU_SUITE("life", tests));
 }

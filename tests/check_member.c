@@ -202,6 +202,9 @@ static void net_teardown(net *a)
     wg_store_close(&a->root);
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_rights = {"rights", setup, teardown, 60};
+
 START_TEST(test_member_office_changes_flow_up_through_the_prefecture)
 {
     net a;
@@ -328,21 +331,14 @@ START_TEST(test_member_closed_group_keeps_todays_behaviour)
 }
 END_TEST
 
-static Suite *member_suite(void)
-{
-    Suite *s = suite_create("member");
-    TCase *t = tcase_create("rights");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_member_office_changes_flow_up_through_the_prefecture);
-    tcase_add_test(t, test_member_change_outside_the_certified_scope_is_refused);
-    tcase_add_test(t, test_member_revocation_keeps_changes_before_its_cut_off);
-    tcase_add_test(t, test_member_closed_group_keeps_todays_behaviour);
-    suite_add_tcase(s, t);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_rights, test_member_office_changes_flow_up_through_the_prefecture),
+    TU_TEST(case_rights, test_member_change_outside_the_certified_scope_is_refused),
+    TU_TEST(case_rights, test_member_revocation_keeps_changes_before_its_cut_off),
+    TU_TEST(case_rights, test_member_closed_group_keeps_todays_behaviour),
+};
 
 int main(void)
 {
-    return tu_run(member_suite());
+    return tu_run(TU_SUITE("member", tests));
 }

@@ -439,6 +439,9 @@ static void audited(net *a, const char *result, int n, const char *reason,
 
 /* ---- tests ---------------------------------------------------------------------------- */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_faults = {"faults", setup, teardown, 60};
+
 /* Mallory's catch-up: 4 commits of 100 (heads signed at 100, 200, 300,
  * 400). She sends two batches, both stored and acknowledged, then her
  * socket closes. */
@@ -1137,25 +1140,17 @@ END_TEST
 
 /* ---- the suite ------------------------------------------------------------------------ */
 
-static Suite *netfault_suite(void)
-{
-    Suite *s = suite_create("netfault");
-    TCase *tc = tcase_create("faults");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_netfault_peer_vanishes_mid_catch_up);
-    tcase_add_test(tc,
-                   test_netfault_stalled_peer_times_out_and_node_keeps_serving);
-    tcase_add_test(tc, test_netfault_replayed_batches_apply_nothing);
-    tcase_add_test(tc, test_netfault_duplicated_batch_is_refused);
-    tcase_add_test(tc, test_netfault_reordered_batches_are_refused);
-    tcase_add_test(tc, test_netfault_clock_a_year_ahead_is_refused_and_audited);
-    tcase_add_test(tc, test_netfault_unsigned_conflict_freezes_nothing);
-    tcase_add_test(tc, test_netfault_signed_equivocation_freezes_with_proof);
-    tcase_add_test(tc, test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_faults, test_netfault_peer_vanishes_mid_catch_up),
+    TU_TEST(case_faults, test_netfault_stalled_peer_times_out_and_node_keeps_serving),
+    TU_TEST(case_faults, test_netfault_replayed_batches_apply_nothing),
+    TU_TEST(case_faults, test_netfault_duplicated_batch_is_refused),
+    TU_TEST(case_faults, test_netfault_reordered_batches_are_refused),
+    TU_TEST(case_faults, test_netfault_clock_a_year_ahead_is_refused_and_audited),
+    TU_TEST(case_faults, test_netfault_unsigned_conflict_freezes_nothing),
+    TU_TEST(case_faults, test_netfault_signed_equivocation_freezes_with_proof),
+    TU_TEST(case_faults, test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync),
+};
 
 int main(void)
 {
@@ -1164,7 +1159,7 @@ int main(void)
     if (fig == MAP_FAILED)
         return EXIT_FAILURE;
     memset(fig, 0, sizeof *fig);
-    int rc = tu_run(netfault_suite());
+    int rc = tu_run(TU_SUITE("netfault", tests));
     printf("figure sessions_interrupted=%ld\n", fig->interrupted);
     printf("figure net_faults=%ld\n", fig->faults);
     printf("figure lost=%ld\n", fig->lost);

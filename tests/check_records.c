@@ -59,6 +59,10 @@ static char *dump(wg_store *st)
 
 /* ---- tests ------------------------------------------------------------------ */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_merge = {"merge", setup, teardown, 120};
+static const tu_case case_feed = {"feed", setup, teardown, 60};
+
 START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
 {
     wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
@@ -472,31 +476,20 @@ START_TEST(test_records_clock_survives_restart)
 }
 END_TEST
 
-static Suite *records_suite(void)
-{
-    Suite *s = suite_create("records");
-    TCase *t = tcase_create("merge");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 120);
-    tcase_add_test(t, test_records_later_write_wins_and_history_keeps_the_loser);
-    tcase_add_test(t, test_records_delete_sticks_against_an_earlier_concurrent_update);
-    tcase_add_test(t, test_records_merge_converges_in_any_order_with_duplicates);
-    tcase_add_test(t, test_records_clock_survives_restart);
-    suite_add_tcase(s, t);
-    t = tcase_create("feed");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_records_apply_refuses_forged_gapped_and_unsigned_changes);
-    tcase_add_test(t, test_records_equivocation_freezes_the_feed);
-    tcase_add_test(t, test_records_feed_check_reports_an_altered_change);
-    tcase_add_test(t, test_records_feed_check_reports_a_dropped_change);
-    tcase_add_test(t, test_records_feed_check_reports_two_reordered_changes);
-    tcase_add_test(t, test_records_feed_check_reports_a_signature_by_another_key);
-    suite_add_tcase(s, t);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_merge, test_records_later_write_wins_and_history_keeps_the_loser),
+    TU_TEST(case_merge, test_records_delete_sticks_against_an_earlier_concurrent_update),
+    TU_TEST(case_merge, test_records_merge_converges_in_any_order_with_duplicates),
+    TU_TEST(case_merge, test_records_clock_survives_restart),
+    TU_TEST(case_feed, test_records_apply_refuses_forged_gapped_and_unsigned_changes),
+    TU_TEST(case_feed, test_records_equivocation_freezes_the_feed),
+    TU_TEST(case_feed, test_records_feed_check_reports_an_altered_change),
+    TU_TEST(case_feed, test_records_feed_check_reports_a_dropped_change),
+    TU_TEST(case_feed, test_records_feed_check_reports_two_reordered_changes),
+    TU_TEST(case_feed, test_records_feed_check_reports_a_signature_by_another_key),
+};
 
 int main(void)
 {
-    return tu_run(records_suite());
+    return tu_run(TU_SUITE("records", tests));
 }

@@ -30,6 +30,10 @@ static int user_tables(void)
     return n;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_description = {"description", NULL, NULL, 0};
+static const tu_case case_consumers = {"consumers", NULL, NULL, 60};
+
 START_TEST(test_schema_description_keeps_its_rules)
 {
     const wg_table *t;
@@ -314,24 +318,16 @@ START_TEST(test_schema_newer_fields_and_tables_decode_within_bounds)
 }
 END_TEST
 
-static Suite *schema_suite(void)
-{
-    Suite *s = suite_create("schema");
-    TCase *tc = tcase_create("description");
-    tcase_add_test(tc, test_schema_description_keeps_its_rules);
-    tcase_add_test(tc, test_schema_certificate_expiry_is_a_person_field_of_version_2);
-    tcase_add_test(tc, test_schema_newer_fields_and_tables_decode_within_bounds);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("consumers");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_schema_every_field_reaches_sql_validation_codec_and_dump);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_description, test_schema_description_keeps_its_rules),
+    TU_TEST(case_description, test_schema_certificate_expiry_is_a_person_field_of_version_2),
+    TU_TEST(case_description, test_schema_newer_fields_and_tables_decode_within_bounds),
+    TU_TEST(case_consumers, test_schema_every_field_reaches_sql_validation_codec_and_dump),
+};
 
 int main(void)
 {
     if (wg_crypto_init(NULL) != WG_OK)
         return 1;
-    return tu_run(schema_suite());
+    return tu_run(TU_SUITE("schema", tests));
 }

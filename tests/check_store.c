@@ -98,6 +98,11 @@ static char *snapshot(const char *from, const char *name)
     return to;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_open = {"open", setup, teardown, 60};
+static const tu_case case_at_rest = {"at_rest", setup, teardown, 60};
+static const tu_case case_frame_cache = {"frame_cache", setup, teardown, 120};
+
 START_TEST(test_store_create_then_open_gives_identity)
 {
     char *d = make_node("ronan");
@@ -854,44 +859,29 @@ START_TEST(test_store_wal_restart_reads_frames_from_disk)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-    Suite *s = suite_create("store");
-    TCase *t = tcase_create("open");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_store_create_then_open_gives_identity);
-    tcase_add_test(t, test_store_create_refuses_existing_node);
-    tcase_add_test(t, test_store_wrong_passphrase_is_auth_error);
-    tcase_add_test(t, test_store_missing_key_file_is_named);
-    tcase_add_test(t, test_store_second_opener_is_refused_while_open);
-    suite_add_tcase(s, t);
-    t = tcase_create("at_rest");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_store_no_plaintext_on_disk);
-    tcase_add_test(t, test_store_flipped_byte_in_database_names_the_page);
-    tcase_add_test(t, test_store_flipped_byte_in_page_one_fails_open);
-    tcase_add_test(t, test_store_swapped_pages_are_both_named);
-    tcase_add_test(t, test_store_page_from_another_database_is_named);
-    tcase_add_test(t, test_store_wal_is_recovered_after_a_crash);
-    tcase_add_test(t, test_store_flipped_byte_in_wal_names_the_frame);
-    tcase_add_test(t, test_store_passwd_rewraps_without_touching_the_database);
-    tcase_add_test(t, test_store_sigkill_mid_write_keeps_every_commit);
-    suite_add_tcase(s, t);
-    t = tcase_create("frame_cache");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 120);
-    tcase_add_test(t, test_store_many_checkpoints_keep_every_row);
-    tcase_add_test(t, test_store_wal_longer_than_the_cache_checkpoints_whole);
-    tcase_add_test(t, test_store_failed_wal_write_is_never_served);
-    tcase_add_test(t, test_store_wal_frames_reach_disk_by_the_commit_frame);
-    tcase_add_test(t, test_store_wal_restart_reads_frames_from_disk);
-    suite_add_tcase(s, t);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_open, test_store_create_then_open_gives_identity),
+    TU_TEST(case_open, test_store_create_refuses_existing_node),
+    TU_TEST(case_open, test_store_wrong_passphrase_is_auth_error),
+    TU_TEST(case_open, test_store_missing_key_file_is_named),
+    TU_TEST(case_open, test_store_second_opener_is_refused_while_open),
+    TU_TEST(case_at_rest, test_store_no_plaintext_on_disk),
+    TU_TEST(case_at_rest, test_store_flipped_byte_in_database_names_the_page),
+    TU_TEST(case_at_rest, test_store_flipped_byte_in_page_one_fails_open),
+    TU_TEST(case_at_rest, test_store_swapped_pages_are_both_named),
+    TU_TEST(case_at_rest, test_store_page_from_another_database_is_named),
+    TU_TEST(case_at_rest, test_store_wal_is_recovered_after_a_crash),
+    TU_TEST(case_at_rest, test_store_flipped_byte_in_wal_names_the_frame),
+    TU_TEST(case_at_rest, test_store_passwd_rewraps_without_touching_the_database),
+    TU_TEST(case_at_rest, test_store_sigkill_mid_write_keeps_every_commit),
+    TU_TEST(case_frame_cache, test_store_many_checkpoints_keep_every_row),
+    TU_TEST(case_frame_cache, test_store_wal_longer_than_the_cache_checkpoints_whole),
+    TU_TEST(case_frame_cache, test_store_failed_wal_write_is_never_served),
+    TU_TEST(case_frame_cache, test_store_wal_frames_reach_disk_by_the_commit_frame),
+    TU_TEST(case_frame_cache, test_store_wal_restart_reads_frames_from_disk),
+};
 
 int main(void)
 {
-    return tu_run(store_suite());
+    return tu_run(TU_SUITE("store", tests));
 }

@@ -79,6 +79,10 @@ static wg_store *node(const char *name, const char *county, wg_role role)
 
 /* ---- tests: sessions between engines ------------------------------------------------ */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_sessions = {"sessions", setup, teardown, 120};
+static const tu_case case_hostile = {"hostile", setup, teardown, 120};
+
 START_TEST(test_sync_two_stores_converge_both_ways)
 {
     wg_store *a = node("a", COUNTY, WG_ROLE_OFFICE);
@@ -927,42 +931,27 @@ END_TEST
 
 /* ---- the suite ------------------------------------------------------------------------ */
 
-static Suite *sync_suite(void)
-{
-    Suite *s = suite_create("sync");
-
-    TCase *tc = tcase_create("sessions");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_sync_two_stores_converge_both_ways);
-    tcase_add_test(tc, test_sync_untrusted_client_is_refused_and_audited);
-    tcase_add_test(tc, test_sync_server_sees_the_end_of_every_session);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("hostile");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_sync_garbage_bytes_get_an_error_and_are_audited);
-    tcase_add_test(tc, test_sync_empty_message_gets_an_error_and_is_audited);
-    tcase_add_test(tc, test_sync_truncated_hello_gets_an_error_and_is_audited);
-    tcase_add_test(tc, test_sync_hello_cut_before_its_last_byte_gets_an_error);
-    tcase_add_test(tc, test_sync_wrong_protocol_version_is_refused_naming_both);
-    tcase_add_test(tc, test_sync_wrong_schema_version_is_refused_naming_both);
-    tcase_add_test(tc, test_sync_message_past_the_wire_limit_gets_an_error);
-    tcase_add_test(tc,
-                   test_sync_oversized_message_drops_the_connection);
-    tcase_add_test(tc, test_sync_batch_before_hello_is_unexpected);
-    tcase_add_test(tc, test_sync_batch_right_after_hello_is_unexpected);
-    tcase_add_test(tc, test_sync_batch_of_malformed_changes_is_refused);
-    tcase_add_test(tc, test_sync_multi_frame_message_is_refused_and_audited);
-    tcase_add_test(tc, test_sync_office_gets_no_county_but_its_own);
-    tcase_add_test(tc,
-                   test_sync_prefecture_asking_too_wide_gets_its_area_only);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_sessions, test_sync_two_stores_converge_both_ways),
+    TU_TEST(case_sessions, test_sync_untrusted_client_is_refused_and_audited),
+    TU_TEST(case_sessions, test_sync_server_sees_the_end_of_every_session),
+    TU_TEST(case_hostile, test_sync_garbage_bytes_get_an_error_and_are_audited),
+    TU_TEST(case_hostile, test_sync_empty_message_gets_an_error_and_is_audited),
+    TU_TEST(case_hostile, test_sync_truncated_hello_gets_an_error_and_is_audited),
+    TU_TEST(case_hostile, test_sync_hello_cut_before_its_last_byte_gets_an_error),
+    TU_TEST(case_hostile, test_sync_wrong_protocol_version_is_refused_naming_both),
+    TU_TEST(case_hostile, test_sync_wrong_schema_version_is_refused_naming_both),
+    TU_TEST(case_hostile, test_sync_message_past_the_wire_limit_gets_an_error),
+    TU_TEST(case_hostile, test_sync_oversized_message_drops_the_connection),
+    TU_TEST(case_hostile, test_sync_batch_before_hello_is_unexpected),
+    TU_TEST(case_hostile, test_sync_batch_right_after_hello_is_unexpected),
+    TU_TEST(case_hostile, test_sync_batch_of_malformed_changes_is_refused),
+    TU_TEST(case_hostile, test_sync_multi_frame_message_is_refused_and_audited),
+    TU_TEST(case_hostile, test_sync_office_gets_no_county_but_its_own),
+    TU_TEST(case_hostile, test_sync_prefecture_asking_too_wide_gets_its_area_only),
+};
 
 int main(void)
 {
-    return tu_run(sync_suite());
+    return tu_run(TU_SUITE("sync", tests));
 }
