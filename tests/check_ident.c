@@ -23,18 +23,7 @@
 #include "wg_sync.h"
 #include "wg_validate.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    tu_dir_open(&dir);
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static int name_ok(const char *s)
 {

@@ -142,27 +142,12 @@ static void forge(wg_store *origin, const char *part, uint64_t seq,
                   const uint8_t prev[WG_HASH_BYTES], wg_buf *body,
                   wg_signed_change *sc)
 {
-    const wg_table *person = wg_schema_table("person");
-    wg_change c;
-    memset(&c, 0, sizeof c);
-    memcpy(c.origin, wg_store_info(origin)->pk, WG_SIGN_PK_BYTES);
-    snprintf(c.partition, sizeof c.partition, "%s", part);
-    c.seq = seq;
-    memcpy(c.prev, prev, WG_HASH_BYTES);
-    c.hlc = (uint64_t)time(NULL) * 1000 << 16;
-    c.table = WG_TABLE_PERSON;
-    wg_random(c.rowid, sizeof c.rowid);
     char num[19];
     nu_person_idnum(num, 777);
-    const char *f[] = { "name", "id_number", "disability_category", "county" };
-    const char *v[] = { "forged", num, "physical", part };
-    for (int k = 0; k < 4; k++) {
-        c.fields[k].index = (uint8_t)wg_schema_field_index(person, f[k]);
-        c.fields[k].type = WG_VAL_TEXT;
-        c.fields[k].text = v[k];
-        c.fields[k].len = (uint16_t)strlen(v[k]);
-    }
-    c.nfields = 4;
+    wg_change c;
+    nu_person_change(&c, wg_store_info(origin)->pk, part, seq, prev,
+                     (uint64_t)time(NULL) * 1000 << 16, "forged", num);
+    wg_random(c.rowid, sizeof c.rowid);
     wg_buf_init(body, WG_CHANGE_MAX_BYTES);
     ck_assert_int_eq(wg_change_encode(&c, body, NULL), WG_OK);
     uint8_t h[WG_HASH_BYTES];

@@ -68,8 +68,6 @@
 #define NU_SESSION_DEADLINE_MS SESSION_DEADLINE_MS
 #include "nodeutil.h"
 
-static char *dir;
-
 /* Figures, shared across Check's forked tests. */
 typedef struct figures {
     long interrupted, faults, lost, doubled;
@@ -78,16 +76,7 @@ static figures *fig;
 
 /* ---- fixture ------------------------------------------------------------- */
 
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    tu_dir_open(&dir);
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static int64_t wall_ms(void)
 {
@@ -678,29 +667,13 @@ static void craft(wg_buf *b, const uint8_t *origin, uint64_t seq,
                   const uint8_t prev[WG_HASH_BYTES], uint64_t hlc, int serial,
                   uint8_t hash[WG_HASH_BYTES])
 {
-    const wg_table *person = wg_schema_table("person");
     char name[32], num[19];
     snprintf(name, sizeof name, "person-%d", serial);
     nu_idnum(num, "19800101", serial);
     wg_change c;
-    memset(&c, 0, sizeof c);
-    memcpy(c.origin, origin, WG_SIGN_PK_BYTES);
-    snprintf(c.partition, sizeof c.partition, "%s", COUNTY);
-    c.seq = seq;
-    memcpy(c.prev, prev, WG_HASH_BYTES);
-    c.hlc = hlc;
-    c.table = WG_TABLE_PERSON;
+    nu_person_change(&c, origin, COUNTY, seq, prev, hlc, name, num);
     memset(c.rowid, serial & 0xff, WG_ROWID_BYTES);
     c.rowid[0] = (uint8_t)(serial >> 8);
-    const char *f[] = { "name", "id_number", "disability_category", "county" };
-    const char *v[] = { name, num, "physical", COUNTY };
-    for (int k = 0; k < 4; k++) {
-        c.fields[k].index = (uint8_t)wg_schema_field_index(person, f[k]);
-        c.fields[k].type = WG_VAL_TEXT;
-        c.fields[k].text = v[k];
-        c.fields[k].len = (uint16_t)strlen(v[k]);
-    }
-    c.nfields = 4;
     wg_buf_init(b, WG_CHANGE_MAX_BYTES);
     ck_assert_int_eq(wg_change_encode(&c, b, NULL), WG_OK);
     wg_hash(hash, b->data, b->len);

@@ -36,20 +36,9 @@
 #define NU_SESSION_DEADLINE_MS SESSION_DEADLINE_MS
 #include "nodeutil.h"
 
-static char *dir;
-
 /* ---- fixture ------------------------------------------------------------- */
 
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    tu_dir_open(&dir);
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static int known_bugs_warn(void)
 {
@@ -856,19 +845,8 @@ START_TEST(test_sync_prefecture_asking_too_wide_gets_its_area_only)
         a.srv = nu_serve(a.srvst, a.ep, 0);
         nu_trust(a.srvst, "baise", a.mallory, "tcp://127.0.0.1:1");
 
-        const wg_node_info *me = wg_store_info(a.mallory);
         wg_msg_hello h;
-        memset(&h, 0, sizeof h);
-        h.proto_min = WG_WIRE_VERSION_MIN;
-        h.proto_max = WG_WIRE_VERSION;
-        h.schema_min = WG_SCHEMA_MIN;
-        h.schema_max = WG_SCHEMA_VERSION;
-        memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
-        snprintf(h.name, sizeof h.name, "%s", me->name);
-        snprintf(h.county, sizeof h.county, "%s", me->county);
-        h.role = WG_ROLE_HQ;
-        h.nscopes = 1;
-        snprintf(h.scopes[0], sizeof h.scopes[0], "%s", asks[k]);
+        nu_hello_as(&h, a.mallory, WG_ROLE_HQ, asks[k]);
         wg_buf b, frame;
         wg_buf_init(&b, WG_WIRE_MAX_MSG);
         wg_buf_init(&frame, WG_WIRE_MAX_MSG);

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wg_change.h"
 #include "wg_schema.h"
 #include "wg_store.h"
 #include "wg_validate.h"
@@ -143,6 +144,34 @@ static inline void nu_person_row(nu_person *p, int serial, const char *id,
         p->f[p->n] = "county";
         p->v[p->n++] = county;
     }
+}
+
+/* Change C, cleared first: a new person of ORIGIN's feed in partition
+ * COUNTY at SEQ after PREV, clock HLC, with the fields a person needs: name
+ * NAME, id_number NUM, disability_category physical, county COUNTY (the
+ * fields point at those strings). Its row id is left to the caller. */
+static inline void nu_person_change(wg_change *c, const uint8_t *origin,
+                                    const char *county, uint64_t seq,
+                                    const uint8_t *prev, uint64_t hlc,
+                                    const char *name, const char *num)
+{
+    const wg_table *person = wg_schema_table("person");
+    const char *f[] = { "name", "id_number", "disability_category", "county" };
+    const char *v[] = { name, num, "physical", county };
+    memset(c, 0, sizeof *c);
+    memcpy(c->origin, origin, WG_SIGN_PK_BYTES);
+    snprintf(c->partition, sizeof c->partition, "%s", county);
+    c->seq = seq;
+    memcpy(c->prev, prev, WG_HASH_BYTES);
+    c->hlc = hlc;
+    c->table = WG_TABLE_PERSON;
+    for (int k = 0; k < 4; k++) {
+        c->fields[k].index = (uint8_t)wg_schema_field_index(person, f[k]);
+        c->fields[k].type = WG_VAL_TEXT;
+        c->fields[k].text = v[k];
+        c->fields[k].len = (uint16_t)strlen(v[k]);
+    }
+    c->nfields = 4;
 }
 
 /* Adds person SERIAL (see nu_person_row) inside the caller's transaction. */
@@ -592,23 +621,31 @@ static inline int nu_wait_audit(wg_engine *srv, wg_store *st, nu_audit_q *q,
         nu_step(srv);
     return q->count;
 }
+/* The HELLO node ST sends into *H: this build's protocol and schema ranges,
+ * ST's key, name and county, speaking as ROLE for the one scope SCOPE. */
+static inline void nu_hello_as(wg_msg_hello *h, wg_store *st, wg_role role,
+                               const char *scope)
+{
+    const wg_node_info *me = wg_store_info(st);
+    memset(h, 0, sizeof *h);
+    h->proto_min = WG_WIRE_VERSION_MIN;
+    h->proto_max = WG_WIRE_VERSION;
+    h->schema_min = WG_SCHEMA_MIN;
+    h->schema_max = WG_SCHEMA_VERSION;
+    memcpy(h->node, me->pk, WG_SIGN_PK_BYTES);
+    snprintf(h->name, sizeof h->name, "%s", me->name);
+    snprintf(h->county, sizeof h->county, "%s", me->county);
+    h->role = (uint8_t)role;
+    h->nscopes = 1;
+    snprintf(h->scopes[0], sizeof h->scopes[0], "%s", scope);
+}
+
 /* A well-formed HELLO from node ST (an office speaking for its county, at
  * this build's protocol and schema ranges) into B, reset first. */
 static inline void nu_hello(wg_buf *b, wg_store *st)
 {
-    const wg_node_info *me = wg_store_info(st);
     wg_msg_hello h;
-    memset(&h, 0, sizeof h);
-    h.proto_min = WG_WIRE_VERSION_MIN;
-    h.proto_max = WG_WIRE_VERSION;
-    h.schema_min = WG_SCHEMA_MIN;
-    h.schema_max = WG_SCHEMA_VERSION;
-    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
-    snprintf(h.name, sizeof h.name, "%s", me->name);
-    snprintf(h.county, sizeof h.county, "%s", me->county);
-    h.role = WG_ROLE_OFFICE;
-    h.nscopes = 1;
-    snprintf(h.scopes[0], sizeof h.scopes[0], "%s", me->county);
+    nu_hello_as(&h, st, WG_ROLE_OFFICE, wg_store_info(st)->county);
     wg_buf_reset(b);
     wg_err err = { 0 };
     NU_ASSERT(wg_wire_hello(b, &h, &err) == WG_OK, "hello: %s", err.msg);
