@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "sync_int.h"
 #include "wg_ctl.h"
 
@@ -107,10 +108,7 @@ static void setup(void)
     pthread_mutex_init(&srv.mu, NULL);
     char *d = tu_path(dir, "node");
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, "n");
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "n", "450224", WG_ROLE_OFFICE);
     wg_err err = { 0 };
     ck_assert_msg(wg_store_create(d, "pw", 2, WG_KDF_TEST, &info, &err) ==
                   WG_OK, "%s", err.msg);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_change.h"
 #include "wg_schema.h"
 #include "wg_store.h"
@@ -159,10 +160,7 @@ START_TEST(test_schema_every_field_reaches_sql_validation_codec_and_dump)
     char *dir = tu_tmpdir();
     char *node = tu_path(dir, "n");
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "schema");
-    snprintf(info.county, sizeof info.county, "450224");
-    snprintf(info.endpoint, sizeof info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "schema", "450224", WG_ROLE_OFFICE);
     wg_err e;
     ck_assert_int_eq(wg_store_create(node, PASS, strlen(PASS),
                                      WG_KDF_INTERACTIVE, &info, &e), WG_OK);

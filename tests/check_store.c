@@ -126,10 +126,7 @@ START_TEST(test_store_create_refuses_existing_node)
 {
     char *d = make_node("ronan");
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, "other");
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "other", "450224", WG_ROLE_OFFICE);
     wg_err err = { 0 };
     ck_assert_int_eq(wg_store_create(d, PASS, strlen(PASS), WG_KDF_INTERACTIVE,
                                      &info, &err),

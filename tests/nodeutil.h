@@ -354,6 +354,19 @@ static inline char *nu_find_on_path(const char *name)
 
 /* ---- nodes --------------------------------------------------------------- */
 
+/* *INFO, cleared first: node NAME of COUNTY and ROLE, its endpoint
+ * tcp://127.0.0.1:7400 (what wg_store_create takes). */
+static inline void nu_node_info(wg_node_info *info, const char *name,
+                                const char *county, wg_role role)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->name, sizeof info->name, "%s", name);
+    snprintf(info->county, sizeof info->county, "%.*s",
+             (int)(sizeof info->county - 1), county);
+    info->role = role;
+    strcpy(info->endpoint, "tcp://127.0.0.1:7400");
+}
+
 /* Creates node NAME of COUNTY and ROLE in DIR/NAME with passphrase PASS (its
  * endpoint tcp://127.0.0.1:7400, unlocking at KDF); returns the folder's
  * path, which the caller frees. */
@@ -366,12 +379,7 @@ static inline char *nu_create_pass(const char *dir, const char *name,
     NU_ASSERT(d != NULL, "out of memory");
     snprintf(d, len, "%s/%s", dir, name);
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%.*s",
-             (int)(sizeof info.county - 1), county);
-    info.role = role;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, name, county, role);
     wg_err err = { 0 };
     NU_ASSERT(wg_store_create(d, pass, strlen(pass), kdf, &info, &err) ==
                   WG_OK, "create %s: %s", name, err.msg);
