@@ -325,7 +325,5 @@ static const tu_test tests[] = {
 
 int main(void)
 {
-    if (wg_crypto_init(NULL) != WG_OK)
-        return 1;
-    return tu_run(TU_SUITE("schema", tests));
+    return tu_run_after(wg_crypto_init(NULL), TU_SUITE("schema", tests));
 }

@@ -131,6 +131,13 @@ static inline int tu_run(Suite *s)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/* tu_run(S) once a library's set-up has returned INIT_RC: main()'s exit
+ * status, 1 (S not run) when the set-up failed (INIT_RC not 0). */
+static inline int tu_run_after(int init_rc, Suite *s)
+{
+    return init_rc != 0 ? 1 : tu_run(s);
+}
+
 static inline char *tu_path(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
