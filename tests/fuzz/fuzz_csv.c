@@ -12,29 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzutil.h"
 #include "wg_csv.h"
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "fuzz_csv: %s:%d: check failed: %s\n",         \
-                    __FILE__, __LINE__, #cond);                            \
-            abort();                                                       \
-        }                                                                  \
-    } while (0)
 
 static void round_trip(char **fields, size_t n)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    CHECK(out);
-    CHECK(wg_csv_write(out, (const char *const *)fields, n, NULL) == WG_OK);
-    CHECK(fclose(out) == 0);
-    CHECK(len >= 2 && text[len - 2] == '\r' && text[len - 1] == '\n');
+    FZ_CHECK(out);
+    FZ_CHECK(wg_csv_write(out, (const char *const *)fields, n, NULL) == WG_OK);
+    FZ_CHECK(fclose(out) == 0);
+    FZ_CHECK(len >= 2 && text[len - 2] == '\r' && text[len - 1] == '\n');
 
     FILE *in = fmemopen(text, len, "r");
-    CHECK(in);
+    FZ_CHECK(in);
     wg_csv_reader *r = wg_csv_reader_new(in);
     char **back = NULL;
     size_t nback = 0, line = 0;
@@ -43,15 +35,15 @@ static void round_trip(char **fields, size_t n)
     if (rc != WG_OK)
         fprintf(stderr, "fuzz_csv: rewritten record does not read: %s\n",
                 err.msg);
-    CHECK(rc == WG_OK);
-    CHECK(line == 1);
-    CHECK(nback == n);
+    FZ_CHECK(rc == WG_OK);
+    FZ_CHECK(line == 1);
+    FZ_CHECK(nback == n);
     for (size_t i = 0; i < n; i++)
-        CHECK(strcmp(back[i], fields[i]) == 0);
-    CHECK(wg_csv_read(r, &back, &nback, &line, NULL) == WG_ERR_NOTFOUND);
-    CHECK(wg_csv_reader_bytes(r) == len);
+        FZ_CHECK(strcmp(back[i], fields[i]) == 0);
+    FZ_CHECK(wg_csv_read(r, &back, &nback, &line, NULL) == WG_ERR_NOTFOUND);
+    FZ_CHECK(wg_csv_reader_bytes(r) == len);
     wg_csv_reader_destroy(&r);
-    CHECK(r == NULL);
+    FZ_CHECK(r == NULL);
     fclose(in);
     free(text);
 }
@@ -60,11 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* fmemopen() wants a writable buffer, and some libcs refuse size 0. */
     char *copy = malloc(size + 1);
-    CHECK(copy);
+    FZ_CHECK(copy);
     if (size)
         memcpy(copy, data, size);
     FILE *in = fmemopen(copy, size ? size : 1, "r");
-    CHECK(in);
+    FZ_CHECK(in);
     if (size == 0)
         fgetc(in);   /* make the one-byte stream empty */
 
@@ -76,23 +68,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wg_err err;
         wg_rc rc = wg_csv_read(r, &fields, &n, &line, &err);
         size_t bytes = wg_csv_reader_bytes(r);
-        CHECK(bytes >= last_bytes && bytes <= size);
+        FZ_CHECK(bytes >= last_bytes && bytes <= size);
         last_bytes = bytes;
         if (rc == WG_ERR_NOTFOUND) {
-            CHECK(bytes == size);
+            FZ_CHECK(bytes == size);
             break;
         }
-        CHECK(line > last_line);
+        FZ_CHECK(line > last_line);
         last_line = line;
         if (rc != WG_OK) {
-            CHECK(rc == WG_ERR_INVALID);
-            CHECK(strncmp(err.msg, "line ", 5) == 0);
+            FZ_CHECK(rc == WG_ERR_INVALID);
+            FZ_CHECK(strncmp(err.msg, "line ", 5) == 0);
             break;
         }
-        CHECK(n >= 1 && n <= WG_CSV_MAX_FIELDS);
-        CHECK(fields[n] == NULL);
+        FZ_CHECK(n >= 1 && n <= WG_CSV_MAX_FIELDS);
+        FZ_CHECK(fields[n] == NULL);
         for (size_t i = 0; i < n; i++)
-            CHECK(strlen(fields[i]) <= WG_CSV_MAX_FIELD);
+            FZ_CHECK(strlen(fields[i]) <= WG_CSV_MAX_FIELD);
         round_trip(fields, n);
     }
     wg_csv_reader_destroy(&r);
