@@ -108,6 +108,15 @@ wg_rc wg_vfs_verify(const char *dbpath, const uint8_t key[WG_KEY_BYTES],
                     const uint8_t dbid[WG_DBID_BYTES], wg_problem_fn fn,
                     void *ctx, long *checked, long *bad, wg_err *err);
 
+/* folder.c: files in a node folder */
+/* DIR/NAME, which the caller frees. */
+char *wg_store__join(const char *dir, const char *name);
+/* fsync the folder DIR, so a rename or a new name in it is durable. */
+wg_rc wg_store__sync_dir(const char *dir, wg_err *err);
+/* Rename DIR/FROM over DIR/TO, then sync DIR. */
+wg_rc wg_store__replace_in(const char *dir, const char *from, const char *to,
+                           wg_err *err);
+
 /* store.c */
 /* Turn an SQLite result into a wg_rc with a message naming WHAT. */
 wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err);
