@@ -96,44 +96,17 @@ static void joined(wg_store *st, wg_store *root, const wg_cert *rc,
 
 /* ---- moving changes ---------------------------------------------------------- */
 
-typedef struct batch {
-    wg_signed_change c[512];
-    uint8_t *bodies[512];
-    size_t n;
-} batch;
-
-static int on_change(void *ctx, const wg_signed_change *c, uint64_t seq)
-{
-    (void)seq;
-    batch *b = ctx;
-    ck_assert_uint_lt(b->n, 512);
-    b->bodies[b->n] = malloc(c->len);
-    memcpy(b->bodies[b->n], c->body, c->len);
-    b->c[b->n] = *c;
-    b->c[b->n].body = b->bodies[b->n];
-    b->n++;
-    return 0;
-}
-
-static void batch_free(batch *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        free(b->bodies[i]);
-    b->n = 0;
-}
-
 /* Send FROM's copy of feed (ORIGIN, PART) after seq AFTER to TO. */
 static wg_rc relay(wg_store *from, wg_store *to, wg_store *origin,
                    const char *part, uint64_t after, wg_err *err)
 {
-    batch *b = calloc(1, sizeof *b);
+    nu_feedcopy f = { 0 };
     ck_assert_int_eq(wg_store_feed_read(from, wg_store_info(origin)->pk, part,
-                                        after, 500, on_change, b, NULL),
+                                        after, 500, nu_copy_change, &f, NULL),
                      WG_OK);
     size_t applied;
-    wg_rc rc = wg_store_apply(to, b->c, b->n, &applied, err);
-    batch_free(b);
-    free(b);
+    wg_rc rc = wg_store_apply(to, f.c, f.n, &applied, err);
+    nu_feedcopy_free(&f);
     return rc;
 }
 

@@ -341,20 +341,7 @@ START_TEST(test_records_equivocation_freezes_the_feed)
 }
 END_TEST
 
-typedef struct problems {
-    int n;
-    char text[16][200];
-} problems;
-
-static void on_problem(void *ctx, const char *what)
-{
-    problems *p = ctx;
-    if (p->n < 16)
-        snprintf(p->text[p->n], sizeof p->text[0], "%s", what);
-    p->n++;
-}
-
-static int has(const problems *p, const char *needle)
+static int has(const nu_problems *p, const char *needle)
 {
     for (int i = 0; i < p->n && i < 16; i++)
         if (strstr(p->text[i], needle))
@@ -371,21 +358,21 @@ static wg_store *fed(void)
         snprintf(id, sizeof id, "%032x", i + 1);
         add_person(a, id, "x", i);
     }
-    problems p = { 0 };
+    nu_problems p = { 0 };
     long checked, bad;
-    ck_assert_int_eq(wg_store_verify_feeds(a, on_problem, &p, &checked, &bad,
-                                           NULL), WG_OK);
+    ck_assert_int_eq(wg_store_verify_feeds(a, nu_on_problem, &p, &checked,
+                                           &bad, NULL), WG_OK);
     ck_assert_int_eq(bad, 0);
     ck_assert_int_eq(checked, 8);
     return a;
 }
 
-static problems recheck(wg_store *a)
+static nu_problems recheck(wg_store *a)
 {
-    problems p = { 0 };
+    nu_problems p = { 0 };
     long checked, bad;
-    ck_assert_int_eq(wg_store_verify_feeds(a, on_problem, &p, &checked, &bad,
-                                           NULL), WG_OK);
+    ck_assert_int_eq(wg_store_verify_feeds(a, nu_on_problem, &p, &checked,
+                                           &bad, NULL), WG_OK);
     ck_assert_int_eq(bad, p.n);
     return p;
 }
@@ -397,7 +384,7 @@ START_TEST(test_records_feed_check_reports_an_altered_change)
                                        "substr(body, 1, 100) || x'ff' || "
                                        "substr(body, 102) WHERE seq = 3", NULL),
                      WG_OK);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 3 was altered (hash mismatch)"));
     wg_store_close(&a);
 }
@@ -408,7 +395,7 @@ START_TEST(test_records_feed_check_reports_a_dropped_change)
     wg_store *a = fed();
     ck_assert_int_eq(wg_store__exec(a, "DELETE FROM change WHERE seq = 4",
                                     NULL), WG_OK);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 4 is missing"));
     ck_assert(has(&p, "change 5 does not chain"));
     wg_store_close(&a);
@@ -425,7 +412,7 @@ START_TEST(test_records_feed_check_reports_two_reordered_changes)
                        "UPDATE change SET k = k - 1 WHERE seq = 6;"
                        "UPDATE change SET k = 1 - k WHERE k < 0;", NULL),
         WG_OK);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 5 belongs elsewhere (6 in its bytes)"));
     ck_assert(has(&p, "change 6 belongs elsewhere (5 in its bytes)"));
     wg_store_close(&a);
@@ -448,7 +435,7 @@ START_TEST(test_records_feed_check_reports_a_signature_by_another_key)
     sqlite3_bind_blob(s, 1, sig, WG_SIG_BYTES, SQLITE_STATIC);
     ck_assert_int_eq(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 8 has a signature that does not verify"));
     wg_store_close(&a);
 }

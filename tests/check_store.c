@@ -58,25 +58,13 @@ static long count_rows(wg_store *st, wg_err *err)
     return n;
 }
 
-typedef struct problems {
-    int n;
-    char text[8][160];
-} problems;
-
-static void collect(void *ctx, const char *what)
-{
-    problems *p = ctx;
-    if (p->n < 8)
-        snprintf(p->text[p->n], sizeof p->text[0], "%s", what);
-    p->n++;
-}
-
-static long verify(const char *d, problems *p)
+static long verify(const char *d, nu_problems *p)
 {
     long checked = 0, bad = 0;
     memset(p, 0, sizeof *p);
-    ck_assert_int_eq(wg_store_verify_pages(d, PASS, strlen(PASS), collect, p,
-                                           &checked, &bad, NULL),
+    ck_assert_int_eq(wg_store_verify_pages(d, PASS, strlen(PASS),
+                                           nu_on_problem, p, &checked, &bad,
+                                           NULL),
                      WG_OK);
     ck_assert_int_eq(bad, p->n);
     return bad;
@@ -219,7 +207,7 @@ START_TEST(test_store_flipped_byte_in_database_names_the_page)
     char want[96];
     snprintf(want, sizeof want,
              "page %ld of the database failed authentication", last);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 1);
     ck_assert_str_eq(p.text[0], want);
     wg_err err = { 0 };
@@ -264,7 +252,7 @@ START_TEST(test_store_swapped_pages_are_both_named)
     memcpy(b + 6 * WG_PAGE_BYTES, tmp, WG_PAGE_BYTES);
     tu_write(db, b, n);
     free(b);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 2);
     ck_assert_str_eq(p.text[0], "page 3 of the database failed authentication");
     ck_assert_str_eq(p.text[1], "page 7 of the database failed authentication");
@@ -287,7 +275,7 @@ START_TEST(test_store_page_from_another_database_is_named)
     unsigned char *pa = tu_read(da, &na), *pb = tu_read(dbb, &nb);
     memcpy(pa + 3 * WG_PAGE_BYTES, pb + 3 * WG_PAGE_BYTES, WG_PAGE_BYTES);
     tu_write(da, pa, na);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(a, &p), 1);
     ck_assert_str_eq(p.text[0], "page 4 of the database failed authentication");
     free(pa);
@@ -308,7 +296,7 @@ START_TEST(test_store_wal_is_recovered_after_a_crash)
     wg_store_close(&st);
     char *wal = tu_path(snap, "wings.db-wal");
     ck_assert_int_eq(access(wal, F_OK), 0);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(snap, &p), 0);
     st = open_ok(snap);
     ck_assert_int_eq(count_rows(st, NULL), 1500);
@@ -329,7 +317,7 @@ START_TEST(test_store_flipped_byte_in_wal_names_the_frame)
     char *wal = tu_path(snap, "wings.db-wal");
     /* Frame 3: physical header 72 bytes, frames of 4120. */
     tu_flip(wal, 72 + 2 * 4120 + 777, 0x01);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(snap, &p), 1);
     ck_assert_str_eq(p.text[0], "frame 3 of the WAL failed authentication");
     wg_err err = { 0 };
@@ -446,7 +434,7 @@ START_TEST(test_store_sigkill_mid_write_keeps_every_commit)
             commits++;
         close(fds[0]);
         waitpid(pid, NULL, 0);
-        problems p;
+        nu_problems p;
         ck_assert_int_eq(verify(d, &p), 0);
         st = open_ok(d);
         wg_err err = { 0 };
@@ -538,7 +526,7 @@ START_TEST(test_store_many_checkpoints_keep_every_row)
     char want[256], got[256];
     digest(st, want);
     wg_store_close(&st);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 0);
     st = open_ok(d);
     digest(st, got);
@@ -587,7 +575,7 @@ START_TEST(test_store_wal_longer_than_the_cache_checkpoints_whole)
     churn(st, 2, 100, 100);
     digest(st, want);
     wg_store_close(&st);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 0);
     st = open_ok(d);
     digest(st, got);

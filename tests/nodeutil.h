@@ -288,6 +288,24 @@ NU_POOL(nu_position, NU_N_POSITIONS,
         "tea picker", "data entry")
 #undef NU_POOL
 
+/* ---- what a check reports ------------------------------------------------ */
+
+/* The problems a verification reports through nu_on_problem (a
+ * wg_problem_fn): how many, and the text of the first NU_PROBLEMS_KEPT. */
+#define NU_PROBLEMS_KEPT 16
+typedef struct nu_problems {
+    int n;
+    char text[NU_PROBLEMS_KEPT][200];
+} nu_problems;
+
+static inline void nu_on_problem(void *ctx, const char *what)
+{
+    nu_problems *p = ctx;
+    if (p->n < NU_PROBLEMS_KEPT)
+        snprintf(p->text[p->n], sizeof p->text[0], "%s", what);
+    p->n++;
+}
+
 /* ---- folders and programs (for the benches) ---------------------------------- */
 
 static inline int nu_rm_one(const char *p, const struct stat *sb, int flag,
