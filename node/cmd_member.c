@@ -133,6 +133,23 @@ static wg_rc revoke_cert(wg_store *st, const wg_cert *c, const char *reason,
     return rc;
 }
 
+/* The node's store into *ST and its membership into *M, released as every
+ * command here does (wg_members_destroy, wg_cli_close_store); 0, or the exit
+ * code of what failed, with nothing left open. */
+static int members_open(wg_cli *cli, wg_store **st, wg_members **m)
+{
+    int code = wg_cli_open_store(cli, st);
+    if (code)
+        return code;
+    wg_err err = { 0 };
+    if (wg_members_load(*st, m, &err) != WG_OK) {
+        code = wg_cli_fail(cli, &err);
+        wg_members_destroy(m);
+        wg_cli_close_store(cli, st);
+    }
+    return code;
+}
+
 /* This node's own valid certificate, or an exit code. */
 static int my_cert(wg_cli *cli, wg_store *st, wg_members *m,
                    uint8_t root[WG_SIGN_PK_BYTES], const wg_cert **out)
@@ -185,18 +202,14 @@ int cmd_enrol(wg_cli *cli, int argc, char **argv)
         return wg_cli_usage(cli, "enrol", "role must be office or hq, not "
                             "'%s'", role);
     wg_store *st = NULL;
-    int code = wg_cli_open_store(cli, &st);
+    wg_members *m = NULL;
+    int code = members_open(cli, &st, &m);
     if (code)
         return code;
     wg_err err = { 0 };
-    wg_members *m = NULL;
     uint8_t root[WG_SIGN_PK_BYTES], key[WG_SIGN_PK_BYTES];
     const wg_cert *mine = NULL, *old = NULL;
-    wg_rc rc = wg_members_load(st, &m, &err);
-    if (rc) {
-        code = wg_cli_fail(cli, &err);
-        goto out;
-    }
+    wg_rc rc = WG_OK;
     if ((code = my_cert(cli, st, m, root, &mine)))
         goto out;
     if (strlen(keyhex) != WG_KEY_HEX_CHARS ||
@@ -476,18 +489,14 @@ int cmd_revoke(wg_cli *cli, int argc, char **argv)
         return fail_rc(cli, WG_ERR_INVALID, "the reason is longer than %s "
                        "bytes", "120");
     wg_store *st = NULL;
-    int code = wg_cli_open_store(cli, &st);
+    wg_members *m = NULL;
+    int code = members_open(cli, &st, &m);
     if (code)
         return code;
     wg_err err = { 0 };
-    wg_members *m = NULL;
     uint8_t root[WG_SIGN_PK_BYTES], key[WG_SIGN_PK_BYTES];
     const wg_cert *mine = NULL, *theirs = NULL;
-    wg_rc rc = wg_members_load(st, &m, &err);
-    if (rc) {
-        code = wg_cli_fail(cli, &err);
-        goto out;
-    }
+    wg_rc rc;
     if ((code = my_cert(cli, st, m, root, &mine)))
         goto out;
     if (!resolve(st, argv[optind], key) ||
@@ -534,18 +543,12 @@ int cmd_members(wg_cli *cli, int argc, char **argv)
         return wg_cli_usage(cli, "members", "unexpected argument '%s'",
                             argv[optind]);
     wg_store *st = NULL;
-    int code = wg_cli_open_store(cli, &st);
+    wg_members *m = NULL;
+    int code = members_open(cli, &st, &m);
     if (code)
         return code;
-    wg_err err = { 0 };
-    wg_members *m = NULL;
     uint8_t root[WG_SIGN_PK_BYTES];
     int net = wg_store_root(st, root);
-    wg_rc rc = wg_members_load(st, &m, &err);
-    if (rc) {
-        code = wg_cli_fail(cli, &err);
-        goto out;
-    }
     if (!net && !cli->json)
         fputs("no network joined: a closed group (this node trusts exactly "
               "its peer list)\n", cli->out);
@@ -605,7 +608,6 @@ int cmd_members(wg_cli *cli, int argc, char **argv)
     else if (tab)
         wg_tabout_print(tab, cli->out);
     wg_tabout_destroy(&tab);
-out:
     wg_members_destroy(&m);
     wg_cli_close_store(cli, &st);
     return code;

@@ -60,14 +60,6 @@ int wg_store_layout_version(void)
 
 /* ---- small file helpers ---------------------------------------------------- */
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = wg_xmalloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static char *real_join(const char *dir, const char *name, wg_err *err)
 {
     char real[PATH_MAX];
@@ -76,7 +68,7 @@ static char *real_join(const char *dir, const char *name, wg_err *err)
                    "cannot open folder '%s': %s", dir, strerror(errno));
         return NULL;
     }
-    return join(real, name);
+    return wg_store__join(real, name);
 }
 
 static wg_rc write_all(int fd, const void *p, size_t n, const char *what,
@@ -119,7 +111,7 @@ static int read_all(int fd, void *p, size_t n)
 static wg_rc write_new(const char *dir, const char *name, const void *p,
                        size_t n, wg_err *err)
 {
-    char *path = join(dir, name);
+    char *path = wg_store__join(dir, name);
     unlink(path);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                   0600);
@@ -140,37 +132,10 @@ static wg_rc write_new(const char *dir, const char *name, const void *p,
     return rc;
 }
 
-static wg_rc sync_dir(const char *dir, wg_err *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return wg_err_set(err, WG_ERR_IO, "cannot sync folder '%s': %s", dir,
-                          strerror(e));
-    }
-    close(fd);
-    return WG_OK;
-}
-
-static wg_rc rename_in(const char *dir, const char *from, const char *to,
-                       wg_err *err)
-{
-    char *a = join(dir, from), *b = join(dir, to);
-    wg_rc rc = WG_OK;
-    if (rename(a, b) != 0)
-        rc = wg_err_set(err, WG_ERR_IO, "cannot replace '%s': %s", b,
-                        strerror(errno));
-    free(a);
-    free(b);
-    return rc ? rc : sync_dir(dir, err);
-}
-
 static wg_rc read_keyfile(const char *dir, uint8_t kf[WG_KEYFILE_BYTES],
                           wg_err *err)
 {
-    char *path = join(dir, WG_STORE_KEYFILE);
+    char *path = wg_store__join(dir, WG_STORE_KEYFILE);
     uint8_t extra;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     wg_rc rc = WG_OK;
@@ -296,7 +261,7 @@ static void remove_stale_copies(const char *dir)
     while ((e = readdir(d)))
         if (!strncmp(e->d_name, BACKUP_COPY, strlen(BACKUP_COPY)) &&
             strlen(e->d_name) < 64) {
-            char *p = join(dir, e->d_name);
+            char *p = wg_store__join(dir, e->d_name);
             unlink(p);
             free(p);
         }
@@ -700,7 +665,7 @@ wg_rc wg_store_restore(const char *file, const char *dir, const char *pass,
     /* Only now, with a backup that is whole and ours, touch DIR. */
     if ((rc = empty_folder(dir, &made, err)))
         goto out;
-    dbpath = join(dir, WG_STORE_DBFILE);
+    dbpath = wg_store__join(dir, WG_STORE_DBFILE);
     out = open(dbpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                0600);
     if (out < 0) {
@@ -743,7 +708,7 @@ wg_rc wg_store_restore(const char *file, const char *dir, const char *pass,
     if ((rc = write_new(dir, WG_STORE_RESTOREDFILE, "restored\n", 9, err)) ||
         (rc = write_new(dir, WG_STORE_KEYFILE, hdr + 16, WG_KEYFILE_BYTES,
                         err)) ||
-        (rc = sync_dir(dir, err)))
+        (rc = wg_store__sync_dir(dir, err)))
         goto out;
     bi.file_bytes = (uint64_t)sb.st_size;
     if (info)
@@ -755,10 +720,10 @@ out:
         close(in);
     if (rc) {
         if (wrote_key) {
-            char *k = join(dir, WG_STORE_KEYFILE);
+            char *k = wg_store__join(dir, WG_STORE_KEYFILE);
             unlink(k);
             free(k);
-            k = join(dir, WG_STORE_RESTOREDFILE);
+            k = wg_store__join(dir, WG_STORE_RESTOREDFILE);
             unlink(k);
             free(k);
         }
@@ -805,10 +770,10 @@ wg_rc wg_store_rekey_recover(const char *dir, const uint8_t *key,
         if (whole) {
             /* The key file already wraps its key: finish the rekey. The
              * old database's WAL (if any) was checkpointed before. */
-            char *wal = join(dir, WG_STORE_DBFILE "-wal");
+            char *wal = wg_store__join(dir, WG_STORE_DBFILE "-wal");
             unlink(wal);
             free(wal);
-            rc = rename_in(dir, REKEY_FILE, WG_STORE_DBFILE, err);
+            rc = wg_store__replace_in(dir, REKEY_FILE, WG_STORE_DBFILE, err);
         } else {
             remove_copy(p); /* never reached its key file */
         }
@@ -857,9 +822,9 @@ wg_rc wg_store_rekey(const char *dir, const char *oldpass, size_t oldlen,
      * nothing can be written between the copy and here. */
     wg_store_close(&st);
     if (rc == WG_OK) {
-        rc = rename_in(dir, KEYFILE_NEW, WG_STORE_KEYFILE, err);
+        rc = wg_store__replace_in(dir, KEYFILE_NEW, WG_STORE_KEYFILE, err);
         if (rc == WG_OK) /* committed: a failure now is finished at open */
-            rc = rename_in(dir, REKEY_FILE, WG_STORE_DBFILE, err);
+            rc = wg_store__replace_in(dir, REKEY_FILE, WG_STORE_DBFILE, err);
         else
             remove_copy(copy);
     } else if (copy) {

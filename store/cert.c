@@ -173,37 +173,55 @@ static void signed_hash(const uint8_t *body, size_t n, uint8_t h[WG_HASH_BYTES])
     wg_hash_final(&s, h);
 }
 
+/* Signs the body in B into SIG with SK, if BODY_RC says it was built;
+ * releases B and returns BODY_RC. */
+static wg_rc sign_body(wg_rc body_rc, wg_buf *b, uint8_t sig[WG_SIG_BYTES],
+                       const uint8_t sk[WG_SIGN_SK_BYTES])
+{
+    if (body_rc == WG_OK) {
+        uint8_t h[WG_HASH_BYTES];
+        signed_hash(b->data, b->len, h);
+        wg_sign(sig, h, sizeof h, sk);
+    }
+    wg_buf_release(b);
+    return body_rc;
+}
+
+/* Whether SIG by ISSUER signs the body in B (BODY_RC says whether it was
+ * built: if not, it does not); releases B. */
+static int body_verifies(wg_rc body_rc, wg_buf *b,
+                         const uint8_t sig[WG_SIG_BYTES],
+                         const uint8_t issuer[WG_SIGN_PK_BYTES])
+{
+    int ok = 0;
+    if (body_rc == WG_OK) {
+        uint8_t h[WG_HASH_BYTES];
+        signed_hash(b->data, b->len, h);
+        ok = wg_verify(sig, h, sizeof h, issuer) == WG_OK;
+    }
+    wg_buf_release(b);
+    return ok;
+}
+
 wg_rc wg_cert_sign(wg_cert *c, const uint8_t sk[WG_SIGN_SK_BYTES], wg_err *err)
 {
-    uint8_t h[WG_HASH_BYTES];
     wg_buf b;
     memcpy(c->issuer, sk + 32, WG_SIGN_PK_BYTES);
     wg_buf_init(&b, WG_CERT_MAX_BYTES);
-    wg_rc rc = cert_body(c, &b, err);
-    if (rc == WG_OK) {
-        signed_hash(b.data, b.len, h);
-        wg_sign(c->sig, h, sizeof h, sk);
-    }
-    wg_buf_release(&b);
-    return rc;
+    return sign_body(cert_body(c, &b, err), &b, c->sig, sk);
 }
 
 wg_rc wg_cert_verify(const wg_cert *c, wg_err *err)
 {
-    uint8_t h[WG_HASH_BYTES];
     wg_buf b;
     wg_buf_init(&b, WG_CERT_MAX_BYTES);
     wg_rc rc = cert_body(c, &b, err);
-    if (rc == WG_OK) {
-        signed_hash(b.data, b.len, h);
-        if (wg_verify(c->sig, h, sizeof h, c->issuer) != WG_OK)
-            rc = wg_err_set(err, WG_ERR_AUTH, "certificate of '%s' has a bad "
-                            "signature", c->name);
-    } else {
-        rc = WG_ERR_AUTH;
-    }
-    wg_buf_release(&b);
-    return rc;
+    if (body_verifies(rc, &b, c->sig, c->issuer))
+        return WG_OK;
+    if (rc != WG_OK)
+        return WG_ERR_AUTH; /* ERR says what is wrong with the body */
+    return wg_err_set(err, WG_ERR_AUTH, "certificate of '%s' has a bad "
+                      "signature", c->name);
 }
 
 /* ---- revocations ------------------------------------------------------------ */
@@ -297,35 +315,22 @@ short_:
 wg_rc wg_revoke_sign(wg_revoke *r, const uint8_t sk[WG_SIGN_SK_BYTES],
                      wg_err *err)
 {
-    uint8_t h[WG_HASH_BYTES];
     wg_buf b;
     memcpy(r->issuer, sk + 32, WG_SIGN_PK_BYTES);
     wg_buf_init(&b, WG_REVOKE_MAX_BYTES);
-    wg_rc rc = revoke_body(r, &b, err);
-    if (rc == WG_OK) {
-        signed_hash(b.data, b.len, h);
-        wg_sign(r->sig, h, sizeof h, sk);
-    }
-    wg_buf_release(&b);
-    return rc;
+    return sign_body(revoke_body(r, &b, err), &b, r->sig, sk);
 }
 
 wg_rc wg_revoke_verify(const wg_revoke *r, wg_err *err)
 {
-    uint8_t h[WG_HASH_BYTES];
     wg_buf b;
     wg_buf_init(&b, WG_REVOKE_MAX_BYTES);
     wg_rc rc = revoke_body(r, &b, err);
-    if (rc == WG_OK) {
-        signed_hash(b.data, b.len, h);
-        if (wg_verify(r->sig, h, sizeof h, r->issuer) != WG_OK)
-            rc = wg_err_set(err, WG_ERR_AUTH, "revocation has a bad "
-                            "signature");
-    } else {
-        rc = WG_ERR_AUTH;
-    }
-    wg_buf_release(&b);
-    return rc;
+    if (body_verifies(rc, &b, r->sig, r->issuer))
+        return WG_OK;
+    if (rc != WG_OK)
+        return WG_ERR_AUTH; /* ERR says what is wrong with the body */
+    return wg_err_set(err, WG_ERR_AUTH, "revocation has a bad signature");
 }
 
 /* ---- areas ------------------------------------------------------------------ */

@@ -45,6 +45,41 @@ wg_rc wg_store_check_folder(const char *dir, wg_err *err)
     return WG_OK;
 }
 
+char *wg_store__join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = wg_xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+wg_rc wg_store__sync_dir(const char *dir, wg_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return wg_err_set(err, WG_ERR_IO, "cannot sync folder '%s': %s", dir,
+                          strerror(e));
+    }
+    close(fd);
+    return WG_OK;
+}
+
+wg_rc wg_store__replace_in(const char *dir, const char *from, const char *to,
+                           wg_err *err)
+{
+    char *a = wg_store__join(dir, from), *b = wg_store__join(dir, to);
+    wg_rc rc = WG_OK;
+    if (rename(a, b) != 0)
+        rc = wg_err_set(err, WG_ERR_IO, "cannot replace '%s': %s", b,
+                        strerror(errno));
+    free(a);
+    free(b);
+    return rc ? rc : wg_store__sync_dir(dir, err);
+}
+
 int wg_store_file_create(const char *path, char **tmp_out, wg_err *err)
 {
     size_t n = strlen(path) + 32;

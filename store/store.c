@@ -216,39 +216,17 @@ void wg_store__rollback(wg_store *st)
 
 /* ---- files --------------------------------------------------------------- */
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = wg_xmalloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static int exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
-static wg_rc fsync_dir(const char *dir, wg_err *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return wg_err_set(err, WG_ERR_IO, "cannot sync folder '%s': %s", dir,
-                          strerror(e));
-    }
-    close(fd);
-    return WG_OK;
-}
-
 /* Write N bytes to DIR/NAME with mode 0600, fsync'd. */
 static wg_rc write_file(const char *dir, const char *name, const void *p,
                         size_t n, wg_err *err)
 {
-    char *path = join(dir, name);
+    char *path = wg_store__join(dir, name);
     wg_rc rc = WG_OK;
     /* Never adopt a file or link already there (a stale one from a crash,
      * or one planted): remove the name, then create it afresh. */
@@ -283,31 +261,15 @@ out:
     return rc;
 }
 
-/* Replace DIR/NAME by DIR/TMPNAME atomically and durably. */
-static wg_rc commit_file(const char *dir, const char *tmpname,
-                         const char *name, wg_err *err)
-{
-    char *from = join(dir, tmpname), *to = join(dir, name);
-    wg_rc rc = WG_OK;
-    if (rename(from, to) != 0)
-        rc = wg_err_set(err, WG_ERR_IO, "cannot replace '%s': %s", to,
-                        strerror(errno));
-    else
-        rc = fsync_dir(dir, err);
-    free(from);
-    free(to);
-    return rc;
-}
-
 static wg_rc read_keyfile(const char *dir, uint8_t *buf, size_t cap,
                           size_t *n, wg_err *err)
 {
-    char *path = join(dir, WG_STORE_KEYFILE);
+    char *path = wg_store__join(dir, WG_STORE_KEYFILE);
     wg_rc rc = WG_OK;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) {
-            char *db = join(dir, WG_STORE_DBFILE);
+            char *db = wg_store__join(dir, WG_STORE_DBFILE);
             rc = exists(db)
                      ? wg_err_set(err, WG_ERR_NOTFOUND,
                                   "key file '%s' is missing: restore it from "
@@ -373,7 +335,7 @@ static char *db_realpath(const char *dir, wg_err *err)
                    "cannot open node folder '%s': %s", dir, strerror(errno));
         return NULL;
     }
-    return join(real, WG_STORE_DBFILE);
+    return wg_store__join(real, WG_STORE_DBFILE);
 }
 
 /* ---- meta ------------------------------------------------------------------ */
@@ -708,7 +670,8 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
     wg_rc rc = wg_vfs_register(err);
     if (rc || (rc = check_info(info, err)))
         return rc;
-    char *kpath = join(dir, WG_STORE_KEYFILE), *dpath = join(dir, WG_STORE_DBFILE);
+    char *kpath = wg_store__join(dir, WG_STORE_KEYFILE);
+    char *dpath = wg_store__join(dir, WG_STORE_DBFILE);
     int taken = exists(kpath) || exists(dpath);
     free(kpath);
     free(dpath);
@@ -769,19 +732,19 @@ wg_rc wg_store_create(const char *dir, const char *pass, size_t passlen,
         (rc = wg_store__commit(st, err)))
         goto out;
     wg_store_close(&st);
-    rc = commit_file(dir, KEYFILE_TMP, WG_STORE_KEYFILE, err);
+    rc = wg_store__replace_in(dir, KEYFILE_TMP, WG_STORE_KEYFILE, err);
 out:
     if (rc) {
         if (st)
             wg_store_close(&st);
         char *p;
         if (wrote_tmp) {
-            unlink(p = join(dir, KEYFILE_TMP));
+            unlink(p = wg_store__join(dir, KEYFILE_TMP));
             free(p);
         }
-        unlink(p = join(dir, WG_STORE_DBFILE));
+        unlink(p = wg_store__join(dir, WG_STORE_DBFILE));
         free(p);
-        unlink(p = join(dir, WG_STORE_DBFILE "-wal"));
+        unlink(p = wg_store__join(dir, WG_STORE_DBFILE "-wal"));
         free(p);
         rmdir(dir); /* only if we left it empty */
     }
@@ -812,7 +775,7 @@ wg_rc wg_store_passwd(const char *dir, const char *oldpass, size_t oldlen,
     if (rc == WG_OK)
         rc = write_file(dir, KEYFILE_TMP, kf, sizeof kf, err);
     if (rc == WG_OK)
-        rc = commit_file(dir, KEYFILE_TMP, WG_STORE_KEYFILE, err);
+        rc = wg_store__replace_in(dir, KEYFILE_TMP, WG_STORE_KEYFILE, err);
     wg_secret_free(key);
     return rc;
 }

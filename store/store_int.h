@@ -151,6 +151,15 @@ int wg_store__own_scope_ok(wg_store *st, const char *county, wg_err *why);
 /* Certificates were written or rolled back: judge again. */
 void wg_store__own_forget(wg_store *st);
 
+/* folder.c: files in a node folder */
+/* DIR/NAME, which the caller frees. */
+char *wg_store__join(const char *dir, const char *name);
+/* fsync the folder DIR, so a rename or a new name in it is durable. */
+wg_rc wg_store__sync_dir(const char *dir, wg_err *err);
+/* Rename DIR/FROM over DIR/TO, then sync DIR. */
+wg_rc wg_store__replace_in(const char *dir, const char *from, const char *to,
+                           wg_err *err);
+
 /* store.c */
 /* Turn an SQLite result into a wg_rc with a message naming WHAT. */
 wg_rc wg_store__sqlerr(wg_store *st, int rc, const char *what, wg_err *err);

@@ -10,6 +10,9 @@
 #include "testutil.h"
 #include "wg_node.h"
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_cells = {"cells", NULL, NULL, 0};
+
 START_TEST(test_cells_formula_starts_get_an_apostrophe_import_takes_off)
 {
     static const char *const risky[] = { "=1+1", "+86 138", "-2", "@SUM(A1)",
@@ -87,13 +90,13 @@ START_TEST(test_cells_json_is_always_valid_utf8)
 }
 END_TEST
 
+static const tu_test tests[] = {
+    TU_TEST(case_cells, test_cells_formula_starts_get_an_apostrophe_import_takes_off),
+    TU_TEST(case_cells, test_cells_terminal_text_shows_controls_instead_of_obeying_them),
+    TU_TEST(case_cells, test_cells_json_is_always_valid_utf8),
+};
+
 int main(void)
 {
-    Suite *s = suite_create("cells");
-    TCase *tc = tcase_create("cells");
-    tcase_add_test(tc, test_cells_formula_starts_get_an_apostrophe_import_takes_off);
-    tcase_add_test(tc, test_cells_terminal_text_shows_controls_instead_of_obeying_them);
-    tcase_add_test(tc, test_cells_json_is_always_valid_utf8);
-    suite_add_tcase(s, tc);
-    return tu_run(s);
+    return tu_run(TU_SUITE("cells", tests));
 }

@@ -82,6 +82,11 @@ static wg_rc chain(book *b, const wg_cert *c, const node *root, uint64_t now,
 
 /* ---- codec ------------------------------------------------------------------ */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_codec = {"codec", NULL, NULL, 0};
+static const tu_case case_area = {"area", NULL, NULL, 0};
+static const tu_case case_chain = {"chain", NULL, NULL, 0};
+
 START_TEST(test_cert_round_trip_is_byte_identical)
 {
     node r = mk(), o = mk();
@@ -368,31 +373,20 @@ START_TEST(test_cert_chain_refuses_office_issuers_revoked_expired_and_loops)
 }
 END_TEST
 
-static Suite *cert_suite(void)
-{
-    Suite *s = suite_create("cert");
-    TCase *t = tcase_create("codec");
-    tcase_add_test(t, test_cert_round_trip_is_byte_identical);
-    tcase_add_test(t, test_cert_every_truncation_and_trailing_byte_is_corrupt);
-    tcase_add_test(t, test_cert_each_malformed_field_is_refused);
-    tcase_add_test(t, test_cert_any_flipped_byte_fails_its_signature);
-    tcase_add_test(t, test_cert_encode_refuses_bad_fields);
-    tcase_add_test(t, test_revoke_round_trip_signature_and_bad_reason);
-    suite_add_tcase(s, t);
-    t = tcase_create("area");
-    tcase_add_test(t, test_cert_area_is_taken_by_the_codes_level);
-    suite_add_tcase(s, t);
-    t = tcase_create("chain");
-    tcase_add_test(t, test_cert_chain_root_prefecture_office_holds);
-    tcase_add_test(t, test_cert_chain_refuses_a_scope_outside_the_issuers_area);
-    tcase_add_test(t, test_cert_chain_refuses_office_issuers_revoked_expired_and_loops);
-    suite_add_tcase(s, t);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_codec, test_cert_round_trip_is_byte_identical),
+    TU_TEST(case_codec, test_cert_every_truncation_and_trailing_byte_is_corrupt),
+    TU_TEST(case_codec, test_cert_each_malformed_field_is_refused),
+    TU_TEST(case_codec, test_cert_any_flipped_byte_fails_its_signature),
+    TU_TEST(case_codec, test_cert_encode_refuses_bad_fields),
+    TU_TEST(case_codec, test_revoke_round_trip_signature_and_bad_reason),
+    TU_TEST(case_area, test_cert_area_is_taken_by_the_codes_level),
+    TU_TEST(case_chain, test_cert_chain_root_prefecture_office_holds),
+    TU_TEST(case_chain, test_cert_chain_refuses_a_scope_outside_the_issuers_area),
+    TU_TEST(case_chain, test_cert_chain_refuses_office_issuers_revoked_expired_and_loops),
+};
 
 int main(void)
 {
-    if (wg_crypto_init(NULL) != WG_OK)
-        return 1;
-    return tu_run(cert_suite());
+    return tu_run_after(wg_crypto_init(NULL), TU_SUITE("cert", tests));
 }

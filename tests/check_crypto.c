@@ -17,6 +17,12 @@ static void unhex(uint8_t *out, size_t n, const char *hex)
     ck_assert_int_eq(wg_hex_decode(out, n, hex, NULL), WG_OK);
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_known_answers = {"known_answers", NULL, NULL, 0};
+static const tu_case case_tamper = {"tamper", NULL, NULL, 0};
+static const tu_case case_keyfile = {"keyfile", NULL, NULL, 60};
+static const tu_case case_encoding = {"encoding", NULL, NULL, 0};
+
 START_TEST(test_crypto_blake2b_256_known_answer)
 {
     uint8_t h[32], want[32];
@@ -307,38 +313,24 @@ START_TEST(test_crypto_buf_enforces_its_maximum)
 }
 END_TEST
 
-static Suite *crypto_suite(void)
-{
-    Suite *s = suite_create("crypto");
-    TCase *t = tcase_create("known_answers");
-    tcase_add_test(t, test_crypto_blake2b_256_known_answer);
-    tcase_add_test(t, test_crypto_ed25519_rfc8032_vector_1);
-    tcase_add_test(t, test_crypto_xchacha20poly1305_known_answer);
-    suite_add_tcase(s, t);
-    t = tcase_create("tamper");
-    tcase_add_test(t, test_crypto_signature_of_other_message_or_key_fails);
-    tcase_add_test(t, test_crypto_aead_tamper_is_auth_error_and_leaks_nothing);
-    tcase_add_test(t, test_crypto_curve_form_matches_libsodium);
-    tcase_add_test(t, test_crypto_nonces_never_repeat);
-    tcase_add_test(t, test_crypto_fork_child_draws_afresh);
-    suite_add_tcase(s, t);
-    t = tcase_create("keyfile");
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_crypto_keyfile_round_trip);
-    tcase_add_test(t, test_crypto_keyfile_wrong_passphrase_is_auth_error);
-    tcase_add_test(t, test_crypto_keyfile_any_altered_byte_is_refused);
-    tcase_add_test(t, test_crypto_keyfile_hostile_header_is_corrupt);
-    suite_add_tcase(s, t);
-    t = tcase_create("encoding");
-    tcase_add_test(t, test_crypto_hex_rejects_bad_input);
-    tcase_add_test(t, test_crypto_buf_enforces_its_maximum);
-    suite_add_tcase(s, t);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_known_answers, test_crypto_blake2b_256_known_answer),
+    TU_TEST(case_known_answers, test_crypto_ed25519_rfc8032_vector_1),
+    TU_TEST(case_known_answers, test_crypto_xchacha20poly1305_known_answer),
+    TU_TEST(case_tamper, test_crypto_signature_of_other_message_or_key_fails),
+    TU_TEST(case_tamper, test_crypto_aead_tamper_is_auth_error_and_leaks_nothing),
+    TU_TEST(case_tamper, test_crypto_curve_form_matches_libsodium),
+    TU_TEST(case_tamper, test_crypto_nonces_never_repeat),
+    TU_TEST(case_tamper, test_crypto_fork_child_draws_afresh),
+    TU_TEST(case_keyfile, test_crypto_keyfile_round_trip),
+    TU_TEST(case_keyfile, test_crypto_keyfile_wrong_passphrase_is_auth_error),
+    TU_TEST(case_keyfile, test_crypto_keyfile_any_altered_byte_is_refused),
+    TU_TEST(case_keyfile, test_crypto_keyfile_hostile_header_is_corrupt),
+    TU_TEST(case_encoding, test_crypto_hex_rejects_bad_input),
+    TU_TEST(case_encoding, test_crypto_buf_enforces_its_maximum),
+};
 
 int main(void)
 {
-    if (wg_crypto_init(NULL) != WG_OK)
-        return 1;
-    return tu_run(crypto_suite());
+    return tu_run_after(wg_crypto_init(NULL), TU_SUITE("crypto", tests));
 }

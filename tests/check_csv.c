@@ -112,6 +112,11 @@ static char *repeat(char c, size_t n)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_read = {"read", NULL, teardown, 0};
+static const tu_case case_errors = {"errors", NULL, teardown, 0};
+static const tu_case case_write = {"write", NULL, teardown, 0};
+
 START_TEST(test_csv_simple_rows)
 {
     feed("name,gender,birth_date\nalice,female,1990-01-02\nbob,male,\n");
@@ -668,54 +673,39 @@ START_TEST(test_csv_destroy_accepts_null)
 }
 END_TEST
 
-static Suite *csv_suite(void)
-{
-    Suite *s = suite_create("csv");
-
-    TCase *tc = tcase_create("read");
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_add_test(tc, test_csv_simple_rows);
-    tcase_add_test(tc, test_csv_crlf_and_lf_read_the_same);
-    tcase_add_test(tc, test_csv_lone_cr_ends_a_line);
-    tcase_add_test(tc, test_csv_quoted_commas_and_quotes);
-    tcase_add_test(tc, test_csv_quoted_newlines_are_data);
-    tcase_add_test(tc, test_csv_line_numbers_after_multiline_field);
-    tcase_add_test(tc, test_csv_chinese_utf8_passes_through);
-    tcase_add_test(tc, test_csv_bom_at_start_is_skipped);
-    tcase_add_test(tc, test_csv_bom_elsewhere_is_data);
-    tcase_add_test(tc, test_csv_empty_fields);
-    tcase_add_test(tc, test_csv_empty_lines_are_skipped);
-    tcase_add_test(tc, test_csv_spaces_are_data);
-    tcase_add_test(tc, test_csv_last_record_without_newline);
-    tcase_add_test(tc, test_csv_reader_bytes_counts_consumed_input);
-    tcase_add_test(tc, test_csv_destroy_accepts_null);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("errors");
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_add_test(tc, test_csv_unterminated_quote_names_its_line);
-    tcase_add_test(tc, test_csv_quote_inside_unquoted_field_is_invalid);
-    tcase_add_test(tc, test_csv_characters_after_closing_quote_are_invalid);
-    tcase_add_test(tc, test_csv_nul_byte_is_invalid);
-    tcase_add_test(tc, test_csv_field_size_limit);
-    tcase_add_test(tc, test_csv_field_count_limit);
-    tcase_add_test(tc, test_csv_error_is_sticky);
-    tcase_add_test(tc, test_csv_read_failure_is_io_error);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("write");
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_add_test(tc, test_csv_write_quotes_only_when_needed);
-    tcase_add_test(tc, test_csv_write_lone_empty_field_is_quoted);
-    tcase_add_test(tc, test_csv_write_rejects_what_cannot_be_read);
-    tcase_add_test(tc, test_csv_write_failure_is_io_error);
-    tcase_add_test(tc, test_csv_round_trip_of_tricky_values);
-    tcase_add_test(tc, test_csv_memory_reader_reads_as_the_file_reader);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_read, test_csv_simple_rows),
+    TU_TEST(case_read, test_csv_crlf_and_lf_read_the_same),
+    TU_TEST(case_read, test_csv_lone_cr_ends_a_line),
+    TU_TEST(case_read, test_csv_quoted_commas_and_quotes),
+    TU_TEST(case_read, test_csv_quoted_newlines_are_data),
+    TU_TEST(case_read, test_csv_line_numbers_after_multiline_field),
+    TU_TEST(case_read, test_csv_chinese_utf8_passes_through),
+    TU_TEST(case_read, test_csv_bom_at_start_is_skipped),
+    TU_TEST(case_read, test_csv_bom_elsewhere_is_data),
+    TU_TEST(case_read, test_csv_empty_fields),
+    TU_TEST(case_read, test_csv_empty_lines_are_skipped),
+    TU_TEST(case_read, test_csv_spaces_are_data),
+    TU_TEST(case_read, test_csv_last_record_without_newline),
+    TU_TEST(case_read, test_csv_reader_bytes_counts_consumed_input),
+    TU_TEST(case_read, test_csv_destroy_accepts_null),
+    TU_TEST(case_errors, test_csv_unterminated_quote_names_its_line),
+    TU_TEST(case_errors, test_csv_quote_inside_unquoted_field_is_invalid),
+    TU_TEST(case_errors, test_csv_characters_after_closing_quote_are_invalid),
+    TU_TEST(case_errors, test_csv_nul_byte_is_invalid),
+    TU_TEST(case_errors, test_csv_field_size_limit),
+    TU_TEST(case_errors, test_csv_field_count_limit),
+    TU_TEST(case_errors, test_csv_error_is_sticky),
+    TU_TEST(case_errors, test_csv_read_failure_is_io_error),
+    TU_TEST(case_write, test_csv_write_quotes_only_when_needed),
+    TU_TEST(case_write, test_csv_write_lone_empty_field_is_quoted),
+    TU_TEST(case_write, test_csv_write_rejects_what_cannot_be_read),
+    TU_TEST(case_write, test_csv_write_failure_is_io_error),
+    TU_TEST(case_write, test_csv_round_trip_of_tricky_values),
+    TU_TEST(case_write, test_csv_memory_reader_reads_as_the_file_reader),
+};
 
 int main(void)
 {
-    return tu_run(csv_suite());
+    return tu_run(TU_SUITE("csv", tests));
 }

@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "sync_int.h"
 #include "wg_ctl.h"
 
@@ -107,10 +108,7 @@ static void setup(void)
     pthread_mutex_init(&srv.mu, NULL);
     char *d = tu_path(dir, "node");
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, "n");
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "n", "450224", WG_ROLE_OFFICE);
     wg_err err = { 0 };
     ck_assert_msg(wg_store_create(d, "pw", 2, WG_KDF_TEST, &info, &err) ==
                   WG_OK, "%s", err.msg);
@@ -186,6 +184,10 @@ static int raw_child(long uid)
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
+
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_socket = {"socket", setup, teardown, 60};
+static const tu_case case_address = {"address", NULL, NULL, 0};
 
 START_TEST(test_ctl_request_and_answer_cross_whole)
 {
@@ -410,25 +412,16 @@ END_TEST
 
 /* ---- the suite ---------------------------------------------------------------------- */
 
-static Suite *ctl_suite(void)
-{
-    Suite *s = suite_create("ctl");
-    TCase *tc = tcase_create("socket");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_ctl_request_and_answer_cross_whole);
-    tcase_add_test(tc, test_ctl_request_past_the_limits_is_not_sent);
-    tcase_add_test(tc, test_ctl_malformed_request_is_answered_as_such);
-    tcase_add_test(tc, test_ctl_client_sends_nothing_to_a_socket_others_may_write);
-    tcase_add_test(tc, test_ctl_client_sends_nothing_into_a_folder_others_may_write);
-    tcase_add_test(tc, test_ctl_client_sends_nothing_to_a_planted_socket);
-    tcase_add_test(tc, test_ctl_server_answers_no_other_user);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("address");
-    tcase_add_test(tc, test_ctl_peer_uid_is_read_from_the_end_of_the_address);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_socket, test_ctl_request_and_answer_cross_whole),
+    TU_TEST(case_socket, test_ctl_request_past_the_limits_is_not_sent),
+    TU_TEST(case_socket, test_ctl_malformed_request_is_answered_as_such),
+    TU_TEST(case_socket, test_ctl_client_sends_nothing_to_a_socket_others_may_write),
+    TU_TEST(case_socket, test_ctl_client_sends_nothing_into_a_folder_others_may_write),
+    TU_TEST(case_socket, test_ctl_client_sends_nothing_to_a_planted_socket),
+    TU_TEST(case_socket, test_ctl_server_answers_no_other_user),
+    TU_TEST(case_address, test_ctl_peer_uid_is_read_from_the_end_of_the_address),
+};
 
 int main(int argc, char **argv)
 {
@@ -438,5 +431,5 @@ int main(int argc, char **argv)
     if (n <= 0)
         return EXIT_FAILURE;
     self_exe[n] = 0;
-    return tu_run(ctl_suite());
+    return tu_run(TU_SUITE("ctl", tests));
 }

@@ -136,6 +136,9 @@ static int local_present(wg_store *st)
     return -1;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_faults = {"faults", setup, teardown, 600};
+
 START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
 {
     fu_snap base;
@@ -436,20 +439,13 @@ START_TEST(test_faults_sync_batch_fails_cleanly_at_every_call)
 }
 END_TEST
 
-static Suite *faults_suite(void)
-{
-    Suite *s = suite_create("faults");
-    TCase *tc = tcase_create("faults");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_faults_local_write_fails_cleanly_at_every_call);
-    tcase_add_test(tc, test_faults_import_fails_cleanly_at_every_call);
-    tcase_add_test(tc, test_faults_sync_batch_fails_cleanly_at_every_call);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_faults, test_faults_local_write_fails_cleanly_at_every_call),
+    TU_TEST(case_faults, test_faults_import_fails_cleanly_at_every_call),
+    TU_TEST(case_faults, test_faults_sync_batch_fails_cleanly_at_every_call),
+};
 
 int main(void)
 {
-    return fu_main(faults_suite(), "check_faults");
+    return fu_main(TU_SUITE("faults", tests), "check_faults");
 }

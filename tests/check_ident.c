@@ -23,18 +23,7 @@
 #include "wg_sync.h"
 #include "wg_validate.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    tu_dir_open(&dir);
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static int name_ok(const char *s)
 {
@@ -68,6 +57,11 @@ static void check_prefix(const char *county, wg_role role, int want_n,
                   role == WG_ROLE_HQ ? "hq" : "office", n, want_n);
     ck_assert_str_eq(out, want);
 }
+
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_rules = {"rules", NULL, NULL, 0};
+static const tu_case case_store = {"store", setup, teardown, 60};
+static const tu_case case_province = {"province", setup, teardown, 240};
 
 START_TEST(test_ident_area_prefix_follows_the_level_of_the_code)
 {
@@ -551,43 +545,28 @@ START_TEST(test_ident_guangxi_prefectures_hold_exactly_their_counties)
 }
 END_TEST
 
+#define N_AREA_CASES ((int)(sizeof area_cases / sizeof area_cases[0]))
+
 /* ---- the suite -------------------------------------------------------------------- */
 
-static Suite *ident_suite(void)
-{
-    Suite *s = suite_create("ident");
-    int ncases = (int)(sizeof area_cases / sizeof area_cases[0]);
-
-    TCase *tc = tcase_create("rules");
-    tcase_add_test(tc, test_ident_area_prefix_follows_the_level_of_the_code);
-    tcase_add_loop_test(tc, test_ident_area_holds_exactly_the_codes_under_it,
-                        0, ncases);
-    tcase_add_loop_test(tc, test_ident_store_scope_is_the_area_rule, 0,
-                        ncases);
-    tcase_add_test(tc, test_ident_area_of_nothing_holds_nothing);
-    tcase_add_test(tc, test_ident_name_rule);
-    tcase_add_test(tc, test_ident_county_and_scope_rules);
-    tcase_add_test(tc, test_ident_partition_rule);
-    tcase_add_test(tc, test_ident_endpoint_rule);
-    tcase_add_test(tc, test_ident_time_is_utc_iso_8601);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("store");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_ident_hq_writes_only_inside_its_area);
-    tcase_add_test(tc, test_ident_store_refuses_bad_identities);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("province");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, test_ident_guangxi_prefectures_hold_exactly_their_counties);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_rules, test_ident_area_prefix_follows_the_level_of_the_code),
+    TU_LOOP(case_rules, test_ident_area_holds_exactly_the_codes_under_it, 0,
+            N_AREA_CASES),
+    TU_LOOP(case_rules, test_ident_store_scope_is_the_area_rule, 0,
+            N_AREA_CASES),
+    TU_TEST(case_rules, test_ident_area_of_nothing_holds_nothing),
+    TU_TEST(case_rules, test_ident_name_rule),
+    TU_TEST(case_rules, test_ident_county_and_scope_rules),
+    TU_TEST(case_rules, test_ident_partition_rule),
+    TU_TEST(case_rules, test_ident_endpoint_rule),
+    TU_TEST(case_rules, test_ident_time_is_utc_iso_8601),
+    TU_TEST(case_store, test_ident_hq_writes_only_inside_its_area),
+    TU_TEST(case_store, test_ident_store_refuses_bad_identities),
+    TU_TEST(case_province, test_ident_guangxi_prefectures_hold_exactly_their_counties),
+};
 
 int main(void)
 {
-    return tu_run(ident_suite());
+    return tu_run(TU_SUITE("ident", tests));
 }

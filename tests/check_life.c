@@ -72,6 +72,11 @@ static int exists(const char *p)
     return lstat(p, &sb) == 0;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_backup = {"backup", setup, teardown, 300};
+static const tu_case case_local = {"local", setup, teardown, 120};
+static const tu_case case_rollback = {"rollback", setup, teardown, 120};
+
 START_TEST(test_life_backup_restores_the_same_records)
 {
     char *node, *b = backed_up(&node);
@@ -453,37 +458,22 @@ START_TEST(test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("life");
-    TCase *tc = tcase_create("backup");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_life_backup_restores_the_same_records);
-    tcase_add_test(tc, test_life_every_altered_byte_is_refused);
-    tcase_add_test(tc, test_life_restore_needs_an_empty_folder_and_the_passphrase);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("local");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_life_rekey_leaves_the_old_key_useless);
-    tcase_add_test(tc, test_life_folder_must_be_ours_and_closed);
-    tcase_add_test(tc, test_life_files_beside_their_target);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("rollback");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_life_mark_slot_round_trips_and_refuses_any_change);
-    tcase_add_test(tc, test_life_mark_picks_the_newest_authentic_slot);
-    tcase_add_test(tc, test_life_mark_behind_when_either_count_went_back);
-    tcase_add_test(tc, test_life_an_older_database_is_noticed_and_writes_held);
-    tcase_add_test(tc, test_life_a_restored_node_holds_until_its_peers_synced);
-    tcase_add_test(tc, test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_backup, test_life_backup_restores_the_same_records),
+    TU_TEST(case_backup, test_life_every_altered_byte_is_refused),
+    TU_TEST(case_backup, test_life_restore_needs_an_empty_folder_and_the_passphrase),
+    TU_TEST(case_local, test_life_rekey_leaves_the_old_key_useless),
+    TU_TEST(case_local, test_life_folder_must_be_ours_and_closed),
+    TU_TEST(case_local, test_life_files_beside_their_target),
+    TU_TEST(case_rollback, test_life_mark_slot_round_trips_and_refuses_any_change),
+    TU_TEST(case_rollback, test_life_mark_picks_the_newest_authentic_slot),
+    TU_TEST(case_rollback, test_life_mark_behind_when_either_count_went_back),
+    TU_TEST(case_rollback, test_life_an_older_database_is_noticed_and_writes_held),
+    TU_TEST(case_rollback, test_life_a_restored_node_holds_until_its_peers_synced),
+    TU_TEST(case_rollback, test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said),
+};
 
 int main(void)
 {
-    return tu_run(suite());
+    return tu_run(TU_SUITE("life", tests));
 }

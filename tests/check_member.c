@@ -60,44 +60,17 @@ static void joined(wg_store *st, wg_store *root, const wg_cert *rc,
 
 /* ---- moving changes ---------------------------------------------------------- */
 
-typedef struct batch {
-    wg_signed_change c[512];
-    uint8_t *bodies[512];
-    size_t n;
-} batch;
-
-static int on_change(void *ctx, const wg_signed_change *c, uint64_t seq)
-{
-    (void)seq;
-    batch *b = ctx;
-    ck_assert_uint_lt(b->n, 512);
-    b->bodies[b->n] = malloc(c->len);
-    memcpy(b->bodies[b->n], c->body, c->len);
-    b->c[b->n] = *c;
-    b->c[b->n].body = b->bodies[b->n];
-    b->n++;
-    return 0;
-}
-
-static void batch_free(batch *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        free(b->bodies[i]);
-    b->n = 0;
-}
-
 /* Send FROM's copy of feed (ORIGIN, PART) after seq AFTER to TO. */
 static wg_rc relay(wg_store *from, wg_store *to, wg_store *origin,
                    const char *part, uint64_t after, wg_err *err)
 {
-    batch *b = calloc(1, sizeof *b);
+    nu_feedcopy f = { 0 };
     ck_assert_int_eq(wg_store_feed_read(from, wg_store_info(origin)->pk, part,
-                                        after, 500, on_change, b, NULL),
+                                        after, 500, nu_copy_change, &f, NULL),
                      WG_OK);
     size_t applied;
-    wg_rc rc = wg_store_apply(to, b->c, b->n, &applied, err);
-    batch_free(b);
-    free(b);
+    wg_rc rc = wg_store_apply(to, f.c, f.n, &applied, err);
+    nu_feedcopy_free(&f);
     return rc;
 }
 
@@ -106,27 +79,12 @@ static void forge(wg_store *origin, const char *part, uint64_t seq,
                   const uint8_t prev[WG_HASH_BYTES], wg_buf *body,
                   wg_signed_change *sc)
 {
-    const wg_table *person = wg_schema_table("person");
-    wg_change c;
-    memset(&c, 0, sizeof c);
-    memcpy(c.origin, wg_store_info(origin)->pk, WG_SIGN_PK_BYTES);
-    snprintf(c.partition, sizeof c.partition, "%s", part);
-    c.seq = seq;
-    memcpy(c.prev, prev, WG_HASH_BYTES);
-    c.hlc = (uint64_t)time(NULL) * 1000 << 16;
-    c.table = WG_TABLE_PERSON;
-    wg_random(c.rowid, sizeof c.rowid);
     char num[19];
     nu_person_idnum(num, 777);
-    const char *f[] = { "name", "id_number", "disability_category", "county" };
-    const char *v[] = { "forged", num, "physical", part };
-    for (int k = 0; k < 4; k++) {
-        c.fields[k].index = (uint8_t)wg_schema_field_index(person, f[k]);
-        c.fields[k].type = WG_VAL_TEXT;
-        c.fields[k].text = v[k];
-        c.fields[k].len = (uint16_t)strlen(v[k]);
-    }
-    c.nfields = 4;
+    wg_change c;
+    nu_person_change(&c, wg_store_info(origin)->pk, part, seq, prev,
+                     (uint64_t)time(NULL) * 1000 << 16, "forged", num);
+    wg_random(c.rowid, sizeof c.rowid);
     wg_buf_init(body, WG_CHANGE_MAX_BYTES);
     ck_assert_int_eq(wg_change_encode(&c, body, NULL), WG_OK);
     uint8_t h[WG_HASH_BYTES];
@@ -165,6 +123,10 @@ static void net_teardown(net *a)
     wg_store_close(&a->pref);
     wg_store_close(&a->root);
 }
+
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_rights = {"rights", setup, teardown, 60};
+static const tu_case case_hostile = {"hostile", setup, teardown, 60};
 
 START_TEST(test_member_office_changes_flow_up_through_the_prefecture)
 {
@@ -720,29 +682,18 @@ START_TEST(test_member_revocation_received_closes_the_live_session)
 }
 END_TEST
 
-static Suite *member_suite(void)
-{
-    Suite *s = suite_create("member");
-    TCase *t = tcase_create("rights");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_member_office_changes_flow_up_through_the_prefecture);
-    tcase_add_test(t, test_member_change_outside_the_certified_scope_is_refused);
-    tcase_add_test(t, test_member_revocation_keeps_changes_before_its_cut_off);
-    tcase_add_test(t, test_member_closed_group_keeps_todays_behaviour);
-    suite_add_tcase(s, t);
-    TCase *h = tcase_create("hostile");
-    tcase_add_checked_fixture(h, setup, teardown);
-    tcase_set_timeout(h, 60);
-    tcase_add_test(h, test_member_hello_claiming_national_hq_gets_its_certified_county);
-    tcase_add_test(h, test_member_records_in_another_county_are_refused_over_the_wire);
-    tcase_add_test(h, test_member_revocation_closes_the_live_session);
-    tcase_add_test(h, test_member_revocation_received_closes_the_live_session);
-    suite_add_tcase(s, h);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_rights, test_member_office_changes_flow_up_through_the_prefecture),
+    TU_TEST(case_rights, test_member_change_outside_the_certified_scope_is_refused),
+    TU_TEST(case_rights, test_member_revocation_keeps_changes_before_its_cut_off),
+    TU_TEST(case_rights, test_member_closed_group_keeps_todays_behaviour),
+    TU_TEST(case_hostile, test_member_hello_claiming_national_hq_gets_its_certified_county),
+    TU_TEST(case_hostile, test_member_records_in_another_county_are_refused_over_the_wire),
+    TU_TEST(case_hostile, test_member_revocation_closes_the_live_session),
+    TU_TEST(case_hostile, test_member_revocation_received_closes_the_live_session),
+};
 
 int main(void)
 {
-    return tu_run(member_suite());
+    return tu_run(TU_SUITE("member", tests));
 }

@@ -68,8 +68,6 @@
 #define NU_SESSION_DEADLINE_MS SESSION_DEADLINE_MS
 #include "nodeutil.h"
 
-static char *dir;
-
 /* Figures, shared across Check's forked tests. */
 typedef struct figures {
     long interrupted, faults, lost, doubled;
@@ -78,16 +76,7 @@ static figures *fig;
 
 /* ---- fixture ------------------------------------------------------------- */
 
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    tu_dir_open(&dir);
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static int64_t wall_ms(void)
 {
@@ -439,6 +428,9 @@ static void audited(net *a, const char *result, int n, const char *reason,
 
 /* ---- tests ---------------------------------------------------------------------------- */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_faults = {"faults", setup, teardown, 60};
+
 /* Mallory's catch-up: 4 commits of 100 (heads signed at 100, 200, 300,
  * 400). She sends two batches, both stored and acknowledged, then her
  * socket closes. */
@@ -675,29 +667,13 @@ static void craft(wg_buf *b, const uint8_t *origin, uint64_t seq,
                   const uint8_t prev[WG_HASH_BYTES], uint64_t hlc, int serial,
                   uint8_t hash[WG_HASH_BYTES])
 {
-    const wg_table *person = wg_schema_table("person");
     char name[32], num[19];
     snprintf(name, sizeof name, "person-%d", serial);
     nu_idnum(num, "19800101", serial);
     wg_change c;
-    memset(&c, 0, sizeof c);
-    memcpy(c.origin, origin, WG_SIGN_PK_BYTES);
-    snprintf(c.partition, sizeof c.partition, "%s", COUNTY);
-    c.seq = seq;
-    memcpy(c.prev, prev, WG_HASH_BYTES);
-    c.hlc = hlc;
-    c.table = WG_TABLE_PERSON;
+    nu_person_change(&c, origin, COUNTY, seq, prev, hlc, name, num);
     memset(c.rowid, serial & 0xff, WG_ROWID_BYTES);
     c.rowid[0] = (uint8_t)(serial >> 8);
-    const char *f[] = { "name", "id_number", "disability_category", "county" };
-    const char *v[] = { name, num, "physical", COUNTY };
-    for (int k = 0; k < 4; k++) {
-        c.fields[k].index = (uint8_t)wg_schema_field_index(person, f[k]);
-        c.fields[k].type = WG_VAL_TEXT;
-        c.fields[k].text = v[k];
-        c.fields[k].len = (uint16_t)strlen(v[k]);
-    }
-    c.nfields = 4;
     wg_buf_init(b, WG_CHANGE_MAX_BYTES);
     ck_assert_int_eq(wg_change_encode(&c, b, NULL), WG_OK);
     wg_hash(hash, b->data, b->len);
@@ -1137,25 +1113,17 @@ END_TEST
 
 /* ---- the suite ------------------------------------------------------------------------ */
 
-static Suite *netfault_suite(void)
-{
-    Suite *s = suite_create("netfault");
-    TCase *tc = tcase_create("faults");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_netfault_peer_vanishes_mid_catch_up);
-    tcase_add_test(tc,
-                   test_netfault_stalled_peer_times_out_and_node_keeps_serving);
-    tcase_add_test(tc, test_netfault_replayed_batches_apply_nothing);
-    tcase_add_test(tc, test_netfault_duplicated_batch_is_refused);
-    tcase_add_test(tc, test_netfault_reordered_batches_are_refused);
-    tcase_add_test(tc, test_netfault_clock_a_year_ahead_is_refused_and_audited);
-    tcase_add_test(tc, test_netfault_unsigned_conflict_freezes_nothing);
-    tcase_add_test(tc, test_netfault_signed_equivocation_freezes_with_proof);
-    tcase_add_test(tc, test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_faults, test_netfault_peer_vanishes_mid_catch_up),
+    TU_TEST(case_faults, test_netfault_stalled_peer_times_out_and_node_keeps_serving),
+    TU_TEST(case_faults, test_netfault_replayed_batches_apply_nothing),
+    TU_TEST(case_faults, test_netfault_duplicated_batch_is_refused),
+    TU_TEST(case_faults, test_netfault_reordered_batches_are_refused),
+    TU_TEST(case_faults, test_netfault_clock_a_year_ahead_is_refused_and_audited),
+    TU_TEST(case_faults, test_netfault_unsigned_conflict_freezes_nothing),
+    TU_TEST(case_faults, test_netfault_signed_equivocation_freezes_with_proof),
+    TU_TEST(case_faults, test_netfault_raw_tcp_flood_does_not_stop_an_honest_sync),
+};
 
 int main(void)
 {
@@ -1164,7 +1132,7 @@ int main(void)
     if (fig == MAP_FAILED)
         return EXIT_FAILURE;
     memset(fig, 0, sizeof *fig);
-    int rc = tu_run(netfault_suite());
+    int rc = tu_run(TU_SUITE("netfault", tests));
     printf("figure sessions_interrupted=%ld\n", fig->interrupted);
     printf("figure net_faults=%ld\n", fig->faults);
     printf("figure lost=%ld\n", fig->lost);

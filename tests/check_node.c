@@ -131,6 +131,9 @@ static void *ask_then_stop(void *p)
     return NULL;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_state = {"state", setup, teardown, 60};
+
 START_TEST(test_node_serve_runs_again_in_the_same_process)
 {
     /* SIGTERM stays blocked in every thread: serve reads it through its
@@ -185,19 +188,12 @@ START_TEST(test_node_passphrase_is_not_kept_for_the_next_command)
 }
 END_TEST
 
-static Suite *node_suite(void)
-{
-    Suite *s = suite_create("node");
-    TCase *tc = tcase_create("state");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_node_serve_runs_again_in_the_same_process);
-    tcase_add_test(tc, test_node_passphrase_is_not_kept_for_the_next_command);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_state, test_node_serve_runs_again_in_the_same_process),
+    TU_TEST(case_state, test_node_passphrase_is_not_kept_for_the_next_command),
+};
 
 int main(void)
 {
-    return tu_run(node_suite());
+    return tu_run(TU_SUITE("node", tests));
 }

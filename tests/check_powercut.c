@@ -447,6 +447,10 @@ static void run_scenario(const scen *s)
     fu_figures(n_cuts, n_lost, n_partial);
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_store = {"store", setup, teardown, 600};
+static const tu_case case_keyfile = {"keyfile", setup, teardown, 600};
+
 START_TEST(test_powercut_add_is_all_or_nothing)
 {
     run_scenario(&scenarios[0]);
@@ -855,29 +859,18 @@ START_TEST(test_powercut_passwd_keeps_one_passphrase_working)
 }
 END_TEST
 
-static Suite *powercut_suite(void)
-{
-    Suite *s = suite_create("powercut");
-    TCase *tc = tcase_create("store");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_powercut_add_is_all_or_nothing);
-    tcase_add_test(tc, test_powercut_update_is_all_or_nothing);
-    tcase_add_test(tc, test_powercut_delete_is_all_or_nothing);
-    tcase_add_test(tc, test_powercut_sync_batch_apply_is_all_or_nothing);
-    tcase_add_test(tc, test_powercut_checkpoint_loses_nothing);
-    tcase_add_test(tc, test_powercut_audit_append_is_all_or_nothing);
-    tcase_add_test(tc, test_powercut_after_a_failed_fsync_loses_nothing);
-    suite_add_tcase(s, tc);
-    TCase *kf = tcase_create("keyfile");
-    tcase_add_checked_fixture(kf, setup, teardown);
-    tcase_set_timeout(kf, 600);
-    tcase_add_test(kf, test_powercut_passwd_keeps_one_passphrase_working);
-    suite_add_tcase(s, kf);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_store, test_powercut_add_is_all_or_nothing),
+    TU_TEST(case_store, test_powercut_update_is_all_or_nothing),
+    TU_TEST(case_store, test_powercut_delete_is_all_or_nothing),
+    TU_TEST(case_store, test_powercut_sync_batch_apply_is_all_or_nothing),
+    TU_TEST(case_store, test_powercut_checkpoint_loses_nothing),
+    TU_TEST(case_store, test_powercut_audit_append_is_all_or_nothing),
+    TU_TEST(case_store, test_powercut_after_a_failed_fsync_loses_nothing),
+    TU_TEST(case_keyfile, test_powercut_passwd_keeps_one_passphrase_working),
+};
 
 int main(void)
 {
-    return fu_main(powercut_suite(), "check_powercut");
+    return fu_main(TU_SUITE("powercut", tests), "check_powercut");
 }

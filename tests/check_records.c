@@ -59,6 +59,10 @@ static char *dump(wg_store *st)
 
 /* ---- tests ------------------------------------------------------------------ */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_merge = {"merge", setup, teardown, 120};
+static const tu_case case_feed = {"feed", setup, teardown, 60};
+
 START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
 {
     wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
@@ -452,20 +456,7 @@ START_TEST(test_records_equivocation_freezes_the_feed)
 }
 END_TEST
 
-typedef struct problems {
-    int n;
-    char text[16][200];
-} problems;
-
-static void on_problem(void *ctx, const char *what)
-{
-    problems *p = ctx;
-    if (p->n < 16)
-        snprintf(p->text[p->n], sizeof p->text[0], "%s", what);
-    p->n++;
-}
-
-static int has(const problems *p, const char *needle)
+static int has(const nu_problems *p, const char *needle)
 {
     for (int i = 0; i < p->n && i < 16; i++)
         if (strstr(p->text[i], needle))
@@ -482,21 +473,21 @@ static wg_store *fed(void)
         snprintf(id, sizeof id, "%032x", i + 1);
         add_person(a, id, "x", i);
     }
-    problems p = { 0 };
+    nu_problems p = { 0 };
     long checked, bad;
-    ck_assert_int_eq(wg_store_verify_feeds(a, on_problem, &p, &checked, &bad,
-                                           NULL), WG_OK);
+    ck_assert_int_eq(wg_store_verify_feeds(a, nu_on_problem, &p, &checked,
+                                           &bad, NULL), WG_OK);
     ck_assert_int_eq(bad, 0);
     ck_assert_int_eq(checked, 8);
     return a;
 }
 
-static problems recheck(wg_store *a)
+static nu_problems recheck(wg_store *a)
 {
-    problems p = { 0 };
+    nu_problems p = { 0 };
     long checked, bad;
-    ck_assert_int_eq(wg_store_verify_feeds(a, on_problem, &p, &checked, &bad,
-                                           NULL), WG_OK);
+    ck_assert_int_eq(wg_store_verify_feeds(a, nu_on_problem, &p, &checked,
+                                           &bad, NULL), WG_OK);
     ck_assert_int_eq(bad, p.n);
     return p;
 }
@@ -508,7 +499,7 @@ START_TEST(test_records_feed_check_reports_an_altered_change)
                                        "substr(body, 1, 100) || x'ff' || "
                                        "substr(body, 102) WHERE seq = 3", NULL),
                      WG_OK);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 3 was altered (hash mismatch)"));
     wg_store_close(&a);
 }
@@ -519,7 +510,7 @@ START_TEST(test_records_feed_check_reports_a_dropped_change)
     wg_store *a = fed();
     ck_assert_int_eq(wg_store__exec(a, "DELETE FROM change WHERE seq = 4",
                                     NULL), WG_OK);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 4 is missing"));
     ck_assert(has(&p, "change 5 does not chain"));
     wg_store_close(&a);
@@ -536,7 +527,7 @@ START_TEST(test_records_feed_check_reports_two_reordered_changes)
                        "UPDATE change SET k = k - 1 WHERE seq = 6;"
                        "UPDATE change SET k = 1 - k WHERE k < 0;", NULL),
         WG_OK);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 5 belongs elsewhere (6 in its bytes)"));
     ck_assert(has(&p, "change 6 belongs elsewhere (5 in its bytes)"));
     wg_store_close(&a);
@@ -559,7 +550,7 @@ START_TEST(test_records_feed_check_reports_a_signature_by_another_key)
     sqlite3_bind_blob(s, 1, sig, WG_SIG_BYTES, SQLITE_STATIC);
     ck_assert_int_eq(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
-    problems p = recheck(a);
+    nu_problems p = recheck(a);
     ck_assert(has(&p, "change 8 has a signature that does not verify"));
     wg_store_close(&a);
 }
@@ -587,33 +578,22 @@ START_TEST(test_records_clock_survives_restart)
 }
 END_TEST
 
-static Suite *records_suite(void)
-{
-    Suite *s = suite_create("records");
-    TCase *t = tcase_create("merge");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 120);
-    tcase_add_test(t, test_records_later_write_wins_and_history_keeps_the_loser);
-    tcase_add_test(t, test_records_each_change_names_its_clerk);
-    tcase_add_test(t, test_records_overwritten_edits_are_the_same_in_any_order);
-    tcase_add_test(t, test_records_delete_sticks_against_an_earlier_concurrent_update);
-    tcase_add_test(t, test_records_merge_converges_in_any_order_with_duplicates);
-    tcase_add_test(t, test_records_clock_survives_restart);
-    suite_add_tcase(s, t);
-    t = tcase_create("feed");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_records_apply_refuses_forged_gapped_and_unsigned_changes);
-    tcase_add_test(t, test_records_equivocation_freezes_the_feed);
-    tcase_add_test(t, test_records_feed_check_reports_an_altered_change);
-    tcase_add_test(t, test_records_feed_check_reports_a_dropped_change);
-    tcase_add_test(t, test_records_feed_check_reports_two_reordered_changes);
-    tcase_add_test(t, test_records_feed_check_reports_a_signature_by_another_key);
-    suite_add_tcase(s, t);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_merge, test_records_later_write_wins_and_history_keeps_the_loser),
+    TU_TEST(case_merge, test_records_delete_sticks_against_an_earlier_concurrent_update),
+    TU_TEST(case_merge, test_records_merge_converges_in_any_order_with_duplicates),
+    TU_TEST(case_merge, test_records_clock_survives_restart),
+    TU_TEST(case_merge, test_records_each_change_names_its_clerk),
+    TU_TEST(case_merge, test_records_overwritten_edits_are_the_same_in_any_order),
+    TU_TEST(case_feed, test_records_apply_refuses_forged_gapped_and_unsigned_changes),
+    TU_TEST(case_feed, test_records_equivocation_freezes_the_feed),
+    TU_TEST(case_feed, test_records_feed_check_reports_an_altered_change),
+    TU_TEST(case_feed, test_records_feed_check_reports_a_dropped_change),
+    TU_TEST(case_feed, test_records_feed_check_reports_two_reordered_changes),
+    TU_TEST(case_feed, test_records_feed_check_reports_a_signature_by_another_key),
+};
 
 int main(void)
 {
-    return tu_run(records_suite());
+    return tu_run(TU_SUITE("records", tests));
 }

@@ -268,6 +268,10 @@ static void random_history(wg_store **o, char pid[PERSONS][33])
     }
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_aggregates = {"aggregates", setup, teardown, 600};
+static const tu_case case_totals = {"totals", setup, teardown, 600};
+
 START_TEST(test_report_aggregates_equal_a_recount_in_any_merge_order)
 {
     wg_store *o[ORIGINS];
@@ -430,23 +434,12 @@ START_TEST(test_report_every_table_adds_up_to_the_county_total)
 }
 END_TEST
 
-static Suite *report_suite(void)
-{
-    Suite *s = suite_create("report");
-    TCase *tc = tcase_create("aggregates");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_report_aggregates_equal_a_recount_in_any_merge_order);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("totals");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_report_every_table_adds_up_to_the_county_total);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_aggregates, test_report_aggregates_equal_a_recount_in_any_merge_order),
+    TU_TEST(case_totals, test_report_every_table_adds_up_to_the_county_total),
+};
 
 int main(void)
 {
-    return tu_run(report_suite());
+    return tu_run(TU_SUITE("report", tests));
 }

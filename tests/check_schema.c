@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "nodeutil.h"
 #include "wg_change.h"
 #include "wg_schema.h"
 #include "wg_store.h"
@@ -29,6 +30,10 @@ static int user_tables(void)
         n++;
     return n;
 }
+
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_description = {"description", NULL, NULL, 0};
+static const tu_case case_consumers = {"consumers", NULL, NULL, 60};
 
 START_TEST(test_schema_description_keeps_its_rules)
 {
@@ -199,10 +204,7 @@ START_TEST(test_schema_every_field_reaches_sql_validation_codec_and_dump)
     char *dir = tu_tmpdir();
     char *node = tu_path(dir, "n");
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "schema");
-    snprintf(info.county, sizeof info.county, "450224");
-    snprintf(info.endpoint, sizeof info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "schema", "450224", WG_ROLE_OFFICE);
     wg_err e;
     ck_assert_int_eq(wg_store_create(node, PASS, strlen(PASS),
                                      WG_KDF_INTERACTIVE, &info, &e), WG_OK);
@@ -365,25 +367,15 @@ START_TEST(test_schema_newer_fields_and_tables_decode_within_bounds)
 }
 END_TEST
 
-static Suite *schema_suite(void)
-{
-    Suite *s = suite_create("schema");
-    TCase *tc = tcase_create("description");
-    tcase_add_test(tc, test_schema_description_keeps_its_rules);
-    tcase_add_test(tc, test_schema_certificate_expiry_is_a_person_field_of_version_2);
-    tcase_add_test(tc, test_schema_3_meta_fields_and_income_in_fen);
-    tcase_add_test(tc, test_schema_newer_fields_and_tables_decode_within_bounds);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("consumers");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_schema_every_field_reaches_sql_validation_codec_and_dump);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_description, test_schema_description_keeps_its_rules),
+    TU_TEST(case_description, test_schema_certificate_expiry_is_a_person_field_of_version_2),
+    TU_TEST(case_description, test_schema_newer_fields_and_tables_decode_within_bounds),
+    TU_TEST(case_description, test_schema_3_meta_fields_and_income_in_fen),
+    TU_TEST(case_consumers, test_schema_every_field_reaches_sql_validation_codec_and_dump),
+};
 
 int main(void)
 {
-    if (wg_crypto_init(NULL) != WG_OK)
-        return 1;
-    return tu_run(schema_suite());
+    return tu_run_after(wg_crypto_init(NULL), TU_SUITE("schema", tests));
 }

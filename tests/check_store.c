@@ -58,25 +58,13 @@ static long count_rows(wg_store *st, wg_err *err)
     return n;
 }
 
-typedef struct problems {
-    int n;
-    char text[8][160];
-} problems;
-
-static void collect(void *ctx, const char *what)
-{
-    problems *p = ctx;
-    if (p->n < 8)
-        snprintf(p->text[p->n], sizeof p->text[0], "%s", what);
-    p->n++;
-}
-
-static long verify(const char *d, problems *p)
+static long verify(const char *d, nu_problems *p)
 {
     long checked = 0, bad = 0;
     memset(p, 0, sizeof *p);
-    ck_assert_int_eq(wg_store_verify_pages(d, PASS, strlen(PASS), collect, p,
-                                           &checked, &bad, NULL),
+    ck_assert_int_eq(wg_store_verify_pages(d, PASS, strlen(PASS),
+                                           nu_on_problem, p, &checked, &bad,
+                                           NULL),
                      WG_OK);
     ck_assert_int_eq(bad, p->n);
     return bad;
@@ -97,6 +85,11 @@ static char *snapshot(const char *from, const char *name)
     }
     return to;
 }
+
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_open = {"open", setup, teardown, 60};
+static const tu_case case_at_rest = {"at_rest", setup, teardown, 60};
+static const tu_case case_frame_cache = {"frame_cache", setup, teardown, 120};
 
 START_TEST(test_store_create_then_open_gives_identity)
 {
@@ -121,10 +114,7 @@ START_TEST(test_store_create_refuses_existing_node)
 {
     char *d = make_node("ronan");
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, "other");
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "other", "450224", WG_ROLE_OFFICE);
     wg_err err = { 0 };
     ck_assert_int_eq(wg_store_create(d, PASS, strlen(PASS), WG_KDF_INTERACTIVE,
                                      &info, &err),
@@ -217,7 +207,7 @@ START_TEST(test_store_flipped_byte_in_database_names_the_page)
     char want[96];
     snprintf(want, sizeof want,
              "page %ld of the database failed authentication", last);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 1);
     ck_assert_str_eq(p.text[0], want);
     wg_err err = { 0 };
@@ -262,7 +252,7 @@ START_TEST(test_store_swapped_pages_are_both_named)
     memcpy(b + 6 * WG_PAGE_BYTES, tmp, WG_PAGE_BYTES);
     tu_write(db, b, n);
     free(b);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 2);
     ck_assert_str_eq(p.text[0], "page 3 of the database failed authentication");
     ck_assert_str_eq(p.text[1], "page 7 of the database failed authentication");
@@ -285,7 +275,7 @@ START_TEST(test_store_page_from_another_database_is_named)
     unsigned char *pa = tu_read(da, &na), *pb = tu_read(dbb, &nb);
     memcpy(pa + 3 * WG_PAGE_BYTES, pb + 3 * WG_PAGE_BYTES, WG_PAGE_BYTES);
     tu_write(da, pa, na);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(a, &p), 1);
     ck_assert_str_eq(p.text[0], "page 4 of the database failed authentication");
     free(pa);
@@ -306,7 +296,7 @@ START_TEST(test_store_wal_is_recovered_after_a_crash)
     wg_store_close(&st);
     char *wal = tu_path(snap, "wings.db-wal");
     ck_assert_int_eq(access(wal, F_OK), 0);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(snap, &p), 0);
     st = open_ok(snap);
     ck_assert_int_eq(count_rows(st, NULL), 1500);
@@ -327,7 +317,7 @@ START_TEST(test_store_flipped_byte_in_wal_names_the_frame)
     char *wal = tu_path(snap, "wings.db-wal");
     /* Frame 3: physical header 72 bytes, frames of 4120. */
     tu_flip(wal, 72 + 2 * 4120 + 777, 0x01);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(snap, &p), 1);
     ck_assert_str_eq(p.text[0], "frame 3 of the WAL failed authentication");
     wg_err err = { 0 };
@@ -444,7 +434,7 @@ START_TEST(test_store_sigkill_mid_write_keeps_every_commit)
             commits++;
         close(fds[0]);
         waitpid(pid, NULL, 0);
-        problems p;
+        nu_problems p;
         ck_assert_int_eq(verify(d, &p), 0);
         st = open_ok(d);
         wg_err err = { 0 };
@@ -536,7 +526,7 @@ START_TEST(test_store_many_checkpoints_keep_every_row)
     char want[256], got[256];
     digest(st, want);
     wg_store_close(&st);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 0);
     st = open_ok(d);
     digest(st, got);
@@ -585,7 +575,7 @@ START_TEST(test_store_wal_longer_than_the_cache_checkpoints_whole)
     churn(st, 2, 100, 100);
     digest(st, want);
     wg_store_close(&st);
-    problems p;
+    nu_problems p;
     ck_assert_int_eq(verify(d, &p), 0);
     st = open_ok(d);
     digest(st, got);
@@ -854,44 +844,29 @@ START_TEST(test_store_wal_restart_reads_frames_from_disk)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-    Suite *s = suite_create("store");
-    TCase *t = tcase_create("open");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_store_create_then_open_gives_identity);
-    tcase_add_test(t, test_store_create_refuses_existing_node);
-    tcase_add_test(t, test_store_wrong_passphrase_is_auth_error);
-    tcase_add_test(t, test_store_missing_key_file_is_named);
-    tcase_add_test(t, test_store_second_opener_is_refused_while_open);
-    suite_add_tcase(s, t);
-    t = tcase_create("at_rest");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, test_store_no_plaintext_on_disk);
-    tcase_add_test(t, test_store_flipped_byte_in_database_names_the_page);
-    tcase_add_test(t, test_store_flipped_byte_in_page_one_fails_open);
-    tcase_add_test(t, test_store_swapped_pages_are_both_named);
-    tcase_add_test(t, test_store_page_from_another_database_is_named);
-    tcase_add_test(t, test_store_wal_is_recovered_after_a_crash);
-    tcase_add_test(t, test_store_flipped_byte_in_wal_names_the_frame);
-    tcase_add_test(t, test_store_passwd_rewraps_without_touching_the_database);
-    tcase_add_test(t, test_store_sigkill_mid_write_keeps_every_commit);
-    suite_add_tcase(s, t);
-    t = tcase_create("frame_cache");
-    tcase_add_checked_fixture(t, setup, teardown);
-    tcase_set_timeout(t, 120);
-    tcase_add_test(t, test_store_many_checkpoints_keep_every_row);
-    tcase_add_test(t, test_store_wal_longer_than_the_cache_checkpoints_whole);
-    tcase_add_test(t, test_store_failed_wal_write_is_never_served);
-    tcase_add_test(t, test_store_wal_frames_reach_disk_by_the_commit_frame);
-    tcase_add_test(t, test_store_wal_restart_reads_frames_from_disk);
-    suite_add_tcase(s, t);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_open, test_store_create_then_open_gives_identity),
+    TU_TEST(case_open, test_store_create_refuses_existing_node),
+    TU_TEST(case_open, test_store_wrong_passphrase_is_auth_error),
+    TU_TEST(case_open, test_store_missing_key_file_is_named),
+    TU_TEST(case_open, test_store_second_opener_is_refused_while_open),
+    TU_TEST(case_at_rest, test_store_no_plaintext_on_disk),
+    TU_TEST(case_at_rest, test_store_flipped_byte_in_database_names_the_page),
+    TU_TEST(case_at_rest, test_store_flipped_byte_in_page_one_fails_open),
+    TU_TEST(case_at_rest, test_store_swapped_pages_are_both_named),
+    TU_TEST(case_at_rest, test_store_page_from_another_database_is_named),
+    TU_TEST(case_at_rest, test_store_wal_is_recovered_after_a_crash),
+    TU_TEST(case_at_rest, test_store_flipped_byte_in_wal_names_the_frame),
+    TU_TEST(case_at_rest, test_store_passwd_rewraps_without_touching_the_database),
+    TU_TEST(case_at_rest, test_store_sigkill_mid_write_keeps_every_commit),
+    TU_TEST(case_frame_cache, test_store_many_checkpoints_keep_every_row),
+    TU_TEST(case_frame_cache, test_store_wal_longer_than_the_cache_checkpoints_whole),
+    TU_TEST(case_frame_cache, test_store_failed_wal_write_is_never_served),
+    TU_TEST(case_frame_cache, test_store_wal_frames_reach_disk_by_the_commit_frame),
+    TU_TEST(case_frame_cache, test_store_wal_restart_reads_frames_from_disk),
+};
 
 int main(void)
 {
-    return tu_run(store_suite());
+    return tu_run(TU_SUITE("store", tests));
 }

@@ -36,20 +36,9 @@
 #define NU_SESSION_DEADLINE_MS SESSION_DEADLINE_MS
 #include "nodeutil.h"
 
-static char *dir;
-
 /* ---- fixture ------------------------------------------------------------- */
 
-static void setup(void)
-{
-    ck_assert_int_eq(wg_crypto_init(NULL), WG_OK);
-    tu_dir_open(&dir);
-}
-
-static void teardown(void)
-{
-    tu_rmtree(&dir);
-}
+NU_DIR_FIXTURE(dir)
 
 static int known_bugs_warn(void)
 {
@@ -78,6 +67,10 @@ static wg_store *node(const char *name, const char *county, wg_role role)
 }
 
 /* ---- tests: sessions between engines ------------------------------------------------ */
+
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_sessions = {"sessions", setup, teardown, 120};
+static const tu_case case_hostile = {"hostile", setup, teardown, 120};
 
 START_TEST(test_sync_two_stores_converge_both_ways)
 {
@@ -852,19 +845,8 @@ START_TEST(test_sync_prefecture_asking_too_wide_gets_its_area_only)
         a.srv = nu_serve(a.srvst, a.ep, 0);
         nu_trust(a.srvst, "baise", a.mallory, "tcp://127.0.0.1:1");
 
-        const wg_node_info *me = wg_store_info(a.mallory);
         wg_msg_hello h;
-        memset(&h, 0, sizeof h);
-        h.proto_min = WG_WIRE_VERSION_MIN;
-        h.proto_max = WG_WIRE_VERSION;
-        h.schema_min = WG_SCHEMA_MIN;
-        h.schema_max = WG_SCHEMA_VERSION;
-        memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
-        snprintf(h.name, sizeof h.name, "%s", me->name);
-        snprintf(h.county, sizeof h.county, "%s", me->county);
-        h.role = WG_ROLE_HQ;
-        h.nscopes = 1;
-        snprintf(h.scopes[0], sizeof h.scopes[0], "%s", asks[k]);
+        nu_hello_as(&h, a.mallory, WG_ROLE_HQ, asks[k]);
         wg_buf b, frame;
         wg_buf_init(&b, WG_WIRE_MAX_MSG);
         wg_buf_init(&frame, WG_WIRE_MAX_MSG);
@@ -927,42 +909,27 @@ END_TEST
 
 /* ---- the suite ------------------------------------------------------------------------ */
 
-static Suite *sync_suite(void)
-{
-    Suite *s = suite_create("sync");
-
-    TCase *tc = tcase_create("sessions");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_sync_two_stores_converge_both_ways);
-    tcase_add_test(tc, test_sync_untrusted_client_is_refused_and_audited);
-    tcase_add_test(tc, test_sync_server_sees_the_end_of_every_session);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("hostile");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_sync_garbage_bytes_get_an_error_and_are_audited);
-    tcase_add_test(tc, test_sync_empty_message_gets_an_error_and_is_audited);
-    tcase_add_test(tc, test_sync_truncated_hello_gets_an_error_and_is_audited);
-    tcase_add_test(tc, test_sync_hello_cut_before_its_last_byte_gets_an_error);
-    tcase_add_test(tc, test_sync_wrong_protocol_version_is_refused_naming_both);
-    tcase_add_test(tc, test_sync_wrong_schema_version_is_refused_naming_both);
-    tcase_add_test(tc, test_sync_message_past_the_wire_limit_gets_an_error);
-    tcase_add_test(tc,
-                   test_sync_oversized_message_drops_the_connection);
-    tcase_add_test(tc, test_sync_batch_before_hello_is_unexpected);
-    tcase_add_test(tc, test_sync_batch_right_after_hello_is_unexpected);
-    tcase_add_test(tc, test_sync_batch_of_malformed_changes_is_refused);
-    tcase_add_test(tc, test_sync_multi_frame_message_is_refused_and_audited);
-    tcase_add_test(tc, test_sync_office_gets_no_county_but_its_own);
-    tcase_add_test(tc,
-                   test_sync_prefecture_asking_too_wide_gets_its_area_only);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_sessions, test_sync_two_stores_converge_both_ways),
+    TU_TEST(case_sessions, test_sync_untrusted_client_is_refused_and_audited),
+    TU_TEST(case_sessions, test_sync_server_sees_the_end_of_every_session),
+    TU_TEST(case_hostile, test_sync_garbage_bytes_get_an_error_and_are_audited),
+    TU_TEST(case_hostile, test_sync_empty_message_gets_an_error_and_is_audited),
+    TU_TEST(case_hostile, test_sync_truncated_hello_gets_an_error_and_is_audited),
+    TU_TEST(case_hostile, test_sync_hello_cut_before_its_last_byte_gets_an_error),
+    TU_TEST(case_hostile, test_sync_wrong_protocol_version_is_refused_naming_both),
+    TU_TEST(case_hostile, test_sync_wrong_schema_version_is_refused_naming_both),
+    TU_TEST(case_hostile, test_sync_message_past_the_wire_limit_gets_an_error),
+    TU_TEST(case_hostile, test_sync_oversized_message_drops_the_connection),
+    TU_TEST(case_hostile, test_sync_batch_before_hello_is_unexpected),
+    TU_TEST(case_hostile, test_sync_batch_right_after_hello_is_unexpected),
+    TU_TEST(case_hostile, test_sync_batch_of_malformed_changes_is_refused),
+    TU_TEST(case_hostile, test_sync_multi_frame_message_is_refused_and_audited),
+    TU_TEST(case_hostile, test_sync_office_gets_no_county_but_its_own),
+    TU_TEST(case_hostile, test_sync_prefecture_asking_too_wide_gets_its_area_only),
+};
 
 int main(void)
 {
-    return tu_run(sync_suite());
+    return tu_run(TU_SUITE("sync", tests));
 }

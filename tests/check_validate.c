@@ -217,6 +217,17 @@ static void rec_bad_at(const char *file, int line, const rec *r,
 
 /* ---- text ------------------------------------------------------------- */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_clerk = {"clerk", NULL, NULL, 0};
+static const tu_case case_text = {"text", NULL, NULL, 0};
+static const tu_case case_int = {"int", NULL, NULL, 0};
+static const tu_case case_date = {"date", NULL, NULL, 0};
+static const tu_case case_choice = {"choice", NULL, NULL, 0};
+static const tu_case case_idnum = {"idnum", NULL, NULL, 0};
+static const tu_case case_codes = {"codes", NULL, NULL, 0};
+static const tu_case case_value = {"value", NULL, NULL, 0};
+static const tu_case case_record = {"record", NULL, NULL, 0};
+
 START_TEST(test_validate_text_accepts_utf8_spaces_and_empty)
 {
     char v[256];
@@ -1058,89 +1069,56 @@ START_TEST(test_validate_birth_date_comes_from_the_id_number)
 }
 END_TEST
 
-static Suite *validate_suite(void)
-{
-    Suite *s = suite_create("validate");
-    TCase *tc;
-
-    tc = tcase_create("clerk");
-    tcase_add_test(tc, test_validate_phone_takes_mobiles_and_landlines);
-    tcase_add_test(tc, test_validate_text_of_spaces_only_is_blank);
-    tcase_add_test(tc, test_validate_gender_follows_the_id_numbers_17th_digit);
-    tcase_add_test(tc, test_validate_registration_is_not_in_the_future);
-    tcase_add_test(tc, test_validate_unknown_field_lists_the_fields);
-    tcase_add_test(tc, test_validate_birth_date_comes_from_the_id_number);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("text");
-    tcase_add_test(tc, test_validate_text_accepts_utf8_spaces_and_empty);
-    tcase_add_test(tc, test_validate_text_rejects_longer_than_max_len);
-    tcase_add_test(tc, test_validate_text_rejects_control_characters);
-    tcase_add_test(tc, test_validate_text_rejects_malformed_utf8);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("int");
-    tcase_add_test(tc, test_validate_int_accepts_within_range);
-    tcase_add_test(tc, test_validate_int_rejects_out_of_range);
-    tcase_add_test(tc, test_validate_int_rejects_overflow_without_wrapping);
-    tcase_add_test(tc, test_validate_int_full_int64_range);
-    tcase_add_test(tc, test_validate_int_rejects_non_decimal);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("date");
-    tcase_add_test(tc, test_validate_date_accepts_calendar_dates);
-    tcase_add_test(tc, test_validate_date_rejects_non_calendar_dates);
-    tcase_add_test(tc, test_validate_date_rejects_years_outside_1900_2100);
-    tcase_add_test(tc, test_validate_date_rejects_other_shapes);
-    tcase_add_test(tc, test_validate_date_helper_reports_parts);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("choice");
-    tcase_add_test(tc, test_validate_bool_is_0_or_1);
-    tcase_add_test(tc, test_validate_enum_accepts_every_listed_value);
-    tcase_add_test(tc, test_validate_enum_rejects_others_listing_allowed_values);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("idnum");
-    tcase_add_test(tc, test_validate_idnum_accepts_published_example);
-    tcase_add_test(tc, test_validate_idnum_accepts_computed_numbers);
-    tcase_add_test(tc, test_validate_idnum_check_matches_independent_formula);
-    tcase_add_test(tc, test_validate_idnum_check_helper_needs_17_digits);
-    tcase_add_test(tc, test_validate_idnum_rejects_wrong_check_digit);
-    tcase_add_test(tc, test_validate_idnum_rejects_bad_shape);
-    tcase_add_test(tc, test_validate_idnum_rejects_impossible_birth_date);
-    tcase_add_test(tc, test_validate_idnum_rejects_zero_region);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("codes");
-    tcase_add_test(tc, test_validate_county_is_six_digits_not_all_zero);
-    tcase_add_test(tc, test_validate_ref_is_32_lower_case_hex);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("value");
-    tcase_add_test(tc, test_validate_empty_fails_every_non_text_field);
-    tcase_add_test(tc, test_validate_output_buffer_sizes_and_aliasing);
-    tcase_add_test(tc, test_validate_null_err_is_allowed);
-    tcase_add_test(tc, test_validate_echoed_values_are_escaped_and_cut);
-    tcase_add_test(tc,
-                   test_validate_long_enum_lists_and_unknown_types_stay_bounded);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("record");
-    tcase_add_test(tc, test_validate_record_accepts_full_records);
-    tcase_add_test(tc, test_validate_record_optional_fields_may_be_absent_or_empty);
-    tcase_add_test(tc, test_validate_record_required_fields_must_be_given);
-    tcase_add_test(tc, test_validate_record_only_required_fields_is_enough);
-    tcase_add_test(tc, test_validate_record_rejects_an_invalid_value);
-    tcase_add_test(tc, test_validate_record_rejects_non_canonical_values);
-    tcase_add_test(tc, test_validate_record_end_date_not_before_start_date);
-    tcase_add_test(tc, test_validate_record_birth_date_matches_id_number);
-    suite_add_tcase(s, tc);
-
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_clerk, test_validate_phone_takes_mobiles_and_landlines),
+    TU_TEST(case_clerk, test_validate_text_of_spaces_only_is_blank),
+    TU_TEST(case_clerk, test_validate_gender_follows_the_id_numbers_17th_digit),
+    TU_TEST(case_clerk, test_validate_registration_is_not_in_the_future),
+    TU_TEST(case_clerk, test_validate_unknown_field_lists_the_fields),
+    TU_TEST(case_clerk, test_validate_birth_date_comes_from_the_id_number),
+    TU_TEST(case_text, test_validate_text_accepts_utf8_spaces_and_empty),
+    TU_TEST(case_text, test_validate_text_rejects_longer_than_max_len),
+    TU_TEST(case_text, test_validate_text_rejects_control_characters),
+    TU_TEST(case_text, test_validate_text_rejects_malformed_utf8),
+    TU_TEST(case_int, test_validate_int_accepts_within_range),
+    TU_TEST(case_int, test_validate_int_rejects_out_of_range),
+    TU_TEST(case_int, test_validate_int_rejects_overflow_without_wrapping),
+    TU_TEST(case_int, test_validate_int_full_int64_range),
+    TU_TEST(case_int, test_validate_int_rejects_non_decimal),
+    TU_TEST(case_date, test_validate_date_accepts_calendar_dates),
+    TU_TEST(case_date, test_validate_date_rejects_non_calendar_dates),
+    TU_TEST(case_date, test_validate_date_rejects_years_outside_1900_2100),
+    TU_TEST(case_date, test_validate_date_rejects_other_shapes),
+    TU_TEST(case_date, test_validate_date_helper_reports_parts),
+    TU_TEST(case_choice, test_validate_bool_is_0_or_1),
+    TU_TEST(case_choice, test_validate_enum_accepts_every_listed_value),
+    TU_TEST(case_choice, test_validate_enum_rejects_others_listing_allowed_values),
+    TU_TEST(case_idnum, test_validate_idnum_accepts_published_example),
+    TU_TEST(case_idnum, test_validate_idnum_accepts_computed_numbers),
+    TU_TEST(case_idnum, test_validate_idnum_check_matches_independent_formula),
+    TU_TEST(case_idnum, test_validate_idnum_check_helper_needs_17_digits),
+    TU_TEST(case_idnum, test_validate_idnum_rejects_wrong_check_digit),
+    TU_TEST(case_idnum, test_validate_idnum_rejects_bad_shape),
+    TU_TEST(case_idnum, test_validate_idnum_rejects_impossible_birth_date),
+    TU_TEST(case_idnum, test_validate_idnum_rejects_zero_region),
+    TU_TEST(case_codes, test_validate_county_is_six_digits_not_all_zero),
+    TU_TEST(case_codes, test_validate_ref_is_32_lower_case_hex),
+    TU_TEST(case_value, test_validate_empty_fails_every_non_text_field),
+    TU_TEST(case_value, test_validate_output_buffer_sizes_and_aliasing),
+    TU_TEST(case_value, test_validate_null_err_is_allowed),
+    TU_TEST(case_value, test_validate_echoed_values_are_escaped_and_cut),
+    TU_TEST(case_value, test_validate_long_enum_lists_and_unknown_types_stay_bounded),
+    TU_TEST(case_record, test_validate_record_accepts_full_records),
+    TU_TEST(case_record, test_validate_record_optional_fields_may_be_absent_or_empty),
+    TU_TEST(case_record, test_validate_record_required_fields_must_be_given),
+    TU_TEST(case_record, test_validate_record_only_required_fields_is_enough),
+    TU_TEST(case_record, test_validate_record_rejects_an_invalid_value),
+    TU_TEST(case_record, test_validate_record_rejects_non_canonical_values),
+    TU_TEST(case_record, test_validate_record_end_date_not_before_start_date),
+    TU_TEST(case_record, test_validate_record_birth_date_matches_id_number),
+};
 
 int main(void)
 {
-    return tu_run(validate_suite());
+    return tu_run(TU_SUITE("validate", tests));
 }

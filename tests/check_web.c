@@ -59,6 +59,9 @@ static int count_feeds(void *ctx, const wg_feed_head *h)
     return 0;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_core = {"core", setup, teardown, 60};
+
 START_TEST(test_users_add_check_remove)
 {
     wg_store *st = make_store();
@@ -242,23 +245,16 @@ START_TEST(test_ops_record_the_clerk)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("web");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_users_add_check_remove);
-    tcase_add_test(tc, test_users_refuse_bad_input);
-    tcase_add_test(tc, test_users_are_local_and_kept);
-    tcase_add_test(tc, test_web_html_escapes_everything);
-    tcase_add_test(tc, test_i18n_lang_tags);
-    tcase_add_test(tc, test_ops_record_the_clerk);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_core, test_users_add_check_remove),
+    TU_TEST(case_core, test_users_refuse_bad_input),
+    TU_TEST(case_core, test_users_are_local_and_kept),
+    TU_TEST(case_core, test_web_html_escapes_everything),
+    TU_TEST(case_core, test_i18n_lang_tags),
+    TU_TEST(case_core, test_ops_record_the_clerk),
+};
 
 int main(void)
 {
-    return tu_run(suite());
+    return tu_run(TU_SUITE("web", tests));
 }

@@ -256,6 +256,12 @@ static void decode_ok(const wg_buf *b, wg_msg *m, uint8_t type)
 
 /* ---- round trips ------------------------------------------------------ */
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_roundtrip = {"roundtrip", NULL, NULL, 0};
+static const tu_case case_layout = {"layout", NULL, NULL, 0};
+static const tu_case case_malformed = {"malformed", NULL, NULL, 60};
+static const tu_case case_encoders = {"encoders", NULL, NULL, 60};
+
 START_TEST(test_wire_hello_round_trips)
 {
     wg_msg_hello h;
@@ -1476,75 +1482,57 @@ END_TEST
 
 /* ---- suite ------------------------------------------------------------ */
 
-static Suite *wire_suite(void)
-{
-    Suite *s = suite_create("wire");
-    TCase *tc;
-
-    tc = tcase_create("roundtrip");
-    tcase_add_test(tc, test_wire_hello_round_trips);
-    tcase_add_test(tc, test_wire_hello_at_every_bound_round_trips);
-    tcase_add_test(tc, test_wire_vector_round_trips);
-    tcase_add_test(tc, test_wire_empty_vector_round_trips);
-    tcase_add_test(tc, test_wire_batch_of_three_round_trips);
-    tcase_add_test(tc, test_wire_batch_of_the_largest_changes_round_trips);
-    tcase_add_test(tc, test_wire_small_messages_round_trip);
-    tcase_add_test(tc, test_wire_error_round_trips);
-    tcase_add_test(tc, test_wire_type_names);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("layout");
-    tcase_add_test(tc, test_wire_ack_layout_is_exact);
-    tcase_add_test(tc, test_wire_small_layouts_are_exact);
-    tcase_add_test(tc, test_wire_hello_and_vector_layouts_are_exact);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("malformed");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_wire_empty_frame_is_rejected);
-    tcase_add_test(tc, test_wire_wrong_magic_is_rejected);
-    tcase_add_test(tc, test_wire_short_header_is_rejected);
-    tcase_add_test(tc, test_wire_wrong_version_sets_version_and_type);
-    tcase_add_test(tc, test_wire_unknown_type_is_rejected);
-    tcase_add_test(tc, test_wire_every_truncation_of_hello_fails);
-    tcase_add_test(tc, test_wire_every_truncation_of_vector_fails);
-    tcase_add_test(tc, test_wire_every_truncation_of_batch_fails);
-    tcase_add_test(tc, test_wire_every_truncation_of_small_messages_fails);
-    tcase_add_test(tc, test_wire_trailing_byte_is_rejected);
-    tcase_add_test(tc, test_wire_oversized_frame_is_rejected);
-    tcase_add_test(tc, test_wire_vector_count_beyond_frame_fails_without_allocating);
-    tcase_add_test(tc, test_wire_vector_of_minimal_entries_decodes);
-    tcase_add_test(tc, test_wire_batch_count_beyond_frame_fails_without_allocating);
-    tcase_add_test(tc, test_wire_batch_of_zero_changes_is_rejected);
-    tcase_add_test(tc, test_wire_change_length_out_of_bounds_is_rejected);
-    tcase_add_test(tc, test_wire_signature_flag_two_is_rejected);
-    tcase_add_test(tc, test_wire_bad_name_is_rejected);
-    tcase_add_test(tc, test_wire_bad_county_is_rejected);
-    tcase_add_test(tc, test_wire_bad_role_is_rejected);
-    tcase_add_test(tc, test_wire_upside_down_version_range_is_rejected);
-    tcase_add_test(tc, test_wire_bad_scope_is_rejected);
-    tcase_add_test(tc, test_wire_too_many_scopes_is_rejected);
-    tcase_add_test(tc, test_wire_bad_partition_is_rejected);
-    tcase_add_test(tc, test_wire_bad_late_entry_frees_everything);
-    tcase_add_test(tc, test_wire_error_text_with_control_char_is_rejected);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("encoders");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_wire_hello_encoder_refuses_out_of_bounds);
-    tcase_add_test(tc, test_wire_vector_encoder_refuses_out_of_bounds);
-    tcase_add_test(tc, test_wire_batch_encoder_refuses_out_of_bounds);
-    tcase_add_test(tc, test_wire_batch_finish_refuses_more_than_the_change_limit);
-    tcase_add_test(tc, test_wire_batch_cut_back_to_a_signed_change_finishes);
-    tcase_add_test(tc, test_wire_batch_encoder_stops_at_the_message_limit);
-    tcase_add_test(tc, test_wire_batch_add_into_a_full_buffer_leaves_it_whole);
-    tcase_add_test(tc, test_wire_error_encoder_refuses_out_of_bounds);
-    tcase_add_test(tc, test_wire_encoders_respect_the_buffer_limit);
-    suite_add_tcase(s, tc);
-    return s;
-}
+static const tu_test tests[] = {
+    TU_TEST(case_roundtrip, test_wire_hello_round_trips),
+    TU_TEST(case_roundtrip, test_wire_hello_at_every_bound_round_trips),
+    TU_TEST(case_roundtrip, test_wire_vector_round_trips),
+    TU_TEST(case_roundtrip, test_wire_empty_vector_round_trips),
+    TU_TEST(case_roundtrip, test_wire_batch_of_three_round_trips),
+    TU_TEST(case_roundtrip, test_wire_batch_of_the_largest_changes_round_trips),
+    TU_TEST(case_roundtrip, test_wire_small_messages_round_trip),
+    TU_TEST(case_roundtrip, test_wire_error_round_trips),
+    TU_TEST(case_roundtrip, test_wire_type_names),
+    TU_TEST(case_layout, test_wire_ack_layout_is_exact),
+    TU_TEST(case_layout, test_wire_small_layouts_are_exact),
+    TU_TEST(case_layout, test_wire_hello_and_vector_layouts_are_exact),
+    TU_TEST(case_malformed, test_wire_empty_frame_is_rejected),
+    TU_TEST(case_malformed, test_wire_wrong_magic_is_rejected),
+    TU_TEST(case_malformed, test_wire_short_header_is_rejected),
+    TU_TEST(case_malformed, test_wire_wrong_version_sets_version_and_type),
+    TU_TEST(case_malformed, test_wire_unknown_type_is_rejected),
+    TU_TEST(case_malformed, test_wire_every_truncation_of_hello_fails),
+    TU_TEST(case_malformed, test_wire_every_truncation_of_vector_fails),
+    TU_TEST(case_malformed, test_wire_every_truncation_of_batch_fails),
+    TU_TEST(case_malformed, test_wire_every_truncation_of_small_messages_fails),
+    TU_TEST(case_malformed, test_wire_trailing_byte_is_rejected),
+    TU_TEST(case_malformed, test_wire_oversized_frame_is_rejected),
+    TU_TEST(case_malformed, test_wire_vector_count_beyond_frame_fails_without_allocating),
+    TU_TEST(case_malformed, test_wire_vector_of_minimal_entries_decodes),
+    TU_TEST(case_malformed, test_wire_batch_count_beyond_frame_fails_without_allocating),
+    TU_TEST(case_malformed, test_wire_batch_of_zero_changes_is_rejected),
+    TU_TEST(case_malformed, test_wire_change_length_out_of_bounds_is_rejected),
+    TU_TEST(case_malformed, test_wire_signature_flag_two_is_rejected),
+    TU_TEST(case_malformed, test_wire_bad_name_is_rejected),
+    TU_TEST(case_malformed, test_wire_bad_county_is_rejected),
+    TU_TEST(case_malformed, test_wire_bad_role_is_rejected),
+    TU_TEST(case_malformed, test_wire_upside_down_version_range_is_rejected),
+    TU_TEST(case_malformed, test_wire_bad_scope_is_rejected),
+    TU_TEST(case_malformed, test_wire_too_many_scopes_is_rejected),
+    TU_TEST(case_malformed, test_wire_bad_partition_is_rejected),
+    TU_TEST(case_malformed, test_wire_bad_late_entry_frees_everything),
+    TU_TEST(case_malformed, test_wire_error_text_with_control_char_is_rejected),
+    TU_TEST(case_encoders, test_wire_hello_encoder_refuses_out_of_bounds),
+    TU_TEST(case_encoders, test_wire_vector_encoder_refuses_out_of_bounds),
+    TU_TEST(case_encoders, test_wire_batch_encoder_refuses_out_of_bounds),
+    TU_TEST(case_encoders, test_wire_batch_finish_refuses_more_than_the_change_limit),
+    TU_TEST(case_encoders, test_wire_batch_cut_back_to_a_signed_change_finishes),
+    TU_TEST(case_encoders, test_wire_batch_encoder_stops_at_the_message_limit),
+    TU_TEST(case_encoders, test_wire_batch_add_into_a_full_buffer_leaves_it_whole),
+    TU_TEST(case_encoders, test_wire_error_encoder_refuses_out_of_bounds),
+    TU_TEST(case_encoders, test_wire_encoders_respect_the_buffer_limit),
+};
 
 int main(void)
 {
-    return tu_run(wire_suite());
+    return tu_run(TU_SUITE("wire", tests));
 }

@@ -24,6 +24,9 @@ static wg_xlsx *open_data(const char *name, wg_rc want, wg_err *err)
     return x;
 }
 
+/* The cases the tests run in: fixture and time limit. */
+static const tu_case case_read = {"read", NULL, NULL, 60};
+
 START_TEST(test_xlsx_reads_strings_gaps_dates_numbers_and_booleans)
 {
     wg_err err;
@@ -110,15 +113,14 @@ START_TEST(test_xlsx_refuses_what_is_not_a_workbook)
 }
 END_TEST
 
+static const tu_test tests[] = {
+    TU_TEST(case_read, test_xlsx_reads_strings_gaps_dates_numbers_and_booleans),
+    TU_TEST(case_read, test_xlsx_reads_an_openpyxl_workbook),
+    TU_TEST(case_read, test_xlsx_stops_a_zip_bomb_at_its_bound),
+    TU_TEST(case_read, test_xlsx_refuses_what_is_not_a_workbook),
+};
+
 int main(void)
 {
-    Suite *s = suite_create("xlsx");
-    TCase *tc = tcase_create("read");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_xlsx_reads_strings_gaps_dates_numbers_and_booleans);
-    tcase_add_test(tc, test_xlsx_reads_an_openpyxl_workbook);
-    tcase_add_test(tc, test_xlsx_stops_a_zip_bomb_at_its_bound);
-    tcase_add_test(tc, test_xlsx_refuses_what_is_not_a_workbook);
-    suite_add_tcase(s, tc);
-    return tu_run(s);
+    return tu_run(TU_SUITE("xlsx", tests));
 }

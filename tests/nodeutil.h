@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wg_change.h"
 #include "wg_schema.h"
 #include "wg_store.h"
 #include "wg_validate.h"
@@ -143,6 +144,34 @@ static inline void nu_person_row(nu_person *p, int serial, const char *id,
         p->f[p->n] = "county";
         p->v[p->n++] = county;
     }
+}
+
+/* Change C, cleared first: a new person of ORIGIN's feed in partition
+ * COUNTY at SEQ after PREV, clock HLC, with the fields a person needs: name
+ * NAME, id_number NUM, disability_category physical, county COUNTY (the
+ * fields point at those strings). Its row id is left to the caller. */
+static inline void nu_person_change(wg_change *c, const uint8_t *origin,
+                                    const char *county, uint64_t seq,
+                                    const uint8_t *prev, uint64_t hlc,
+                                    const char *name, const char *num)
+{
+    const wg_table *person = wg_schema_table("person");
+    const char *f[] = { "name", "id_number", "disability_category", "county" };
+    const char *v[] = { name, num, "physical", county };
+    memset(c, 0, sizeof *c);
+    memcpy(c->origin, origin, WG_SIGN_PK_BYTES);
+    snprintf(c->partition, sizeof c->partition, "%s", county);
+    c->seq = seq;
+    memcpy(c->prev, prev, WG_HASH_BYTES);
+    c->hlc = hlc;
+    c->table = WG_TABLE_PERSON;
+    for (int k = 0; k < 4; k++) {
+        c->fields[k].index = (uint8_t)wg_schema_field_index(person, f[k]);
+        c->fields[k].type = WG_VAL_TEXT;
+        c->fields[k].text = v[k];
+        c->fields[k].len = (uint16_t)strlen(v[k]);
+    }
+    c->nfields = 4;
 }
 
 /* Adds person SERIAL (see nu_person_row) inside the caller's transaction. */
@@ -259,6 +288,24 @@ NU_POOL(nu_position, NU_N_POSITIONS,
         "tea picker", "data entry")
 #undef NU_POOL
 
+/* ---- what a check reports ------------------------------------------------ */
+
+/* The problems a verification reports through nu_on_problem (a
+ * wg_problem_fn): how many, and the text of the first NU_PROBLEMS_KEPT. */
+#define NU_PROBLEMS_KEPT 16
+typedef struct nu_problems {
+    int n;
+    char text[NU_PROBLEMS_KEPT][200];
+} nu_problems;
+
+static inline void nu_on_problem(void *ctx, const char *what)
+{
+    nu_problems *p = ctx;
+    if (p->n < NU_PROBLEMS_KEPT)
+        snprintf(p->text[p->n], sizeof p->text[0], "%s", what);
+    p->n++;
+}
+
 /* ---- folders and programs (for the benches) ---------------------------------- */
 
 static inline int nu_rm_one(const char *p, const struct stat *sb, int flag,
@@ -325,6 +372,19 @@ static inline char *nu_find_on_path(const char *name)
 
 /* ---- nodes --------------------------------------------------------------- */
 
+/* *INFO, cleared first: node NAME of COUNTY and ROLE, its endpoint
+ * tcp://127.0.0.1:7400 (what wg_store_create takes). */
+static inline void nu_node_info(wg_node_info *info, const char *name,
+                                const char *county, wg_role role)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->name, sizeof info->name, "%s", name);
+    snprintf(info->county, sizeof info->county, "%.*s",
+             (int)(sizeof info->county - 1), county);
+    info->role = role;
+    strcpy(info->endpoint, "tcp://127.0.0.1:7400");
+}
+
 /* Creates node NAME of COUNTY and ROLE in DIR/NAME with passphrase PASS (its
  * endpoint tcp://127.0.0.1:7400, unlocking at KDF); returns the folder's
  * path, which the caller frees. */
@@ -337,12 +397,7 @@ static inline char *nu_create_pass(const char *dir, const char *name,
     NU_ASSERT(d != NULL, "out of memory");
     snprintf(d, len, "%s/%s", dir, name);
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    snprintf(info.name, sizeof info.name, "%s", name);
-    snprintf(info.county, sizeof info.county, "%.*s",
-             (int)(sizeof info.county - 1), county);
-    info.role = role;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, name, county, role);
     wg_err err = { 0 };
     NU_ASSERT(wg_store_create(d, pass, strlen(pass), kdf, &info, &err) ==
                   WG_OK, "create %s: %s", name, err.msg);
@@ -662,23 +717,31 @@ static inline int nu_wait_audit(wg_engine *srv, wg_store *st, nu_audit_q *q,
         nu_step(srv);
     return q->count;
 }
+/* The HELLO node ST sends into *H: this build's protocol and schema ranges,
+ * ST's key, name and county, speaking as ROLE for the one scope SCOPE. */
+static inline void nu_hello_as(wg_msg_hello *h, wg_store *st, wg_role role,
+                               const char *scope)
+{
+    const wg_node_info *me = wg_store_info(st);
+    memset(h, 0, sizeof *h);
+    h->proto_min = WG_WIRE_VERSION_MIN;
+    h->proto_max = WG_WIRE_VERSION;
+    h->schema_min = WG_SCHEMA_MIN;
+    h->schema_max = WG_SCHEMA_VERSION;
+    memcpy(h->node, me->pk, WG_SIGN_PK_BYTES);
+    snprintf(h->name, sizeof h->name, "%s", me->name);
+    snprintf(h->county, sizeof h->county, "%s", me->county);
+    h->role = (uint8_t)role;
+    h->nscopes = 1;
+    snprintf(h->scopes[0], sizeof h->scopes[0], "%s", scope);
+}
+
 /* A well-formed HELLO from node ST (an office speaking for its county, at
  * this build's protocol and schema ranges) into B, reset first. */
 static inline void nu_hello(wg_buf *b, wg_store *st)
 {
-    const wg_node_info *me = wg_store_info(st);
     wg_msg_hello h;
-    memset(&h, 0, sizeof h);
-    h.proto_min = WG_WIRE_VERSION_MIN;
-    h.proto_max = WG_WIRE_VERSION;
-    h.schema_min = WG_SCHEMA_MIN;
-    h.schema_max = WG_SCHEMA_VERSION;
-    memcpy(h.node, me->pk, WG_SIGN_PK_BYTES);
-    snprintf(h.name, sizeof h.name, "%s", me->name);
-    snprintf(h.county, sizeof h.county, "%s", me->county);
-    h.role = WG_ROLE_OFFICE;
-    h.nscopes = 1;
-    snprintf(h.scopes[0], sizeof h.scopes[0], "%s", me->county);
+    nu_hello_as(&h, st, WG_ROLE_OFFICE, wg_store_info(st)->county);
     wg_buf_reset(b);
     wg_err err = { 0 };
     NU_ASSERT(wg_wire_hello(b, &h, &err) == WG_OK, "hello: %s", err.msg);

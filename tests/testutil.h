@@ -1,7 +1,8 @@
 /*
  * testutil.h - small helpers shared by the Check suites: the temporary
- * folder of a test, files read, written and altered, and the runner every
- * suite's main() calls. Nodes, engines and person rows: nodeutil.h.
+ * folder of a test, files read, written and altered, the table of tests a
+ * suite is built from (TU_SUITE) and the runner every suite's main() calls.
+ * Nodes, engines and person rows: nodeutil.h.
  */
 #ifndef WG_TESTUTIL_H
 #define WG_TESTUTIL_H
@@ -69,6 +70,57 @@ static inline void tu_dir_open(char **dir)
     atexit(tu_dir_at_exit);
 }
 
+/* One case of a suite: its name, its checked fixture (either function may be
+ * NULL) and its time limit in seconds (0: Check's default). */
+typedef struct tu_case {
+    const char *name;
+    SFun setup;
+    SFun teardown;
+    double timeout;
+} tu_case;
+
+/* One row of a suite's table of tests: the case it runs in, the test, and
+ * for a loop test the range [loop_start, loop_end) of _i (loop_end 0: a
+ * plain test). The rows of one case stand together, in the order they run. */
+typedef struct tu_test {
+    const tu_case *in;
+    const TTest *const *test;
+    int loop_start;
+    int loop_end;
+} tu_test;
+
+/* The suite NAME of the N tests in table T, each case made once, in order. */
+static inline Suite *tu_suite(const char *name, const tu_test *t, size_t n)
+{
+    Suite *s = suite_create(name);
+    TCase *tc = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const tu_case *c = t[i].in;
+        if (i == 0 || c != t[i - 1].in) {
+            tc = tcase_create(c->name);
+            if (c->setup || c->teardown)
+                tcase_add_checked_fixture(tc, c->setup, c->teardown);
+            if (c->timeout > 0)
+                tcase_set_timeout(tc, c->timeout);
+            suite_add_tcase(s, tc);
+        }
+        if (t[i].loop_end)
+            tcase_add_loop_test(tc, *t[i].test, t[i].loop_start,
+                                t[i].loop_end);
+        else
+            tcase_add_test(tc, *t[i].test);
+    }
+    return s;
+}
+
+/* A row of the table: test T in case C (a tu_case), or run over _i from
+ * START to END - 1. */
+#define TU_TEST(c, t) { &(c), &(t), 0, 0 }
+#define TU_LOOP(c, t, start, end) { &(c), &(t), (start), (end) }
+
+#define TU_SUITE(name, table) \
+    tu_suite((name), (table), sizeof(table) / sizeof((table)[0]))
+
 /* Runs suite S; main()'s exit status (EXIT_FAILURE if a test failed). */
 static inline int tu_run(Suite *s)
 {
@@ -77,6 +129,13 @@ static inline int tu_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* tu_run(S) once a library's set-up has returned INIT_RC: main()'s exit
+ * status, 1 (S not run) when the set-up failed (INIT_RC not 0). */
+static inline int tu_run_after(int init_rc, Suite *s)
+{
+    return init_rc != 0 ? 1 : tu_run(s);
 }
 
 static inline char *tu_path(const char *dir, const char *name)

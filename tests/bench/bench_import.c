@@ -40,6 +40,9 @@
 
 #include "../nodeutil.h"
 
+#define BU_NAME "bench_import"
+#include "benchutil.h"
+
 extern char **environ;
 
 #define BENCH_PASS "bench passphrase"
@@ -74,34 +77,6 @@ static void cleanup(void)
         nu_rmtree(root_dir);
         root_dir[0] = '\0';
     }
-}
-
-static void die(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_import: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(code);   /* atexit removes the temp folder */
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        die(1, "out of memory");
-    return s;
 }
 
 /* ---- data --------------------------------------------------------------- */
@@ -139,13 +114,13 @@ static void write_csv(const char *path, long rows)
 {
     FILE *fp = fopen(path, "w");
     if (!fp)
-        die(1, "cannot write %s: %s", path, strerror(errno));
+        bu_die(1, "cannot write %s: %s", path, strerror(errno));
     used_cap = 1;
     while (used_cap < (size_t)rows * 2)
         used_cap <<= 1;
     used = calloc(used_cap, sizeof *used);
     if (!used)
-        die(1, "out of memory");
+        bu_die(1, "out of memory");
     rng_state = BENCH_SEED;
     fputs(csv_header, fp);
     for (long r = 0; r < rows; r++) {
@@ -189,7 +164,7 @@ static void write_csv(const char *path, long rows)
     free(used);
     used = NULL;
     if (ferror(fp) | fclose(fp))
-        die(1, "cannot write %s: %s", path, strerror(errno));
+        bu_die(1, "cannot write %s: %s", path, strerror(errno));
 }
 
 /* ---- running programs --------------------------------------------------- */
@@ -203,7 +178,7 @@ static char *slurp(const char *path)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return xasprintf("%s", "");
+        return bu_asprintf("%s", "");
     char *s = NULL;
     size_t len = 0, cap = 0;
     int c;
@@ -212,14 +187,14 @@ static char *slurp(const char *path)
             cap = cap ? cap * 2 : 4096;
             char *t = realloc(s, cap);
             if (!t)
-                die(1, "out of memory");
+                bu_die(1, "out of memory");
             s = t;
         }
         s[len++] = (char)c;
     }
     fclose(fp);
     if (!s)
-        return xasprintf("%s", "");
+        return bu_asprintf("%s", "");
     s[len] = '\0';
     return s;
 }
@@ -232,7 +207,7 @@ static char **wings_env(void)
         n++;
     char **env = calloc(n + 2, sizeof *env);
     if (!env)
-        die(1, "out of memory");
+        bu_die(1, "out of memory");
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "WINGS_PASSPHRASE=", 17) &&
@@ -252,8 +227,8 @@ static char **wings_env(void)
 static double run(char *const argv[], char **env, const char *dir, int quiet,
                   char **out)
 {
-    char *outp = xasprintf("%s/stdout", dir);
-    char *errp = xasprintf("%s/stderr", dir);
+    char *outp = bu_asprintf("%s/stdout", dir);
+    char *errp = bu_asprintf("%s/stderr", dir);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
@@ -267,11 +242,11 @@ static double run(char *const argv[], char **env, const char *dir, int quiet,
     double t0 = now();
     int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, env);
     if (e)
-        die(1, "cannot run %s: %s", argv[0], strerror(e));
+        bu_die(1, "cannot run %s: %s", argv[0], strerror(e));
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
-            die(1, "waitpid: %s", strerror(errno));
+            bu_die(1, "waitpid: %s", strerror(errno));
     double secs = now() - t0;
     posix_spawn_file_actions_destroy(&fa);
     char *o = slurp(outp), *er = slurp(errp);
@@ -285,7 +260,7 @@ static double run(char *const argv[], char **env, const char *dir, int quiet,
         exit(1);
     }
     if (quiet && *er)
-        die(1, "%s wrote to stderr:\n%s", argv[0], er);
+        bu_die(1, "%s wrote to stderr:\n%s", argv[0], er);
     free(er);
     free(outp);
     free(errp);
@@ -306,7 +281,7 @@ static long rows = BENCH_ROWS;
 /* A fresh wings node in DIR/node; times the import. */
 static double bench_wings(const char *dir, char **env)
 {
-    char *node = xasprintf("%s/node", dir);
+    char *node = bu_asprintf("%s/node", dir);
     char *wp = (char *)wings_path;
     char *init[] = { wp, "--dir", node, "init", "--name", "bench",
                      "--county", BENCH_COUNTY, "--kdf", "interactive", NULL };
@@ -315,9 +290,9 @@ static double bench_wings(const char *dir, char **env)
     char *imp[] = { wp, "--dir", node, "import", "person", csv_path, NULL };
     char *out;
     double secs = run(imp, env, dir, 0, &out);
-    char *want = xasprintf("imported %ld person rows\n", rows);
+    char *want = bu_asprintf("imported %ld person rows\n", rows);
     if (strcmp(out, want))
-        die(1, "wings import printed '%s', expected '%s'", out, want);
+        bu_die(1, "wings import printed '%s', expected '%s'", out, want);
     free(want);
     free(out);
     free(node);
@@ -327,11 +302,11 @@ static double bench_wings(const char *dir, char **env)
 /* A fresh plain database DIR/db.sqlite; times the sqlite3 shell's .import. */
 static double bench_plain(const char *dir)
 {
-    char *db = xasprintf("%s/db.sqlite", dir);
+    char *db = bu_asprintf("%s/db.sqlite", dir);
     char *create[] = { sqlite_path, db, (char *)plain_schema, NULL };
     run(create, environ, dir, 1, NULL);
 
-    char *dot = xasprintf(".import --csv --skip 1 %s person", csv_path);
+    char *dot = bu_asprintf(".import --csv --skip 1 %s person", csv_path);
     char *imp[] = { sqlite_path, db, "-cmd", "PRAGMA journal_mode=WAL",
                     "-cmd", "PRAGMA synchronous=FULL", dot, NULL };
     double secs = run(imp, environ, dir, 1, NULL);
@@ -340,7 +315,7 @@ static double bench_plain(const char *dir)
     char *out;
     run(count, environ, dir, 1, &out);
     if (strtol(out, NULL, 10) != rows)
-        die(1, "the plain table holds %s rows, expected %ld", out, rows);
+        bu_die(1, "the plain table holds %s rows, expected %ld", out, rows);
     free(out);
     free(dot);
     free(db);
@@ -423,11 +398,11 @@ int main(int argc, char **argv)
         tmp = "/tmp";
     if (snprintf(root_dir, sizeof root_dir, "%s/bench_import.XXXXXX", tmp) >=
         (int)sizeof root_dir)
-        die(2, "TMPDIR is too long");
+        bu_die(2, "TMPDIR is too long");
     if (!mkdtemp(root_dir)) {
         int e = errno;
         root_dir[0] = '\0';
-        die(1, "mkdtemp in %s: %s", tmp, strerror(e));
+        bu_die(1, "mkdtemp in %s: %s", tmp, strerror(e));
     }
     atexit(cleanup);
 
@@ -441,12 +416,12 @@ int main(int argc, char **argv)
         ver[strcspn(ver, "\n")] = '\0';
     }
 
-    csv_path = xasprintf("%s/person.csv", root_dir);
+    csv_path = bu_asprintf("%s/person.csv", root_dir);
     double t0 = now();
     write_csv(csv_path, rows);
     struct stat sb;
     if (stat(csv_path, &sb) != 0)
-        die(1, "stat %s: %s", csv_path, strerror(errno));
+        bu_die(1, "stat %s: %s", csv_path, strerror(errno));
     printf("wings: %s\n", wings_path);
     printf("sqlite3: %s (version %s)\n", sqlite_path, ver);
     printf("rows: %ld (CSV %.1f MiB, generated in %.2f s)\n", rows,
@@ -457,9 +432,9 @@ int main(int argc, char **argv)
     char **env = wings_env();
     double best_w = 0, best_p = 0;
     for (int r = 1; r <= rounds; r++) {
-        char *dir = xasprintf("%s/round%d", root_dir, r);
+        char *dir = bu_asprintf("%s/round%d", root_dir, r);
         if (mkdir(dir, 0700) != 0)
-            die(1, "mkdir %s: %s", dir, strerror(errno));
+            bu_die(1, "mkdir %s: %s", dir, strerror(errno));
         double w, p;
         int wings_first = r % 2 == 1;   /* swap who goes first each round */
         if (wings_first) {

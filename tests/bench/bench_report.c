@@ -70,6 +70,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../nodeutil.h"
+
+#define BU_NAME "bench_report"
+#include "benchutil.h"
+
 extern char **environ;
 
 #define BENCH_PASS "bench passphrase"
@@ -88,20 +93,10 @@ extern char **environ;
 static char root_dir[PATH_MAX];
 static int keep_dir;
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
 static void cleanup(void)
 {
     if (root_dir[0] && !keep_dir) {
-        nftw(root_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        nu_rmtree(root_dir);
         root_dir[0] = '\0';
     }
 }
@@ -113,54 +108,23 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-static void die(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_report: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(code);
-}
-
-static char *xasprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        die(1, "out of memory");
-    return s;
-}
-
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return nu_seconds();
 }
 
 static void exec2(sqlite3 *db, const char *sql, const char *what)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        die(1, "%s: %s", what, msg ? msg : "?");
+        bu_die(1, "%s: %s", what, msg ? msg : "?");
 }
 
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        die(1, "preparing %.60s: %s", sql, sqlite3_errmsg(db));
+        bu_die(1, "preparing %.60s: %s", sql, sqlite3_errmsg(db));
     return s;
 }
 
@@ -257,13 +221,13 @@ static void sink_open(sink *k, sqlite3 *db)
 {
     k->db = db;
     for (int t = 0; t < 3; t++) {
-        char *q = xasprintf("INSERT INTO %s(%s) VALUES(?", tables[t], cols[t]);
+        char *q = bu_asprintf("INSERT INTO %s(%s) VALUES(?", tables[t], cols[t]);
         for (int i = 1; i < ncols[t]; i++) {
-            char *m = xasprintf("%s, ?", q);
+            char *m = bu_asprintf("%s, ?", q);
             free(q);
             q = m;
         }
-        char *f = xasprintf("%s)", q);
+        char *f = bu_asprintf("%s)", q);
         k->ins[t] = prep(db, f);
         free(q);
         free(f);
@@ -296,7 +260,7 @@ static void put(sink *two, int t, const char *const *v, int n)
         sqlite3_bind_int(st, n + 3, 0);
         int rc = sqlite3_step(st);
         if (rc != SQLITE_DONE)
-            die(1, "inserting into %s: %s", tables[t],
+            bu_die(1, "inserting into %s: %s", tables[t],
                 sqlite3_errmsg(two[s].db));
         sqlite3_reset(st);
     }
@@ -325,8 +289,8 @@ static char **index_sql(sqlite3 *db, int *n)
     *n = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         v = wg_xrealloc(v, (size_t)(*n + 2) * sizeof *v);
-        v[(*n)++] = xasprintf("%s", (const char *)sqlite3_column_text(s, 0));
-        v[(*n)++] = xasprintf("%s", (const char *)sqlite3_column_text(s, 1));
+        v[(*n)++] = bu_asprintf("%s", (const char *)sqlite3_column_text(s, 0));
+        v[(*n)++] = bu_asprintf("%s", (const char *)sqlite3_column_text(s, 1));
     }
     sqlite3_finalize(s);
     return v;
@@ -344,7 +308,7 @@ static void agg_row(sink *two, sqlite3_stmt **ins, const char *k1,
         for (int i = 0; i < n; i++)
             sqlite3_bind_int64(st, nk + 1 + i, v[i]);
         if (sqlite3_step(st) != SQLITE_DONE)
-            die(1, "writing an aggregate: %s", sqlite3_errmsg(two[s].db));
+            bu_die(1, "writing an aggregate: %s", sqlite3_errmsg(two[s].db));
         sqlite3_reset(st);
     }
     tick(two);
@@ -463,7 +427,7 @@ static void build(wg_store *st, sqlite3 *pdb, long persons)
     int nidx;
     char **idx = index_sql(wdb, &nidx);
     for (int i = 0; i < nidx; i += 2) {
-        char *d = xasprintf("DROP INDEX %s", idx[i]);
+        char *d = bu_asprintf("DROP INDEX %s", idx[i]);
         exec2(wdb, d, "dropping an index for the load");
         free(d);
     }
@@ -600,7 +564,7 @@ static void build(wg_store *st, sqlite3 *pdb, long persons)
     fprintf(stderr, "  indexes in %.1f s; aggregates...\n", now() - t0);
     wg_err err = { 0 };
     if (wg_store_report_rebuild(st, &err) != WG_OK)
-        die(1, "rebuilding the aggregates: %s", err.msg);
+        bu_die(1, "rebuilding the aggregates: %s", err.msg);
     char *rc = wg_store__report_recount_sql("rpt_");
     exec2(pdb, rc, "the plain recount");
     free(rc);
@@ -627,17 +591,17 @@ static double time_shell(const char *sql_file)
     double t0 = now();
     int e = posix_spawn(&pid, sqlite_path, &fa, NULL, argv, environ);
     if (e)
-        die(1, "cannot run %s: %s", sqlite_path, strerror(e));
+        bu_die(1, "cannot run %s: %s", sqlite_path, strerror(e));
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
-            die(1, "waitpid: %s", strerror(errno));
+            bu_die(1, "waitpid: %s", strerror(errno));
     double t = now() - t0;
     posix_spawn_file_actions_destroy(&fa);
     struct stat sb;
     if (!WIFEXITED(status) || WEXITSTATUS(status) ||
         (stat(err_path, &sb) == 0 && sb.st_size))
-        die(1, "the sqlite3 shell failed; see %s", err_path);
+        bu_die(1, "the sqlite3 shell failed; see %s", err_path);
     return t;
 }
 
@@ -663,7 +627,7 @@ static double time_wings(wg_store *st, const wg_report_query *q,
     wg_err err = { 0 };
     double t0 = now();
     if (wg_store_report(st, q, out, &err) != WG_OK)
-        die(1, "wg_store_report: %s", err.msg);
+        bu_die(1, "wg_store_report: %s", err.msg);
     return now() - t0;
 }
 
@@ -690,7 +654,7 @@ static char *find_on_path(const char *name)
     for (const char *p = path ? path : "/usr/bin:/bin";;) {
         const char *end = strchr(p, ':');
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        char *c = xasprintf("%.*s/%s", (int)n, p, name);
+        char *c = bu_asprintf("%.*s/%s", (int)n, p, name);
         if (access(c, X_OK) == 0)
             return c;
         free(c);
@@ -733,7 +697,7 @@ int main(int argc, char **argv)
         case 'c': ncounties = (int)parse_count(optarg, "--counties", 1,
                                                60000); break;
         case 'r': rounds = (int)parse_count(optarg, "--rounds", 1, 100); break;
-        case 's': sqlite_path = xasprintf("%s", optarg); break;
+        case 's': sqlite_path = bu_asprintf("%s", optarg); break;
         case 'o': only_default = !strcmp(optarg, "default"); break;
         case 'v': verify = 1; break;
         case 'd': direct = 1; nsinks = 1; only_default = 1; break;
@@ -751,18 +715,18 @@ int main(int argc, char **argv)
     }
     wg_err err = { 0 };
     if (wg_crypto_init(&err) != WG_OK)
-        die(1, "crypto: %s", err.msg);
+        bu_die(1, "crypto: %s", err.msg);
     const char *tmp = getenv("TMPDIR");
     snprintf(root_dir, sizeof root_dir, "%s/bench_report.XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(root_dir))
-        die(1, "mkdtemp: %s", strerror(errno));
+        bu_die(1, "mkdtemp: %s", strerror(errno));
     atexit(cleanup);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    char *node_dir = xasprintf("%s/node", root_dir);
-    plain_path = xasprintf("%s/plain.db", root_dir);
-    err_path = xasprintf("%s/shell.err", root_dir);
+    char *node_dir = bu_asprintf("%s/node", root_dir);
+    plain_path = bu_asprintf("%s/plain.db", root_dir);
+    err_path = bu_asprintf("%s/shell.err", root_dir);
 
     printf("bench_report: %ld persons, %ld trainings, %ld placements over %d "
            "counties; %d round%s; SQLite %s, shell %s\n", persons,
@@ -770,20 +734,16 @@ int main(int argc, char **argv)
            rounds == 1 ? "" : "s", sqlite3_libversion(), sqlite_path);
     fflush(stdout);
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, "bench-hq");
-    strcpy(info.county, "000000");
-    info.role = WG_ROLE_HQ;
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "bench-hq", "000000", WG_ROLE_HQ);
     if (wg_store_create(node_dir, BENCH_PASS, strlen(BENCH_PASS),
                         WG_KDF_INTERACTIVE, &info, &err) != WG_OK)
-        die(1, "create: %s", err.msg);
+        bu_die(1, "create: %s", err.msg);
     wg_store *st = NULL;
     if (wg_store_open(node_dir, BENCH_PASS, strlen(BENCH_PASS), &st, &err))
-        die(1, "open: %s", err.msg);
+        bu_die(1, "open: %s", err.msg);
     sqlite3 *pdb = NULL;
     if (sqlite3_open(plain_path, &pdb) != SQLITE_OK)
-        die(1, "plain: %s", sqlite3_errmsg(pdb));
+        bu_die(1, "plain: %s", sqlite3_errmsg(pdb));
     double t0 = now();
     build(st, pdb, persons);
     sqlite3_close(pdb);
@@ -791,9 +751,9 @@ int main(int argc, char **argv)
     /* Fresh connection: empty caches, as a report command starts. */
     wg_store_close(&st);
     if (wg_store_open(node_dir, BENCH_PASS, strlen(BENCH_PASS), &st, &err))
-        die(1, "reopen: %s", err.msg);
+        bu_die(1, "reopen: %s", err.msg);
     struct stat sb;
-    char *wdb = xasprintf("%s/%s", node_dir, WG_STORE_DBFILE);
+    char *wdb = bu_asprintf("%s/%s", node_dir, WG_STORE_DBFILE);
     double mw = stat(wdb, &sb) ? 0 : (double)sb.st_size / 1048576.0;
     double mp = stat(plain_path, &sb) ? 0 : (double)sb.st_size / 1048576.0;
     printf("build (untimed) %.1f s; db size wings %.0f MiB, plain %.0f MiB\n",
@@ -803,7 +763,7 @@ int main(int argc, char **argv)
         long bad = -1;
         double tv = now();
         if (wg_store_report_verify(st, &bad, &err) != WG_OK)
-            die(1, "verify: %s", err.msg);
+            bu_die(1, "verify: %s", err.msg);
         printf("check: kept aggregates equal a full recount: %s (%ld rows "
                "differ; %.1f s)\n", bad ? "NO" : "yes", bad, now() - tv);
         if (bad)
@@ -843,10 +803,10 @@ int main(int argc, char **argv)
     int all_ok = 1;
     wg_report first = { 0 };
     for (int i = 0; i < nreps; i++) {
-        char *file = xasprintf("%s/q%d.sql", root_dir, i);
+        char *file = bu_asprintf("%s/q%d.sql", root_dir, i);
         FILE *f = fopen(file, "w");
         if (!f)
-            die(1, "cannot write %s", file);
+            bu_die(1, "cannot write %s", file);
         fprintf(f, "PRAGMA temp_store=MEMORY;\n");
         /* One untimed run to capture what the report runs. */
         wg_report cap = { 0 };
@@ -857,7 +817,7 @@ int main(int argc, char **argv)
         trace_to = NULL;
         wg_report_release(&cap);
         if (fclose(f))
-            die(1, "cannot write %s", file);
+            bu_die(1, "cannot write %s", file);
         double bw = 1e9, bs = 1e9;
         wg_report rep = { 0 };
         for (int r = 0; r < rounds; r++) {
@@ -882,7 +842,7 @@ int main(int argc, char **argv)
                rep.n, rep.grand.persons, rep.grand.rate);
         fflush(stdout);
         if (rep.grand.persons != persons && !reps[i].q.as_of[0])
-            die(1, "the report counts %ld persons, expected %ld",
+            bu_die(1, "the report counts %ld persons, expected %ld",
                 rep.grand.persons, persons);
         if (i == 0) {
             first = rep;
@@ -893,7 +853,7 @@ int main(int argc, char **argv)
         } else {
             if (i == 1) {
                 if (!same_rows(&first, &rep))
-                    die(1, "the default report differs from its recount");
+                    bu_die(1, "the default report differs from its recount");
                 printf("check: default report (aggregates) equals its "
                        "recount, row for row: ok\n");
             }

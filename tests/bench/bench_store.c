@@ -335,10 +335,7 @@ static void wings_create(side *sd)
     sd->dir = live_dirs[SIDE_WINGS] = make_tmpdir("wings");
     sd->path = path_join(sd->dir, WG_STORE_DBFILE);
     wg_node_info info;
-    memset(&info, 0, sizeof info);
-    strcpy(info.name, "bench");
-    strcpy(info.county, "450224");
-    strcpy(info.endpoint, "tcp://127.0.0.1:7400");
+    nu_node_info(&info, "bench", "450224", WG_ROLE_OFFICE);
     wg_err err = { 0 };
     if (wg_store_create(sd->dir, BENCH_PASS, strlen(BENCH_PASS),
                         WG_KDF_INTERACTIVE, &info, &err) != WG_OK)

@@ -11,16 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzutil.h"
 #include "wg_csv.h"
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "fuzz_csv: %s:%d: check failed: %s\n",         \
-                    __FILE__, __LINE__, #cond);                            \
-            abort();                                                       \
-        }                                                                  \
-    } while (0)
 
 /* One reader for the inputs, one for the round trips and one buffer for
  * the text written, each kept from input to input: an input costs the
@@ -32,10 +24,10 @@ static wg_buf text;
 static void round_trip(char **fields, size_t n)
 {
     wg_buf_reset(&text);
-    CHECK(wg_csv_format(&text, (const char *const *)fields, n, NULL) ==
+    FZ_CHECK(wg_csv_format(&text, (const char *const *)fields, n, NULL) ==
           WG_OK);
     size_t len = text.len;
-    CHECK(len >= 2 && text.data[len - 2] == '\r' && text.data[len - 1] == '\n');
+    FZ_CHECK(len >= 2 && text.data[len - 2] == '\r' && text.data[len - 1] == '\n');
 
     wg_csv_reader_reset_mem(back_r, text.data, len);
     char **back = NULL;
@@ -45,13 +37,13 @@ static void round_trip(char **fields, size_t n)
     if (rc != WG_OK)
         fprintf(stderr, "fuzz_csv: rewritten record does not read: %s\n",
                 err.msg);
-    CHECK(rc == WG_OK);
-    CHECK(line == 1);
-    CHECK(nback == n);
+    FZ_CHECK(rc == WG_OK);
+    FZ_CHECK(line == 1);
+    FZ_CHECK(nback == n);
     for (size_t i = 0; i < n; i++)
-        CHECK(strcmp(back[i], fields[i]) == 0);
-    CHECK(wg_csv_read(back_r, &back, &nback, &line, NULL) == WG_ERR_NOTFOUND);
-    CHECK(wg_csv_reader_bytes(back_r) == len);
+        FZ_CHECK(strcmp(back[i], fields[i]) == 0);
+    FZ_CHECK(wg_csv_read(back_r, &back, &nback, &line, NULL) == WG_ERR_NOTFOUND);
+    FZ_CHECK(wg_csv_reader_bytes(back_r) == len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,23 +63,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wg_err err;
         wg_rc rc = wg_csv_read(r, &fields, &n, &line, &err);
         size_t bytes = wg_csv_reader_bytes(r);
-        CHECK(bytes >= last_bytes && bytes <= size);
+        FZ_CHECK(bytes >= last_bytes && bytes <= size);
         last_bytes = bytes;
         if (rc == WG_ERR_NOTFOUND) {
-            CHECK(bytes == size);
+            FZ_CHECK(bytes == size);
             break;
         }
-        CHECK(line > last_line);
+        FZ_CHECK(line > last_line);
         last_line = line;
         if (rc != WG_OK) {
-            CHECK(rc == WG_ERR_INVALID);
-            CHECK(strncmp(err.msg, "line ", 5) == 0);
+            FZ_CHECK(rc == WG_ERR_INVALID);
+            FZ_CHECK(strncmp(err.msg, "line ", 5) == 0);
             break;
         }
-        CHECK(n >= 1 && n <= WG_CSV_MAX_FIELDS);
-        CHECK(fields[n] == NULL);
+        FZ_CHECK(n >= 1 && n <= WG_CSV_MAX_FIELDS);
+        FZ_CHECK(fields[n] == NULL);
         for (size_t i = 0; i < n; i++)
-            CHECK(strlen(fields[i]) <= WG_CSV_MAX_FIELD);
+            FZ_CHECK(strlen(fields[i]) <= WG_CSV_MAX_FIELD);
         round_trip(fields, n);
     }
     return 0;

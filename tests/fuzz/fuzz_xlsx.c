@@ -14,16 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzutil.h"
 #include "wg_xlsx.h"
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "fuzz_xlsx: %s:%d: check failed: %s\n",        \
-                    __FILE__, __LINE__, #cond);                            \
-            abort();                                                       \
-        }                                                                  \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wg_err err = { 0 };
     wg_rc rc = wg_xlsx_open_buffer(data, size, &x, &err);
     if (rc != WG_OK) {
-        CHECK(rc == WG_ERR_INVALID);
-        CHECK(x == NULL && err.msg[0]);
+        FZ_CHECK(rc == WG_ERR_INVALID);
+        FZ_CHECK(x == NULL && err.msg[0]);
         return 0;
     }
     size_t last = 0;
@@ -44,29 +36,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == WG_ERR_NOTFOUND)
             break;
         if (rc != WG_OK) {
-            CHECK(rc == WG_ERR_INVALID);
-            CHECK(!strncmp(err.msg, "row ", 4));
+            FZ_CHECK(rc == WG_ERR_INVALID);
+            FZ_CHECK(!strncmp(err.msg, "row ", 4));
             /* errors are sticky */
-            CHECK(wg_xlsx_read(x, &cells, &kinds, &n, &row, NULL) == rc);
+            FZ_CHECK(wg_xlsx_read(x, &cells, &kinds, &n, &row, NULL) == rc);
             break;
         }
-        CHECK(n >= 1 && n <= WG_XLSX_MAX_COLS);
-        CHECK(row > last);
+        FZ_CHECK(n >= 1 && n <= WG_XLSX_MAX_COLS);
+        FZ_CHECK(row > last);
         last = row;
-        CHECK(cells[n] == NULL);
+        FZ_CHECK(cells[n] == NULL);
         int any = 0;
         for (size_t i = 0; i < n; i++) {
             size_t len = strlen(cells[i]);
-            CHECK(len <= WG_XLSX_MAX_CELL);
-            CHECK(kinds[i] <= WG_XLSX_BOOL);
-            CHECK((len == 0) == (kinds[i] == WG_XLSX_EMPTY) || len == 0);
+            FZ_CHECK(len <= WG_XLSX_MAX_CELL);
+            FZ_CHECK(kinds[i] <= WG_XLSX_BOOL);
+            FZ_CHECK((len == 0) == (kinds[i] == WG_XLSX_EMPTY) || len == 0);
             any |= len > 0;
             if (kinds[i] == WG_XLSX_DATE)
-                CHECK(len == 10 && cells[i][4] == '-' && cells[i][7] == '-');
+                FZ_CHECK(len == 10 && cells[i][4] == '-' && cells[i][7] == '-');
         }
-        CHECK(any);
+        FZ_CHECK(any);
     }
     wg_xlsx_close(&x);
-    CHECK(x == NULL);
+    FZ_CHECK(x == NULL);
     return 0;
 }

@@ -18,53 +18,18 @@
 # check failed.
 set -euo pipefail
 
+# shellcheck source=tests/scenario/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [[ $# -ne 2 ]]; then
     echo "usage: $0 PATH-TO-WINGS PATH-TO-WINGS_FLOOD" >&2
     exit 2
 fi
-W=$1 FLOOD=$2
-case $W in /*) ;; *) W=$PWD/$W ;; esac
+lib_args "$1"
+FLOOD=$2
 case $FLOOD in /*) ;; *) FLOOD=$PWD/$FLOOD ;; esac
-command -v jq >/dev/null || { echo "flood_cli.sh: needs jq" >&2; exit 2; }
+lib_need jq
+lib_tmp
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-flood-cli.XXXXXX")
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf -- "$T"
-}
-trap cleanup EXIT
-unset WINGS_PASSPHRASE WINGS_DIR
-export WINGS_PASSPHRASE='Juniper-6t-quarry-beacon-27' WINGS_TEST_KDF=1
-cd "$T"
-
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL $1"; echo "     why: $2"; }
-run() { if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi; }
-on() { local n=$1; shift; run "$W" --dir "$T/$n" "$@"; }
-last() { printf 'exit %s; out: %s; err: %s' "$RC" "$(head -c 300 "$T/out" | tr '\n' '|')" "$(head -c 300 "$T/err" | tr '\n' '|')"; }
-
-free_port() {
-    local p hex
-    while :; do
-        p=$((20000 + SRANDOM % 12000))
-        printf -v hex ':%04X ' "$p"
-        grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || break
-    done
-    PORT=$p
-}
-
-declare -A IDL
-new_node() { # NAME COUNTY ROLE
-    free_port
-    on "$1" init --name "$1" --county "$2" --role "$3" \
-        --listen "tcp://127.0.0.1:$PORT" --kdf test
-    [[ $RC -eq 0 ]] || { echo "flood_cli.sh: init $1: $(last)" >&2; exit 1; }
-    IDL[$1]=$(head -n 1 "$T/out")
-}
 new_node hq 450000 hq
 new_node office 450224 office
 read -ra HQ <<<"${IDL[hq]}"
@@ -72,18 +37,18 @@ read -ra OF <<<"${IDL[office]}"
 on hq peer add "${OF[@]}"
 on office peer add "${HQ[@]}"
 on office add person name=测试 id_number=11010519491231002X disability_category=physical
-[[ $RC -eq 0 ]] || { echo "flood_cli.sh: add: $(last)" >&2; exit 1; }
+[[ $RC -eq 0 ]] || { echo "flood_cli.sh: add: $(show_last)" >&2; exit 1; }
 
 # The daemon, at 1,024 descriptors.
 ( ulimit -n 1024 && exec "$W" --dir "$T/hq" serve --interval 86400 ) \
     </dev/null >"$T/serve.log" 2>&1 &
-DPID=$!
-PIDS+=("$DPID")
+HQ_PID=$!
+PIDS+=("$HQ_PID")
 for ((i = 0; i < 500; i++)); do
     [[ -S $T/hq/wings.ctl && -s $T/hq/wings.pid ]] && break
     sleep 0.02
 done
-limit=$(awk '/Max open files/ {print $4}' "/proc/$DPID/limits")
+limit=$(awk '/Max open files/ {print $4}' "/proc/$HQ_PID/limits")
 [[ $limit == 1024 ]] && ok "the daemon serves with 1024 open files allowed" ||
     bad "the daemon serves with 1024 open files allowed" "limit $limit"
 on hq audit --json
@@ -98,7 +63,7 @@ sleep 2
 on office sync hq --timeout 60
 [[ $RC -eq 0 ]] && grep -q '^hq ok sent=' "$T/out" &&
     ok "an honest sync completes under the flood" ||
-    bad "an honest sync completes under the flood" "$(last)"
+    bad "an honest sync completes under the flood" "$(show_last)"
 wait "$FPID" || true
 echo "     ($(cat "$T/flood.out"); $((SECONDS - t0)) s)"
 read -r _ raw dropped curve refused < <(tr '=' ' ' <"$T/flood.out" |
@@ -107,21 +72,21 @@ read -r _ raw dropped curve refused < <(tr '=' ' ' <"$T/flood.out" |
     ok "the flood made 3000 connections and 1000 fresh-key handshakes" ||
     bad "the flood made 3000 connections and 1000 fresh-key handshakes" "$(cat "$T/flood.out")"
 
-if kill -0 "$DPID" 2>/dev/null; then ok "the daemon survives"; else
+if kill -0 "$HQ_PID" 2>/dev/null; then ok "the daemon survives"; else
     bad "the daemon survives" "$(tail -n 5 "$T/serve.log" | tr '\n' '|')"; fi
 on hq status
 [[ $RC -eq 0 ]] && ok "a command forwarded through the control socket works" ||
-    bad "a command forwarded through the control socket works" "$(last)"
+    bad "a command forwarded through the control socket works" "$(show_last)"
 on office add person name=测试二 id_number=110105194912310038 disability_category=physical
 on office sync hq --timeout 30
 [[ $RC -eq 0 ]] && grep -q '^hq ok sent=' "$T/out" &&
-    ok "an honest sync after the flood" || bad "an honest sync after the flood" "$(last)"
-fds=$(ls "/proc/$DPID/fd" | wc -l)
+    ok "an honest sync after the flood" || bad "an honest sync after the flood" "$(show_last)"
+fds=$(ls "/proc/$HQ_PID/fd" | wc -l)
 echo "     (the daemon holds $fds descriptors after the flood)"
 
-kill -TERM "$DPID"
+kill -TERM "$HQ_PID"
 rc=0
-wait "$DPID" || rc=$?
+wait "$HQ_PID" || rc=$?
 [[ $rc == 0 ]] && ok "the daemon exits 0 on SIGTERM" ||
     bad "the daemon exits 0 on SIGTERM" "exit $rc; $(tail -n 3 "$T/serve.log" | tr '\n' '|')"
 minutes=$(( (SECONDS - t0) / 60 + 1 ))
@@ -140,5 +105,4 @@ on hq list person --json
 n=$(jq length "$T/out")
 [[ $n == 2 ]] && ok "the HQ holds the office's 2 persons" || bad "the HQ holds the office's 2 persons" "$n"
 
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+lib_finish

@@ -488,6 +488,17 @@ reap_() {
     forget "$pid"
 }
 
+# wait_for FILE TEXT: up to 20 s for TEXT to appear in FILE (a daemon's
+# output); returns 1 if it does not.
+wait_for() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # ---- ports ---------------------------------------------------------------------------------
 
 # free_port: a TCP port in 20000-60000, outside the kernel's range of

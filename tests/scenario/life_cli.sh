@@ -14,28 +14,13 @@
 # manifest, then the database copy in whole 4096-byte pages.
 set -euo pipefail
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 PATH-TO-WINGS" >&2
-    exit 2
-fi
-W=$1
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-life-cli.XXXXXX")
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    chmod -R u+rwX "$T" 2>/dev/null || true
-    rm -rf -- "$T"
-}
-trap cleanup EXIT
-trap 'echo "life_cli.sh: aborted by an unexpected failure at line $LINENO" >&2' ERR
-
+# shellcheck source=tests/scenario/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_start "$@"
+# Some folders here are made unreadable; make them removable again.
+on_cleanup 'chmod -R u+rwX "$T" 2>/dev/null || true'
+# No passphrase in the environment: each command is given its own.
 unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR WINGS_LOG CREDENTIALS_DIRECTORY
-export WINGS_TEST_KDF=1
-cd "$T"
 
 P1='Marigold-3v-anchor-tundra-64'
 P2='Saffron-8j-comet-ledger-17'
@@ -48,56 +33,11 @@ ID2=110105194912310038
 NAME3='Mo-Jinhua'
 ID3=450224199003151231
 
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-
-run() {
-    if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
-}
 # wings PASS ARGS...: the binary with WINGS_PASSPHRASE=PASS.
 wings() {
     local pass=$1
     shift
     run env WINGS_PASSPHRASE="$pass" "$W" "$@"
-}
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() {
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
-    echo "FAIL $1"
-    [[ -s $T/out ]] && sed 's/^/     out: /' "$T/out" | head -5
-    [[ -s $T/err ]] && sed 's/^/     err: /' "$T/err" | head -5
-    return 0
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# expect NAME rc=N [out=TEXT] [err=TEXT]: after run/wings.
-expect() {
-    local name=$1 want why=
-    shift
-    for want in "$@"; do
-        case $want in
-        rc=*) [[ $RC == "${want#rc=}" ]] || why+=" rc=$RC, wanted ${want#rc=}" ;;
-        out=*) grep -qF -- "${want#out=}" "$T/out" || why+=" stdout lacks '${want#out=}'" ;;
-        err=*) grep -qF -- "${want#err=}" "$T/err" || why+=" stderr lacks '${want#err=}'" ;;
-        esac
-    done
-    if [[ -z $why ]]; then ok "$name"; else bad "$name:$why"; fi
-}
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_for() { # wait_for FILE TEXT: up to 20 s
-    local i
-    for ((i = 0; i < 200; i++)); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
 }
 mode_of() { stat -c %a "$1"; }
 differ() { ! cmp -s "$1" "$2"; }
@@ -135,8 +75,8 @@ expect "add training" rc=0
 
 wings "$P1" --dir "$A" backup "$T/b1.wingsbak"
 expect "backup (no daemon): exit 0, says what it holds" rc=0 \
-    "out=backup of officea (office, county $COUNTY" \
-    "out=records: 2 person, 1 training, 0 placement" "out=written to $T/b1.wingsbak"
+    "out:backup of officea (office, county $COUNTY" \
+    "out:records: 2 person, 1 training, 0 placement" "out:written to $T/b1.wingsbak"
 check "backup file: mode 600" [ "$(mode_of "$T/b1.wingsbak")" = 600 ]
 check "backup file: no record text in its bytes" no_plaintext "$T/b1.wingsbak"
 check "backup file: the key file is its bytes 16..144" \
@@ -151,12 +91,13 @@ expect "backup --json" rc=0
 check "backup: a copy left by a dead backup is removed" [ ! -e "$A/wings.db.backup-0123456789ab" ]
 check "backup --json: counts" [ "$(json 'd["records"]["person"], d["records"]["training"], d["name"]')" = "2 1 officea" ]
 wings "$PWRONG" --dir "$A" backup "$T/bx.wingsbak"
-expect "backup with a wrong passphrase: exit 4" rc=4 "err=wrong passphrase"
+expect "backup with a wrong passphrase: exit 4" rc=4 "err:wrong passphrase"
 check "backup with a wrong passphrase: no file" [ ! -e "$T/bx.wingsbak" ]
 
 # ---- backup while serve runs: the daemon takes it -------------------------------
 
-PA=$(free_port)
+free_port
+PA=$PORT
 WINGS_PASSPHRASE="$P1" "$W" --dir "$A" serve --listen tcp://127.0.0.1:$PA \
     --interval 3600 >"$T/serve-a.out" 2>"$T/serve-a.err" </dev/null &
 PIDS+=($!)
@@ -168,7 +109,7 @@ expect "add through the daemon" rc=0
 # The daemon holds the store exclusively: only it can take the copy.
 wings "$P1" --dir "$A" backup "$T/b2.wingsbak"
 expect "backup while serving: exit 0, with the record just added" rc=0 \
-    "out=records: 3 person, 1 training, 0 placement"
+    "out:records: 3 person, 1 training, 0 placement"
 check "backup while serving: no record text in its bytes" no_plaintext "$T/b2.wingsbak"
 wings "$P1" --dir "$A" --json list person
 cp "$T/out" "$T/a-persons.json"
@@ -181,26 +122,26 @@ check "serve A stopped" wait_for "$T/serve-a.out" "stopped"
 R1=$T/restored-1
 wings "$P1" --dir "$R1" restore "$T/b2.wingsbak"
 expect "restore into a new folder: exit 0, verified" rc=0 \
-    "out=restored officea (office, county $COUNTY" \
-    "out=records: 3 person, 1 training, 0 placement" "out=verified:"
+    "out:restored officea (office, county $COUNTY" \
+    "out:records: 3 person, 1 training, 0 placement" "out:verified:"
 check "restored folder: mode 700" [ "$(mode_of "$R1")" = 700 ]
 check "restored files: mode 600" [ "$(mode_of "$R1/wings.db")$(mode_of "$R1/wings.key")" = 600600 ]
 wings "$P1" --dir "$R1" audit --verify
-expect "audit --verify clean after restore" rc=0 "out=ok:"
+expect "audit --verify clean after restore" rc=0 "out:ok:"
 wings "$P1" --dir "$R1" --json list person
 check "restored persons are the node's, byte for byte" cmp -s "$T/out" "$T/a-persons.json"
 wings "$P1" --dir "$R1" id
-expect "restored identity" rc=0 "out=officea "
+expect "restored identity" rc=0 "out:officea "
 
 sums() { sha256sum "$R1"/* | sort; }
 before=$(sums)
 wings "$P1" --dir "$R1" restore "$T/b1.wingsbak"
-expect "restore into a folder holding a node: exit 3" rc=3 "err=is not empty"
+expect "restore into a folder holding a node: exit 3" rc=3 "err:is not empty"
 check "refused restore changed nothing" [ "$(sums)" = "$before" ]
 mkdir -m 700 "$T/other"
 echo note >"$T/other/note.txt"
 wings "$P1" --dir "$T/other" restore "$T/b1.wingsbak"
-expect "restore into a folder holding any file: exit 3" rc=3 "err=is not empty"
+expect "restore into a folder holding any file: exit 3" rc=3 "err:is not empty"
 check "refused restore wrote nothing" [ "$(ls "$T/other")" = note.txt ]
 mkdir -m 700 "$T/empty"
 wings "$P1" --dir "$T/empty" --json restore "$T/b1.wingsbak"
@@ -211,10 +152,10 @@ mkdir "$T/open"
 chmod 777 "$T/open"
 wings "$P1" --dir "$T/open" restore "$T/b1.wingsbak"
 expect "restore into a folder open to others: exit 3, says how to fix" rc=3 \
-    "err=open to other users (mode 0777): run 'chmod 700"
+    "err:open to other users (mode 0777): run 'chmod 700"
 check "restore into an open folder wrote nothing" [ -z "$(ls "$T/open")" ]
 wings "$PWRONG" --dir "$T/r-wrong" restore "$T/b1.wingsbak"
-expect "restore with a wrong passphrase: exit 4" rc=4 "err=wrong passphrase"
+expect "restore with a wrong passphrase: exit 4" rc=4 "err:wrong passphrase"
 check "restore with a wrong passphrase: no folder" [ ! -e "$T/r-wrong" ]
 
 # ---- tampered backups ---------------------------------------------------------------
@@ -226,7 +167,7 @@ tamper() { # NAME OFFSET RC TEXT
     cp "$T/b2.wingsbak" "$T/t.wingsbak"
     flip "$T/t.wingsbak" "$2"
     wings "$P1" --dir "$T/r-tampered" restore "$T/t.wingsbak"
-    expect "tampered backup ($1): exit $3" rc="$3" "err=$4"
+    expect "tampered backup ($1): exit $3" rc="$3" "err:$4"
     check "tampered backup ($1): nothing restored" [ ! -e "$T/r-tampered" ]
 }
 tamper "magic" 0 3 "is not a wings backup"
@@ -237,7 +178,7 @@ tamper "database page 1" $((DB0 + 100)) 4 "database copy does not match its mani
 tamper "last database byte" $((SIZE - 1)) 4 "database copy does not match its manifest"
 head -c $((SIZE - 4096)) "$T/b2.wingsbak" >"$T/t.wingsbak"
 wings "$P1" --dir "$T/r-tampered" restore "$T/t.wingsbak"
-expect "truncated backup: exit 4" rc=4 "err=altered or corrupt"
+expect "truncated backup: exit 4" rc=4 "err:altered or corrupt"
 check "truncated backup: nothing restored" [ ! -e "$T/r-tampered" ]
 # A page of an older backup of the same node, under the same key, in place
 # of the newer one's: each page authenticates alone, the manifest does not.
@@ -255,14 +196,14 @@ EOF
 check "swapped page differs from the original" differ "$T/t.wingsbak" "$T/b2.wingsbak"
 wings "$P1" --dir "$T/r-tampered" restore "$T/t.wingsbak"
 expect "a page swapped in from an older backup: exit 4" rc=4 \
-    "err=database copy does not match its manifest"
+    "err:database copy does not match its manifest"
 head -c 5000 /dev/urandom >"$T/t.wingsbak"
 wings "$P1" --dir "$T/r-tampered" restore "$T/t.wingsbak"
-expect "random bytes: exit 3" rc=3 "err=is not a wings backup"
+expect "random bytes: exit 3" rc=3 "err:is not a wings backup"
 wings "$P1" --dir "$T/r-tampered" restore "$T/no-such-file"
-expect "missing backup file: exit 5" rc=5 "err=cannot read backup"
+expect "missing backup file: exit 5" rc=5 "err:cannot read backup"
 wings "$P1" --dir "$A" backup
-expect "backup without FILE: exit 2" rc=2 "err=backup needs a FILE"
+expect "backup without FILE: exit 2" rc=2 "err:backup needs a FILE"
 
 # ---- the node folder is its owner's alone ---------------------------------------------
 
@@ -270,18 +211,18 @@ mkdir "$T/ww"
 chmod 777 "$T/ww"
 wings "$P1" --dir "$T/ww" init --name ww --county $COUNTY --kdf test
 expect "init into a world-writable folder: exit 3, says how to fix" rc=3 \
-    "err=open to other users (mode 0777): run 'chmod 700 $T/ww'"
+    "err:open to other users (mode 0777): run 'chmod 700 $T/ww'"
 check "init into a world-writable folder: nothing written" [ -z "$(ls -A "$T/ww")" ]
 mkdir -m 770 "$T/gw"
 wings "$P1" --dir "$T/gw" init --name gw --county $COUNTY --kdf test
-expect "init into a group-writable folder: exit 3" rc=3 "err=(mode 0770)"
+expect "init into a group-writable folder: exit 3" rc=3 "err:(mode 0770)"
 mkdir -m 700 "$T/mine"
 wings "$P1" --dir "$T/mine" init --name mine --county $COUNTY --kdf test
-expect "init into an empty 0700 folder of ours: exit 0" rc=0 "out=mine "
+expect "init into an empty 0700 folder of ours: exit 0" rc=0 "out:mine "
 chmod 755 "$A"
 wings "$P1" --dir "$A" list person
 expect "opening a node folder open to others: exit 4, says how to fix" rc=4 \
-    "err=node folder '$A' is open to other users (mode 0755): run 'chmod 700 $A'"
+    "err:node folder '$A' is open to other users (mode 0755): run 'chmod 700 $A'"
 chmod 700 "$A"
 wings "$P1" --dir "$A" list person
 expect "after chmod 700 it opens" rc=0
@@ -289,7 +230,7 @@ if [[ $(id -u) == 0 ]]; then
     chown 65534 "$A"
     wings "$P1" --dir "$A" list person
     expect "opening a node folder owned by another user: exit 4" rc=4 \
-        "err=belongs to user 65534, not to you (0)"
+        "err:belongs to user 65534, not to you (0)"
     chown 0 "$A"
 else
     echo "skip opening a folder owned by another user (needs root to chown)"
@@ -330,7 +271,7 @@ else
 fi
 ln -s "$T/victim" "$A/wings.key.new"
 run env WINGS_PASSPHRASE="$P1" WINGS_NEW_PASSPHRASE="$P2" "$W" --dir "$A" passwd
-expect "passwd beside a planted wings.key.new link: exit 0" rc=0 "out=passphrase changed"
+expect "passwd beside a planted wings.key.new link: exit 0" rc=0 "out:passphrase changed"
 check "passwd: the planted link's target untouched" [ "$(cat "$T/victim")" = "another user's file" ]
 check "passwd: wings.key is a regular 128-byte file" \
     bash -c "[[ -f '$A/wings.key' && ! -L '$A/wings.key' && \$(stat -c %s '$A/wings.key') == 128 ]]"
@@ -351,12 +292,12 @@ expect "passwd: the node opens with the passphrase set" rc=0
 cp "$A/wings.key" "$T/old.key"
 cp "$A/wings.db" "$T/old.db"
 run env WINGS_PASSPHRASE="$P1" WINGS_NEW_PASSPHRASE="$P2" "$W" --dir "$A" passwd --rekey
-expect "passwd --rekey: exit 0" rc=0 "out=re-encrypted under a new data key"
+expect "passwd --rekey: exit 0" rc=0 "out:re-encrypted under a new data key"
 check "passwd --rekey: no file left behind" \
     [ "$(ls "$A" | sort | tr '\n' ' ')" = "wings.db wings.key wings.mark " ]
 check "passwd --rekey: every page rewritten" differ "$A/wings.db" "$T/old.db"
 wings "$P2" --dir "$A" audit --verify
-expect "passwd --rekey: audit --verify clean" rc=0 "out=ok:"
+expect "passwd --rekey: audit --verify clean" rc=0 "out:ok:"
 wings "$P2" --dir "$A" --json list person
 check "passwd --rekey: the same records" cmp -s "$T/out" "$T/a-persons.json"
 wings "$P2" --dir "$A" add person name=Rekeyed-Since id_number=450224198001011230 \
@@ -367,9 +308,9 @@ cp "$A/wings.db" "$T/oldcopy/wings.db"
 cp "$T/old.key" "$T/oldcopy/wings.key"
 wings "$P1" --dir "$T/oldcopy" list person
 expect "an old key file with the old passphrase opens nothing written since" \
-    rc=4 "err=page 1 of the database failed authentication"
+    rc=4 "err:page 1 of the database failed authentication"
 wings "$P1" --dir "$T/oldcopy" audit --verify
-expect "... and audit --verify says every page fails" rc=4 "err=failed verification"
+expect "... and audit --verify says every page fails" rc=4 "err:failed verification"
 
 # A crash between the two renames of a rekey: the key file is new, the old
 # database still in place, the new one beside it. The next open finishes it.
@@ -383,26 +324,27 @@ expect "rekey of N" rc=0
 mv "$N/wings.db" "$N/wings.db.rekey"
 cp "$T/n-old.db" "$N/wings.db"
 wings "$P2" --dir "$N" list person
-expect "open after a crash between the renames finishes the rekey" rc=0 "out=Crash-Case"
+expect "open after a crash between the renames finishes the rekey" rc=0 "out:Crash-Case"
 check "the finished rekey left no wings.db.rekey" [ ! -e "$N/wings.db.rekey" ]
 # A crash before the key file was replaced: a copy under another key.
 cp "$T/n-old.db" "$N/wings.db.rekey"
 wings "$P2" --dir "$N" list person
-expect "open beside an unfinished rekey's copy: the node as it was" rc=0 "out=Crash-Case"
+expect "open beside an unfinished rekey's copy: the node as it was" rc=0 "out:Crash-Case"
 check "the unfinished copy is removed" [ ! -e "$N/wings.db.rekey" ]
 wings "$P2" --dir "$N" audit --verify
-expect "audit --verify after both" rc=0 "out=ok:"
+expect "audit --verify after both" rc=0 "out:ok:"
 
 # ---- the endpoint in use; peer set; the daemon's log ------------------------------------------
 
 B=$T/node-b
 wings "$P1" --dir "$B" init --name officeb --county $COUNTY --kdf test
-expect "init B (default endpoint)" rc=0 "out=tcp://127.0.0.1:7400"
+expect "init B (default endpoint)" rc=0 "out:tcp://127.0.0.1:7400"
 KB=$(cut -d' ' -f2 "$T/out")
 wings "$P2" --dir "$A" id
 KA=$(cut -d' ' -f2 "$T/out")
 wings "$P1" --dir "$B" peer add officea "$KA" tcp://127.0.0.1:1
-PB=$(free_port)
+free_port
+PB=$PORT
 WINGS_PASSPHRASE="$P1" "$W" --dir "$B" serve --listen tcp://127.0.0.1:$PB \
     --interval 3600 >"$T/serve-b.out" 2>"$T/serve-b.err" </dev/null &
 PIDS+=($!)
@@ -410,27 +352,27 @@ SERVE_B=$!
 check "serve B started" wait_for "$T/serve-b.out" "serving officeb"
 wings "$P1" --dir "$B" id
 expect "id shows the endpoint serve --listen uses" rc=0 \
-    "out=officeb $KB tcp://127.0.0.1:$PB"
+    "out:officeb $KB tcp://127.0.0.1:$PB"
 wings "$P1" --dir "$B" --json status
 check "status --json shows it too" [ "$(json 'd["endpoint"]')" = "tcp://127.0.0.1:$PB" ]
 wings "$P1" --dir "$B" status
-expect "status shows it" rc=0 "out=officeb $KB tcp://127.0.0.1:$PB"
+expect "status shows it" rc=0 "out:officeb $KB tcp://127.0.0.1:$PB"
 
 wings "$P2" --dir "$A" peer add officeb "$KB" tcp://127.0.0.1:1
 expect "A trusts B at a wrong address" rc=0
 wings "$P2" --dir "$A" sync --timeout 2
-expect "sync to the wrong address fails" rc=6 "out=officeb failed"
+expect "sync to the wrong address fails" rc=6 "out:officeb failed"
 wings "$P2" --dir "$A" peer set officeb tcp://127.0.0.1:$PB
-expect "peer set: exit 0" rc=0 "out=peer officeb now at tcp://127.0.0.1:$PB"
+expect "peer set: exit 0" rc=0 "out:peer officeb now at tcp://127.0.0.1:$PB"
 wings "$P2" --dir "$A" --json peer list
 check "peer set: same key, new endpoint, history kept" \
     [ "$(json 'd[0]["key"], d[0]["endpoint"], d[0]["last_result"]')" = "$KB tcp://127.0.0.1:$PB failed" ]
 wings "$P2" --dir "$A" sync
-expect "sync at the new address" rc=0 "out=officeb ok sent="
+expect "sync at the new address" rc=0 "out:officeb ok sent="
 wings "$P2" --dir "$A" peer set nosuch tcp://127.0.0.1:$PB
-expect "peer set of an unknown peer: exit 5" rc=5 "err=no peer named 'nosuch'"
+expect "peer set of an unknown peer: exit 5" rc=5 "err:no peer named 'nosuch'"
 wings "$P2" --dir "$A" peer set officeb 10.0.0.1:7400
-expect "peer set with a malformed endpoint: exit 3" rc=3 "err=not of the form tcp://HOST:PORT"
+expect "peer set with a malformed endpoint: exit 3" rc=3 "err:not of the form tcp://HOST:PORT"
 wings "$P2" --dir "$A" peer set officeb
 expect "peer set without ENDPOINT: exit 2" rc=2
 
@@ -454,8 +396,4 @@ check "daemon log: no passphrase, no record text, no full key" \
     bash -c "! grep -qaF -e '$P1' -e '$P2' -e '$NAME1' -e '$ID1' -e '$NAME3' -e '$ID3' -e '$KA' '$LOG'"
 check "serve B stopped cleanly" grep -qx stopped "$T/serve-b.out"
 
-echo "$PASSED passed, $FAILED failed"
-if ((FAILED)); then
-    printf 'failed: %s\n' "${FAILED_NAMES[@]}"
-    exit 1
-fi
+lib_finish

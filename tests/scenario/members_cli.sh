@@ -23,45 +23,24 @@
 #
 # Prints one line per check, "N passed, 0 failed"; exit 1 if any failed.
 set -euo pipefail
-if [[ $# -ne 1 ]]; then echo "usage: $0 PATH-TO-WINGS" >&2; exit 2; fi
-W=$1
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-command -v jq >/dev/null || { echo "members_cli.sh: needs jq" >&2; exit 2; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-members-cli.XXXXXX")
-declare -A DPID
-cleanup() {
+# shellcheck source=tests/scenario/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_args "$@"
+lib_need jq
+lib_tmp
+kill_daemons() {
     local p
     for p in "${DPID[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf -- "$T"
 }
-trap cleanup EXIT
-unset WINGS_PASSPHRASE WINGS_DIR
-export WINGS_PASSPHRASE='Juniper-6t-quarry-beacon-27' WINGS_TEST_KDF=1
-cd "$T"
+on_cleanup kill_daemons
 
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL $1"; echo "     why: $2"; }
-run() { if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi; }
-on() { local n=$1; shift; run "$W" --dir "$T/$n" "$@"; }
-last() { printf 'exit %s; out: %s; err: %s' "$RC" "$(head -c 300 "$T/out" | tr '\n' '|')" "$(head -c 300 "$T/err" | tr '\n' '|')"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$(last)"; fi; }
-free_port() {
-    local p hex
-    while :; do
-        p=$((20000 + SRANDOM % 12000))
-        printf -v hex ':%04X ' "$p"
-        grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || break
-    done
-    PORT=$p
-}
 declare -A KEY EP
 new_node() { # NAME COUNTY ROLE [--root]
     free_port
     on "$1" init --name "$1" --county "$2" --role "$3" ${4:-} \
         --listen "tcp://127.0.0.1:$PORT" --kdf test
-    [[ $RC -eq 0 ]] || { echo "members_cli.sh: init $1: $(last)" >&2; exit 1; }
+    [[ $RC -eq 0 ]] || { echo "members_cli.sh: init $1: $(show_last)" >&2; exit 1; }
     local -a f
     read -ra f <"$T/out"
     KEY[$1]=${f[1]}
@@ -223,5 +202,4 @@ for n in gx liuzhou ranbak; do
     unset "DPID[$n]"
     check "$n's daemon exits 0" test "$rc" = 0
 done
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+lib_finish

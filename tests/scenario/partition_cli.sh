@@ -15,59 +15,18 @@
 #
 # Prints one line per check, "N passed, 0 failed"; exit 1 if any failed.
 set -euo pipefail
-if [[ $# -ne 1 ]]; then echo "usage: $0 PATH-TO-WINGS" >&2; exit 2; fi
-W=$1
-case $W in /*) ;; *) W=$PWD/$W ;; esac
-command -v jq >/dev/null || { echo "partition_cli.sh: needs jq" >&2; exit 2; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-partition-cli.XXXXXX")
-DPID=
-trap '[[ -n $DPID ]] && kill -9 "$DPID" 2>/dev/null; wait 2>/dev/null; rm -rf -- "$T"' EXIT
-unset WINGS_PASSPHRASE WINGS_DIR
-export WINGS_PASSPHRASE='Juniper-6t-quarry-beacon-27' WINGS_TEST_KDF=1
-cd "$T"
+# shellcheck source=tests/scenario/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_args "$@"
+lib_need jq
+lib_tmp
 
-PASSED=0 FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL $1"; echo "     why: $2"; }
-run() { if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi; }
-on() { local n=$1; shift; run "$W" --dir "$T/$n" "$@"; }
-last() { printf 'exit %s; out: %s; err: %s' "$RC" "$(head -c 300 "$T/out" | tr '\n' '|')" "$(head -c 300 "$T/err" | tr '\n' '|')"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$(last)"; fi; }
-free_port() {
-    local p hex
-    while :; do
-        p=$((20000 + SRANDOM % 12000))
-        printf -v hex ':%04X ' "$p"
-        grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || break
-    done
-    PORT=$p
-}
-declare -A IDL
-new_node() {
-    free_port
-    on "$1" init --name "$1" --county "$2" --role "$3" \
-        --listen "tcp://127.0.0.1:$PORT" --kdf test
-    [[ $RC -eq 0 ]] || { echo "partition_cli.sh: init $1: $(last)" >&2; exit 1; }
-    IDL[$1]=$(head -n 1 "$T/out")
-}
-trust() {
-    local -a a b
-    read -ra a <<<"${IDL[$1]}"
-    read -ra b <<<"${IDL[$2]}"
-    on "$1" peer add "${b[@]}"
-    on "$2" peer add "${a[@]}"
-}
 new_node hq 450000 hq
 new_node rongan 450224 office
 new_node rongshui 450225 office
 trust hq rongan
 trust hq rongshui
-"$W" --dir "$T/hq" serve --interval 86400 </dev/null >"$T/serve.log" 2>&1 &
-DPID=$!
-for ((i = 0; i < 500; i++)); do
-    [[ -S $T/hq/wings.ctl && -s $T/hq/wings.pid ]] && break
-    sleep 0.02
-done
+start_daemon hq || true
 
 on rongshui add person name=韦小宝 id_number=11010519491231002X disability_category=physical
 X=$(head -n 1 "$T/out")
@@ -108,10 +67,5 @@ check "... and nothing changed" test "$(jq -r .county "$T/out")" = 450225
 on rongshui update person "$X" phone=13800000000
 on rongshui sync hq
 check "rongshui's next sync completes" grep -q '^hq ok sent=' "$T/out"
-kill -TERM "$DPID"
-rc=0
-wait "$DPID" || rc=$?
-DPID=
-check "the hq's daemon exits 0" test "$rc" = 0
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+stop_ok hq
+lib_finish

@@ -24,70 +24,20 @@
 # tried where it does.
 set -euo pipefail
 
+# shellcheck source=tests/scenario/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [[ $# -ne 1 || ! -x $1/wings ]]; then
     echo "usage: $0 BUILD-DIR (holding the built wings)" >&2
     exit 2
 fi
 BUILD=$(cd "$1" && pwd)
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wings-service.XXXXXX")
+lib_tmp
 chmod 711 "$T" # the service user must reach its state folder inside
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf -- "$T"
-}
-trap cleanup EXIT
-trap 'echo "service_cli.sh: aborted by an unexpected failure at line $LINENO" >&2' ERR
-unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR WINGS_LOG CREDENTIALS_DIRECTORY
-cd "$T"
+# Nothing from lib_tmp's environment either: each step sets what it needs.
+unset WINGS_PASSPHRASE WINGS_NEW_PASSPHRASE WINGS_DIR WINGS_LOG CREDENTIALS_DIRECTORY WINGS_TEST_KDF
 
 PASS='Larkspur-5w-glacier-tunnel-83'
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-run() {
-    if "$@" </dev/null >"$T/out" 2>"$T/err"; then RC=0; else RC=$?; fi
-}
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() {
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$1")
-    echo "FAIL $1"
-    [[ -s $T/out ]] && sed 's/^/     out: /' "$T/out" | head -5
-    [[ -s $T/err ]] && sed 's/^/     err: /' "$T/err" | head -5
-    return 0
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-expect() {
-    local name=$1 want why=
-    shift
-    for want in "$@"; do
-        case $want in
-        rc=*) [[ $RC == "${want#rc=}" ]] || why+=" rc=$RC, wanted ${want#rc=}" ;;
-        out=*) grep -qF -- "${want#out=}" "$T/out" || why+=" stdout lacks '${want#out=}'" ;;
-        err=*) grep -qF -- "${want#err=}" "$T/err" || why+=" stderr lacks '${want#err=}'" ;;
-        esac
-    done
-    if [[ -z $why ]]; then ok "$name"; else bad "$name:$why"; fi
-}
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_for() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 empty() { [[ ! -s $1 ]]; }
 nonempty() { [[ -s $1 ]]; }
 
@@ -111,7 +61,7 @@ for f in bin/wings share/man/man1/wings.1 share/bash-completion/completions/wing
 done
 UNIT=$PFX/lib/systemd/system/wings@.service
 run "$PFX/bin/wings" --version
-expect "installed wings --version" rc=0 "out=wings 0.1.0 (store schema"
+expect "installed wings --version" rc=0 "out:wings 0.1.0 (store schema"
 VERSION_LINE=$(cat "$T/out")
 
 # Every command of --help, with its summary, is in the man page and the
@@ -131,11 +81,11 @@ for line in open(sys.argv[1], encoding='utf-8'):
 print('missing:', ' '.join(missing) if missing else 'none')
 sys.exit(1 if missing else 0)
 EOF
-expect "man page: an entry per command of --help, with its summary" rc=0 "out=missing: none"
+expect "man page: an entry per command of --help, with its summary" rc=0 "out:missing: none"
 grep -q '^\.TH WINGS 1' "$PFX/share/man/man1/wings.1" && ok "man page: a section 1 page" || bad "man page: a section 1 page"
 if command -v man >/dev/null; then
     run env MANWIDTH=100 man -l "$PFX/share/man/man1/wings.1"
-    expect "man page renders" rc=0 "out=backup FILE" "out=restore FILE" "out=CREDENTIALS_DIRECTORY"
+    expect "man page renders" rc=0 "out:backup FILE" "out:restore FILE" "out:CREDENTIALS_DIRECTORY"
 fi
 complete_words() { # WORDS...: what completing the last word offers
     bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _wings; echo "${COMPREPLY[*]}"' \
@@ -228,10 +178,10 @@ as_service() { # ARGS...: as the unit's user, with its environment and limits
     run prlimit --nofile="$NOFILE" "${AS_USER[@]}" env -i PATH=/usr/bin:/bin \
         $UNIT_ENV WINGS_TEST_KDF=1 CREDENTIALS_DIRECTORY="$CREDS" "$@"
 }
-PORT=$(free_port)
+free_port
 as_service "$PFX/bin/wings" --dir "$STATE" init --name $INST --county 450224 \
     --kdf test --listen tcp://127.0.0.1:$PORT
-expect "init as the unit's user, the passphrase from the credential" rc=0 "out=$INST "
+expect "init as the unit's user, the passphrase from the credential" rc=0 "out:$INST "
 KO=$(cut -d' ' -f2 "$T/out")
 check "node files are the user's, 0600, in its 0700 folder" \
     [ "$(stat -c %u:%a "$STATE" "$STATE/wings.db" "$STATE/wings.key" | tr '\n' ' ')" = "$SUID:700 $SUID:600 $SUID:600 " ]
@@ -270,10 +220,10 @@ check "ExecStart: LimitNOFILE applied" \
 check "ExecStart: the passphrase is in neither its command line nor its environment" \
     bash -c "grep -qa serve /proc/$WPID/cmdline && ! grep -qaF -- '$PASS' /proc/$WPID/cmdline /proc/$WPID/environ"
 run env WINGS_PASSPHRASE="$PASS-hq" "$PFX/bin/wings" --dir "$HQ" sync
-expect "a peer syncs with the service" rc=0 "out=$INST ok sent=0 received="
+expect "a peer syncs with the service" rc=0 "out:$INST ok sent=0 received="
 as_service "$PFX/bin/wings" --dir "$STATE" --json status
-expect "status through the service's daemon" rc=0 'out="serving":true' \
-    "out=\"endpoint\":\"tcp://127.0.0.1:$PORT\""
+expect "status through the service's daemon" rc=0 'out:"serving":true' \
+    "out:\"endpoint\":\"tcp://127.0.0.1:$PORT\""
 kill -TERM $WPID 2>/dev/null || true
 wait $SVC && RC=0 || RC=$?
 check "SIGTERM: the service exits 0" [ "$RC" = 0 ]
@@ -288,7 +238,7 @@ empty_creds=$T/run/credentials/empty
 mkdir -p "$empty_creds"
 run "${AS_USER[@]}" env -i PATH=/usr/bin:/bin CREDENTIALS_DIRECTORY="$empty_creds" \
     "${EXEC_ARGV[@]}"
-expect "ExecStart without the credential: exit 4, says how to give one" rc=4 "err=no passphrase"
+expect "ExecStart without the credential: exit 4, says how to give one" rc=4 "err:no passphrase"
 if ((PID1)); then
     echo "note: systemctl start wings@NAME needs the unit installed system-wide; not done by this test"
 fi
@@ -308,7 +258,7 @@ if command -v cpack >/dev/null && command -v dpkg-deb >/dev/null; then
         sort >"$T/deb-want"
     check "the .deb holds exactly the installed files, under /usr" cmp -s "$T/deb-files" "$T/deb-want"
     dpkg-deb -I "$DEB" >"$T/out"
-    expect "the .deb depends on its libraries" "out=libsodium23" "out=libzmq5" "out=libsqlite3-0"
+    expect "the .deb depends on its libraries" "out:libsodium23" "out:libzmq5" "out:libsqlite3-0"
     dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/lib/systemd/system/wings@.service >"$T/deb-unit"
     check "the .deb's unit runs /usr/bin/wings" \
         grep -qx "ExecStart=/usr/bin/wings --dir /var/lib/wings/%i serve" "$T/deb-unit"
@@ -316,11 +266,11 @@ if command -v cpack >/dev/null && command -v dpkg-deb >/dev/null; then
     mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/etc"
     : >"$R/var/lib/dpkg/status"
     run dpkg --root="$R" --force-script-chrootless --force-depends --force-not-root -i "$DEB"
-    expect "dpkg -i into a fresh root: exit 0" rc=0 "out=Setting up wings"
+    expect "dpkg -i into a fresh root: exit 0" rc=0 "out:Setting up wings"
     check "its postinst made the wings user there" grep -q '^wings:' "$R/etc/passwd"
     check "its postinst made /etc/wings 0700 there" [ "$(stat -c %a "$R/etc/wings")" = 700 ]
     run "$R/usr/bin/wings" --version
-    expect "wings --version from the installed package" rc=0 "out=$VERSION_LINE"
+    expect "wings --version from the installed package" rc=0 "out:$VERSION_LINE"
     run dpkg --root="$R" --force-script-chrootless --force-not-root -r wings
     expect "dpkg -r: exit 0" rc=0
     check "removed: no binary left" test ! -e "$R/usr/bin/wings"
@@ -328,8 +278,4 @@ else
     echo "skip the Debian package (no cpack or dpkg-deb)"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-if ((FAILED)); then
-    printf 'failed: %s\n' "${FAILED_NAMES[@]}"
-    exit 1
-fi
+lib_finish

@@ -93,6 +93,18 @@ kill_on_write_() {
     if ours "$1"; then kill -9 "$1" || true; fi
     reap_ "$1" 10
 }
+# sync_as_server_dies CLIENT SERVER DIR first|settled: CLIENT syncs with
+# SERVER's daemon (--timeout 3), which kill_on_write SIGKILLs by the store in
+# DIR; the sync's exit status goes to REAPED, and a line says how it ended.
+sync_as_server_dies() {
+    "$W" --dir "$T/$1" sync "$2" --timeout 3 </dev/null >"$T/cut.out" 2>&1 &
+    local p=$!
+    PIDS+=("$p")
+    kill_on_write "${DPID[$2]}" "$3" "$4"
+    unset "DPID[$2]"
+    reap "$p" 15
+    info "$1's sync when $2's daemon died: exit $REAPED: $(tr '\n' '|' <"$T/cut.out")"
+}
 
 # ===========================================================================
 section "1. two offices and a regional HQ: offline writes, a conflict, deletes"
@@ -491,13 +503,7 @@ expect "bulk: audit --verify exits 0" rc=0 "out~^ok: "
 new_node hq4 450000 hq
 trust bulk hq4
 start_daemon bulk
-"$W" --dir "$T/hq4" sync bulk --timeout 3 </dev/null >"$T/cut.out" 2>&1 &
-p=$!
-PIDS+=("$p")
-kill_on_write "${DPID[bulk]}" "$T/hq4" first
-unset "DPID[bulk]"
-reap "$p" 15
-info "hq4's sync when bulk's daemon died: exit $REAPED: $(tr '\n' '|' <"$T/cut.out")"
+sync_as_server_dies hq4 bulk "$T/hq4" first
 check "hq4's sync ends within its timeout when the serving side dies (exit 6 or 0)" \
     one_of "$REAPED" 6 0
 start_daemon bulk
@@ -516,13 +522,7 @@ expect "bulk: audit --verify exits 0 after its daemon was SIGKILLed" rc=0 "out~^
 new_node bulk2 $C1 office
 trust bulk2 hq3
 start_daemon bulk2
-"$W" --dir "$T/hq3" sync bulk2 --timeout 3 </dev/null >"$T/cut.out" 2>&1 &
-p=$!
-PIDS+=("$p")
-kill_on_write "${DPID[bulk2]}" "$T/bulk2" settled
-unset "DPID[bulk2]"
-reap "$p" 15
-info "hq3's sync when bulk2's daemon died: exit $REAPED: $(tr '\n' '|' <"$T/cut.out")"
+sync_as_server_dies hq3 bulk2 "$T/bulk2" settled
 check "hq3's sync ends within its timeout when the receiving side dies (exit 6 or 0)" \
     one_of "$REAPED" 6 0
 on bulk2 --json list person
