@@ -229,7 +229,7 @@ void wg_cli_local_time(int64_t secs, char human[32], char iso[40])
         human[0] = 0;
     if (iso) {
         /* %z is +0800; ISO 8601's extended form wants +08:00 */
-        char z[8] = "";
+        char z[16] = "";
         long off = tm.tm_gmtoff;
         char sign = off < 0 ? '-' : '+';
         if (off < 0)
