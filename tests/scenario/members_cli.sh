@@ -142,12 +142,17 @@ on ranbak peer add rongan "${KEY[rongan]}" "${EP[rongan]}"
 on rongan peer add ranbak "${KEY[ranbak]}" "${EP[ranbak]}"
 on ranbak peer add gx "${KEY[gx]}" "${EP[gx]}"
 on gx peer add ranbak "${KEY[ranbak]}" "${EP[ranbak]}"
-start ranbak
-# A daemon syncs with its peers as it starts: let that round end (with the
-# prefecture, before the revocation) so what ranbak knows is settled.
-for ((i = 0; i < 500; i++)); do
+# A daemon syncs with its peers as it starts: let that round with the
+# prefecture end before the revocation (one more session of ranbak's with
+# it than before the start), so ranbak has not heard of it.
+ranbak_out() {
     on ranbak --json audit
-    [[ $(jq '[.[] | select(.node == "ranbak" and .peer == "liuzhou" and .direction == "out")] | length' "$T/out") -ge 1 ]] && break
+    jq '[.[] | select(.node == "ranbak" and .peer == "liuzhou" and .direction == "out")] | length' "$T/out"
+}
+before=$(ranbak_out)
+start ranbak
+for ((i = 0; i < 1500; i++)); do
+    [[ $(ranbak_out) -gt $before ]] && break
     sleep 0.02
 done
 
