@@ -332,8 +332,21 @@ wg_rc wg_store__life_open(wg_store *st, wg_err *err)
     st->mark.gen = m.gen;
     st->mark.total = m.total > st->total ? m.total : st->total;
     st->mark.own = m.own > st->own ? m.own : st->own;
-    if (rc == WG_OK)
-        rc = mark_create(st, err);
+    if (rc == WG_OK) {
+        wg_err merr = { 0 };
+        if (mark_create(st, &merr) != WG_OK) {
+            /* A full disk must not keep a node from opening (to read, or
+             * to sync the space free): the mark stays where it is and is
+             * updated in place, which needs no new block; without a valid
+             * one, the next open makes it. Behind is safe: never ahead. */
+            st->mark_fd = have ? open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+                               : -1;
+            wg_store__logf(st, WG_LOG_WARN, "cannot make the rollback mark "
+                           "afresh (%s): %s", merr.msg, st->mark_fd >= 0
+                           ? "it is updated in place"
+                           : "it is made at the next open");
+        }
+    }
     if (rc == WG_OK && was_restored) {
         unlink(restored);
         int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
