@@ -279,6 +279,17 @@ static void collect(ow_set *s, const wg_table *t, const wg_change *c)
     }
 }
 
+/* The write of FIELD in S that CUR replaced (CUR's base), or NULL. */
+static const ow_write *base_write(const ow_set *s, int field,
+                                  const ow_write *cur)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->w[i].field == field && s->w[i].hlc == cur->base.hlc &&
+            !memcmp(s->w[i].origin, cur->base.origin, BASE_ORIGIN_BYTES))
+            return &s->w[i];
+    return NULL;
+}
+
 /* Does following base clocks from B reach A (same field)? */
 static int replaced(const ow_set *s, const ow_write *a, const ow_write *b)
 {
@@ -289,11 +300,7 @@ static int replaced(const ow_set *s, const ow_write *a, const ow_write *b)
         if (cur->base.hlc == a->hlc &&
             !memcmp(cur->base.origin, a->origin, BASE_ORIGIN_BYTES))
             return 1;
-        const ow_write *next = NULL;
-        for (size_t i = 0; i < s->n && !next; i++)
-            if (s->w[i].field == b->field && s->w[i].hlc == cur->base.hlc &&
-                !memcmp(s->w[i].origin, cur->base.origin, BASE_ORIGIN_BYTES))
-                next = &s->w[i];
+        const ow_write *next = base_write(s, b->field, cur);
         if (!next)
             return 0;
         cur = next;
@@ -314,11 +321,7 @@ static int met_before(const ow_set *s, const ow_write *a, const ow_write *b)
     for (size_t step = 0; step <= s->n; step++) {
         if (!cur->base.has || cur->base.zero)
             return 0;
-        const ow_write *next = NULL;
-        for (size_t i = 0; i < s->n && !next; i++)
-            if (s->w[i].field == b->field && s->w[i].hlc == cur->base.hlc &&
-                !memcmp(s->w[i].origin, cur->base.origin, BASE_ORIGIN_BYTES))
-                next = &s->w[i];
+        const ow_write *next = base_write(s, b->field, cur);
         if (!next)
             return 0;
         if (next != a && concurrent(s, a, next))
