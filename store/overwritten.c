@@ -343,15 +343,10 @@ static wg_rc walk_chain(wg_store *st, const wg_table *t, int64_t k,
                         ow_set *s, wg_err *err)
 {
     sqlite3_stmt *at;
-    wg_rc rc = wg_store__prepare(st, "SELECT c.prev, c.body, p.hash, o.key, "
-                                     "f.part FROM change c JOIN feed f ON "
-                                     "f.fid = c.k >> 40 JOIN origin o ON "
-                                     "o.oid = f.oid LEFT JOIN change p ON "
-                                     "p.k = c.k - 1 WHERE c.k = ?", &at, err);
+    wg_rc rc = wg_store__prepare(st, WG_CHAIN_SQL, &at, err);
     if (rc)
         return rc;
     uint8_t *buf = wg_xmalloc(WG_CHANGE_MAX_BYTES);
-    static const uint8_t zeros[WG_HASH_BYTES];
     /* a chain is at most as long as the store has changes; a loop (a store
      * altered by hand) ends at the cap */
     for (long steps = 0; k && steps < OW_MAX_CHAIN; steps++) {
@@ -364,16 +359,7 @@ static wg_rc walk_chain(wg_store *st, const wg_table *t, int64_t k,
             rc = wg_store__sqlerr(st, r, "reading history", err);
             break;
         }
-        size_t len = 0;
-        if (sqlite3_column_bytes(at, 3) == WG_SIGN_PK_BYTES)
-            len = wg_change_rebuild(
-                sqlite3_column_blob(at, 3),
-                (const char *)sqlite3_column_text(at, 4),
-                (uint64_t)(k & WG_SEQ_MAX),
-                sqlite3_column_bytes(at, 2) == WG_HASH_BYTES
-                    ? sqlite3_column_blob(at, 2) : zeros,
-                sqlite3_column_blob(at, 1),
-                (size_t)sqlite3_column_bytes(at, 1), buf);
+        size_t len = wg_store__chain_bytes(at, k, buf);
         wg_change c;
         if (len && wg_change_decode(buf, len, &c, NULL) == WG_OK &&
             c.table == t->wire)

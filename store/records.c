@@ -589,6 +589,22 @@ wg_rc wg_store_undelete(wg_store *st, const wg_table *t, const char *id,
 
 /* ---- reads ------------------------------------------------------------------ */
 
+size_t wg_store__chain_bytes(sqlite3_stmt *at, int64_t k, uint8_t *buf)
+{
+    /* The row's bytes after the prefix its key and feed give (the change
+     * before it in the feed gives prev; zeros at seq 1, or when it is
+     * missing: history does not hash). */
+    static const uint8_t zeros[WG_HASH_BYTES];
+    if (sqlite3_column_bytes(at, 3) != WG_SIGN_PK_BYTES)
+        return 0;
+    return wg_change_rebuild(
+        sqlite3_column_blob(at, 3), (const char *)sqlite3_column_text(at, 4),
+        (uint64_t)(k & WG_SEQ_MAX),
+        sqlite3_column_bytes(at, 2) == WG_HASH_BYTES
+            ? sqlite3_column_blob(at, 2) : zeros,
+        sqlite3_column_blob(at, 1), (size_t)sqlite3_column_bytes(at, 1), buf);
+}
+
 /* SEARCH as a LIKE pattern matching it anywhere, with % _ and \ taken
  * literally. Caller frees. */
 static char *like_pattern(const char *search)
@@ -796,11 +812,7 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
         rc = wg_store__sqlerr(st, r, "reading history", err);
     sqlite3_finalize(s);
     if (rc == WG_OK)
-        rc = wg_store__prepare(st, "SELECT c.prev, c.body, p.hash, o.key, "
-                                   "f.part FROM change c JOIN feed f ON "
-                                   "f.fid = c.k >> 40 JOIN origin o ON "
-                                   "o.oid = f.oid LEFT JOIN change p ON "
-                                   "p.k = c.k - 1 WHERE c.k = ?", &at, err);
+        rc = wg_store__prepare(st, WG_CHAIN_SQL, &at, err);
     _Static_assert(WG_SEQ_BITS == 40, "the query above shifts by 40");
     uint8_t *buf = wg_xmalloc(WG_CHANGE_MAX_BYTES);
     hist_item *items = NULL;
@@ -819,22 +831,8 @@ wg_rc wg_store_history(wg_store *st, const wg_table *t, const char *id,
             break;
         }
         wg_change c;
-        /* The row's bytes after the prefix its key and feed give (the
-         * change before it in the feed gives prev; zeros at seq 1, or when
-         * it is missing: history does not hash). */
-        uint8_t zeros[WG_HASH_BYTES] = { 0 };
         const uint8_t *body = buf;
-        size_t len = 0;
-        if (sqlite3_column_bytes(at, 3) == WG_SIGN_PK_BYTES)
-            len = wg_change_rebuild(
-                sqlite3_column_blob(at, 3),
-                (const char *)sqlite3_column_text(at, 4),
-                (uint64_t)(k & WG_SEQ_MAX),
-                sqlite3_column_bytes(at, 2) == WG_HASH_BYTES
-                    ? sqlite3_column_blob(at, 2)
-                    : zeros,
-                sqlite3_column_blob(at, 1),
-                (size_t)sqlite3_column_bytes(at, 1), buf);
+        size_t len = wg_store__chain_bytes(at, k, buf);
         if (len == 0) {
             rc = wg_err_set(err, WG_ERR_CORRUPT, "a change of %.40s is "
                             "malformed", id);

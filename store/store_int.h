@@ -270,6 +270,15 @@ void wg_store__forget_feeds(wg_store *st);
 wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
                              wg_err *err);
 
+/* records.c: a record's chain of changes, walked newest first by key (the
+ * change's key; the prev column names the one merged before it). */
+#define WG_CHAIN_SQL "SELECT c.prev, c.body, p.hash, o.key, f.part FROM " \
+    "change c JOIN feed f ON f.fid = c.k >> 40 JOIN origin o ON " \
+    "o.oid = f.oid LEFT JOIN change p ON p.k = c.k - 1 WHERE c.k = ?"
+/* The canonical bytes of the change in row AT of WG_CHAIN_SQL, at key K,
+ * into BUF (room for WG_CHANGE_MAX_BYTES); 0 if they cannot be made. */
+size_t wg_store__chain_bytes(sqlite3_stmt *at, int64_t k, uint8_t *buf);
+
 /* overwritten.c: the clerk and base clocks of local writes, and the
  * concurrent edits merge finds. */
 void wg_store__stamp(wg_store *st, const wg_table *t, wg_change *c);
