@@ -123,6 +123,24 @@ static int local_index(int i, char *name, size_t ncap, char *sql, size_t cap)
     return 0;
 }
 
+/* Does the schema hold a TYPE ('table', 'index') named NAME? */
+static wg_rc has_object(wg_store *st, const char *type, const char *name,
+                        int *yes, wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__query(st, &s, err, "SELECT 1 FROM sqlite_master "
+                               "WHERE type = ? AND name = ?", "tt", type,
+                               name);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return wg_store__sqlerr(st, r, "reading the schema", err);
+    *yes = r == SQLITE_ROW;
+    return WG_OK;
+}
+
 static wg_rc create_list_indexes(wg_store *st, wg_err *err)
 {
     char name[128], sql[1024];
@@ -140,17 +158,11 @@ wg_rc wg_store__list_indexes(wg_store *st, wg_err *err)
     int missing = 0;
     for (int i = 0; !missing && local_index(i, name, sizeof name, sql,
                                             sizeof sql); i++) {
-        sqlite3_stmt *s;
-        wg_rc rc = wg_store__query(st, &s, err, "SELECT 1 FROM sqlite_master "
-                                   "WHERE type = 'index' AND name = ?", "t",
-                                   name);
+        int have;
+        wg_rc rc = has_object(st, "index", name, &have, err);
         if (rc)
             return rc;
-        int r = sqlite3_step(s);
-        sqlite3_finalize(s);
-        if (r != SQLITE_ROW && r != SQLITE_DONE)
-            return wg_store__sqlerr(st, r, "reading the schema", err);
-        missing = r == SQLITE_DONE;
+        missing = !have;
     }
     if (!missing)
         return WG_OK;
@@ -335,21 +347,6 @@ wg_rc wg_store__merge_unmerged(wg_store *st, int version, wg_err *err)
     return rc;
 }
 
-static wg_rc has_table(wg_store *st, const char *name, int *yes, wg_err *err)
-{
-    sqlite3_stmt *s;
-    wg_rc rc = wg_store__query(st, &s, err, "SELECT 1 FROM sqlite_master "
-                               "WHERE type = 'table' AND name = ?", "t", name);
-    if (rc)
-        return rc;
-    int r = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return wg_store__sqlerr(st, r, "reading the schema", err);
-    *yes = r == SQLITE_ROW;
-    return WG_OK;
-}
-
 wg_rc wg_store__upgrade(wg_store *st, int version, wg_err *err)
 {
     if (version > WG_SCHEMA_VERSION)
@@ -362,7 +359,7 @@ wg_rc wg_store__upgrade(wg_store *st, int version, wg_err *err)
                           "store has schema version %d, which no wings wrote",
                           version);
     int have_unmerged = 0;
-    wg_rc rc = has_table(st, "unmerged", &have_unmerged, err);
+    wg_rc rc = has_object(st, "table", "unmerged", &have_unmerged, err);
     if (rc || (version == WG_SCHEMA_VERSION && have_unmerged))
         return rc;
     if ((rc = wg_store__begin(st, err)))
