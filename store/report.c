@@ -828,6 +828,8 @@ wg_rc wg_store_report(wg_store *st, const wg_report_query *q, wg_report *out,
 {
     memset(out, 0, sizeof *out);
     wg_rc rc = check_query(q, err);
+    if (rc == WG_OK)
+        rc = wg_store__report_flush(st, err);
     if (rc)
         return rc;
     out->q = *q;

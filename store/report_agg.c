@@ -35,7 +35,11 @@
  * wg_store__report_after() once written. Before keeps the fields that count
  * (person: county, birth_date, deleted; placement: person_id, status,
  * deleted, monthly_income; training: person_id, outcome, deleted); after
- * reads them again and, when they differ, moves the person's contribution.
+ * reads them again (wg_store__report_after_new(): a row just made from one
+ * change has that change's values, nothing is read) and, when they differ,
+ * moves the person's contribution. The moves of one transaction are added
+ * up per cell in memory and written once, before COMMIT (see "the deltas
+ * a transaction buffers" below).
  * A person's contribution apart from the record in hand (its other
  * placements or trainings) is read from the covering indexes, excluding
  * that record, so the before and after of each affected person follow
@@ -43,6 +47,7 @@
  */
 #include "store_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,15 +58,17 @@
 #define INC "coalesce(monthly_income_fen, monthly_income * 100)"
 #define INC_X "coalesce(x.monthly_income_fen, x.monthly_income * 100)"
 #define BUCKET "10000"
+#define BUCKET_N 10000
 #else
 #define INC "monthly_income"
 #define INC_X "x.monthly_income"
 #define BUCKET "100"
+#define BUCKET_N 100
 #endif
 
 enum {
     S_GET_PERSON, S_GET_PLACEMENT, S_GET_TRAINING, S_PERSON_LIVE,
-    S_NP_EXCL, S_TR_EXCL, S_NP, S_TR, S_INCOMES, S_YEAR_ADD, S_YEAR_GC,
+    S_NP_EXCL, S_TR_EXCL, S_PARTS, S_INCOMES, S_YEAR_ADD, S_YEAR_GC,
     S_MONTH_ADD, S_MONTH_GC, S_DAY_ADD, S_DAY_GC, S_INC_ADD, S_INC_GC,
     S_INC100_ADD, S_INC100_GC, S_NSTMT
 };
@@ -77,9 +84,10 @@ static const char *const stmt_sql[S_NSTMT] = {
     "SELECT coalesce(max(outcome IN ('completed', 'certified')), 0), "
     "coalesce(max(outcome = 'certified'), 0) FROM training "
     "WHERE person_id = ?1 AND deleted = 0 AND id != ?2",
-    "SELECT count(*) FROM placement WHERE person_id = ?1 AND "
-    "status = 'active' AND deleted = 0",
-    "SELECT coalesce(max(outcome IN ('completed', 'certified')), 0), "
+    /* S_NP and S_TR as one statement, for person_move() */
+    "SELECT (SELECT count(*) FROM placement WHERE person_id = ?1 AND "
+    "status = 'active' AND deleted = 0), "
+    "coalesce(max(outcome IN ('completed', 'certified')), 0), "
     "coalesce(max(outcome = 'certified'), 0) FROM training "
     "WHERE person_id = ?1 AND deleted = 0",
     "SELECT " INC " FROM placement WHERE person_id = ?1 AND "
@@ -110,8 +118,23 @@ static const char *const stmt_sql[S_NSTMT] = {
     " AND n = 0",
 };
 
+/* One aggregate cell's pending deltas: the upsert K's key (two texts and
+ * an integer, zero-filled past their ends so a cell compares as bytes)
+ * and what the transaction added to it so far. */
+#define PEND_TEXT 12    /* a county (6), a date (10), a month (7) */
+#define PEND_MAX 65536  /* cells a transaction buffers before it writes */
+
+typedef struct pcell {
+    uint8_t used, k;
+    char a[PEND_TEXT], b[PEND_TEXT];
+    int64_t i;
+    int d[5];
+} pcell;
+
 struct wg_rpt {
     sqlite3_stmt *s[S_NSTMT];
+    pcell *cells;      /* open addressing, cap a power of two */
+    size_t cap, n;
 };
 
 static wg_rc get_stmt(wg_store *st, int k, sqlite3_stmt **out, wg_err *err)
@@ -136,6 +159,7 @@ void wg_store__report_release(wg_store *st)
         return;
     for (int k = 0; k < S_NSTMT; k++)
         sqlite3_finalize(st->rpt->s[k]);
+    free(st->rpt->cells);
     free(st->rpt);
     st->rpt = NULL;
 }
@@ -244,6 +268,7 @@ wg_rc wg_store__report_recount(wg_store *st, wg_err *err)
 
 static wg_rc rebuild(wg_store *st, wg_err *err)
 {
+    wg_store__report_discard(st);   /* the recount counts what they held */
     wg_rc rc = wg_store__exec(st, "DELETE FROM rpt_year; DELETE FROM "
                                   "rpt_month; DELETE FROM rpt_day; DELETE "
                                   "FROM rpt_income; DELETE FROM "
@@ -296,8 +321,11 @@ wg_rc wg_store_report_verify(wg_store *st, long *bad, wg_err *err)
     static const char *const names[] = { "year", "month", "day", "income",
                                          "income100" };
     *bad = 0;
+    wg_rc rc = wg_store__report_flush(st, err);
+    if (rc)
+        return rc;
     char *sql = tables_sql("temp.v_");
-    wg_rc rc = wg_store__exec(st, sql, err);
+    rc = wg_store__exec(st, sql, err);
     free(sql);
     if (rc == WG_OK)
         rc = recount_into(st, "temp.v_", err);
@@ -340,29 +368,148 @@ static wg_rc step_done(wg_store *st, sqlite3_stmt *s, wg_err *err)
     return WG_OK;
 }
 
-/* Run upsert K and, when a delta was negative, its zero-row sweep K + 1,
- * binding A (text), B (text, length BLEN; -1 whole) and the deltas D. */
-static wg_rc upsert(wg_store *st, int k, const char *a, const char *b,
-                    int blen, const int *d, int nd, wg_err *err)
+/* Write upsert K (S_*_ADD) for the cell (A, B or I) by the deltas D and,
+ * when one was negative, its zero-row sweep K + 1. A and B are texts of
+ * ALEN and BLEN bytes (-1: to their NUL); the income statements take A
+ * and I. */
+static wg_rc apply(wg_store *st, int k, const char *a, int alen,
+                   const char *b, int blen, int64_t i, const int *d,
+                   wg_err *err)
 {
-    sqlite3_stmt *s;
-    wg_rc rc = get_stmt(st, k, &s, err);
-    if (rc)
-        return rc;
+    int nd = k == S_YEAR_ADD ? 5 : k == S_INC_ADD || k == S_INC100_ADD ? 1
+                                                                       : 2;
     int neg = 0;
-    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, b, blen, SQLITE_STATIC);
-    for (int i = 0; i < nd; i++) {
-        sqlite3_bind_int(s, 3 + i, d[i]);
-        neg |= d[i] < 0;
+    for (int j = 0; j < nd; j++)
+        neg |= d[j] < 0;
+    int income = k == S_INC_ADD || k == S_INC100_ADD;
+    for (int pass = 0; pass < 1 + neg; pass++) {
+        sqlite3_stmt *s;
+        wg_rc rc = get_stmt(st, k + pass, &s, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_text(s, 1, a, alen, SQLITE_STATIC);
+        if (income)
+            sqlite3_bind_int64(s, 2, i);
+        else
+            sqlite3_bind_text(s, 2, b, blen, SQLITE_STATIC);
+        for (int j = 0; !pass && j < nd; j++)
+            sqlite3_bind_int(s, 3 + j, d[j]);
+        if ((rc = step_done(st, s, err)))
+            return rc;
     }
-    if ((rc = step_done(st, s, err)) || !neg)
-        return rc;
-    if ((rc = get_stmt(st, k + 1, &s, err)))
-        return rc;
-    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, b, blen, SQLITE_STATIC);
-    return step_done(st, s, err);
+    return WG_OK;
+}
+
+/* ---- the deltas a transaction buffers ------------------------------------ */
+
+/* A merge moves the same few cells again and again (an import of a
+ * county's persons adds one to its year, month and day cells row after
+ * row), so a transaction adds its deltas up in memory and writes each
+ * cell once, before COMMIT (wg_store__report_flush(), called by
+ * wg_store__commit()); a rollback drops them (wg_store__report_discard()).
+ * Nothing reads the aggregate tables between: the report flushes first.
+ * Outside a transaction each delta is written at once. The buffer holds
+ * at most PEND_MAX cells; a transaction that moves more writes them out
+ * and starts again. */
+
+static uint64_t cell_hash(const pcell *c)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const uint8_t *p = &c->k;
+    size_t n = offsetof(pcell, d) - offsetof(pcell, k);
+    for (size_t j = 0; j < n; j++)
+        h = (h ^ p[j]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+static int cell_same(const pcell *x, const pcell *y)
+{
+    return !memcmp(&x->k, &y->k, offsetof(pcell, d) - offsetof(pcell, k));
+}
+
+static void pend_put(struct wg_rpt *r, const pcell *key, const int *d, int nd)
+{
+    size_t m = r->cap - 1, j = (size_t)cell_hash(key) & m;
+    while (r->cells[j].used && !cell_same(&r->cells[j], key))
+        j = (j + 1) & m;
+    pcell *c = &r->cells[j];
+    if (!c->used) {
+        memcpy(c, key, sizeof *c);   /* padding included: compared as bytes */
+        memset(c->d, 0, sizeof c->d);
+        c->used = 1;
+        r->n++;
+    }
+    for (int x = 0; x < nd; x++)
+        c->d[x] += d[x];
+}
+
+static void pend_grow(struct wg_rpt *r)
+{
+    pcell *old = r->cells;
+    size_t ocap = r->cap;
+    r->cap = ocap ? ocap * 2 : 1024;
+    r->cells = wg_xcalloc(r->cap, sizeof *r->cells);
+    r->n = 0;
+    for (size_t j = 0; j < ocap; j++)
+        if (old[j].used)
+            pend_put(r, &old[j], old[j].d, 5);
+    free(old);
+}
+
+void wg_store__report_discard(wg_store *st)
+{
+    if (st->rpt && st->rpt->n) {
+        memset(st->rpt->cells, 0, st->rpt->cap * sizeof *st->rpt->cells);
+        st->rpt->n = 0;
+    }
+}
+
+wg_rc wg_store__report_flush(wg_store *st, wg_err *err)
+{
+    struct wg_rpt *r = st->rpt;
+    if (!r || !r->n)
+        return WG_OK;
+    wg_rc rc = WG_OK;
+    for (size_t j = 0; rc == WG_OK && j < r->cap; j++) {
+        const pcell *c = &r->cells[j];
+        if (c->used && (c->d[0] | c->d[1] | c->d[2] | c->d[3] | c->d[4]))
+            rc = apply(st, c->k, c->a, -1, c->b, -1, c->i, c->d, err);
+    }
+    wg_store__report_discard(st);
+    return rc;
+}
+
+/* Add deltas D to the cell of upsert K: buffered inside a transaction,
+ * written at once outside one (or when a text does not fit a cell). */
+static wg_rc delta(wg_store *st, int k, const char *a, int alen,
+                   const char *b, int blen, int64_t i, const int *d,
+                   wg_err *err)
+{
+    size_t la = alen < 0 ? strlen(a) : (size_t)alen;
+    size_t lb = !b ? 0 : blen < 0 ? strlen(b) : (size_t)blen;
+    if (sqlite3_get_autocommit(st->db) || la >= PEND_TEXT || lb >= PEND_TEXT)
+        return apply(st, k, a, alen, b, blen, i, d, err);
+    if (!st->rpt)
+        st->rpt = wg_xcalloc(1, sizeof *st->rpt);
+    struct wg_rpt *r = st->rpt;
+    if (r->n >= PEND_MAX) {
+        wg_rc rc = wg_store__report_flush(st, err);
+        if (rc)
+            return rc;
+    }
+    if (2 * (r->n + 1) > r->cap)
+        pend_grow(r);
+    pcell key;
+    memset(&key, 0, sizeof key);
+    key.k = (uint8_t)k;
+    memcpy(key.a, a, la);
+    if (b)
+        memcpy(key.b, b, lb);
+    key.i = i;
+    int nd = k == S_YEAR_ADD ? 5 : k == S_INC_ADD || k == S_INC100_ADD ? 1
+                                                                       : 2;
+    pend_put(r, &key, d, nd);
+    return WG_OK;
 }
 
 /* Add the deltas to the cells of COUNTY and birth date BDATE ("" unknown):
@@ -373,63 +520,33 @@ static wg_rc cell_add(wg_store *st, const char *county, const char *bdate,
     if (!dp && !de && !dt && !dc && !dpl)
         return WG_OK;
     int d[5] = { dp, de, dt, dc, dpl };
-    wg_rc rc = upsert(st, S_YEAR_ADD, county, bdate, bdate[0] ? 4 : 0, d, 5,
-                      err);
+    wg_rc rc = delta(st, S_YEAR_ADD, county, -1, bdate, bdate[0] ? 4 : 0, 0,
+                     d, err);
     if (rc || !bdate[0] || (!dp && !de))
         return rc;
     /* month and day are keyed (when, county) */
-    sqlite3_stmt *s;
-    for (int k = S_MONTH_ADD; k <= S_DAY_ADD; k += 2) {
-        int len = k == S_MONTH_ADD ? 7 : -1;
-        if ((rc = get_stmt(st, k, &s, err)))
-            return rc;
-        sqlite3_bind_text(s, 1, bdate, len, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, dp);
-        sqlite3_bind_int(s, 4, de);
-        if ((rc = step_done(st, s, err)))
-            return rc;
-        if (dp < 0 || de < 0) {
-            if ((rc = get_stmt(st, k + 1, &s, err)))
-                return rc;
-            sqlite3_bind_text(s, 1, bdate, len, SQLITE_STATIC);
-            sqlite3_bind_text(s, 2, county, -1, SQLITE_STATIC);
-            if ((rc = step_done(st, s, err)))
-                return rc;
-        }
-    }
-    return WG_OK;
+    if ((rc = delta(st, S_MONTH_ADD, bdate, 7, county, -1, 0, d, err)))
+        return rc;
+    return delta(st, S_DAY_ADD, bdate, -1, county, -1, 0, d, err);
 }
 
 static wg_rc income_add(wg_store *st, const char *county, int64_t income,
                         int d, wg_err *err)
 {
-    for (int k = S_INC_ADD; k <= S_INC100_ADD; k += 2) {
-        sqlite3_stmt *s;
-        wg_rc rc;
-        if ((rc = get_stmt(st, k, &s, err)))
-            return rc;
-        sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, income);
-        sqlite3_bind_int(s, 3, d);
-        if ((rc = step_done(st, s, err)))
-            return rc;
-        if (d > 0)
-            continue;
-        if ((rc = get_stmt(st, k + 1, &s, err)))
-            return rc;
-        sqlite3_bind_text(s, 1, county, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, income);
-        if ((rc = step_done(st, s, err)))
-            return rc;
-    }
-    return WG_OK;
+    wg_rc rc = delta(st, S_INC_ADD, county, -1, NULL, 0, income, &d, err);
+    /* the 100-yuan bucket, as the statement's ?2 / BUCKET keys it */
+    return rc ? rc : delta(st, S_INC100_ADD, county, -1, NULL, 0,
+                           income / BUCKET_N * BUCKET_N, &d, err);
 }
 
 static void copy_col(sqlite3_stmt *s, int col, char *out, size_t cap)
 {
     const char *v = (const char *)sqlite3_column_text(s, col);
-    snprintf(out, cap, "%s", v ? v : "");
+    size_t n = v ? (size_t)sqlite3_column_bytes(s, col) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, v ? v : "", n);
+    out[n] = '\0';
 }
 
 /* The live person PID's county and birth date; 0 when there is none. */
@@ -481,21 +598,32 @@ static wg_rc person_move(wg_store *st, const char *pid, const char *county,
                          const char *bdate, int sign, wg_err *err)
 {
     int64_t np = 0, tr = 0, ce = 0;
-    wg_rc rc;
-    if ((rc = query2(st, S_NP, pid, NULL, &np, NULL, err)) ||
-        (rc = query2(st, S_TR, pid, NULL, &tr, &ce, err)))
+    sqlite3_stmt *s;
+    wg_rc rc = get_stmt(st, S_PARTS, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, pid, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        np = sqlite3_column_int64(s, 0);
+        tr = sqlite3_column_int64(s, 1);
+        ce = sqlite3_column_int64(s, 2);
+    } else {
+        rc = wg_store__sqlerr(st, r, "keeping the report aggregates", err);
+    }
+    sqlite3_reset(s);
+    if (rc)
         return rc;
     if ((rc = cell_add(st, county, bdate, sign, sign * (np > 0),
                        sign * (int)tr, sign * (int)ce, sign * (int)np, err)))
         return rc;
     if (!np)
         return WG_OK;
-    sqlite3_stmt *s;
     if ((rc = get_stmt(st, S_INCOMES, &s, err)))
         return rc;
     sqlite3_bind_text(s, 1, pid, -1, SQLITE_STATIC);
     int64_t inc[64];
-    int r, n = 0;
+    int n = 0;
     /* Few incomes per person: collect them before writing, since writing
      * the table being read would disturb the read. */
     int64_t *more = NULL;
@@ -582,7 +710,9 @@ wg_rc wg_store__report_before(wg_store *st, const wg_table *t, const char *id,
     note->kind = kind_of(t);
     if (!note->kind)
         return WG_OK;
-    snprintf(note->id, sizeof note->id, "%s", id);
+    size_t n = strnlen(id, sizeof note->id - 1);
+    memcpy(note->id, id, n);
+    note->id[n] = '\0';
     if (absent)
         return WG_OK;   /* old: not present */
     return read_state(st, note->kind, id, &note->old, err);
@@ -644,15 +774,12 @@ static wg_rc child_changed(wg_store *st, const wg_rpt_note *note,
     return WG_OK;
 }
 
-wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
-                             wg_err *err)
+/* Move the aggregates from NOTE's old state to NW. */
+static wg_rc moved(wg_store *st, const wg_rpt_note *note,
+                   const wg_rpt_state *nwp, wg_err *err)
 {
-    if (!note->kind)
-        return WG_OK;
-    wg_rpt_state nw;
-    wg_rc rc = read_state(st, note->kind, note->id, &nw, err);
-    if (rc)
-        return rc;
+    wg_rpt_state nw = *nwp;
+    wg_rc rc = WG_OK;
     const wg_rpt_state *old = &note->old;
     if (note->kind == WG_RPT_PERSON) {
         int oc = old->present && old->live, nc = nw.present && nw.live;
@@ -671,4 +798,98 @@ wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
         old->has_income == nw.has_income && old->income == nw.income)
         return WG_OK;
     return child_changed(st, note, &nw, err);
+}
+
+wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
+                             wg_err *err)
+{
+    if (!note->kind)
+        return WG_OK;
+    wg_rpt_state nw;
+    wg_rc rc = read_state(st, note->kind, note->id, &nw, err);
+    return rc ? rc : moved(st, note, &nw, err);
+}
+
+/* Text field F of change C into OUT (CAP bytes, cut as copy_col() cuts);
+ * 1 when C sets it to a text. */
+static int change_text(const wg_change *c, int f, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (int i = 0; f >= 0 && i < c->nfields; i++)
+        if (c->fields[i].index == f) {
+            if (c->fields[i].type != WG_VAL_TEXT)
+                return 0;
+            size_t n = c->fields[i].len < cap - 1 ? c->fields[i].len : cap - 1;
+            memcpy(out, c->fields[i].text, n);
+            out[n] = '\0';
+            return 1;
+        }
+    return 0;
+}
+
+/* Integer field F of change C into *V; 1 when C sets it to an integer. */
+static int change_int(const wg_change *c, int f, int64_t *v)
+{
+    for (int i = 0; f >= 0 && i < c->nfields; i++)
+        if (c->fields[i].index == f) {
+            if (c->fields[i].type != WG_VAL_INT)
+                return 0;
+            *v = c->fields[i].i;
+            return 1;
+        }
+    return 0;
+}
+
+wg_rc wg_store__report_after_new(wg_store *st, const wg_rpt_note *note,
+                                 const wg_table *t, const wg_change *c,
+                                 wg_err *err)
+{
+    if (!note->kind)
+        return WG_OK;
+    /* The row was just made from C alone: its state is C's (what
+     * read_state() would read back). */
+    wg_rpt_state nw;
+    memset(&nw, 0, sizeof nw);
+    nw.present = 1;
+    int64_t del = 0, v = 0;
+    change_int(c, WG_FIELD_DELETED, &del);
+    nw.live = del == 0;
+    char text[WG_FIELD_MAX_BYTES + 1];
+    if (note->kind == WG_RPT_PERSON) {
+        change_text(c, wg_schema_field_index(t, "county"), nw.county,
+                    sizeof nw.county);
+        change_text(c, wg_schema_field_index(t, "birth_date"), nw.bdate,
+                    sizeof nw.bdate);
+    } else {
+        change_text(c, wg_schema_field_index(t, "person_id"), nw.pid,
+                    sizeof nw.pid);
+    }
+    if (note->kind == WG_RPT_PLACEMENT) {
+        int has = change_text(c, wg_schema_field_index(t, "status"), text,
+                              sizeof text);
+        nw.a = has && !strcmp(text, "active");
+#if WG_SCHEMA_VERSION >= 3
+        if (change_int(c, wg_schema_field_index(t, "monthly_income_fen"),
+                       &v)) {
+            nw.has_income = 1;
+            nw.income = v;
+        } else if (change_int(c, wg_schema_field_index(t, "monthly_income"),
+                              &v)) {
+            nw.has_income = 1;
+            nw.income = v * 100;
+        }
+#else
+        if (change_int(c, wg_schema_field_index(t, "monthly_income"), &v)) {
+            nw.has_income = 1;
+            nw.income = v;
+        }
+#endif
+    } else if (note->kind == WG_RPT_TRAINING) {
+        int has = change_text(c, wg_schema_field_index(t, "outcome"), text,
+                              sizeof text);
+        nw.a = has && (!strcmp(text, "completed") ||
+                       !strcmp(text, "certified"));
+        nw.b = has && !strcmp(text, "certified");
+    }
+    return moved(st, note, &nw, err);
 }

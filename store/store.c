@@ -192,11 +192,18 @@ wg_rc wg_store__step(wg_store *st, sqlite3_stmt *s, const char *what,
 
 wg_rc wg_store__begin(wg_store *st, wg_err *err)
 {
+    /* Deltas left by a transaction SQLite rolled back on its own. */
+    wg_store__report_discard(st);
     return wg_store__exec(st, "BEGIN IMMEDIATE", err);
 }
 
 wg_rc wg_store__commit(wg_store *st, wg_err *err)
 {
+    wg_rc fr = wg_store__report_flush(st, err);
+    if (fr) {
+        wg_store__rollback(st);
+        return fr;
+    }
     int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         wg_rc r = wg_store__sqlerr(st, rc, "committing", err);
@@ -210,6 +217,7 @@ wg_rc wg_store__commit(wg_store *st, wg_err *err)
 void wg_store__rollback(wg_store *st)
 {
     st->pend_total = st->pend_own = 0;
+    wg_store__report_discard(st);
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -340,11 +340,21 @@ wg_rc wg_store__report_before(wg_store *st, const wg_table *t, const char *id,
                               int absent, wg_rpt_note *note, wg_err *err);
 wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
                              wg_err *err);
+/* The same for a row merge has just made from change C of table T alone
+ * (nothing read back). */
+wg_rc wg_store__report_after_new(wg_store *st, const wg_rpt_note *note,
+                                 const wg_table *t, const wg_change *c,
+                                 wg_err *err);
 /* CREATE the aggregate and area tables (IF NOT EXISTS). */
 wg_rc wg_store__report_schema(wg_store *st, wg_err *err);
 /* At open: build the aggregates of a store made before they were kept. */
 wg_rc wg_store__report_open(wg_store *st, wg_err *err);
 void wg_store__report_release(wg_store *st);
+/* The aggregate deltas a transaction buffered: written (flush, before
+ * COMMIT and before anything reads the aggregates) or dropped (discard,
+ * on rollback). */
+wg_rc wg_store__report_flush(wg_store *st, wg_err *err);
+void wg_store__report_discard(wg_store *st);
 /* The SQL that recounts the aggregates into the tables PREFIX + year,
  * month, day, income, income100 (PREFIX "rpt_" for the kept ones). Caller
  * frees. */
