@@ -143,11 +143,23 @@ static size_t num_at(const char *p, int *v)
  * 1985/3/7, 1980-3-13, 1985.3.7, 1985年3月7日, 19850307, each perhaps with
  * a time after a space ("1985/3/7 0:00"). Anything else is left for the
  * validator to refuse. */
+static int is_digits(const char *p, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    return 1;
+}
+
 static void normalise_date(char *s)
 {
     int y, m, d;
     size_t k;
     const char *p = s;
+    /* Already YYYY-MM-DD (what export writes): as it is. */
+    if (is_digits(s, 4) && s[4] == '-' && is_digits(s + 5, 2) &&
+        s[7] == '-' && is_digits(s + 8, 2) && s[10] == '\0')
+        return;
     if ((k = num_at(p, &y)) == 8 && (p[8] == '\0' || p[8] == ' ')) {
         m = y / 100 % 100;
         d = y % 100;

@@ -152,24 +152,42 @@ static wg_rc create_list_indexes(wg_store *st, wg_err *err)
     return WG_OK;
 }
 
+/* Indexes an earlier release described and this one does not need:
+ * person_id_number duplicated person_live_id_number for every query (all
+ * of them ask for live records), at the cost of one more index entry per
+ * person written. */
+static const char *const retired_indexes[] = { "person_id_number", NULL };
+
 wg_rc wg_store__list_indexes(wg_store *st, wg_err *err)
 {
     char name[128], sql[1024];
-    int missing = 0;
-    for (int i = 0; !missing && local_index(i, name, sizeof name, sql,
+    int todo = 0;   /* an index to drop or to make */
+    for (int i = 0; !todo && retired_indexes[i]; i++) {
+        int have;
+        wg_rc rc = has_object(st, "index", retired_indexes[i], &have, err);
+        if (rc)
+            return rc;
+        todo = have;
+    }
+    for (int i = 0; !todo && local_index(i, name, sizeof name, sql,
                                             sizeof sql); i++) {
         int have;
         wg_rc rc = has_object(st, "index", name, &have, err);
         if (rc)
             return rc;
-        missing = !have;
+        todo = !have;
     }
-    if (!missing)
+    if (!todo)
         return WG_OK;
     wg_rc rc = wg_store__begin(st, err);
     if (rc)
         return rc;
-    if ((rc = create_list_indexes(st, err))) {
+    for (int i = 0; rc == WG_OK && retired_indexes[i]; i++) {
+        snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s",
+                 retired_indexes[i]);
+        rc = wg_store__exec(st, sql, err);
+    }
+    if (rc || (rc = create_list_indexes(st, err))) {
         wg_store__rollback(st);
         return rc;
     }

@@ -6,6 +6,7 @@
  */
 #include "wg_schema.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static const char *const genders[] = { "male", "female", NULL };
@@ -214,9 +215,10 @@ static const wg_index member_indexes[] = {
 #endif
 
 /* Indexes: the report's joins are answered from covering indexes. */
+/* (A person's id_number is looked up only among live records: the
+ * node-local person_live_id_number answers that, see ddl.c.) */
 static const wg_index person_indexes[] = {
     { "person_county", "county, deleted" },
-    { "person_id_number", "id_number" },
     { NULL, NULL },
 };
 static const wg_index training_indexes[] = {
@@ -357,11 +359,29 @@ const char *wg_schema_type_name(wg_ftype type)
     return "?";
 }
 
+/* Called for every field of every record written, mostly with the same
+ * few names: a per-thread memo by the name's address, always confirmed by
+ * comparing the name (an address may be reused for another name). */
 int wg_schema_field_index(const wg_table *t, const char *name)
 {
+    static _Thread_local struct {
+        const wg_table *t;
+        const char *name;
+        int idx;
+    } memo[64];
+    size_t h = ((uintptr_t)name >> 3 ^ (uintptr_t)t >> 4) & 63;
+    int m = memo[h].idx;
+    if (memo[h].t == t && memo[h].name == name && m < t->nfields &&
+        !strcmp(t->fields[m].name, name))
+        return m;
     for (int i = 0; i < t->nfields; i++)
-        if (!strcmp(t->fields[i].name, name))
+        if (t->fields[i].name[0] == name[0] &&
+            !strcmp(t->fields[i].name, name)) {
+            memo[h].t = t;
+            memo[h].name = name;
+            memo[h].idx = i;
             return i;
+        }
     return -1;
 }
 

@@ -291,7 +291,19 @@ static wg_rc check_int(const wg_field *f, const char *v, char *canon,
                           "%s: %s%s is out of range %" PRId64 "-%" PRId64,
                           f->name, neg ? "-" : "", show(p, sb), f->min,
                           f->max);
-    snprintf(canon, CANON_SMALL_BYTES, "%" PRId64, n);
+    /* the canonical decimal form (no snprintf: this runs for every
+     * integer of every imported row) */
+    char rev[CANON_SMALL_BYTES];
+    size_t len = 0, o = 0;
+    uint64_t u = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+    do
+        rev[len++] = (char)('0' + u % 10);
+    while ((u /= 10));
+    if (n < 0)
+        canon[o++] = '-';
+    while (len)
+        canon[o++] = rev[--len];
+    canon[o] = '\0';
     return WG_OK;
 }
 
