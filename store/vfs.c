@@ -35,8 +35,10 @@
  * it to the database file; sealed naively, each page costs three AEAD passes
  * (seal into the WAL, open from it, seal again for the database). Instead,
  * each database (its registry entry, shared by the database and WAL file
- * objects) keeps the plaintext of its most recent WAL frames, slot i % 2048
- * for frame i (memory kept out of core dumps, wiped when freed):
+ * objects) keeps the plaintext of its most recent WAL frames, slot i % 16384
+ * for frame i (memory kept out of core dumps, wiped when freed; allocated
+ * 128 slots at a time as frames reach them, and all but the first 2048
+ * slots' given back when the WAL starts over):
  *
  *   page cycle:
  *     xWrite(frame i)   plaintext assembled in slot i (emptied first); a run
@@ -298,9 +300,12 @@ static int all_zero(const uint8_t *p, size_t n)
  * be started, the writer does all of it.
  */
 
-#define WC_FRAMES 2048 /* slots: 8 MiB of plaintext + 8 MiB sealed, when full;
-                          > wal_autocheckpoint + one sync batch */
+#define WC_FRAMES 16384 /* slots: 64 MiB of plaintext + 64 MiB sealed, when
+                           full (an import of 100,000 persons is about 15,000
+                           frames); > wal_autocheckpoint + one sync batch */
 #define WC_CHUNK 128   /* slots allocated together, on first use */
+#define WC_KEEP 16     /* chunks (2048 frames, 16 MiB) kept when the WAL
+                          starts over; a larger transaction's are given back */
 #define WC_CHUNKS (WC_FRAMES / WC_CHUNK)
 #define WC_RUN 512     /* most frames assembled before they are written */
 #define WC_BACKLOG 16  /* unsealed frames the writer leaves to the sealer */
@@ -639,6 +644,16 @@ static void wc_clear(keyent *k)
         atomic_store(&c->slot[s].state, WS_EMPTY);
     }
     c->last_read = 0;
+    /* Every slot is empty and nothing is queued: the memory past WC_KEEP
+     * chunks, which only a large transaction used, goes back now rather
+     * than when the database closes (a daemon runs for months). */
+    if (!c->job && !c->in_job)
+        for (int i = WC_KEEP; i < WC_CHUNKS; i++) {
+            plain_free(c->plain[i]);
+            c->plain[i] = NULL;
+            free(c->sealed[i]);
+            c->sealed[i] = NULL;
+        }
     pthread_mutex_unlock(&c->lock);
 }
 

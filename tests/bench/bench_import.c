@@ -57,8 +57,9 @@ static const char csv_header[] =
     "name,gender,birth_date,id_number,disability_category,disability_grade,"
     "county,township,phone,rural,registered_on\n";
 
-/* The plain side: the CSV's columns, typed as wings types them, and the
- * same two indexes wings keeps on person. */
+/* The plain side: the CSV's columns, typed as wings types them, and an
+ * index on county and one on id_number, as wings keeps (besides its own:
+ * record ids, the list order, and live id numbers in place of all). */
 static const char plain_schema[] =
     "CREATE TABLE person(name TEXT, gender TEXT, birth_date TEXT, "
     "id_number TEXT, disability_category TEXT, disability_grade INTEGER, "
