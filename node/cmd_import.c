@@ -28,6 +28,7 @@
 #include "wg_validate.h"
 #include "wg_xlsx.h"
 
+#define IMPORT_CACHE_KIB (512 * 1024)   /* the page cache an import may use */
 #define MAX_LISTED 1000   /* failing rows listed; the rest are counted */
 #define MAX_IGNORED 32
 #define COL_ID (-1)
@@ -582,7 +583,12 @@ int cmd_import(wg_cli *cli, int argc, char **argv)
         goto out;
     if ((code = read_header(&im, row, nf, ignore, nignore)) != 0)
         goto done;
-    if ((rc = wg_store_begin(im.st, &err)))
+    /* One transaction writes the whole file: a page cache that holds it
+     * keeps SQLite from spilling pages into the WAL halfway and reading
+     * them back (pages are taken as used; given back when this process
+     * closes the store). */
+    if ((rc = wg_store_set_cache(im.st, IMPORT_CACHE_KIB, &err)) ||
+        (rc = wg_store_begin(im.st, &err)))
         goto out;
     for (;;) {
         rc = source_read(&src, &row, &kinds, &nf, &line, &err);
@@ -665,6 +671,8 @@ out:
     }
 done:
     source_close(&src);
+    if (im.st)   /* a daemon's handle lives on: its usual cache again */
+        wg_store_set_cache(im.st, WG_STORE_CACHE_KIB, NULL);
     wg_cli_close_store(cli, &im.st);
     return code;
 }
