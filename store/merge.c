@@ -281,7 +281,8 @@ again:
         if (r != SQLITE_DONE)
             rc = wg_store__sqlerr(st, r, "writing a record", err);
         else if (any)
-            rc = wg_store__report_after_new(st, &note, t, c, err);
+            rc = wg_store__report_after_new(st, &note, t, c,
+                                            fresh == WG_FRESH_NEW_ID, err);
         goto out;
     }
     /* The row remembers this change as its latest even when no field won,

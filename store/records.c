@@ -424,7 +424,8 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
             set_field(&ch, t, f, vals[f]);
     wg_store__stamp(st, t, &ch);
     /* The id is new: drawn at random, or looked up just above. */
-    if ((rc = wg_store__local_change(st, &ch, 1, err)))
+    if ((rc = wg_store__local_change(st, &ch,
+                                     id_at >= 0 ? 1 : WG_FRESH_NEW_ID, err)))
         goto out;
     if (id_out)
         memcpy(id_out, id, sizeof id);

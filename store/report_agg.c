@@ -593,11 +593,14 @@ static wg_rc query2(wg_store *st, int k, const char *pid, const char *id,
 }
 
 /* Move the whole contribution of person PID (its placements and trainings)
- * by SIGN into (COUNTY, BDATE). */
+ * by SIGN into (COUNTY, BDATE). ALONE: PID was drawn at random just now,
+ * so no placement or training names it. */
 static wg_rc person_move(wg_store *st, const char *pid, const char *county,
-                         const char *bdate, int sign, wg_err *err)
+                         const char *bdate, int sign, int alone, wg_err *err)
 {
     int64_t np = 0, tr = 0, ce = 0;
+    if (alone)   /* nothing can name it: its own cell only */
+        return cell_add(st, county, bdate, sign, 0, 0, 0, 0, err);
     sqlite3_stmt *s;
     wg_rc rc = get_stmt(st, S_PARTS, &s, err);
     if (rc)
@@ -776,7 +779,7 @@ static wg_rc child_changed(wg_store *st, const wg_rpt_note *note,
 
 /* Move the aggregates from NOTE's old state to NW. */
 static wg_rc moved(wg_store *st, const wg_rpt_note *note,
-                   const wg_rpt_state *nwp, wg_err *err)
+                   const wg_rpt_state *nwp, int alone, wg_err *err)
 {
     wg_rpt_state nw = *nwp;
     wg_rc rc = WG_OK;
@@ -787,10 +790,11 @@ static wg_rc moved(wg_store *st, const wg_rpt_note *note,
                                  !strcmp(old->bdate, nw.bdate))))
             return WG_OK;
         if (oc && (rc = person_move(st, note->id, old->county, old->bdate, -1,
-                                    err)))
+                                    0, err)))
             return rc;
         if (nc)
-            rc = person_move(st, note->id, nw.county, nw.bdate, 1, err);
+            rc = person_move(st, note->id, nw.county, nw.bdate, 1, alone,
+                             err);
         return rc;
     }
     if (old->present == nw.present && old->live == nw.live &&
@@ -807,7 +811,7 @@ wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
         return WG_OK;
     wg_rpt_state nw;
     wg_rc rc = read_state(st, note->kind, note->id, &nw, err);
-    return rc ? rc : moved(st, note, &nw, err);
+    return rc ? rc : moved(st, note, &nw, 0, err);
 }
 
 /* Text field F of change C into OUT (CAP bytes, cut as copy_col() cuts);
@@ -842,7 +846,7 @@ static int change_int(const wg_change *c, int f, int64_t *v)
 
 wg_rc wg_store__report_after_new(wg_store *st, const wg_rpt_note *note,
                                  const wg_table *t, const wg_change *c,
-                                 wg_err *err)
+                                 int new_id, wg_err *err)
 {
     if (!note->kind)
         return WG_OK;
@@ -891,5 +895,5 @@ wg_rc wg_store__report_after_new(wg_store *st, const wg_rpt_note *note,
                        !strcmp(text, "certified"));
         nw.b = has && !strcmp(text, "certified");
     }
-    return moved(st, note, &nw, err);
+    return moved(st, note, &nw, new_id, err);
 }

@@ -223,11 +223,14 @@ wg_rc wg_store__row_stmt(wg_store *st, uint8_t tno, int k,
 /* Merge one decoded change, stored (or about to be) under key K, by
  * per-field last-writer-wins, leaving out fields (and tables) this build
  * does not know. FRESH: the caller knows no row with C's id exists (a local
- * add), so the lookup is skipped (a row found after all is still merged).
+ * add), so the lookup is skipped (a row found after all is still merged);
+ * WG_FRESH_NEW_ID: moreover the id was drawn at random just now, so no
+ * other record can name it (the report need not look for any).
  * The record remembers K as its latest change; *PREV gets the key of the
  * change it remembered before (0 for none), which the change's row keeps:
  * history walks that chain. K == 0: merge the fields only and leave the
  * record's chain as it is (a change merged again by an upgrade). */
+#define WG_FRESH_NEW_ID 2
 wg_rc wg_store__merge(wg_store *st, const wg_change *c, uint32_t oid,
                       int fresh, int64_t k, int64_t *prev, wg_err *err);
 /* A record's clocks: one (hlc, oid) per field and `deleted` (last); (0, 0)
@@ -341,10 +344,11 @@ wg_rc wg_store__report_before(wg_store *st, const wg_table *t, const char *id,
 wg_rc wg_store__report_after(wg_store *st, const wg_rpt_note *note,
                              wg_err *err);
 /* The same for a row merge has just made from change C of table T alone
- * (nothing read back). */
+ * (nothing read back). NEW_ID: its id was drawn at random just now, so no
+ * placement or training names it yet. */
 wg_rc wg_store__report_after_new(wg_store *st, const wg_rpt_note *note,
                                  const wg_table *t, const wg_change *c,
-                                 wg_err *err);
+                                 int new_id, wg_err *err);
 /* CREATE the aggregate and area tables (IF NOT EXISTS). */
 wg_rc wg_store__report_schema(wg_store *st, wg_err *err);
 /* At open: build the aggregates of a store made before they were kept. */
