@@ -359,7 +359,8 @@ const char *wg_schema_type_name(wg_ftype type)
     return "?";
 }
 
-/* Called for every field of every record written, mostly with the same
+/* Called for every field of every record written, mostly with the
+ * description's own name strings (found by address), else with the same
  * few names: a per-thread memo by the name's address, always confirmed by
  * comparing the name (an address may be reused for another name). */
 int wg_schema_field_index(const wg_table *t, const char *name)
@@ -369,6 +370,9 @@ int wg_schema_field_index(const wg_table *t, const char *name)
         const char *name;
         int idx;
     } memo[64];
+    for (int i = 0; i < t->nfields; i++)   /* the description's own */
+        if (t->fields[i].name == name)
+            return i;
     size_t h = ((uintptr_t)name >> 3 ^ (uintptr_t)t >> 4) & 63;
     int m = memo[h].idx;
     if (memo[h].t == t && memo[h].name == name && m < t->nfields &&
