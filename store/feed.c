@@ -6,6 +6,9 @@
  *
  *   decode --> frozen? --> seq <= head: same hash? skip : signed by its
  *                          origin (proof)? equivocation : refused
+ *                          (this node's own: signed by it? its tail from
+ *                          seq held, the feed cut to seq - 1 (life.c),
+ *                          then on as seq == head+1 : refused)
  *                     \--> seq == head+1: prev == head hash --> clock within
  *                          WG_HLC_MAX_DRIFT_MS of our wall clock --> store -->
  *                          merge

@@ -47,6 +47,30 @@
  * merged again under its key (same clock, so no value moves) and signed.
  * What no peer gave back by then (own < hw) was lost with the rollback:
  * said in the audit entry that closes the hold, never silently.
+ *
+ * A whole folder copied back (wings.mark with it) looks healthy at open:
+ * its peers tell. Table own_seen (peer, part, seq) keeps how far each peer
+ * was verified to hold each own feed exactly as this store does (set when
+ * a session ends well; at open, a store without the table gets one row
+ * per peer and own feed at its head). Sessions advertise an own feed only
+ * that far, so the peer sends back what it holds beyond. A change of the
+ * own feed that differs from the one held at its seq and is signed by
+ * this node is proof (wg_store_apply, feed.c); in the batch's transaction
+ * wg_store__fork_repair():
+ *
+ *   own changes seq..head   --> `held`, in order, before any held already
+ *   records (chg) and later changes (prev) naming one --> its prev
+ *   the feed                --> cut to seq - 1 (head, head hash)
+ *   own_seen of every peer  --> at most seq - 1
+ *   the mark                --> lowered by what was cut, synced before the
+ *                               commit (never ahead of the store)
+ *   HOLD "fork", every peer waited for; meta fork:PART = seq
+ *
+ * and the peer's changes continue the feed as ordinary ones. After the
+ * commit an audit entry `fork` names the peer and the seq. The release
+ * above signs the moved changes after what came back. A different change
+ * at or below a seq repaired from before (a second peer with the other
+ * version) is this node's real equivocation: refused, never frozen.
  */
 #include "store_int.h"
 #include "wg_life.h"
@@ -829,6 +853,7 @@ void wg_store__fork_done(wg_store *st, int committed)
     if (!committed)
         return;
     st->held = 1;
+    st->forks++;
     const char *peer = st->apply_peer[0] ? st->apply_peer : "unknown";
     char reason[512];
     snprintf(reason, sizeof reason, "fork: this node's own feed %s from #%llu "
@@ -843,5 +868,10 @@ void wg_store__fork_done(wg_store *st, int committed)
     a.result = "ok";
     a.reason = reason;
     wg_store_audit(st, &a, NULL);
-    wg_store__logf(st, WG_LOG_WARN, "%s", reason);
+    wg_store__logf(st, WG_LOG_INFO, "%s", reason);
+}
+
+uint64_t wg_store_forks(const wg_store *st)
+{
+    return st->forks;
 }

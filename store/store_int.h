@@ -124,6 +124,7 @@ struct wg_store {
     int forked;
     char fork_part[WG_PARTITION_MAX + 1];
     uint64_t fork_seq, fork_moved;
+    uint64_t forks;       /* repairs since open: wg_store_forks() */
 };
 
 /* vfs.c */

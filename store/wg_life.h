@@ -164,5 +164,7 @@ wg_rc wg_store_own_seen_set(wg_store *st, const char *peer, const char *part,
 /* Name the peer whose batches the next wg_store_apply() calls read (for a
  * repair's audit entry and the refusal of a second one): "" for none. */
 void wg_store_apply_peer(wg_store *st, const char *peer);
+/* How many times this handle's own feeds were repaired so (since open). */
+uint64_t wg_store_forks(const wg_store *st);
 
 #endif

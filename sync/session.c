@@ -18,6 +18,16 @@
  *     --DONE--> when everything is sent and acknowledged
  *   DONE when DONE was both sent and received
  *
+ * A node's own feeds go into its VECTOR no further than the peer is known
+ * to hold them (wg_store_own_seen: verified the same), so the peer sends
+ * back whatever it holds beyond, and an old copy of this node's folder put
+ * back and written in is repaired by the store (life.c). An own feed the
+ * peer says it holds more of than that is sent last, once the peer has
+ * sent that much of it in this session. The HELLO digest covers the real
+ * heads and head hashes: BYE only when both hold exactly the same. At a
+ * good end own_seen becomes the peer's head of each own feed, or what was
+ * sent of it.
+ *
  * Transitions: start(), on_hello(), on_vector(), pump() (sends batches and
  * DONE), on_batch(), on_ack(), on_done(). Any malformed or unexpected
  * message, or a batch that fails verification, sends ERROR and fails.
@@ -34,25 +44,19 @@
  */
 #include "sync_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "wg_cert.h"
+#include "wg_change.h"
 #include "wg_life.h"
 #include "wg_schema.h"
 
 enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
              S_FAILED };
-
-typedef struct plan_item {
-    uint8_t origin[WG_SIGN_PK_BYTES];
-    char partition[WG_PARTITION_MAX + 1];
-    uint64_t cursor;   /* last seq sent */
-    uint64_t to;       /* our head */
-    int rank;          /* order_plan() */
-} plan_item;
 
 /* One of this node's own feeds in the shared vector: what the peer is
  * known to hold of it (own_seen), what it says it holds, what we send. */
@@ -61,8 +65,21 @@ typedef struct own_item {
     uint64_t head;     /* ours */
     uint64_t seen;     /* wg_store_own_seen() at the vector */
     uint64_t theirs;   /* the peer's head in its VECTOR */
-    uint64_t to;       /* what we planned to send up to (0: nothing) */
+    uint64_t to;       /* what we sent up to (0: nothing) */
+    uint64_t got;      /* the highest seq of it the peer sent us, applied */
 } own_item;
+
+typedef struct plan_item {
+    uint8_t origin[WG_SIGN_PK_BYTES];
+    char partition[WG_PARTITION_MAX + 1];
+    uint64_t cursor;   /* last seq sent */
+    uint64_t to;       /* our head */
+    int rank;          /* order_plan() */
+    own_item *own;     /* one of our own feeds the peer may hold another
+                          tail of: sent once it has sent us what it holds
+                          (own->got >= own->theirs), NULL otherwise */
+} plan_item;
+
 
 struct wg_session {
     wg_store *st;
@@ -161,6 +178,7 @@ static int on_feed(void *p, const wg_feed_head *f)
         o->seen = wg_store_own_seen(s->st, s->name, f->partition);
         if (o->seen < e->head)
             e->head = o->seen;
+        o->got = o->seen < f->head ? o->seen : f->head;
     }
     uint8_t len = (uint8_t)strlen(f->partition), head[8];
     wg_put_u64be(head, f->head);
@@ -301,6 +319,53 @@ static int on_change(void *p, const wg_signed_change *c, uint64_t seq)
     return b->count >= b->limit;
 }
 
+typedef struct head_ctx {
+    const uint8_t *me;
+    const char *partition;
+    uint64_t head;
+} head_ctx;
+
+static int on_own_head(void *p, const wg_feed_head *f)
+{
+    head_ctx *h = p;
+    if (!memcmp(f->origin, h->me, WG_SIGN_PK_BYTES) &&
+        !strcmp(f->partition, h->partition)) {
+        h->head = f->head;
+        return 1;
+    }
+    return 0;
+}
+
+/* Our own feed PARTITION's head now. */
+static uint64_t own_head(wg_session *s, const char *partition)
+{
+    head_ctx h = { wg_store_info(s->st)->pk, partition, 0 };
+    wg_store_feeds(s->st, on_own_head, &h, NULL);
+    return h.head;
+}
+
+/* A batch of N changes was applied: note how far the peer has sent each of
+ * our own feeds that waits to be heard. */
+static void heard(wg_session *s, const wg_signed_change *c, uint32_t n)
+{
+    int waiting = 0;
+    for (size_t i = s->plan_at; i < s->nplan; i++)
+        waiting |= s->plan[i].own != NULL;
+    if (!waiting)
+        return;
+    const uint8_t *me = wg_store_info(s->st)->pk;
+    for (uint32_t i = 0; i < n; i++) {
+        wg_change d;
+        if (wg_change_decode(c[i].body, c[i].len, &d, NULL) != WG_OK ||
+            memcmp(d.origin, me, WG_SIGN_PK_BYTES))
+            continue;
+        for (size_t j = 0; j < s->nown; j++)
+            if (!strcmp(s->own[j].partition, d.partition) &&
+                d.seq > s->own[j].got)
+                s->own[j].got = d.seq;
+    }
+}
+
 /* Build and send one batch; *SENT_ANY is 0 when there was nothing left. */
 static wg_rc send_batch(wg_session *s, int *sent_any, wg_err *err)
 {
@@ -313,6 +378,22 @@ static wg_rc send_batch(wg_session *s, int *sent_any, wg_err *err)
     while (s->plan_at < s->nplan && count < WG_BATCH_CHANGES &&
            s->out.len < WG_WIRE_MAX_BATCH_BYTES) {
         plan_item *p = &s->plan[s->plan_at];
+        if (p->own && p->own->got < p->own->theirs && s->got_done) {
+            /* The peer is done without sending what it said it holds:
+             * nothing of this feed goes this session. */
+            p->own->to = 0;
+            p->own = NULL;
+            p->to = p->cursor;
+        }
+        if (p->own) {
+            if (p->own->got < p->own->theirs)
+                break; /* not heard yet: what is left waits */
+            /* Heard: the peer holds this feed as we do up to its head;
+             * the rest goes. */
+            p->to = own_head(s, p->partition);
+            p->own->to = p->to > p->cursor ? p->to : 0;
+            p->own = NULL;
+        }
         if (p->cursor >= p->to) {
             s->plan_at++;
             continue;
@@ -414,10 +495,17 @@ static void order_plan(wg_session *s)
     if (!wg_store_root(s->st, NULL) || s->nplan < 2 ||
         wg_members_load(s->st, &m, NULL) != WG_OK) {
         wg_members_destroy(&m);
+        /* Feeds waiting to be heard go last. */
+        for (size_t i = 0; i < s->nplan; i++)
+            s->plan[i].rank = (s->plan[i].own ? 1000000 : 0) + (int)i;
+        qsort(s->plan, s->nplan, sizeof *s->plan, by_rank);
         return;
     }
     for (size_t i = 0; i < s->nplan; i++)
-        s->plan[i].rank = plan_rank(m, s->plan[i].origin) * 1000000 + (int)i;
+        s->plan[i].rank = s->plan[i].own
+                              ? INT_MAX
+                              : plan_rank(m, s->plan[i].origin) * 1000000 +
+                                    (int)i;
     qsort(s->plan, s->nplan, sizeof *s->plan, by_rank);
     wg_members_destroy(&m);
 }
@@ -446,10 +534,20 @@ static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
                 continue;
             ow->theirs = have;
             /* The peer may hold a tail of this feed other than ours (an
-             * old copy of this folder put back): receive it first, send
-             * nothing of it this session. */
-            if (have > ow->seen)
+             * old copy of this folder put back): nothing of it goes until
+             * the peer has sent us what it holds (seen + 1 .. have, each
+             * found the same or repaired here), last in the plan. */
+            if (have > ow->seen) {
+                plan_item *p = &s->plan[s->nplan++];
+                memcpy(p->origin, o->origin, WG_SIGN_PK_BYTES);
+                snprintf(p->partition, sizeof p->partition, "%s",
+                         o->partition);
+                p->cursor = have;
+                p->to = have;   /* set again once it has been heard */
+                p->own = ow;
+                p->rank = INT_MAX;
                 continue;
+            }
             if (head > have)
                 ow->to = head;
         }
@@ -626,6 +724,7 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
         /* A store that cannot write is our failure, not the peer's. */
         return fail(s, rc, text, err);
     }
+    heard(s, m->u.batch.c, m->u.batch.n);
     s->next_in++;
     s->received += (long)applied;
     wg_buf_reset(&s->out);

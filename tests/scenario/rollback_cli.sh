@@ -189,8 +189,8 @@ rm -rf "$T/r"
 cp -a "$T/r-copy" "$T/r"
 person r 15
 on r sync
-expect "E: the first sync repairs r's own feed from h and releases it" rc=0 \
-    out~'^h ok' 'err:own feed 450224 from #'
+expect "E: the first sync repairs r's own feed from h and says so" rc=0 \
+    out~'^h ok' "err:its feed was repaired from the peer"
 on r sync
 expect "E: the next sync sends the record typed after the copy-back" rc=0 \
     out~'^h ok'
