@@ -637,6 +637,57 @@ START_TEST(test_life_own_seen_kept_per_peer)
 }
 END_TEST
 
+
+START_TEST(test_life_own_change_that_does_not_chain_is_learnt_again)
+{
+    char *node = make_node("office"), *copy = tu_path(dir, "copy");
+    wg_err err = { 0 };
+    wg_store *st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_peer_add(st, "hq", peer_key(),
+                                       "tcp://127.0.0.1:7401", &err), WG_OK);
+    add_person(st, NAME_MARK, ID_MARK);
+    wg_store_close(&st);
+    copy_folder(node, copy);
+    st = open_ok(node, PASS);
+    add_person(st, "Two", "110105194912310046");
+    add_person(st, "Three", "110105194912310062");
+    nu_feedcopy lost;
+    own_changes(st, 1, &lost);
+    ck_assert_uint_eq(lost.n, 2);
+    wg_store_close(&st);
+    st = open_ok(copy, PASS);
+    add_person(st, "Four", "110105194912310089");
+    /* hq thought to hold up to 2 (wrongly): it sends only 3, which does
+     * not chain to this store's 2. Refused, nothing moved, and hq's copy
+     * of the feed is learnt again from the start next time. */
+    ck_assert_int_eq(wg_store_own_seen_set(st, "hq", "450224", 2, &err),
+                     WG_OK);
+    size_t applied = 0;
+    wg_store_apply_peer(st, "hq");
+    ck_assert_int_eq(wg_store_apply(st, lost.c + 1, 1, &applied, &err),
+                     WG_ERR_AUTH);
+    ck_assert_msg(strstr(err.msg, "learnt again from this peer"), "%s",
+                  err.msg);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 0);
+    ck_assert_uint_eq(own_head(st), 2);
+    wg_life_state ls;
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(!ls.held);
+    /* The next session sends from the start: 2 differs, repaired. */
+    ck_assert_msg(wg_store_apply(st, lost.c, lost.n, &applied, &err) == WG_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(applied, 2);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(ls.held);
+    ck_assert_int_eq(persons(st), 4);
+    feeds_verify(st);
+    wg_store_close(&st);
+    nu_feedcopy_free(&lost);
+    free(copy);
+    free(node);
+}
+END_TEST
+
 static const tu_test tests[] = {
     TU_TEST(case_backup, test_life_backup_restores_the_same_records),
     TU_TEST(case_backup, test_life_every_altered_byte_is_refused),
@@ -652,6 +703,7 @@ static const tu_test tests[] = {
     TU_TEST(case_rollback, test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said),
     TU_TEST(case_rollback, test_life_a_folder_copied_back_repairs_its_own_feed),
     TU_TEST(case_rollback, test_life_own_seen_kept_per_peer),
+    TU_TEST(case_rollback, test_life_own_change_that_does_not_chain_is_learnt_again),
 };
 
 int main(void)
