@@ -14,6 +14,9 @@
 #   c. more than were lost, then sync
 #   d. SIGKILL the first sync after the copy-back (at several delays), then
 #      sync
+#   e. the office serves: its daemon stopped for the copies, records typed
+#      with it stopped, then started: its start-up round repairs, a `sync`
+#      it carries out sends the rest
 # After each: every record (the lost ones back, the new ones) on every node
 # (byte-identical `list --json`), no feed frozen, `audit --verify` clean on
 # every node, and O's audit names the repair (a `fork` entry, then the
@@ -192,6 +195,51 @@ on h1 sync h2
 expect "d: h1 and h2 sync" rc=0
 everywhere d
 repaired d
+
+# ---- e: the office serves -------------------------------------------------------------
+section "e: the office's own daemon repairs it as it starts"
+CASE=e
+# serve_o: start o's daemon and wait for the sessions with h1 and h2 it
+# opens as it starts.
+serve_o() {
+    local before i
+    before=$(grep -c 'session out' "$T/o.serve.log" 2>/dev/null || true)
+    start_daemon o || die "o does not serve"
+    for ((i = 0; i < 5000; i++)); do
+        (($(grep -c 'session out' "$T/o.serve.log") >= before + 2)) && return 0
+        nap 0.002
+    done
+    die "o's daemon did not sync with h1 and h2 as it started"
+}
+serve_o
+stop_ok o
+rm -rf "$T/o-copy"
+cp -a "$T/o" "$T/o-copy"
+before=$(changes o)
+serve_o
+person o
+person o
+on o sync
+expect "e: the persons to be lost reach both HQs (sync by the daemon)" rc=0 \
+    out-lines=2 out~'^h1 ok' out~'^h2 ok'
+stop_ok o
+LOSTN=$(($(changes o) - before))
+rm -rf "$T/o"
+cp -a "$T/o-copy" "$T/o"
+type_n "$LOSTN"
+serve_o
+check "e: the daemon's log says it repaired the feed" \
+    grep -q "own feed $COUNTY from #[0-9]* differs" "$T/o.serve.log"
+on o sync
+expect "e: a sync by the daemon sends what was signed again" rc=0 \
+    out-lines=2 out~'^h1 ok' out~'^h2 ok'
+on o --json status
+check "e: nothing held" jqt "$T/out" '.held == null'
+on h1 sync h2
+expect "e: h1 and h2 sync" rc=0
+stop_ok o
+everywhere e
+repaired e
 
 stop_ok h1
 stop_ok h2
