@@ -22,8 +22,9 @@
  * to hold them (wg_store_own_seen: verified the same), so the peer sends
  * back whatever it holds beyond, and an old copy of this node's folder put
  * back and written in is repaired by the store (life.c). An own feed the
- * peer says it holds more of than that is sent last, once the peer has
- * sent that much of it in this session. The HELLO digest covers the real
+ * peer says it holds more of than that waits in the plan, and what follows
+ * it too, until the peer has sent that much of it in this session (or is
+ * done without: then nothing of it goes). The HELLO digest covers the real
  * heads and head hashes: BYE only when both hold exactly the same. At a
  * good end own_seen becomes the peer's head of each own feed, or what was
  * sent of it.
@@ -44,7 +45,6 @@
  */
 #include "sync_int.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,17 +495,10 @@ static void order_plan(wg_session *s)
     if (!wg_store_root(s->st, NULL) || s->nplan < 2 ||
         wg_members_load(s->st, &m, NULL) != WG_OK) {
         wg_members_destroy(&m);
-        /* Feeds waiting to be heard go last. */
-        for (size_t i = 0; i < s->nplan; i++)
-            s->plan[i].rank = (s->plan[i].own ? 1000000 : 0) + (int)i;
-        qsort(s->plan, s->nplan, sizeof *s->plan, by_rank);
         return;
     }
     for (size_t i = 0; i < s->nplan; i++)
-        s->plan[i].rank = s->plan[i].own
-                              ? INT_MAX
-                              : plan_rank(m, s->plan[i].origin) * 1000000 +
-                                    (int)i;
+        s->plan[i].rank = plan_rank(m, s->plan[i].origin) * 1000000 + (int)i;
     qsort(s->plan, s->nplan, sizeof *s->plan, by_rank);
     wg_members_destroy(&m);
 }
@@ -534,9 +527,12 @@ static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
                 continue;
             ow->theirs = have;
             /* The peer may hold a tail of this feed other than ours (an
-             * old copy of this folder put back): nothing of it goes until
-             * the peer has sent us what it holds (seen + 1 .. have, each
-             * found the same or repaired here), last in the plan. */
+             * old copy of this folder put back): nothing of it, nor of the
+             * feeds after it in the plan (their certificates may be in
+             * it), goes until the peer has sent us what it holds (seen +
+             * 1 .. have, each found the same or repaired here). Both sides
+             * order their plans alike (by key, and root first in a
+             * network), so two such waits never wait for each other. */
             if (have > ow->seen) {
                 plan_item *p = &s->plan[s->nplan++];
                 memcpy(p->origin, o->origin, WG_SIGN_PK_BYTES);
@@ -545,7 +541,6 @@ static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
                 p->cursor = have;
                 p->to = have;   /* set again once it has been heard */
                 p->own = ow;
-                p->rank = INT_MAX;
                 continue;
             }
             if (head > have)
