@@ -175,6 +175,11 @@ int cmd_status(wg_cli *cli, int argc, char **argv)
                              ? _("writes held since the rollback: %llu wait "
                                  "until every peer has synced (waiting for: "
                                  "%s)\n")
+                         : !strcmp(ls.reason, "fork")
+                             ? _("writes held since this node's own feed was "
+                                 "repaired from a peer (an old copy of its "
+                                 "folder put back): %llu wait until every "
+                                 "peer has synced (waiting for: %s)\n")
                              : _("writes held since the restore: %llu wait "
                                  "until every peer has synced (waiting for: "
                                  "%s)\n"),

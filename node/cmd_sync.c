@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wg_i18n.h"
+#include "wg_life.h"
 #include "wg_node.h"
 
 #define MAX_RESULTS 256
@@ -112,6 +114,7 @@ int cmd_sync(wg_cli *cli, int argc, char **argv)
         wg_cli_close_store(cli, &st);
         return code;
     }
+    uint64_t forks = wg_store_forks(st);
     sync_run *run = wg_xcalloc(1, sizeof *run);
     run->prev = wg_engine_done(e, &run->prev_ctx);
     wg_engine_on_done(e, on_done, run);
@@ -166,6 +169,13 @@ int cmd_sync(wg_cli *cli, int argc, char **argv)
     }
     if (cli->json)
         fputs("]\n", cli->out);
+    if (wg_store_forks(st) > forks)
+        fputs(_("wings: note: this node's own changes came back from a peer "
+                "different from what it held (an old copy of its folder put "
+                "back?): its feed was repaired from the peer; what was "
+                "written here since is kept, held until every peer has "
+                "synced with it, then sent (see 'wings status' and 'wings "
+                "audit')\n"), cli->errf);
     if (!code && failed)
         code = WG_EXIT_SYNC;
     wg_engine_on_done(e, run->prev, run->prev_ctx);

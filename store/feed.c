@@ -6,6 +6,9 @@
  *
  *   decode --> frozen? --> seq <= head: same hash? skip : signed by its
  *                          origin (proof)? equivocation : refused
+ *                          (this node's own: signed by it? its tail from
+ *                          seq held, the feed cut to seq - 1 (life.c),
+ *                          then on as seq == head+1 : refused)
  *                     \--> seq == head+1: prev == head hash --> clock within
  *                          WG_HLC_MAX_DRIFT_MS of our wall clock --> store -->
  *                          merge
@@ -260,6 +263,9 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
     wg_members_destroy(&st->mem_cache);
     st->rights_valid = 0;
     size_t fresh = 0;
+    int relearn = 0;
+    char relearn_part[WG_PARTITION_MAX + 1] = "";
+    st->forked = 0;
     uint32_t skewed = 0;
     uint64_t ahead = 0, now = wg_hlc_now_ms();
     for (size_t i = 0; i < n && rc == WG_OK; i++) {
@@ -296,40 +302,61 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
             size_t end;
             if (oid == st->self_oid) {
                 /* Never freeze this node's own feed here: it is this
-                 * store that is behind, not the peer that lies. */
-                rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu, this "
-                                "node's own, differs from the one it holds: "
-                                "this store went back in time unnoticed (a "
-                                "whole folder copied back?); nothing frozen",
-                                who, c.partition, (unsigned long long)c.seq);
-                break;
-            }
-            if (!signed_by_origin(cs, n, i, &c, hash, &end)) {
+                 * store that went back in time (an old copy of its folder
+                 * put back, then written in), not the peer that lies. On
+                 * proof (signed by this node), its tail from here is held
+                 * to be signed again after what the peer holds (life.c);
+                 * the second time a seq is disputed, this node really
+                 * signed two changes there: refused. */
+                if (!signed_by_origin(cs, n, i, &c, hash, &end)) {
+                    rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu, "
+                                    "this node's own, differs from the one "
+                                    "it holds and is not signed by this "
+                                    "node: refused, nothing frozen", who,
+                                    c.partition, (unsigned long long)c.seq);
+                    break;
+                }
+                if (wg_store__fork_seen(st, c.partition, c.seq)) {
+                    rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu, "
+                                    "this node's own, differs from the one "
+                                    "another peer gave back: this node "
+                                    "signed two changes there (its folder "
+                                    "copied back and written in before it "
+                                    "synced with both); refused, nothing "
+                                    "frozen", who, c.partition,
+                                    (unsigned long long)c.seq);
+                    break;
+                }
+                if ((rc = wg_store__fork_repair(st, fs, c.seq, err)))
+                    break;
+                /* The feed now ends at seq - 1: C continues it below. */
+            } else if (!signed_by_origin(cs, n, i, &c, hash, &end)) {
                 rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu differs "
                                 "from the one held and is not signed by its "
                                 "origin: refused, nothing frozen", who,
                                 c.partition, (unsigned long long)c.seq);
                 break;
-            }
-            if (wg_store__proof_resolved(st, oid, c.partition, c.seq)) {
+            } else if (wg_store__proof_resolved(st, oid, c.partition,
+                                                c.seq)) {
                 rc = wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu is the "
                                 "side of a resolved equivocation this node "
                                 "does not hold: refused", who, c.partition,
                                 (unsigned long long)c.seq);
                 break;
+            } else {
+                frozen_oid = oid;
+                snprintf(frozen_part, sizeof frozen_part, "%s", c.partition);
+                frozen_seq = c.seq;
+                memcpy(frozen_held, have, WG_HASH_BYTES);
+                proof_at = i;
+                proof_end = end;
+                rc = wg_err_set(err, WG_ERR_AUTH,
+                                "equivocation: origin %s signed two different "
+                                "changes at %s#%llu; its feed is frozen and "
+                                "the proof kept", who, c.partition,
+                                (unsigned long long)c.seq);
+                break;
             }
-            frozen_oid = oid;
-            snprintf(frozen_part, sizeof frozen_part, "%s", c.partition);
-            frozen_seq = c.seq;
-            memcpy(frozen_held, have, WG_HASH_BYTES);
-            proof_at = i;
-            proof_end = end;
-            rc = wg_err_set(err, WG_ERR_AUTH,
-                            "equivocation: origin %s signed two different "
-                            "changes at %s#%llu; its feed is frozen and the "
-                            "proof kept", who, c.partition,
-                            (unsigned long long)c.seq);
-            break;
         }
         if (c.seq != fs->head + 1) {
             rc = wg_err_set(err, WG_ERR_PROTO, "gap in feed %s/%s: have %llu, "
@@ -339,11 +366,17 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
             break;
         }
         if (memcmp(c.prev, fs->head_hash, WG_HASH_BYTES) != 0) {
+            if (oid == st->self_oid) {
+                relearn = 1;
+                snprintf(relearn_part, sizeof relearn_part, "%s", c.partition);
+            }
             rc = oid == st->self_oid
                      ? wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu, this "
                                   "node's own, does not chain to the one it "
                                   "holds: this store went back in time "
-                                  "unnoticed (a whole folder copied back?)",
+                                  "unnoticed (a whole folder copied back?); "
+                                  "its feed is learnt again from this peer "
+                                  "at the next sync",
                                   who, c.partition, (unsigned long long)c.seq)
                      : wg_err_set(err, WG_ERR_AUTH, "change %s/%s#%llu does "
                                   "not chain to the previous one", who,
@@ -438,6 +471,9 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
     } else {
         wg_store_rollback(st);
     }
+    wg_store__fork_done(st, rc == WG_OK);
+    if (relearn)
+        wg_store__own_seen_forget(st, relearn_part);
     if (frozen_oid) {
         freeze(st, frozen_oid, frozen_part, frozen_seq, frozen_held,
                cs + proof_at, proof_end - proof_at + 1);

@@ -47,6 +47,30 @@
  * merged again under its key (same clock, so no value moves) and signed.
  * What no peer gave back by then (own < hw) was lost with the rollback:
  * said in the audit entry that closes the hold, never silently.
+ *
+ * A whole folder copied back (wings.mark with it) looks healthy at open:
+ * its peers tell. Table own_seen (peer, part, seq) keeps how far each peer
+ * was verified to hold each own feed exactly as this store does (set when
+ * a session ends well; at open, a store without the table gets one row
+ * per peer and own feed at its head). Sessions advertise an own feed only
+ * that far, so the peer sends back what it holds beyond. A change of the
+ * own feed that differs from the one held at its seq and is signed by
+ * this node is proof (wg_store_apply, feed.c); in the batch's transaction
+ * wg_store__fork_repair():
+ *
+ *   own changes seq..head   --> `held`, in order, before any held already
+ *   records (chg) and later changes (prev) naming one --> its prev
+ *   the feed                --> cut to seq - 1 (head, head hash)
+ *   own_seen of every peer  --> at most seq - 1
+ *   the mark                --> lowered by what was cut, synced before the
+ *                               commit (never ahead of the store)
+ *   HOLD "fork", every peer waited for; meta fork:PART = seq
+ *
+ * and the peer's changes continue the feed as ordinary ones. After the
+ * commit an audit entry `fork` names the peer and the seq. The release
+ * above signs the moved changes after what came back. A different change
+ * at or below a seq repaired from before (a second peer with the other
+ * version) is this node's real equivocation: refused, never frozen.
  */
 #include "store_int.h"
 #include "wg_life.h"
@@ -290,6 +314,8 @@ static wg_rc hold(wg_store *st, const char *reason, uint64_t hw, wg_err *err)
     return rc;
 }
 
+static wg_rc own_seen_open(wg_store *st, wg_err *err);
+
 /* ---- open and close --------------------------------------------------------- */
 
 wg_rc wg_store__life_open(wg_store *st, wg_err *err)
@@ -297,6 +323,8 @@ wg_rc wg_store__life_open(wg_store *st, wg_err *err)
     st->mark_key = wg_secret_alloc(WG_HASH_BYTES);
     wg_mark_key(st->mark_key, st->sk);
     wg_rc rc = count_heads(st, &st->total, &st->own, err);
+    if (rc == WG_OK)
+        rc = own_seen_open(st, err);
     if (rc)
         return rc;
     char *path = join(st->dir, WG_STORE_MARKFILE);
@@ -541,4 +569,309 @@ wg_rc wg_store_life_check(wg_store *st, const char *synced, wg_err *err)
     wg_store_audit(st, &a, NULL);
     wg_store__logf(st, lost ? WG_LOG_WARN : WG_LOG_INFO, "%s", reason);
     return WG_OK;
+}
+
+/* ---- what peers hold of this node's own feeds -------------------------------- */
+
+#define OWN_SEEN_SQL "CREATE TABLE own_seen(peer TEXT NOT NULL, part TEXT " \
+                     "NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(peer, part))"
+
+/* At open: a store that lacks the table gets it, each peer known to hold
+ * what this store holds now (an upgrade sends nothing more). */
+static wg_rc own_seen_open(wg_store *st, wg_err *err)
+{
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__query(st, &s, err, "SELECT 1 FROM sqlite_master "
+                               "WHERE type = 'table' AND name = 'own_seen'",
+                               "");
+    if (rc)
+        return rc;
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (r == SQLITE_ROW)
+        return WG_OK;
+    if (r != SQLITE_DONE)
+        return wg_store__sqlerr(st, r, "reading the schema", err);
+    if ((rc = wg_store__begin(st, err)))
+        return rc;
+    rc = wg_store__exec(st, OWN_SEEN_SQL, err);
+    if (rc == WG_OK)
+        rc = wg_store__run(st, "noting what peers hold", err,
+                           "INSERT INTO own_seen(peer, part, seq) SELECT "
+                           "p.name, f.part, f.head FROM peer p, feed f WHERE "
+                           "f.oid = ?", "i", (int64_t)st->self_oid);
+    if (rc == WG_OK)
+        rc = wg_store__commit(st, err);
+    else
+        wg_store__rollback(st);
+    return rc;
+}
+
+uint64_t wg_store_own_seen(wg_store *st, const char *peer, const char *part)
+{
+    sqlite3_stmt *s;
+    if (wg_store__query(st, &s, NULL, "SELECT seq FROM own_seen WHERE peer = "
+                        "? AND part = ?", "tt", peer, part) != WG_OK)
+        return 0;
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+wg_rc wg_store_own_seen_set(wg_store *st, const char *peer, const char *part,
+                            uint64_t seq, wg_err *err)
+{
+    if (seq > (uint64_t)WG_SEQ_MAX)
+        seq = (uint64_t)WG_SEQ_MAX;
+    return wg_store__run(st, "noting what a peer holds", err,
+                         "INSERT OR REPLACE INTO own_seen(peer, part, seq) "
+                         "VALUES(?, ?, min(?, coalesce((SELECT head FROM feed "
+                         "WHERE oid = ? AND part = ?), 0)))", "ttiit", peer,
+                         part, (int64_t)seq, (int64_t)st->self_oid, part);
+}
+
+void wg_store_apply_peer(wg_store *st, const char *peer)
+{
+    snprintf(st->apply_peer, sizeof st->apply_peer, "%s", peer ? peer : "");
+}
+
+void wg_store__own_seen_forget(wg_store *st, const char *part)
+{
+    if (!st->apply_peer[0] || st->in_txn)
+        return;
+    wg_store__run(st, "noting what a peer holds", NULL, "UPDATE own_seen SET "
+                  "seq = 0 WHERE peer = ? AND part = ?", "tt", st->apply_peer,
+                  part);
+}
+
+/* ---- a fork of this node's own feed, repaired --------------------------------- */
+
+int wg_store__fork_seen(wg_store *st, const char *part, uint64_t seq)
+{
+    char k[32 + WG_PARTITION_MAX];
+    int64_t v;
+    int found;
+    snprintf(k, sizeof k, "fork:%s", part);
+    return meta_int(st, k, &v, &found, NULL) == WG_OK && found &&
+           (uint64_t)v >= seq;
+}
+
+/* One change moved out of the feed: its key, the key of its record's change
+ * before it, and its record. */
+typedef struct moved {
+    int64_t k, prev;
+    uint8_t table;
+    char id[WG_ID_HEX_CHARS + 1];
+} moved;
+
+/* Whatever named M as its record's latest change, or as the change before
+ * it, names M's own predecessor instead, so history still walks. */
+static wg_rc repoint(wg_store *st, const moved *m, wg_err *err)
+{
+    const wg_table *t = wg_schema_by_wire(m->table);
+    if (!t)
+        return WG_OK;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT chg FROM %s WHERE id = ?", t->name);
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__query(st, &s, err, sql, "t", m->id);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(s);
+    int64_t cur = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW)
+        return r == SQLITE_DONE ? WG_OK
+                                : wg_store__sqlerr(st, r, "reading a record",
+                                                   err);
+    if (cur == m->k) {
+        snprintf(sql, sizeof sql, "UPDATE %s SET chg = ? WHERE id = ?",
+                 t->name);
+        return wg_store__run(st, "repairing a record's history", err, sql,
+                             "it", m->prev, m->id);
+    }
+    /* A later change of the record (another origin's) named it. */
+    for (int steps = 0; cur && steps < 100000; steps++) {
+        if ((rc = wg_store__query(st, &s, err, "SELECT prev FROM change "
+                                  "WHERE k = ?", "i", cur)))
+            return rc;
+        r = sqlite3_step(s);
+        int64_t p = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+        sqlite3_finalize(s);
+        if (p == m->k)
+            return m->prev
+                       ? wg_store__run(st, "repairing a record's history",
+                                       err, "UPDATE change SET prev = ? "
+                                       "WHERE k = ?", "ii", m->prev, cur)
+                       : wg_store__run(st, "repairing a record's history",
+                                       err, "UPDATE change SET prev = NULL "
+                                       "WHERE k = ?", "i", cur);
+        cur = p;
+    }
+    return WG_OK;
+}
+
+wg_rc wg_store__fork_repair(wg_store *st, wg_feed_state *fs, uint64_t seq,
+                            wg_err *err)
+{
+    uint64_t head = fs->head, count = head - seq + 1;
+    if (seq == 0 || seq > head)
+        return wg_err_set(err, WG_ERR_INTERNAL, "nothing to repair");
+    wg_rc rc = wg_store__exec(st, HELD_SQL, err);
+    sqlite3_stmt *s;
+    int64_t first = 1;
+    if (rc == WG_OK &&
+        (rc = wg_store__query(st, &s, err, "SELECT coalesce(min(n), 1) FROM "
+                              "held", "")) == WG_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            first = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    if (rc)
+        return rc;
+    /* Before whatever waits already: these were written first. */
+    first -= (int64_t)count;
+    if ((rc = wg_store__query(st, &s, err, "SELECT k, body, hash, prev FROM "
+                              "change WHERE k >= ? AND k <= ? ORDER BY k",
+                              "ii", WG_CHANGE_KEY(fs->fid, seq - 1),
+                              WG_CHANGE_KEY(fs->fid, head))))
+        return rc;
+    uint8_t prev[WG_HASH_BYTES], base[WG_HASH_BYTES];
+    uint8_t *buf = wg_xmalloc(WG_CHANGE_MAX_BYTES);
+    memset(prev, 0, sizeof prev);
+    memset(base, 0, sizeof base);
+    moved *mv = wg_xcalloc((size_t)count, sizeof *mv);
+    size_t nm = 0;
+    int r;
+    while (rc == WG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        uint64_t at = (uint64_t)(sqlite3_column_int64(s, 0) & WG_SEQ_MAX);
+        if (sqlite3_column_bytes(s, 2) != WG_HASH_BYTES) {
+            rc = wg_err_set(err, WG_ERR_CORRUPT, "change %llu of this node's "
+                            "feed %s has a malformed hash",
+                            (unsigned long long)at, fs->part);
+            break;
+        }
+        if (at + 1 == seq) {
+            memcpy(prev, sqlite3_column_blob(s, 2), WG_HASH_BYTES);
+            memcpy(base, prev, WG_HASH_BYTES);
+            continue;
+        }
+        wg_change c;
+        size_t len = nm < count && at == seq + nm
+            ? wg_change_rebuild(st->info.pk, fs->part, at, prev,
+                                sqlite3_column_blob(s, 1),
+                                (size_t)sqlite3_column_bytes(s, 1), buf)
+            : 0;
+        if (len == 0 || wg_change_decode(buf, len, &c, NULL) != WG_OK) {
+            rc = wg_err_set(err, WG_ERR_CORRUPT, "change %llu of this node's "
+                            "feed %s is missing or malformed",
+                            (unsigned long long)at, fs->part);
+            break;
+        }
+        rc = wg_store__run(st, "holding a write", err, "INSERT INTO held(n, "
+                           "body) VALUES(?, ?)", "ib", first + (int64_t)nm,
+                           buf, (int)len);
+        mv[nm].k = sqlite3_column_int64(s, 0);
+        mv[nm].prev = sqlite3_column_int64(s, 3);
+        mv[nm].table = c.table;
+        wg_hex_encode(mv[nm].id, c.rowid, WG_ROWID_BYTES);
+        nm++;
+        memcpy(prev, sqlite3_column_blob(s, 2), WG_HASH_BYTES);
+    }
+    if (rc == WG_OK && r != SQLITE_DONE)
+        rc = wg_store__sqlerr(st, r, "reading this node's feed", err);
+    sqlite3_finalize(s);
+    free(buf);
+    if (rc == WG_OK && nm != count)
+        rc = wg_err_set(err, WG_ERR_CORRUPT, "this node's feed %s lacks "
+                        "changes before its head", fs->part);
+    /* Newest first: a change's predecessor may be moved too. */
+    for (size_t i = nm; rc == WG_OK && i-- > 0;) {
+        rc = repoint(st, &mv[i], err);
+        if (rc == WG_OK)
+            rc = wg_store__run(st, "holding a write", err, "DELETE FROM "
+                               "unmerged WHERE k = ?", "i", mv[i].k);
+    }
+    free(mv);
+    if (rc == WG_OK)
+        rc = wg_store__run(st, "holding a write", err, "DELETE FROM change "
+                           "WHERE k >= ? AND k <= ?", "ii",
+                           WG_CHANGE_KEY(fs->fid, seq),
+                           WG_CHANGE_KEY(fs->fid, head));
+    /* No peer is known to hold the moved changes any more. */
+    if (rc == WG_OK)
+        rc = wg_store__run(st, "noting what peers hold", err, "UPDATE "
+                           "own_seen SET seq = ? WHERE part = ? AND seq >= ?",
+                           "iti", (int64_t)(seq - 1), fs->part, (int64_t)seq);
+    char k[32 + WG_PARTITION_MAX], v[32];
+    int64_t since;
+    int held = 0;
+    if (rc == WG_OK) {
+        snprintf(k, sizeof k, "fork:%s", fs->part);
+        snprintf(v, sizeof v, "%llu", (unsigned long long)seq);
+        rc = meta_set(st, k, v, err);
+    }
+    if (rc == WG_OK)
+        rc = meta_int(st, "life_since", &since, &held, err);
+    if (rc == WG_OK && !held) {
+        snprintf(v, sizeof v, "%lld", (long long)time(NULL));
+        rc = meta_set(st, "life_since", v, err);
+        if (rc == WG_OK)
+            rc = meta_set(st, "life_hold", "fork", err);
+    }
+    if (rc)
+        return rc;
+    fs->head = seq - 1;
+    memcpy(fs->head_hash, base, WG_HASH_BYTES);
+    fs->unsigned_n = 0;
+    /* The mark never ahead of the store: lowered (synced) before the commit
+     * that cuts the feed; the commit raises it again by what came back. */
+    uint64_t total = st->total > count ? st->total - count : 0;
+    uint64_t own = st->own > count ? st->own - count : 0;
+    if (st->mark.total > total || st->mark.own > own) {
+        if (st->mark.total > total)
+            st->mark.total = total;
+        if (st->mark.own > own)
+            st->mark.own = own;
+        write_slot(st, 1);
+    }
+    if (!st->forked) {
+        st->forked = 1;
+        snprintf(st->fork_part, sizeof st->fork_part, "%s", fs->part);
+        st->fork_seq = seq;
+        st->fork_moved = 0;
+    }
+    st->fork_moved += count;
+    return WG_OK;
+}
+
+void wg_store__fork_done(wg_store *st, int committed)
+{
+    if (!st->forked)
+        return;
+    st->forked = 0;
+    if (!committed)
+        return;
+    st->held = 1;
+    st->forks++;
+    const char *peer = st->apply_peer[0] ? st->apply_peer : "unknown";
+    char reason[512];
+    snprintf(reason, sizeof reason, "fork: this node's own feed %s from #%llu "
+             "differs from what %s holds (an old copy of its folder put "
+             "back?): %llu own changes held, signed again after what the "
+             "peer gave back once every peer has synced", st->fork_part,
+             (unsigned long long)st->fork_seq, peer,
+             (unsigned long long)st->fork_moved);
+    wg_audit_entry a = { 0 };
+    a.event = "fork";
+    a.peer = peer;
+    a.result = "ok";
+    a.reason = reason;
+    wg_store_audit(st, &a, NULL);
+    wg_store__logf(st, WG_LOG_INFO, "%s", reason);
+}
+
+uint64_t wg_store_forks(const wg_store *st)
+{
+    return st->forks;
 }

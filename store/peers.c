@@ -50,7 +50,9 @@ wg_rc wg_store_peer_add(wg_store *st, const char *name, const char *key_hex,
                           "(see 'wings peer list')");
     if (r != SQLITE_DONE)
         return wg_store__sqlerr(st, r, "adding a peer", err);
-    return WG_OK;
+    /* A new peer is known to hold nothing of this node's own feeds. */
+    return wg_store__run(st, "adding a peer", err, "DELETE FROM own_seen "
+                         "WHERE peer = ?", "t", name);
 }
 
 wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err)
@@ -67,6 +69,9 @@ wg_rc wg_store_peer_remove(wg_store *st, const char *name, wg_err *err)
         return wg_store__sqlerr(st, r, "removing a peer", err);
     if (sqlite3_changes(st->db) == 0)
         return wg_err_set(err, WG_ERR_NOTFOUND, "no peer named '%.64s'", name);
+    if ((rc = wg_store__run(st, "removing a peer", err, "DELETE FROM own_seen "
+                            "WHERE peer = ?", "t", name)))
+        return rc;
     /* A peer gone for good no longer keeps held writes waiting. */
     return wg_store_life_check(st, NULL, err);
 }

@@ -118,6 +118,13 @@ struct wg_store {
     uint64_t rights_at_ms;
     char own_scope[WG_COUNTY_CHARS + 1];
     int own_role;
+    /* wg_store_apply_peer(): whose batch wg_store_apply() reads; a fork of
+     * this node's own feed repaired by the batch in hand (life.c). */
+    char apply_peer[WG_NAME_MAX + 1];
+    int forked;
+    char fork_part[WG_PARTITION_MAX + 1];
+    uint64_t fork_seq, fork_moved;
+    uint64_t forks;       /* repairs since open: wg_store_forks() */
 };
 
 /* vfs.c */
@@ -317,6 +324,24 @@ void wg_store__life_close(wg_store *st);
  * `held`, unnumbered, for wg_store_life_check() to append and sign. */
 wg_rc wg_store__hold_change(wg_store *st, wg_change *c, int fresh,
                             wg_err *err);
+/* Inside wg_store_apply()'s transaction: a change of this node's own feed
+ * FS, signed by this node, differs at SEQ from the one held. 1 when an
+ * earlier repair already took the peers' side at or above SEQ in this
+ * partition (this node really signed two changes there): refuse. */
+int wg_store__fork_seen(wg_store *st, const char *part, uint64_t seq);
+/* Move this node's own changes SEQ..head of FS into `held` (oldest first,
+ * before any held already), point records and changes that named them at
+ * what they named, cut FS back to SEQ - 1, lower the rollback mark to
+ * match, and hold writes ("fork"), every peer waited for. Inside the
+ * transaction; wg_store__fork_done() after it commits. */
+wg_rc wg_store__fork_repair(wg_store *st, wg_feed_state *fs, uint64_t seq,
+                            wg_err *err);
+/* After the transaction of a repair: writes held from now on, audited. */
+void wg_store__fork_done(wg_store *st, int committed);
+/* A batch from the peer wg_store_apply_peer() named ends in a change of
+ * this node's own feed PART that does not chain: learn that feed from it
+ * again from the start at the next session. */
+void wg_store__own_seen_forget(wg_store *st, const char *part);
 
 /* report_agg.c: the aggregates the default report reads, kept by merge */
 enum { WG_RPT_PERSON = 1, WG_RPT_PLACEMENT, WG_RPT_TRAINING };

@@ -131,7 +131,7 @@ int wg_store_life_notice(const wg_store *st, uint64_t *missing,
 /* Whether local writes are held, and why. */
 typedef struct wg_life_state {
     int held;                /* writes are held */
-    char reason[16];         /* "restore" or "rollback" */
+    char reason[16];         /* "restore", "rollback" or "fork" */
     int64_t since;           /* unix seconds: held since (shown only) */
     uint64_t hw;             /* own changes signed before a rollback (0: unknown) */
     uint64_t own;            /* own changes held now */
@@ -148,5 +148,23 @@ wg_rc wg_store_life_state(wg_store *st, wg_life_state *out, wg_err *err);
  * session just ended well. Called after each session, after a peer is
  * removed, at open. Does nothing otherwise, or inside a transaction. */
 wg_rc wg_store_life_check(wg_store *st, const char *synced, wg_err *err);
+
+/* What this node knows a peer holds of its own feeds (table own_seen,
+ * node-local): the highest seq of own feed PART that PEER was verified to
+ * hold exactly as this store does. 0 when nothing is known (a new peer, or
+ * one whose copy must be learnt again). A session advertises, for each own
+ * feed, the lower of its head and this, so the peer sends back whatever it
+ * holds beyond: a folder copied back and written in before it synced meets
+ * its own earlier changes and repairs its feed (wg_store_apply). */
+uint64_t wg_store_own_seen(wg_store *st, const char *peer, const char *part);
+/* After a session with PEER that ended well: it holds own feed PART up to
+ * SEQ (never more than this store's head is kept). */
+wg_rc wg_store_own_seen_set(wg_store *st, const char *peer, const char *part,
+                            uint64_t seq, wg_err *err);
+/* Name the peer whose batches the next wg_store_apply() calls read (for a
+ * repair's audit entry and the refusal of a second one): "" for none. */
+void wg_store_apply_peer(wg_store *st, const char *peer);
+/* How many times this handle's own feeds were repaired so (since open). */
+uint64_t wg_store_forks(const wg_store *st);
 
 #endif

@@ -18,6 +18,17 @@
  *     --DONE--> when everything is sent and acknowledged
  *   DONE when DONE was both sent and received
  *
+ * A node's own feeds go into its VECTOR no further than the peer is known
+ * to hold them (wg_store_own_seen: verified the same), so the peer sends
+ * back whatever it holds beyond, and an old copy of this node's folder put
+ * back and written in is repaired by the store (life.c). An own feed the
+ * peer says it holds more of than that waits in the plan, and what follows
+ * it too, until the peer has sent that much of it in this session (or is
+ * done without: then nothing of it goes). The HELLO digest covers the real
+ * heads and head hashes: BYE only when both hold exactly the same. At a
+ * good end own_seen becomes the peer's head of each own feed, or what was
+ * sent of it.
+ *
  * Transitions: start(), on_hello(), on_vector(), pump() (sends batches and
  * DONE), on_batch(), on_ack(), on_done(). Any malformed or unexpected
  * message, or a batch that fails verification, sends ERROR and fails.
@@ -40,10 +51,23 @@
 #include <time.h>
 
 #include "wg_cert.h"
+#include "wg_change.h"
+#include "wg_life.h"
 #include "wg_schema.h"
 
 enum state { S_START, S_WAIT_HELLO, S_WAIT_VECTOR, S_STREAM, S_DONE,
              S_FAILED };
+
+/* One of this node's own feeds in the shared vector: what the peer is
+ * known to hold of it (own_seen), what it says it holds, what we send. */
+typedef struct own_item {
+    char partition[WG_PARTITION_MAX + 1];
+    uint64_t head;     /* ours */
+    uint64_t seen;     /* wg_store_own_seen() at the vector */
+    uint64_t theirs;   /* the peer's head in its VECTOR */
+    uint64_t to;       /* what we sent up to (0: nothing) */
+    uint64_t got;      /* the highest seq of it the peer sent us, applied */
+} own_item;
 
 typedef struct plan_item {
     uint8_t origin[WG_SIGN_PK_BYTES];
@@ -51,7 +75,11 @@ typedef struct plan_item {
     uint64_t cursor;   /* last seq sent */
     uint64_t to;       /* our head */
     int rank;          /* order_plan() */
+    own_item *own;     /* one of our own feeds the peer may hold another
+                          tail of: sent once it has sent us what it holds
+                          (own->got >= own->theirs), NULL otherwise */
 } plan_item;
+
 
 struct wg_session {
     wg_store *st;
@@ -74,6 +102,8 @@ struct wg_session {
     int sent_done, got_done;
     int skew_audited;                    /* one clock_skew entry a session */
     long sent, received, refused;
+    own_item *own;                       /* our own feeds, of the vector */
+    size_t nown;
     wg_buf out;
 };
 
@@ -111,23 +141,45 @@ static int shared(const wg_session *s, const char *partition)
 typedef struct vec_ctx {
     wg_session *s;
     wg_vec_entry *e;
+    uint64_t *head;    /* our real head of each entry */
     size_t n, cap;
     wg_hash_state h;
 } vec_ctx;
 
+/* For each of this node's own feeds the vector says the lower of its head
+ * and what the peer is known to hold of it (own_seen), so the peer sends
+ * back whatever it holds beyond: equal there, skipped; different (an old
+ * copy of this folder put back and written in), the store repairs its
+ * feed (wg_store_apply). The digest is over the real heads and head
+ * hashes on both sides, so the HELLO shortcut still ends a session only
+ * when both hold exactly the same. */
 static int on_feed(void *p, const wg_feed_head *f)
 {
     vec_ctx *v = p;
-    if (!shared(v->s, f->partition) || f->frozen)
+    wg_session *s = v->s;
+    if (!shared(s, f->partition) || f->frozen)
         return 0;
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 64;
         v->e = wg_xrealloc(v->e, v->cap * sizeof *v->e);
+        v->head = wg_xrealloc(v->head, v->cap * sizeof *v->head);
     }
-    wg_vec_entry *e = &v->e[v->n++];
+    wg_vec_entry *e = &v->e[v->n];
+    v->head[v->n++] = f->head;
     memcpy(e->origin, f->origin, WG_SIGN_PK_BYTES);
     snprintf(e->partition, sizeof e->partition, "%s", f->partition);
     e->head = f->head;
+    if (!memcmp(f->origin, wg_store_info(s->st)->pk, WG_SIGN_PK_BYTES)) {
+        s->own = wg_xrealloc(s->own, (s->nown + 1) * sizeof *s->own);
+        own_item *o = &s->own[s->nown++];
+        memset(o, 0, sizeof *o);
+        snprintf(o->partition, sizeof o->partition, "%s", f->partition);
+        o->head = f->head;
+        o->seen = wg_store_own_seen(s->st, s->name, f->partition);
+        if (o->seen < e->head)
+            e->head = o->seen;
+        o->got = o->seen < f->head ? o->seen : f->head;
+    }
     uint8_t len = (uint8_t)strlen(f->partition), head[8];
     wg_put_u64be(head, f->head);
     wg_hash_update(&v->h, f->origin, WG_SIGN_PK_BYTES);
@@ -145,14 +197,35 @@ static wg_rc our_vector(wg_session *s, vec_ctx *v, uint8_t digest[32],
 {
     memset(v, 0, sizeof *v);
     v->s = s;
+    s->nown = 0;
     wg_hash_init(&v->h);
     wg_rc rc = wg_store_feeds(s->st, on_feed, v, err);
     wg_hash_final(&v->h, digest);
     if (rc) {
         free(v->e);
+        free(v->head);
         v->e = NULL;
+        v->head = NULL;
     }
     return rc;
+}
+
+static void vec_free(vec_ctx *v)
+{
+    free(v->e);
+    free(v->head);
+}
+
+/* The session ended well: the peer holds each of our own feeds up to its
+ * head then (what it held, and what we sent and it acknowledged); SAME:
+ * the digests matched, it holds exactly what we do. */
+static void note_own_seen(wg_session *s, int same)
+{
+    for (size_t i = 0; i < s->nown; i++) {
+        own_item *o = &s->own[i];
+        uint64_t seq = same ? o->head : o->theirs > o->to ? o->theirs : o->to;
+        wg_store_own_seen_set(s->st, s->name, o->partition, seq, NULL);
+    }
 }
 
 /* ---- sending --------------------------------------------------------------- */
@@ -246,6 +319,53 @@ static int on_change(void *p, const wg_signed_change *c, uint64_t seq)
     return b->count >= b->limit;
 }
 
+typedef struct head_ctx {
+    const uint8_t *me;
+    const char *partition;
+    uint64_t head;
+} head_ctx;
+
+static int on_own_head(void *p, const wg_feed_head *f)
+{
+    head_ctx *h = p;
+    if (!memcmp(f->origin, h->me, WG_SIGN_PK_BYTES) &&
+        !strcmp(f->partition, h->partition)) {
+        h->head = f->head;
+        return 1;
+    }
+    return 0;
+}
+
+/* Our own feed PARTITION's head now. */
+static uint64_t own_head(wg_session *s, const char *partition)
+{
+    head_ctx h = { wg_store_info(s->st)->pk, partition, 0 };
+    wg_store_feeds(s->st, on_own_head, &h, NULL);
+    return h.head;
+}
+
+/* A batch of N changes was applied: note how far the peer has sent each of
+ * our own feeds that waits to be heard. */
+static void heard(wg_session *s, const wg_signed_change *c, uint32_t n)
+{
+    int waiting = 0;
+    for (size_t i = s->plan_at; i < s->nplan; i++)
+        waiting |= s->plan[i].own != NULL;
+    if (!waiting)
+        return;
+    const uint8_t *me = wg_store_info(s->st)->pk;
+    for (uint32_t i = 0; i < n; i++) {
+        wg_change d;
+        if (wg_change_decode(c[i].body, c[i].len, &d, NULL) != WG_OK ||
+            memcmp(d.origin, me, WG_SIGN_PK_BYTES))
+            continue;
+        for (size_t j = 0; j < s->nown; j++)
+            if (!strcmp(s->own[j].partition, d.partition) &&
+                d.seq > s->own[j].got)
+                s->own[j].got = d.seq;
+    }
+}
+
 /* Build and send one batch; *SENT_ANY is 0 when there was nothing left. */
 static wg_rc send_batch(wg_session *s, int *sent_any, wg_err *err)
 {
@@ -258,6 +378,22 @@ static wg_rc send_batch(wg_session *s, int *sent_any, wg_err *err)
     while (s->plan_at < s->nplan && count < WG_BATCH_CHANGES &&
            s->out.len < WG_WIRE_MAX_BATCH_BYTES) {
         plan_item *p = &s->plan[s->plan_at];
+        if (p->own && p->own->got < p->own->theirs && s->got_done) {
+            /* The peer is done without sending what it said it holds:
+             * nothing of this feed goes this session. */
+            p->own->to = 0;
+            p->own = NULL;
+            p->to = p->cursor;
+        }
+        if (p->own) {
+            if (p->own->got < p->own->theirs)
+                break; /* not heard yet: what is left waits */
+            /* Heard: the peer holds this feed as we do up to its head;
+             * the rest goes. */
+            p->to = own_head(s, p->partition);
+            p->own->to = p->to > p->cursor ? p->to : 0;
+            p->own = NULL;
+        }
         if (p->cursor >= p->to) {
             s->plan_at++;
             continue;
@@ -324,8 +460,10 @@ static wg_rc pump(wg_session *s, wg_err *err)
             return rc;
         s->sent_done = 1;
     }
-    if (s->sent_done && s->got_done)
+    if (s->sent_done && s->got_done) {
         s->state = S_DONE;
+        note_own_seen(s, 0);
+    }
     return WG_OK;
 }
 
@@ -370,21 +508,50 @@ static wg_rc make_plan(wg_session *s, const wg_vec_entry *theirs, uint32_t n,
 {
     s->plan = wg_xcalloc(ours->n ? ours->n : 1, sizeof *s->plan);
     s->nplan = 0;
+    const uint8_t *me = wg_store_info(s->st)->pk;
     for (size_t i = 0; i < ours->n; i++) {
         const wg_vec_entry *o = &ours->e[i];
-        uint64_t have = 0;
+        uint64_t have = 0, head = ours->head[i];
         for (uint32_t j = 0; j < n; j++)
             if (!memcmp(theirs[j].origin, o->origin, WG_SIGN_PK_BYTES) &&
                 !strcmp(theirs[j].partition, o->partition)) {
                 have = theirs[j].head;
                 break;
             }
-        if (o->head > have) {
+        if (!memcmp(o->origin, me, WG_SIGN_PK_BYTES)) {
+            own_item *ow = NULL;
+            for (size_t j = 0; j < s->nown && !ow; j++)
+                if (!strcmp(s->own[j].partition, o->partition))
+                    ow = &s->own[j];
+            if (!ow)
+                continue;
+            ow->theirs = have;
+            /* The peer may hold a tail of this feed other than ours (an
+             * old copy of this folder put back): nothing of it, nor of the
+             * feeds after it in the plan (their certificates may be in
+             * it), goes until the peer has sent us what it holds (seen +
+             * 1 .. have, each found the same or repaired here). Both sides
+             * order their plans alike (by key, and root first in a
+             * network), so two such waits never wait for each other. */
+            if (have > ow->seen) {
+                plan_item *p = &s->plan[s->nplan++];
+                memcpy(p->origin, o->origin, WG_SIGN_PK_BYTES);
+                snprintf(p->partition, sizeof p->partition, "%s",
+                         o->partition);
+                p->cursor = have;
+                p->to = have;   /* set again once it has been heard */
+                p->own = ow;
+                continue;
+            }
+            if (head > have)
+                ow->to = head;
+        }
+        if (head > have) {
             plan_item *p = &s->plan[s->nplan++];
             memcpy(p->origin, o->origin, WG_SIGN_PK_BYTES);
             snprintf(p->partition, sizeof p->partition, "%s", o->partition);
             p->cursor = have;
-            p->to = o->head;
+            p->to = head;
         }
     }
     order_plan(s);
@@ -434,6 +601,8 @@ static wg_rc on_hello(wg_session *s, const wg_msg_hello *h, wg_err *err)
         if (rc == WG_OK)
             rc = flush(s, err);
         s->state = S_DONE;
+        if (rc == WG_OK)
+            note_own_seen(s, 1);
     } else {
         wg_buf_reset(&s->out);
         rc = wg_wire_vector(&s->out, v.e, (uint32_t)v.n, err);
@@ -441,7 +610,7 @@ static wg_rc on_hello(wg_session *s, const wg_msg_hello *h, wg_err *err)
             rc = flush(s, err);
         s->state = S_WAIT_VECTOR;
     }
-    free(v.e);
+    vec_free(&v);
     return rc;
 }
 
@@ -460,7 +629,7 @@ static wg_rc on_vector(wg_session *s, const wg_msg *m, wg_err *err)
     }
     if (rc == WG_OK)
         rc = make_plan(s, m->u.vector.e, m->u.vector.n, &v);
-    free(v.e);
+    vec_free(&v);
     if (rc)
         return rc;
     s->state = S_STREAM;
@@ -529,8 +698,10 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
     }
     size_t applied = 0;
     wg_err aerr = { 0 };
+    wg_store_apply_peer(s->st, s->name);
     wg_rc rc = wg_store_apply(s->st, m->u.batch.c, m->u.batch.n, &applied,
                               &aerr);
+    wg_store_apply_peer(s->st, NULL);
     if (rc) {
         s->refused += m->u.batch.n;
         wg_proof proof;
@@ -548,6 +719,7 @@ static wg_rc on_batch(wg_session *s, const wg_msg *m, wg_err *err)
         /* A store that cannot write is our failure, not the peer's. */
         return fail(s, rc, text, err);
     }
+    heard(s, m->u.batch.c, m->u.batch.n);
     s->next_in++;
     s->received += (long)applied;
     wg_buf_reset(&s->out);
@@ -608,7 +780,7 @@ wg_rc wg_session_receive(wg_session *s, const uint8_t *p, size_t n,
         if (m.type == WG_MSG_VECTOR)
             rc = on_vector(s, &m, err);
         else if (m.type == WG_MSG_BYE && !s->is_client)
-            s->state = S_DONE;
+            s->state = S_DONE; /* own_seen kept: the peer's word only */
         else
             rc = fail(s, WG_ERR_PROTO, unexpected, err);
         break;
@@ -655,6 +827,7 @@ void wg_session_destroy(wg_session **sp)
         return;
     wg_session *s = *sp;
     free(s->plan);
+    free(s->own);
     wg_buf_release(&s->out);
     free(s);
     *sp = NULL;

@@ -458,6 +458,236 @@ START_TEST(test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said)
 }
 END_TEST
 
+
+/* DST is a copy of the whole node folder SRC (wings.mark included). */
+static void copy_folder(const char *src, const char *dst)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", dst, src, dst);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int64_t one_int(wg_store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* The own changes of ST after seq AFTER, as a peer would send them. */
+static void own_changes(wg_store *st, uint64_t after, nu_feedcopy *f)
+{
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(wg_store_feed_read(st, wg_store_info(st)->pk, "450224",
+                                        after, 1000, nu_copy_change, f, NULL),
+                     WG_OK);
+}
+
+START_TEST(test_life_a_folder_copied_back_repairs_its_own_feed)
+{
+    char *node = make_node("office"), *copy = tu_path(dir, "copy");
+    wg_err err = { 0 };
+    wg_store *st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_peer_add(st, "hq", peer_key(),
+                                       "tcp://127.0.0.1:7401", &err), WG_OK);
+    add_person(st, NAME_MARK, ID_MARK);
+    ck_assert_uint_eq(own_head(st), 1);
+    wg_store_close(&st);
+    copy_folder(node, copy);
+    /* The original goes on: two persons (2, 3) the copy never saw, which
+     * "hq" holds. */
+    st = open_ok(node, PASS);
+    add_person(st, "Two", "110105194912310046");
+    add_person(st, "Three", "110105194912310062");
+    nu_feedcopy lost;
+    own_changes(st, 1, &lost);
+    ck_assert_uint_eq(lost.n, 2);
+    wg_store_close(&st);
+
+    /* The copy put back: healthy at open; a record typed, and the first
+     * record edited, take seqs 2 and 3 again. */
+    st = open_ok(copy, PASS);
+    uint64_t missing, missing_own;
+    ck_assert_int_eq(wg_store_life_notice(st, &missing, &missing_own),
+                     WG_LIFE_FINE);
+    add_person(st, "Four", "110105194912310089");
+    char id1[WG_ID_HEX_CHARS + 1];
+    const wg_table *pt = wg_schema_table("person");
+    ck_assert_int_eq(wg_store_find_unique(st, pt, wg_schema_field_index(
+                                              pt, "id_number"), ID_MARK, NULL,
+                                          id1, &err), WG_OK);
+    const char *f[] = { "phone" }, *v[] = { "13800000000" };
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    ck_assert_msg(wg_store_update(st, wg_schema_table("person"), id1, f, v, 1,
+                                  &err) == WG_OK, "%s", err.msg);
+    ck_assert_int_eq(wg_store_commit(st, &err), WG_OK);
+    ck_assert_uint_eq(own_head(st), 3);
+    nu_feedcopy forked;
+    own_changes(st, 1, &forked);
+    ck_assert_int_eq(wg_store_own_seen_set(st, "hq", "450224", 3, &err),
+                     WG_OK);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 3);
+
+    /* "hq" gives back 2 and 3: the copy's own 2 and 3 are held, the feed
+     * cut back to 1 and continued by what hq holds, writes held. */
+    size_t applied = 0;
+    wg_store_apply_peer(st, "hq");
+    ck_assert_msg(wg_store_apply(st, lost.c, lost.n, &applied, &err) == WG_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(applied, 2);
+    ck_assert_uint_eq(own_head(st), 3);
+    wg_life_state ls;
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(ls.held);
+    ck_assert_str_eq(ls.reason, "fork");
+    ck_assert_str_eq(ls.waiting, "hq");
+    /* the two moved changes, then the fork's own audit entry */
+    ck_assert_uint_eq(ls.writes, 3);
+    ck_assert_int_eq(one_int(st, "SELECT count(*) FROM held WHERE n < 1"), 2);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 1);
+    /* Every record there: the lost ones back, the new one kept. */
+    ck_assert_int_eq(persons(st), 4);
+    /* No record names a change that is gone: Four's only change was moved
+     * (chg 0 until it is signed again), the first record's edit likewise
+     * (it names its first change again). */
+    ck_assert_int_eq(one_int(st, "SELECT count(*) FROM person WHERE chg != 0 "
+                                 "AND chg NOT IN (SELECT k FROM change)"), 0);
+    ck_assert_int_eq(one_int(st, "SELECT count(*) FROM person WHERE chg = 0"),
+                     1);
+    ck_assert_int_eq(one_int(st, "SELECT count(*) FROM change WHERE prev "
+                                 "IS NOT NULL AND prev NOT IN (SELECT k FROM "
+                                 "change)"), 0);
+    feeds_verify(st);
+    /* The same seq offered differently again (the copy's own change 2, as
+     * a second peer that received it would send it): this node signed two
+     * changes there; refused, nothing frozen. */
+    wg_store_apply_peer(st, "hq2");
+    ck_assert_int_eq(wg_store_apply(st, forked.c, forked.n, &applied, &err),
+                     WG_ERR_AUTH);
+    ck_assert_msg(strstr(err.msg, "this node signed two changes there"), "%s",
+                  err.msg);
+    ck_assert(!wg_store_apply_froze(st, NULL));
+    ck_assert_uint_eq(own_head(st), 3);
+    wg_store_close(&st);
+
+    /* Still held after a reopen (the mark was lowered with the feed, so no
+     * rollback is seen); the last peer synced releases: the two writes and
+     * the audit entry signed after what came back. */
+    st = open_ok(copy, PASS);
+    ck_assert_int_eq(wg_store_life_notice(st, &missing, &missing_own),
+                     WG_LIFE_FINE);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(ls.held);
+    ck_assert_str_eq(ls.reason, "fork");
+    ck_assert_int_eq(wg_store_life_check(st, "hq", &err), WG_OK);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(!ls.held);
+    ck_assert_uint_eq(own_head(st), 3 + 3 + 1); /* and the release entry */
+    ck_assert_int_eq(persons(st), 4);
+    ck_assert_int_eq(one_int(st, "SELECT count(*) FROM person WHERE chg = 0 "
+                                 "OR chg NOT IN (SELECT k FROM change)"), 0);
+    feeds_verify(st);
+    wg_store_close(&st);
+    nu_feedcopy_free(&lost);
+    nu_feedcopy_free(&forked);
+    free(copy);
+    free(node);
+}
+END_TEST
+
+START_TEST(test_life_own_seen_kept_per_peer)
+{
+    char *node = make_node("office");
+    wg_err err = { 0 };
+    wg_store *st = open_ok(node, PASS);
+    add_person(st, NAME_MARK, ID_MARK);
+    add_person(st, "Two", "110105194912310046");
+    ck_assert_int_eq(wg_store_peer_add(st, "hq", peer_key(),
+                                       "tcp://127.0.0.1:7401", &err), WG_OK);
+    /* A new peer is known to hold nothing. */
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 0);
+    ck_assert_int_eq(wg_store_own_seen_set(st, "hq", "450224", 1, &err),
+                     WG_OK);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 1);
+    /* Never more than this store holds. */
+    ck_assert_int_eq(wg_store_own_seen_set(st, "hq", "450224", 99, &err),
+                     WG_OK);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 2);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450200"), 0);
+    /* A peer removed and added again starts from nothing. */
+    const char *k = peer_key();
+    ck_assert_int_eq(wg_store_peer_remove(st, "hq", &err), WG_OK);
+    ck_assert_int_eq(one_int(st, "SELECT count(*) FROM own_seen"), 0);
+    ck_assert_int_eq(wg_store_peer_add(st, "hq", k, "tcp://127.0.0.1:7401",
+                                       &err), WG_OK);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 0);
+    /* A store from before the table: each peer known to hold what the store
+     * holds at the upgrade (nothing more is sent for it). */
+    ck_assert_int_eq(sqlite3_exec(st->db, "DROP TABLE own_seen", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    wg_store_close(&st);
+    st = open_ok(node, PASS);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 2);
+    wg_store_close(&st);
+    free(node);
+}
+END_TEST
+
+
+START_TEST(test_life_own_change_that_does_not_chain_is_learnt_again)
+{
+    char *node = make_node("office"), *copy = tu_path(dir, "copy");
+    wg_err err = { 0 };
+    wg_store *st = open_ok(node, PASS);
+    ck_assert_int_eq(wg_store_peer_add(st, "hq", peer_key(),
+                                       "tcp://127.0.0.1:7401", &err), WG_OK);
+    add_person(st, NAME_MARK, ID_MARK);
+    wg_store_close(&st);
+    copy_folder(node, copy);
+    st = open_ok(node, PASS);
+    add_person(st, "Two", "110105194912310046");
+    add_person(st, "Three", "110105194912310062");
+    nu_feedcopy lost;
+    own_changes(st, 1, &lost);
+    ck_assert_uint_eq(lost.n, 2);
+    wg_store_close(&st);
+    st = open_ok(copy, PASS);
+    add_person(st, "Four", "110105194912310089");
+    /* hq thought to hold up to 2 (wrongly): it sends only 3, which does
+     * not chain to this store's 2. Refused, nothing moved, and hq's copy
+     * of the feed is learnt again from the start next time. */
+    ck_assert_int_eq(wg_store_own_seen_set(st, "hq", "450224", 2, &err),
+                     WG_OK);
+    size_t applied = 0;
+    wg_store_apply_peer(st, "hq");
+    ck_assert_int_eq(wg_store_apply(st, lost.c + 1, 1, &applied, &err),
+                     WG_ERR_AUTH);
+    ck_assert_msg(strstr(err.msg, "learnt again from this peer"), "%s",
+                  err.msg);
+    ck_assert_uint_eq(wg_store_own_seen(st, "hq", "450224"), 0);
+    ck_assert_uint_eq(own_head(st), 2);
+    wg_life_state ls;
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(!ls.held);
+    /* The next session sends from the start: 2 differs, repaired. */
+    ck_assert_msg(wg_store_apply(st, lost.c, lost.n, &applied, &err) == WG_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(applied, 2);
+    ck_assert_int_eq(wg_store_life_state(st, &ls, &err), WG_OK);
+    ck_assert(ls.held);
+    ck_assert_int_eq(persons(st), 4);
+    feeds_verify(st);
+    wg_store_close(&st);
+    nu_feedcopy_free(&lost);
+    free(copy);
+    free(node);
+}
+END_TEST
+
 static const tu_test tests[] = {
     TU_TEST(case_backup, test_life_backup_restores_the_same_records),
     TU_TEST(case_backup, test_life_every_altered_byte_is_refused),
@@ -471,6 +701,9 @@ static const tu_test tests[] = {
     TU_TEST(case_rollback, test_life_an_older_database_is_noticed_and_writes_held),
     TU_TEST(case_rollback, test_life_a_restored_node_holds_until_its_peers_synced),
     TU_TEST(case_rollback, test_life_mark_outlives_a_rekey_and_a_damaged_one_is_said),
+    TU_TEST(case_rollback, test_life_a_folder_copied_back_repairs_its_own_feed),
+    TU_TEST(case_rollback, test_life_own_seen_kept_per_peer),
+    TU_TEST(case_rollback, test_life_own_change_that_does_not_chain_is_learnt_again),
 };
 
 int main(void)

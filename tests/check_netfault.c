@@ -470,7 +470,11 @@ START_TEST(test_netfault_peer_vanishes_mid_catch_up)
     ck_assert_int_eq(res.sent, 200);
     ck_assert_int_eq(nu_persons(a.srvst), base + 400);
     ck_assert_int_eq(nu_persons(a.mallory), base + 400);
-    audited(&a, "ok", 1, NULL, res.received, 200, 0);
+    /* srv also sends back the 200 changes of mallory's it holds: she
+     * never finished a session with srv, so she does not know it holds
+     * them (own_seen) and her vector says none of her own feed; she finds
+     * them the same and skips them. */
+    audited(&a, "ok", 1, NULL, res.received + 200, 200, 0);
     char *ds = nu_dump(a.srvst), *dm = nu_dump(a.mallory);
     ck_assert_str_eq(ds, dm);
     free(ds);

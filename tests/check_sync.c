@@ -27,6 +27,7 @@
 #include "sync_int.h"
 #include "testutil.h"
 #include "wg_change.h"
+#include "wg_life.h"
 
 #define COUNTY "450224"
 #define STEP_MS 5                 /* each engine's share of a turn */
@@ -909,7 +910,161 @@ END_TEST
 
 /* ---- the suite ------------------------------------------------------------------------ */
 
+
+/* ---- tests: what a node knows its peers hold of its own feeds ---------------- */
+
+/* Two sessions joined in memory: each message is queued for the other. */
+typedef struct mem_msg {
+    uint8_t *p;
+    size_t n;
+    int to_server;
+} mem_msg;
+
+typedef struct mem_link {
+    mem_msg q[256];
+    size_t head, tail;
+    uint64_t client_vec_head;   /* the client's VECTOR entry for its feed */
+    int client_vec_seen;
+    int to_client_own;          /* the client's own changes sent back */
+    const uint8_t *client_pk;
+} mem_link;
+
+typedef struct mem_end {
+    mem_link *l;
+    int to_server;
+} mem_end;
+
+static wg_rc mem_send(void *ctx, const uint8_t *p, size_t n)
+{
+    mem_end *e = ctx;
+    mem_link *l = e->l;
+    ck_assert_uint_lt(l->tail, 256);
+    l->q[l->tail].p = malloc(n);
+    memcpy(l->q[l->tail].p, p, n);
+    l->q[l->tail].n = n;
+    l->q[l->tail].to_server = e->to_server;
+    l->tail++;
+    wg_msg m;
+    if (!e->to_server && wg_wire_decode(p, n, &m, NULL) == WG_OK) {
+        if (m.type == WG_MSG_BATCH)
+            for (uint32_t i = 0; i < m.u.batch.n; i++) {
+                wg_change d;
+                if (wg_change_decode(m.u.batch.c[i].body,
+                                     m.u.batch.c[i].len, &d, NULL) == WG_OK &&
+                    !memcmp(d.origin, l->client_pk, WG_SIGN_PK_BYTES))
+                    l->to_client_own++;
+            }
+        wg_msg_release(&m);
+    }
+    if (e->to_server) {
+        if (wg_wire_decode(p, n, &m, NULL) == WG_OK) {
+            if (m.type == WG_MSG_VECTOR)
+                for (uint32_t i = 0; i < m.u.vector.n; i++)
+                    if (!memcmp(m.u.vector.e[i].origin, l->client_pk,
+                                WG_SIGN_PK_BYTES)) {
+                        l->client_vec_head = m.u.vector.e[i].head;
+                        l->client_vec_seen = 1;
+                    }
+            wg_msg_release(&m);
+        }
+    }
+    return WG_OK;
+}
+
+/* One session between office A (client, naming its peer "hq") and hq H;
+ * *SENT: what A sent. The VECTOR A sent for its own feed goes to L. */
+static void mem_session(wg_store *a, wg_store *h, mem_link *l, long *sent)
+{
+    memset(l, 0, sizeof *l);
+    l->client_pk = wg_store_info(a)->pk;
+    mem_end ea = { l, 1 }, eh = { l, 0 };
+    wg_session *sa = wg_session_new(a, 1, "hq", wg_store_info(h)->pk,
+                                    mem_send, &ea);
+    wg_session *sh = wg_session_new(h, 0, "office", wg_store_info(a)->pk,
+                                    mem_send, &eh);
+    wg_err err = { 0 };
+    ck_assert_int_eq(wg_session_start(sa, &err), WG_OK);
+    while (l->head < l->tail) {
+        mem_msg *m = &l->q[l->head++];
+        wg_rc rc = wg_session_receive(m->to_server ? sh : sa, m->p, m->n,
+                                      &err);
+        free(m->p);
+        ck_assert_msg(rc == WG_OK, "%s", err.msg);
+    }
+    ck_assert(wg_session_finished(sa));
+    ck_assert(wg_session_finished(sh));
+    *sent = wg_session_sent(sa);
+    wg_session_destroy(&sa);
+    wg_session_destroy(&sh);
+}
+
+static uint64_t own_head_of(wg_store *st)
+{
+    nu_feedcopy f = { 0 };
+    ck_assert_int_eq(wg_store_feed_read(st, wg_store_info(st)->pk, NU_COUNTY,
+                                        0, 100000, nu_copy_change, &f, NULL),
+                     WG_OK);
+    uint64_t n = f.n;
+    nu_feedcopy_free(&f);
+    return n;
+}
+
+START_TEST(test_sync_own_feed_advertised_as_far_as_the_peer_is_known_to_hold)
+{
+    wg_store *a = node("office", NU_COUNTY, WG_ROLE_OFFICE);
+    wg_store *h = node("hq", "450200", WG_ROLE_HQ);
+    nu_trust(a, "hq", h, "tcp://127.0.0.1:7401");
+    nu_trust(h, "office", a, "tcp://127.0.0.1:7402");
+    nu_add_persons(a, NU_COUNTY, 1, 3);
+    mem_link l;
+    long sent;
+    /* Nothing known: the vector says 0 for A's own feed, and A sends all. */
+    mem_session(a, h, &l, &sent);
+    ck_assert(l.client_vec_seen);
+    ck_assert_uint_eq(l.client_vec_head, 0);
+    ck_assert_int_eq(sent, 3);
+    ck_assert_uint_eq(wg_store_own_seen(a, "hq", NU_COUNTY), 3);
+    /* One more: the vector says 3 (what hq holds), not the head. */
+    nu_add_persons(a, NU_COUNTY, 4, 1);
+    mem_session(a, h, &l, &sent);
+    ck_assert_uint_eq(l.client_vec_head, 3);
+    ck_assert_int_eq(sent, 1);
+    ck_assert_uint_eq(wg_store_own_seen(a, "hq", NU_COUNTY), 4);
+    /* hq holds more of A's feed than A knows it does (learnt elsewhere):
+     * A sends nothing of that feed until hq has sent it what it holds
+     * (here the same: skipped), then the rest, in the same session. */
+    nu_add_persons(a, NU_COUNTY, 5, 2);
+    /* (A's change 5 is signed only with its commit's head, 6.) */
+    nu_feedcopy f = { 0 };
+    ck_assert_int_eq(wg_store_feed_read(a, wg_store_info(a)->pk, NU_COUNTY, 4,
+                                        2, nu_copy_change, &f, NULL), WG_OK);
+    size_t applied;
+    wg_err err = { 0 };
+    ck_assert_msg(wg_store_apply(h, f.c, f.n, &applied, &err) == WG_OK, "%s",
+                  err.msg);
+    nu_feedcopy_free(&f);
+    ck_assert_int_eq(wg_store_own_seen_set(a, "hq", NU_COUNTY, 2, &err),
+                     WG_OK);
+    nu_add_persons(a, NU_COUNTY, 7, 1);
+    mem_session(a, h, &l, &sent);
+    ck_assert_uint_eq(l.client_vec_head, 2);
+    ck_assert_int_eq(l.to_client_own, 4); /* 3 .. 6 came back */
+    ck_assert_int_eq(sent, 1);           /* then 7 went */
+    ck_assert_uint_eq(wg_store_own_seen(a, "hq", NU_COUNTY), 7);
+    ck_assert_uint_eq(own_head_of(a), 7);
+    ck_assert_int_eq(nu_persons(h), 7);
+    /* Identical stores: the digests match and the session ends at once. */
+    mem_session(a, h, &l, &sent);
+    ck_assert(!l.client_vec_seen);
+    ck_assert_int_eq(sent, 0);
+    ck_assert_uint_eq(wg_store_own_seen(a, "hq", NU_COUNTY), 7);
+    wg_store_close(&a);
+    wg_store_close(&h);
+}
+END_TEST
+
 static const tu_test tests[] = {
+    TU_TEST(case_sessions, test_sync_own_feed_advertised_as_far_as_the_peer_is_known_to_hold),
     TU_TEST(case_sessions, test_sync_two_stores_converge_both_ways),
     TU_TEST(case_sessions, test_sync_untrusted_client_is_refused_and_audited),
     TU_TEST(case_sessions, test_sync_server_sees_the_end_of_every_session),
