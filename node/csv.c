@@ -122,10 +122,10 @@ static int raw_getc(wg_csv_reader *r)
         r->eof = 1;
         return EOF;
     }
-    errno = 0;
     int c = getc_unlocked(r->fp);   /* one reader per FILE */
     if (c == EOF) {
         r->eof = 1;
+        /* a failed read set errno; not cleared before every byte */
         if (ferror(r->fp))
             r->io_errno = errno ? errno : EIO;
     }
@@ -276,7 +276,9 @@ static wg_rc read_record(wg_csv_reader *r, size_t *rec_line, wg_err *err)
                 c = getb(r);
             }
         }
-        if ((rc = wg_buf_append_u8(&r->data, 0, err)))
+        if (r->data.len + 2 <= r->data.cap)   /* as append(): no call */
+            r->data.data[r->data.len++] = 0;
+        else if ((rc = wg_buf_append_u8(&r->data, 0, err)))
             return rc;
 
         if (c == ',') {

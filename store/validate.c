@@ -684,12 +684,23 @@ wg_rc wg_validate_field_name(const wg_table *t, const char *name,
 
 int wg_validate_today(char out[11])
 {
+    /* Every validated record asks: the local date is worked out once a
+     * second per thread. */
+    static _Thread_local time_t last = (time_t)-1;
+    static _Thread_local char day[11];
     time_t now = time(NULL);
     struct tm tm;
 
-    if (now == (time_t)-1 || !localtime_r(&now, &tm))
+    if (now == (time_t)-1)
         return 0;
-    return strftime(out, 11, "%Y-%m-%d", &tm) == 10;
+    if (now != last) {
+        if (!localtime_r(&now, &tm) ||
+            strftime(day, sizeof day, "%Y-%m-%d", &tm) != 10)
+            return 0;
+        last = now;
+    }
+    memcpy(out, day, sizeof day);
+    return 1;
 }
 
 wg_rc wg_validate_record(const wg_table *t, const char *const *values,

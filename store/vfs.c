@@ -358,24 +358,39 @@ static void on_fork_child(void)
 }
 
 /* Cached plaintext lives in its own mappings, kept out of core dumps and
- * wiped before release. Not locked: up to 8 MiB would exhaust
+ * wiped before release. Not locked: up to 64 MiB would exhaust
  * RLIMIT_MEMLOCK, which the keys need (SQLite's page cache, holding the same
- * pages, is not locked either). */
+ * pages, is not locked either). A chunk is filled from its first use on,
+ * so it is mapped populated: one call instead of a page fault per page
+ * (costly under a hypervisor). The sealed forms (ciphertext) are mapped
+ * the same way. */
 #define PLAIN_CHUNK ((size_t)WC_CHUNK * WAL_FRAME)
+#define SEALED_CHUNK ((size_t)WC_CHUNK * WG_PAGE_BYTES)
 
-static uint8_t *plain_alloc(void)
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0
+#endif
+
+static uint8_t *chunk_map(size_t n, int plain)
 {
-    void *p = mmap(NULL, PLAIN_CHUNK, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (p == MAP_FAILED) {
-        fprintf(stderr, "wings: out of memory allocating %zu bytes\n",
-                PLAIN_CHUNK);
+        fprintf(stderr, "wings: out of memory allocating %zu bytes\n", n);
         abort();
     }
 #ifdef MADV_DONTDUMP
-    madvise(p, PLAIN_CHUNK, MADV_DONTDUMP);
+    if (plain)
+        madvise(p, n, MADV_DONTDUMP);
+#else
+    (void)plain;
 #endif
     return p;
+}
+
+static uint8_t *plain_alloc(void)
+{
+    return chunk_map(PLAIN_CHUNK, 1);
 }
 
 static void plain_free(uint8_t *p)
@@ -384,6 +399,17 @@ static void plain_free(uint8_t *p)
         wg_wipe(p, PLAIN_CHUNK);
         munmap(p, PLAIN_CHUNK);
     }
+}
+
+static uint8_t *sealed_alloc(void)
+{
+    return chunk_map(SEALED_CHUNK, 0);
+}
+
+static void sealed_free(uint8_t *p)
+{
+    if (p)
+        munmap(p, SEALED_CHUNK);
 }
 
 static uint8_t *wc_plain(wcache *c, uint32_t s)
@@ -485,7 +511,7 @@ static void wc_free(keyent *k)
     }
     for (int i = 0; i < WC_CHUNKS; i++) {
         plain_free(c->plain[i]);
-        free(c->sealed[i]);
+        sealed_free(c->sealed[i]);
     }
     free(c);
 }
@@ -539,8 +565,7 @@ static uint8_t *wc_begin(wcache *c, uint32_t i)
     uint32_t s = i % WC_FRAMES;
     if (!c->plain[s / WC_CHUNK]) {
         c->plain[s / WC_CHUNK] = plain_alloc();
-        c->sealed[s / WC_CHUNK] =
-            wg_xmalloc((size_t)WC_CHUNK * WG_PAGE_BYTES);
+        c->sealed[s / WC_CHUNK] = sealed_alloc();
     }
     wslot *w = &c->slot[s];
     if (atomic_load(&w->state) != WS_EMPTY) {
@@ -651,7 +676,7 @@ static void wc_clear(keyent *k)
         for (int i = WC_KEEP; i < WC_CHUNKS; i++) {
             plain_free(c->plain[i]);
             c->plain[i] = NULL;
-            free(c->sealed[i]);
+            sealed_free(c->sealed[i]);
             c->sealed[i] = NULL;
         }
     pthread_mutex_unlock(&c->lock);
