@@ -787,9 +787,9 @@ static void report_row(web_req *r, const wg_report *rep,
                 "<td class=\"n\">%ld</td><td class=\"n\">",
              row->persons, row->working_age, row->working_age_employed,
              row->rate, row->employed, row->trained, row->certified);
-    if (row->has_median)
+    if (row->has_median)   /* yuan, to the fen as the records show them */
         h_printf(b, row->median == (double)(long long)row->median ? "%.0f"
-                                                                  : "%.1f",
+                                                                  : "%.2f",
                  row->median);
     h_raw(b, "</td></tr>");
 }

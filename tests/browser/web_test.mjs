@@ -410,6 +410,9 @@ ok(await page.$('main svg') === null, 'no SVG markup is inlined into the page');
 const repRows = await page.$$eval('table.report tbody tr', (rs) => rs.map((r) => r.textContent));
 ok(repRows.some((r) => r.includes('450224')) && repRows[repRows.length - 1].includes('合计'),
    'the table holds the county and the total', repRows.join('|'));
+const medians = await page.$$eval('table.report tbody tr', (rs) => rs.map((r) => r.lastElementChild.textContent));
+ok(medians.some((m) => m !== '') && medians.every((m) => /^(\d+(\.\d\d)?)?$/.test(m)),
+   'the median income is shown in yuan to the fen, as the records show it', medians.join('|'));
 await audit('report');
 // The link, followed as the browser would (a fetch from the page itself is
 // what the Content-Security-Policy forbids).
