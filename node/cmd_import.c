@@ -223,7 +223,7 @@ static wg_rc cell_value(const wg_field *f, const char *raw, wg_xlsx_kind kind,
     char tmp[WG_FIELD_MAX_BYTES + 1];
     if (!trim_into(raw, tmp, sizeof tmp))
         return wg_err_set(err, WG_ERR_INVALID, "%s: longer than %d bytes",
-                          f->name, WG_FIELD_MAX_BYTES);
+                          wg_validate_field_word(f), WG_FIELD_MAX_BYTES);
     /* The apostrophe export writes before a formula-like cell. */
     const char *v = csv ? wg_cell_unescape(tmp) : tmp;
     memmove(out, v, strlen(v) + 1);
@@ -236,7 +236,8 @@ static wg_rc cell_value(const wg_field *f, const char *raw, wg_xlsx_kind kind,
                               "%s: '%.24s' is a number the spreadsheet made "
                               "of the id number, its last digits lost: format "
                               "the column as Text (设置单元格格式 > 文本) and "
-                              "enter the numbers again", f->name, out);
+                              "enter the numbers again",
+                              wg_validate_field_word(f), out);
         break;
     case WG_FT_DATE:
         normalise_date(out);

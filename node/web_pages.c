@@ -503,29 +503,46 @@ static const char *hint(web_req *r, const wg_field *f, char *buf, size_t cap)
     }
 }
 
-/* The message without its leading "FIELD: " (the label says it). */
-static const char *reason(const char *msg, const char *field)
+/* MSG without a leading "WORD: " or "WORD：", or NULL. */
+static const char *after(const char *msg, const char *word)
 {
-    size_t n = strlen(field);
-    if (!strncmp(msg, field, n)) {
-        if (!strncmp(msg + n, ": ", 2))
-            return msg + n + 2;
-        if (!strncmp(msg + n, "：", strlen("：")))
-            return msg + n + strlen("：");
-    }
-    return msg;
+    size_t n = word ? strlen(word) : 0;
+    if (!n || strncmp(msg, word, n))
+        return NULL;
+    if (!strncmp(msg + n, ": ", 2))
+        return msg + n + 2;
+    if (!strncmp(msg + n, "：", strlen("：")))
+        return msg + n + strlen("：");
+    return NULL;
 }
 
-/* Which field of T the message MSG ("FIELD: ...") names, or -1. */
+/* The message without its leading "FIELD: " (the label says it): the
+ * field's name, or its title in a Chinese message. */
+static const char *reason(const char *msg, const wg_field *f)
+{
+    const char *r = after(msg, f->name);
+    if (!r)
+        r = after(msg, f->title);
+    return r ? r : msg;
+}
+
+/* Which field of T the message MSG ("FIELD: ...", by name or title)
+ * names, or -1. */
 static int field_of(const wg_table *t, const char *msg)
 {
-    char name[40];
-    size_t n = strcspn(msg, ":：");
+    char name[64];
+    /* up to the first ':' or '：' (whole: a title's own bytes may be
+     * those of '：' in other characters) */
+    const char *wide = strstr(msg, "：");
+    size_t n = strcspn(msg, ":");
+    if (wide && (size_t)(wide - msg) < n)
+        n = (size_t)(wide - msg);
     if (n == 0 || n >= sizeof name)
         return -1;
     memcpy(name, msg, n);
     name[n] = 0;
-    return wg_schema_field_index(t, name);
+    int f = wg_schema_field_index(t, name);
+    return f >= 0 ? f : wg_schema_field_by_title(t, name);
 }
 
 static void field_html(web_req *r, const wg_field *f, const char *value,
@@ -555,7 +572,7 @@ static void field_html(web_req *r, const wg_field *f, const char *value,
         h_raw(b, "\"><span class=\"visually-hidden\">");
         h_text(b, _("Error:"));
         h_raw(b, " </span>");
-        h_text(b, reason(error, f->name));
+        h_text(b, reason(error, f));
         h_raw(b, "</p>");
     }
     /* the attributes every control shares */
@@ -776,7 +793,7 @@ void page_form(wg_web_ctx *w, web_req *r, const wg_table *t, const char *id)
             h_raw(b, "\">");
             h_text(b, label(r, &t->fields[i]));
             h_text(b, zh(r) ? "：" : ": ");
-            h_text(b, reason(errs[i], t->fields[i].name));
+            h_text(b, reason(errs[i], &t->fields[i]));
             h_raw(b, "</a></li>");
         }
         if (general[0]) {

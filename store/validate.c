@@ -16,6 +16,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "wg_i18n.h"
+
+/* The field as a message names it: its title (身份证号) while messages are
+ * being translated for a clerk who reads Chinese, else its name
+ * (id_number), which is what the command line takes. */
+const char *wg_validate_field_word(const wg_field *f)
+{
+    static const char probe[] = "%s: required";
+    return f->title && _(probe) != probe ? f->title : f->name;
+}
+
+#define fname wg_validate_field_word
+
 /* Scratch for canonical forms that differ from the input (INT, IDNUM): the
  * longest is a sign, 19 digits and the NUL. */
 #define CANON_SMALL_BYTES 24
@@ -228,16 +241,16 @@ static wg_rc check_text(const wg_field *f, const char *v, wg_err *err)
 
     if (strnlen(v, lim + 1) > lim)
         return wg_err_set(err, WG_ERR_INVALID, "%s: longer than %zu bytes",
-                          f->name, lim);
+                          fname(f), lim);
     for (size_t i = 0; p[i];) {
         size_t n = utf8_len(p + i);
         if (n == 0)
             return wg_err_set(err, WG_ERR_INVALID,
-                              "%s: invalid utf-8 at byte %zu", f->name, i + 1);
+                              "%s: invalid utf-8 at byte %zu", fname(f), i + 1);
         if (n == 1 && is_control(p[i]))
             return wg_err_set(err, WG_ERR_INVALID,
                               "%s: control character 0x%02x at byte %zu",
-                              f->name, p[i], i + 1);
+                              fname(f), p[i], i + 1);
         i += n;
     }
     if (v[0]) {
@@ -247,7 +260,7 @@ static wg_rc check_text(const wg_field *f, const char *v, wg_err *err)
         if (n == 0)
             return wg_err_set(err, WG_ERR_INVALID,
                               "%s: blank (only spaces): leave it empty or "
-                              "write a value", f->name);
+                              "write a value", fname(f));
     }
     return WG_OK;
 }
@@ -281,7 +294,7 @@ static wg_rc check_int(const wg_field *f, const char *v, char *canon,
     nd = strlen(p);
     if (nd == 0 || !all_digits(p, nd))
         return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not an integer",
-                          f->name, show(v, sb));
+                          fname(f), show(v, sb));
     while (*p == '0' && p[1]) {  /* keep one zero of "000" */
         p++;
         nd--;
@@ -301,7 +314,7 @@ static wg_rc check_int(const wg_field *f, const char *v, char *canon,
     if (over || n < f->min || n > f->max)
         return wg_err_set(err, WG_ERR_INVALID,
                           "%s: %s%s is out of range %" PRId64 "-%" PRId64,
-                          f->name, neg ? "-" : "", show(p, sb), f->min,
+                          fname(f), neg ? "-" : "", show(p, sb), f->min,
                           f->max);
     /* the canonical decimal form (no snprintf: this runs for every
      * integer of every imported row) */
@@ -329,7 +342,7 @@ wg_rc wg_validate_yuan(const wg_field *f, const char *v, int64_t *fen,
         (dot < n && (dec < 1 || dec > 2 || !all_digits(v + dot + 1, dec))))
         return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not an amount in "
                           "yuan with at most two decimals (like 2800.50)",
-                          f->name, show(v, sb));
+                          fname(f), show(v, sb));
     int64_t y = 0, j = 0;
     for (size_t i = 0; i < dot; i++)
         y = y * 10 + (v[i] - '0');
@@ -340,7 +353,7 @@ wg_rc wg_validate_yuan(const wg_field *f, const char *v, int64_t *fen,
     if (y < f->min || y > f->max)   /* check_int's words */
         return wg_err_set(err, WG_ERR_INVALID,
                           "%s: %s%s is out of range %" PRId64 "-%" PRId64,
-                          f->name, "", show(v, sb), f->min, f->max);
+                          fname(f), "", show(v, sb), f->min, f->max);
     *fen = y * 100 + j;
     return WG_OK;
 }
@@ -355,16 +368,16 @@ static wg_rc check_date(const wg_field *f, const char *v, wg_err *err)
         return WG_OK;
     case DATE_FORMAT:
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: '%s' is not a date (YYYY-MM-DD)", f->name,
+                          "%s: '%s' is not a date (YYYY-MM-DD)", fname(f),
                           show(v, sb));
     case DATE_CALENDAR:
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: %s is not a calendar date", f->name, v);
+                          "%s: %s is not a calendar date", fname(f), v);
     case DATE_RANGE:
         break;
     }
     return wg_err_set(err, WG_ERR_INVALID,
-                      "%s: %s is outside 1900-01-01..2100-12-31", f->name, v);
+                      "%s: %s is outside 1900-01-01..2100-12-31", fname(f), v);
 }
 
 static wg_rc check_bool(const wg_field *f, const char *v, wg_err *err)
@@ -373,7 +386,7 @@ static wg_rc check_bool(const wg_field *f, const char *v, wg_err *err)
 
     if ((v[0] == '0' || v[0] == '1') && v[1] == '\0')
         return WG_OK;
-    return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not 0 or 1", f->name,
+    return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not 0 or 1", fname(f),
                       show(v, sb));
 }
 
@@ -396,7 +409,7 @@ static wg_rc check_enum(const wg_field *f, const char *v, wg_err *err)
         o += (size_t)k;
     }
     return wg_err_set(err, WG_ERR_INVALID, "%s: '%s' is not one of %s",
-                      f->name, show(v, sb), list);
+                      fname(f), show(v, sb), list);
 }
 
 static wg_rc check_idnum(const wg_field *f, const char *v, char *canon,
@@ -408,29 +421,29 @@ static wg_rc check_idnum(const wg_field *f, const char *v, char *canon,
 
     if (strnlen(v, 19) != 18)
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: '%s' is not 18 characters long", f->name,
+                          "%s: '%s' is not 18 characters long", fname(f),
                           show(v, sb));
     for (int i = 0; i < 17; i++)
         if (!is_digit((unsigned char)v[i]))
             return wg_err_set(err, WG_ERR_INVALID,
-                              "%s: character %d is not a digit", f->name,
+                              "%s: character %d is not a digit", fname(f),
                               i + 1);
     got = v[17] == 'x' ? 'X' : v[17];
     if (!is_digit(got) && got != 'X')
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: character 18 is not a digit or X", f->name);
+                          "%s: character 18 is not a digit or X", fname(f));
     if (!memcmp(v, "000000", 6))
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: region code 000000 is not valid", f->name);
+                          "%s: region code 000000 is not valid", fname(f));
     idnum_date(date, v);
     if (!wg_validate_date(date, NULL, NULL, NULL))
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: birth date %.8s is not a valid date", f->name,
+                          "%s: birth date %.8s is not a valid date", fname(f),
                           v + 6);
     want = wg_validate_idnum_check(v);
     if (got != want)
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: check digit is %c, expected %c", f->name, got,
+                          "%s: check digit is %c, expected %c", fname(f), got,
                           want);
     memcpy(canon, v, 17);
     canon[17] = (char)got;
@@ -529,7 +542,7 @@ static wg_rc check_phone(const wg_field *f, const char *v, wg_err *err)
                       "%s: '%s' is not a phone number: a mobile is 11 digits "
                       "from 13 to 19 (13812345678), a landline its area code "
                       "and number (0772-2812345 or 07722812345, an extension "
-                      "after '-')", f->name, show(v, sb));
+                      "after '-')", fname(f), show(v, sb));
 }
 
 static wg_rc check_county(const wg_field *f, const char *v, wg_err *err)
@@ -538,12 +551,12 @@ static wg_rc check_county(const wg_field *f, const char *v, wg_err *err)
 
     if (!wg_ident_county_ok(v, strnlen(v, WG_COUNTY_CHARS + 1)))
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: '%s' is not a 6-digit county code", f->name,
+                          "%s: '%s' is not a 6-digit county code", fname(f),
                           show(v, sb));
     /* 000000 names the national HQ in a config, never a record's county. */
     if (!strcmp(v, "000000"))
         return wg_err_set(err, WG_ERR_INVALID,
-                          "%s: 000000 is not a county code", f->name);
+                          "%s: 000000 is not a county code", fname(f));
     return WG_OK;
 }
 
@@ -555,7 +568,7 @@ static wg_rc check_ref(const wg_field *f, const char *v, wg_err *err)
         return WG_OK;
     return wg_err_set(err, WG_ERR_INVALID,
                       "%s: '%s' is not a record id (32 lower-case hex "
-                      "characters)", f->name, show(v, sb));
+                      "characters)", fname(f), show(v, sb));
 }
 
 wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
@@ -568,7 +581,7 @@ wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
 
     assert(f && value);
     if (f->type != WG_FT_TEXT && value[0] == '\0')
-        return wg_err_set(err, WG_ERR_INVALID, "%s: empty", f->name);
+        return wg_err_set(err, WG_ERR_INVALID, "%s: empty", fname(f));
     switch (f->type) {
     case WG_FT_TEXT:
     case WG_FT_PHONE:
@@ -585,7 +598,7 @@ wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
             if (len >= outsz)
                 return wg_err_set(err, WG_ERR_INTERNAL,
                                   "%s: canonical value needs %zu bytes, "
-                                  "buffer has %zu", f->name, len + 1, outsz);
+                                  "buffer has %zu", fname(f), len + 1, outsz);
             memmove(out, value + a, len);
             out[len] = '\0';
             return WG_OK;
@@ -624,7 +637,7 @@ wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
         break;
     default:
         return wg_err_set(err, WG_ERR_INTERNAL, "%s: unknown field type %d",
-                          f->name, (int)f->type);
+                          fname(f), (int)f->type);
     }
     if (rc != WG_OK || !out)
         return rc;
@@ -632,7 +645,7 @@ wg_rc wg_validate_value(const wg_field *f, const char *value, char *out,
     if (n >= outsz)
         return wg_err_set(err, WG_ERR_INTERNAL,
                           "%s: canonical value needs %zu bytes, buffer has %zu",
-                          f->name, n + 1, outsz);
+                          fname(f), n + 1, outsz);
     memmove(out, canon, n + 1);  /* OUT may be VALUE itself */
     return WG_OK;
 }
@@ -728,7 +741,7 @@ wg_rc wg_validate_record_at(const wg_table *t, const char *const *values,
         if (!v || !v[0]) {
             if (f->required)
                 return wg_err_set(err, WG_ERR_INVALID, "%s: required",
-                                  f->name);
+                                  fname(f));
             continue;
         }
         rc = wg_validate_value(f, v, canon, sizeof canon, err);
@@ -740,7 +753,7 @@ wg_rc wg_validate_record_at(const wg_table *t, const char *const *values,
         if (strcmp(canon, v))
             return wg_err_set(err, WG_ERR_INVALID,
                               "%s: '%s' is not canonical, expected '%s'",
-                              f->name, show(v, sb), show(canon, sc));
+                              fname(f), show(v, sb), show(canon, sc));
     }
 
     /* Valid dates are fixed-width YYYY-MM-DD, so byte order is date order. */

@@ -70,6 +70,10 @@ wg_rc wg_validate_record_at(const wg_table *t, const char *const *values,
 /* Today's local date as YYYY-MM-DD into OUT; 0 if the clock fails. */
 int wg_validate_today(char out[11]);
 
+/* How a message names field F: its title (身份证号) while messages are
+ * translated into Chinese, else its name (id_number). */
+const char *wg_validate_field_word(const wg_field *f);
+
 /* WG_OK if NAME is a field of T; else WG_ERR_INVALID listing the fields:
  * "hukou: no such field in person (fields: name, gender, ...)". */
 wg_rc wg_validate_field_name(const wg_table *t, const char *name,

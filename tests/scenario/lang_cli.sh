@@ -65,7 +65,7 @@ en --dir a add person name=韦小宝 id_number=110105194912310025 \
     disability_category=physical 2>en-add.err || rc_en=$?
 check "add with a wrong check digit exits 3 in Chinese" [ "$rc" -eq 3 ]
 check "its message is Chinese" \
-    grep -qx "wings: id_number：校验位是 5，应为 X，请核对号码" zh-add.err
+    grep -qx "wings: 身份证号：校验位是 5，应为 X，请核对号码" zh-add.err
 check "and English under LANG=C" \
     grep -qx "wings: id_number: check digit is 5, expected X" en-add.err
 check "the English exit code is the same" [ "$rc_en" -eq 3 ]
