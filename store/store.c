@@ -192,9 +192,12 @@ wg_rc wg_store__step(wg_store *st, sqlite3_stmt *s, const char *what,
 
 wg_rc wg_store__begin(wg_store *st, wg_err *err)
 {
-    /* Deltas left by a transaction SQLite rolled back on its own. */
-    wg_store__report_discard(st);
-    return wg_store__exec(st, "BEGIN IMMEDIATE", err);
+    wg_rc rc = wg_store__exec(st, "BEGIN IMMEDIATE", err);
+    /* A transaction begins: deltas still buffered were left by one SQLite
+     * rolled back on its own (never by one still open: BEGIN fails). */
+    if (rc == WG_OK)
+        wg_store__report_discard(st);
+    return rc;
 }
 
 wg_rc wg_store__commit(wg_store *st, wg_err *err)
