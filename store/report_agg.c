@@ -122,7 +122,7 @@ static const char *const stmt_sql[S_NSTMT] = {
  * an integer, zero-filled past their ends so a cell compares as bytes)
  * and what the transaction added to it so far. */
 #define PEND_TEXT 12    /* a county (6), a date (10), a month (7) */
-#define PEND_MAX 65536  /* cells a transaction buffers before it writes */
+#define PEND_MAX 16384  /* cells a transaction buffers before it writes */
 
 typedef struct pcell {
     uint8_t used, k;

@@ -434,9 +434,80 @@ START_TEST(test_report_every_table_adds_up_to_the_county_total)
 }
 END_TEST
 
+/* A transaction's moves of the aggregates wait in memory per cell: a
+ * rollback leaves the tables as they were, a report inside the
+ * transaction sees them, and a transaction moving more cells than the
+ * buffer holds (16,384: one a birth date here) writes them out on the way
+ * and still equals a recount at the end. */
+#define BUFFERED_PERSONS 17000
+
+static void add_born(wg_store *st, int day, int serial)
+{
+    int y = 1960, m = 1, d = 1 + day;
+    while (d > nu_days_in_month(y, m)) {
+        d -= nu_days_in_month(y, m);
+        if (++m > 12) {
+            m = 1;
+            y++;
+        }
+    }
+    char ymd[40], birth[40], num[19];   /* room for any ints */
+    snprintf(ymd, sizeof ymd, "%04d%02d%02d", y, m, d);
+    snprintf(birth, sizeof birth, "%04d-%02d-%02d", y, m, d);
+    idnum(num, "450224", ymd, serial);
+    const char *n[] = { "name", "id_number", "disability_category",
+                        "birth_date" };
+    const char *v[] = { "P", num, "physical", birth };
+    wg_err err = { 0 };
+    ck_assert_msg(wg_store_add(st, wg_schema_table("person"), n, v, 4, NULL,
+                               &err) == WG_OK, "%s", err.msg);
+}
+
+static long day_cells(wg_store *st)
+{
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM "
+                                        "rpt_day", -1, &s, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    long n = (long)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+START_TEST(test_report_buffered_moves_follow_their_transaction)
+{
+    wg_store *st = node("buffered");
+    ck_assert_int_eq(wg_store_begin(st, NULL), WG_OK);
+    for (int i = 0; i < 50; i++)
+        add_born(st, i, i);
+    wg_report_query q;
+    wg_report_query_init(&q);
+    wg_report rep;
+    wg_err err = { 0 };
+    ck_assert_msg(wg_store_report(st, &q, &rep, &err) == WG_OK, "%s",
+                  err.msg);
+    ck_assert_int_eq(rep.rows[0].persons, 50);   /* seen inside */
+    wg_report_release(&rep);
+    wg_store_rollback(st);
+    ck_assert_int_eq(day_cells(st), 0);
+    verify(st, "after a rollback");
+
+    ck_assert_int_eq(wg_store_begin(st, NULL), WG_OK);
+    for (int i = 0; i < BUFFERED_PERSONS; i++)
+        add_born(st, i, i);
+    ck_assert_int_eq(wg_store_commit(st, NULL), WG_OK);
+    ck_assert_int_eq(day_cells(st), BUFFERED_PERSONS);
+    verify(st, "after a transaction larger than the buffer");
+    wg_store_close(&st);
+}
+END_TEST
+
+static const tu_case case_buffered = {"buffered", setup, teardown, 600};
+
 static const tu_test tests[] = {
     TU_TEST(case_aggregates, test_report_aggregates_equal_a_recount_in_any_merge_order),
     TU_TEST(case_totals, test_report_every_table_adds_up_to_the_county_total),
+    TU_TEST(case_buffered, test_report_buffered_moves_follow_their_transaction),
 };
 
 int main(void)
