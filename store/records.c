@@ -668,7 +668,9 @@ wg_rc wg_store_list_opts(wg_store *st, const wg_table *t,
         const char *sep = " AND (";
         for (int f = 0; rc == WG_OK && f < t->nfields; f++) {
             wg_ftype ty = t->fields[f].type;
-            if (ty != WG_FT_TEXT && ty != WG_FT_IDNUM)
+            /* what the record says, not the store's own notes (the clerk
+             * who changed it, the clocks it replaced) */
+            if ((ty != WG_FT_TEXT && ty != WG_FT_IDNUM) || t->fields[f].meta)
                 continue;
             rc = wg_buf_printf(&b, err, "%s%s LIKE ?%d ESCAPE '\\'", sep,
                                t->fields[f].name, WG_MAX_FIELDS + 1);

@@ -112,6 +112,13 @@ static int clerk_entry(void *ctx, const wg_history_entry *e)
     return 0;
 }
 
+static int count_rec(void *ctx, const wg_record *r)
+{
+    (void)r;
+    ++*(long *)ctx;
+    return 0;
+}
+
 START_TEST(test_records_each_change_names_its_clerk)
 {
     wg_store *a = node("a", "450224", WG_ROLE_OFFICE);
@@ -126,6 +133,16 @@ START_TEST(test_records_each_change_names_its_clerk)
     ck_assert_int_eq(wg_store_history(a, t, id, clerk_entry, seen, NULL),
                      WG_OK);
     ck_assert_str_eq(seen, "-;wei;-;");
+    /* a search finds what records say, not the clerk who changed them */
+    long found = 0;
+    wg_list_opts lo = { .search = "wei" };
+    ck_assert_int_eq(wg_store_list_opts(a, t, &lo, count_rec, &found, NULL),
+                     WG_OK);
+    ck_assert_int_eq(found, 0);
+    lo.search = "by-";
+    ck_assert_int_eq(wg_store_list_opts(a, t, &lo, count_rec, &found, NULL),
+                     WG_OK);
+    ck_assert_int_eq(found, 1);
     /* no one names the meta fields */
     const char *n[] = { "changed_by" }, *v[] = { "mallory" };
     wg_err err = { 0 };
