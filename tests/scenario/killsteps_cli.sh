@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# killsteps_cli.sh - the first sync after a restore or a copy-back, killed
+# at every durable step: no fork, no loss, no frozen feed
+#
+# An office (o) syncs with HQS (serving daemons). Two starting states, each
+# saved as folders (o's and every HQ's: the HQs write too):
+#   A. o backed up, two more records written and synced, o lost; the backup
+#      restored (`wings restore`) and one record typed.
+#   B. o's folder copied aside whole (`cp -a`, wings.mark included), two
+#      more records written and synced, the copy put back; one record typed.
+# For each: an unkilled first `wings sync` of o, run with libwg_killat.so
+# preloaded (tests/reliability/killat.c), counts its fsync/fdatasync calls:
+# the steps. Then for every N = 1 .. steps and WHEN = before, after (kill
+# just before the Nth call runs, or just after it returned): the saved
+# folders put back, the HQs started, o's first sync SIGKILLed at step N,
+# then `wings sync` without the shim until o holds nothing, and once more.
+# Each run must end with every record (the lost ones and the typed one) on
+# o and every HQ, byte-identical `list --json`, no frozen feed, `audit
+# --verify` clean everywhere, nothing held on o. One line per run.
+#
+# If steps x 2 x 2 runs would not fit the time (KILLSTEPS_MAX runs per case
+# and WHEN, default 12, at least 8), every k-th step is taken
+# (deterministically: the multiples of k before, the others shifted by one
+# after, so that every step is killed at once at least) and always the
+# first and last three; KILLSTEPS_MAX=0 takes every step both ways. The
+# HQs' own steps are not killed here. Sanitized binaries: the preloaded
+# runs set ASAN_OPTIONS=verify_asan_link_order=0 (the shim has no
+# sanitizer runtime of its own and comes before the binary's).
+#
+#   killsteps_cli.sh PATH-TO-WINGS PATH-TO-LIBWG_KILLAT.SO
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+if [[ $# -ne 2 ]]; then
+    echo "usage: $0 PATH-TO-WINGS PATH-TO-LIBWG_KILLAT.SO" >&2
+    exit 2
+fi
+lib_args "$1"
+SHIM=$2
+case $SHIM in /*) ;; *) SHIM=$PWD/$SHIM ;; esac
+[[ -r $SHIM ]] || {
+    echo "$ME: '$SHIM' is not readable" >&2
+    exit 2
+}
+lib_need jq
+lib_tmp
+
+MAXRUNS=${KILLSTEPS_MAX:-12}
+((MAXRUNS == 0 || MAXRUNS >= 8)) || MAXRUNS=8
+COUNTY=450224
+# One HQ by default: the first sync is then one session, and step N is the
+# same step in every run. KILLSTEPS_HQS=2: two, whose sessions interleave as
+# the network lets them (a run's Nth step may then differ from the counted
+# run's; a run that ends unkilled says so).
+if [[ ${KILLSTEPS_HQS:-1} == 2 ]]; then HQS=(h1 h2); else HQS=(h1); fi
+new_node h1 450200 hq
+[[ ${#HQS[@]} == 1 ]] || new_node h2 450000 hq
+new_node o $COUNTY office
+for h in "${HQS[@]}"; do trust o "$h"; done
+[[ ${#HQS[@]} == 1 ]] || trust h1 h2
+for h in "${HQS[@]}"; do start_daemon "$h" || die "$h does not serve"; done
+
+# shim_sync N WHEN: o's `wings sync` with the shim, killed at step N (0:
+# never) WHEN (before/after); its count of steps goes to $T/steps. Bash's
+# own "Killed" notice is kept out of the output.
+shim_sync() {
+    rm -f "$T/steps"
+    {
+        run env LD_PRELOAD="$SHIM" WG_KILLAT="$1" WG_KILLAT_WHEN="$2" \
+            WG_KILLAT_COUNT_FILE="$T/steps" \
+            ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+            "$W" --dir "$T/o" sync
+    } 2>/dev/null
+}
+
+# save_start TAG: stop the HQs' daemons, keep o's and every HQ's folder as
+# TAG.NODE, start the daemons again.
+save_start() {
+    local n
+    for n in "${HQS[@]}"; do
+        stop_daemon "$n"
+        [[ $STOP_RC == 0 ]] || die "$n's daemon exits $STOP_RC"
+    done
+    for n in o "${HQS[@]}"; do copy_node "$n" "$1.$n"; done
+    for n in "${HQS[@]}"; do start_daemon "$n" || die "$n does not serve"; done
+}
+
+# back_to TAG: the HQs' daemons stopped, every folder put back as saved in
+# TAG, the daemons started. A daemon that does not stop cleanly or start
+# goes into WHY.
+back_to() {
+    local n
+    for n in "${HQS[@]}"; do
+        stop_daemon "$n"
+        [[ $STOP_RC == 0 ]] || WHY+="$n's daemon exits $STOP_RC; "
+    done
+    for n in o "${HQS[@]}"; do copy_node "$1.$n" "$n"; done
+    for n in "${HQS[@]}"; do start_daemon "$n" || WHY+="$n does not serve; "; done
+}
+
+# settle: o syncs until it holds nothing (at most three times), then once
+# more to send what it signed again; anything wrong goes into WHY.
+settle() {
+    local i
+    for ((i = 1; i <= 3; i++)); do
+        on o sync
+        [[ $RC == 0 ]] || WHY+="sync $i after the kill: $(show_last); "
+        free_on o && break
+    done
+    free_on o || WHY+="o still holds its writes after 3 syncs; "
+    on o sync
+    [[ $RC == 0 ]] || WHY+="the last sync: $(show_last); "
+}
+
+# verdict: every one of WANT_NAMES on o and every HQ, the same `list --json`
+# on each, no frozen feed, `audit --verify` clean on each; else WHY.
+verdict() {
+    local n
+    for n in o "${HQS[@]}"; do
+        on "$n" --json list person
+        [[ $RC == 0 ]] || WHY+="list on $n: $(show_last); "
+        cp "$T/out" "$T/list.$n"
+        on "$n" --json status
+        jqt "$T/out" '.frozen_feeds == 0' || WHY+="a frozen feed on $n; "
+        on "$n" audit --verify
+        [[ $RC == 0 ]] && grep -q '^ok:' "$T/out" ||
+            WHY+="audit --verify on $n: $(show_last); "
+    done
+    for n in "${HQS[@]}"; do
+        cmp -s "$T/list.o" "$T/list.$n" || WHY+="o and $n list differently; "
+    done
+    [[ $(jq -r '[.[].name] | sort | join(" ")' "$T/list.o") == "$WANT_NAMES" ]] ||
+        WHY+="o holds $(jq -r '[.[].name] | sort | join(" ")' "$T/list.o"), not $WANT_NAMES; "
+}
+
+# pick STEPS PHASE: the steps to kill at, into PICK: all of them if STEPS
+# fits MAXRUNS (or MAXRUNS is 0), else the first and last three and those
+# i with i mod k = PHASE mod k, k the smallest stride that fits. Phases 0
+# (before) and 1 (after) together take every step at least once.
+pick() {
+    local s=$1 i
+    PICK=()
+    K=1
+    if ((MAXRUNS == 0 || s <= MAXRUNS)); then
+        for ((i = 1; i <= s; i++)); do PICK+=("$i"); done
+        return
+    fi
+    K=$(((s - 6 + MAXRUNS - 7) / (MAXRUNS - 6)))
+    for ((i = 1; i <= s; i++)); do
+        if ((i <= 3 || i > s - 3 || i % K == $2 % K)); then PICK+=("$i"); fi
+    done
+}
+
+KILLRUNS=0
+# kill_every TAG: count the steps of o's first sync from TAG (unkilled,
+# then settled and judged), then kill at each picked step before and after.
+kill_every() {
+    local tag=$1 steps n when got
+    WHY=
+    back_to "$tag"
+    shim_sync 0 before
+    steps=$(cat "$T/steps" 2>/dev/null || echo 0)
+    [[ $RC == 0 ]] || WHY+="the unkilled first sync: $(show_last); "
+    settle
+    verdict
+    if [[ -z $WHY ]]; then
+        ok "$tag: the unkilled first sync takes $steps durable steps; all settles"
+    else
+        bad "$tag: the unkilled first sync and after" "$WHY"
+    fi
+    check "$tag: the first sync has durable steps to kill at" test "$steps" -gt 0
+    if ((${#HQS[@]} == 1)); then
+        WHY=
+        back_to "$tag"
+        shim_sync 0 before
+        got=$(cat "$T/steps" 2>/dev/null || echo 0)
+        check "$tag: a second unkilled first sync takes the same $steps steps" \
+            same_text "$got" "$steps"
+    fi
+    for when in before after; do
+        pick "$steps" "$([[ $when == before ]] && echo 0 || echo 1)"
+        info "$tag: $steps steps; killing $when ${#PICK[@]} of them: ${PICK[*]}"
+        for n in "${PICK[@]}"; do
+            WHY=
+            back_to "$tag"
+            shim_sync "$n" "$when"
+            got=$RC
+            KILLRUNS=$((KILLRUNS + 1))
+            if [[ $got != 137 ]] && ((${#HQS[@]} == 1)); then
+                WHY+="not killed at step $n (exit $got): the steps moved; "
+            elif [[ $got != 137 ]]; then
+                # With two HQs a run's steps may differ from the counted
+                # run's by the interleaving of the two sessions.
+                info "$tag $when $n: not killed (exit $got; this run took $(cat "$T/steps" 2>/dev/null || echo '?') steps)"
+            fi
+            on o --json status
+            [[ $RC == 0 ]] || WHY+="the store does not open after the kill: $(show_last); "
+            settle
+            verdict
+            if [[ -z $WHY ]]; then
+                ok "$tag: killed $when step $n/$steps; then all $WANT persons everywhere, nothing frozen or held, audits clean"
+            else
+                bad "$tag: killed $when step $n/$steps" "$WHY"
+            fi
+        done
+    done
+}
+
+# ---- setting out ------------------------------------------------------------------
+section "setting out"
+add_person o 1
+add_person o 2
+on o sync
+expect "o syncs with ${HQS[*]}" rc=0 out-lines=${#HQS[@]} out~'^h1 ok'
+
+# ---- A: restore, one record typed ----------------------------------------------------
+section "A: restore, then one record typed"
+save o b.out backup "$T/a.bak"
+add_person o 3
+add_person o 4
+on o sync
+expect "A: persons 3 and 4 reach ${HQS[*]}" rc=0 out-lines=${#HQS[@]}
+mv "$T/o" "$T/o.lost"
+on o restore "$T/a.bak"
+expect "A: the backup restored; writes held until ${HQS[*]} synced" rc=0 \
+    "out:held until these peers have synced with it: ${HQS[*]}"
+add_person o 5
+save_start A
+WANT=5 WANT_NAMES="p1 p2 p3 p4 p5"
+kill_every A
+
+# ---- B: the folder copied back, one record typed -------------------------------------------
+section "B: the folder copied back whole, then one record typed"
+WHY=
+back_to A
+settle
+verdict
+[[ -z $WHY ]] || die "B cannot start: $WHY"
+copy_node o o.copy
+add_person o 6
+add_person o 7
+on o sync
+expect "B: persons 6 and 7 reach ${HQS[*]}" rc=0 out-lines=${#HQS[@]}
+copy_node o.copy o
+check "B: the copy put back opens as healthy" free_on o
+add_person o 8
+save_start B
+WANT=8 WANT_NAMES="p1 p2 p3 p4 p5 p6 p7 p8"
+kill_every B
+
+section "done"
+info "$KILLRUNS kill runs"
+for h in "${HQS[@]}"; do stop_ok "$h"; done
+lib_finish
