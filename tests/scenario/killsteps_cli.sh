@@ -176,6 +176,7 @@ kill_every() {
         check "$tag: a second unkilled first sync takes the same $steps steps" \
             same_text "$got" "$steps"
     fi
+    HELD=0 FREED=0
     for when in before after; do
         pick "$steps" "$([[ $when == before ]] && echo 0 || echo 1)"
         info "$tag: $steps steps; killing $when ${#PICK[@]} of them: ${PICK[*]}"
@@ -194,6 +195,11 @@ kill_every() {
             fi
             on o --json status
             [[ $RC == 0 ]] || WHY+="the store does not open after the kill: $(show_last); "
+            if jqt "$T/out" '.held != null'; then
+                HELD=$((HELD + 1))
+            else
+                FREED=$((FREED + 1))
+            fi
             settle
             verdict
             if [[ -z $WHY ]]; then
@@ -203,6 +209,11 @@ kill_every() {
             fi
         done
     done
+    # The kills landed on both sides of the release of the held writes
+    # (else the steps would not be the ones that matter).
+    info "$tag: after the kill o still held its writes $HELD times, had released them $FREED times"
+    check "$tag: some kills came before the release of the held writes" test "$HELD" -gt 0
+    check "$tag: and some after it" test "$FREED" -gt 0
 }
 
 # ---- setting out ------------------------------------------------------------------
@@ -249,5 +260,6 @@ kill_every B
 
 section "done"
 info "$KILLRUNS kill runs"
+echo "figure faults_kill_steps=$KILLRUNS"
 for h in "${HQS[@]}"; do stop_ok "$h"; done
 lib_finish
