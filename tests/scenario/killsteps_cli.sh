@@ -216,6 +216,105 @@ kill_every() {
     check "$tag: and some after it" test "$FREED" -gt 0
 }
 
+# shim_serve N WHEN: h1's daemon started with the shim, killed at its step
+# N (0: never) WHEN, counting into $T/hsteps at a normal exit. Returns 0
+# once it serves, 1 if it died first (killed while it started).
+shim_serve() {
+    local d=$T/h1 i pid got
+    rm -f "$T/hsteps"
+    env LD_PRELOAD="$SHIM" WG_KILLAT="$1" WG_KILLAT_WHEN="$2" \
+        WG_KILLAT_COUNT_FILE="$T/hsteps" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        "$W" --dir "$d" serve --interval 86400 </dev/null >>"$T/h1.serve.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    DPID[h1]=$pid
+    for ((i = 0; i < 5000; i++)); do
+        got=
+        if [[ -S $d/wings.ctl && -s $d/wings.pid ]]; then
+            read -r got <"$d/wings.pid" || true
+        fi
+        [[ $got == "$pid" ]] && return 0
+        ours "$pid" || break
+        nap 0.002
+    done
+    return 1
+}
+
+HQKILLS=0
+# hq_kill_every TAG: h1's steps from its start through o's first sync from
+# TAG to its stop, counted unkilled; then h1 killed at each picked step
+# (before only), o's first sync run (it fails if h1 died during it), h1
+# started again without the shim, o settled and judged.
+hq_kill_every() {
+    local tag=$1 steps n pre
+    WHY=
+    back_to "$tag"
+    stop_daemon h1
+    shim_serve 0 before || die "h1 does not serve with the shim"
+    stop_daemon h1
+    pre=$(cat "$T/hsteps" 2>/dev/null || echo 0)
+    shim_serve 0 before || die "h1 does not serve with the shim"
+    on o sync
+    stop_daemon h1
+    steps=$(cat "$T/hsteps" 2>/dev/null || echo 0)
+    start_daemon h1 || die "h1 does not serve"
+    settle
+    verdict
+    check "$tag: h1's durable steps counted (its start and stop: $pre; with o's first sync: $steps)" \
+        test -z "$WHY" -a "$steps" -gt "$pre"
+    local omax=$MAXRUNS
+    MAXRUNS=${KILLSTEPS_HQ_MAX:-12}
+    ((MAXRUNS == 0 || MAXRUNS >= 8)) || MAXRUNS=8
+    pick "$steps" 0
+    MAXRUNS=$omax
+    info "$tag: h1 has $steps steps; killing it before ${#PICK[@]} of them: ${PICK[*]}"
+    for n in "${PICK[@]}"; do
+        hq_run "$tag" "$n" "$steps" 2>>"$T/shell.err"
+    done
+}
+
+# hq_run TAG N STEPS: one run of hq_kill_every (bash's notices of the
+# killed daemon go to $T/shell.err).
+hq_run() {
+    local tag=$1 n=$2 steps=$3 died
+    {
+        WHY=
+        back_to "$tag"
+        stop_daemon h1
+        died=
+        shim_serve "$n" before || died="as it started"
+        # h1 may be dead or die in the session: o waits 1 s, not the default.
+        on o sync --timeout 1
+        if [[ -z $died ]] && ! ours "${DPID[h1]}"; then
+            died="during o's sync"
+        elif [[ -z $died ]]; then
+            # Past the sync's steps: the step is one of h1's stop.
+            died="as it stopped"
+        fi
+        stop_daemon h1
+        [[ $STOP_RC == 137 ]] || WHY+="h1 not killed at step $n (exit $STOP_RC); "
+        forget_dead
+        HQKILLS=$((HQKILLS + 1))
+        start_daemon h1 || WHY+="h1 does not serve again after the kill; "
+        settle
+        verdict
+        if [[ -z $WHY ]]; then
+            ok "$tag: h1 killed before its step $n/$steps ($died); then all $WANT persons on both, nothing frozen or held, audits clean"
+        else
+            bad "$tag: h1 killed before its step $n/$steps ($died)" "$WHY"
+        fi
+    }
+}
+
+# forget_dead: leave every ended background process out of the cleanup.
+forget_dead() {
+    local p
+    for p in "${PIDS[@]}"; do
+        ours "$p" || { wait "$p" 2>/dev/null || true; forget "$p"; }
+    done
+}
+
 # ---- setting out ------------------------------------------------------------------
 section "setting out"
 add_person o 1
@@ -238,6 +337,7 @@ add_person o 5
 save_start A
 WANT=5 WANT_NAMES="p1 p2 p3 p4 p5"
 kill_every A
+((${#HQS[@]} > 1 || ${KILLSTEPS_HQ:-1} == 0)) || hq_kill_every A
 
 # ---- B: the folder copied back, one record typed -------------------------------------------
 section "B: the folder copied back whole, then one record typed"
@@ -257,9 +357,10 @@ add_person o 8
 save_start B
 WANT=8 WANT_NAMES="p1 p2 p3 p4 p5 p6 p7 p8"
 kill_every B
+((${#HQS[@]} > 1 || ${KILLSTEPS_HQ:-1} == 0)) || hq_kill_every B
 
 section "done"
-info "$KILLRUNS kill runs"
-echo "figure faults_kill_steps=$KILLRUNS"
+info "$KILLRUNS kill runs of the office, $HQKILLS of the HQ"
+echo "figure faults_kill_steps=$((KILLRUNS + HQKILLS))"
 for h in "${HQS[@]}"; do stop_ok "$h"; done
 lib_finish
