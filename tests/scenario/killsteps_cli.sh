@@ -2,30 +2,40 @@
 # killsteps_cli.sh - the first sync after a restore or a copy-back, killed
 # at every durable step: no fork, no loss, no frozen feed
 #
-# An office (o) syncs with HQS (serving daemons). Two starting states, each
-# saved as folders (o's and every HQ's: the HQs write too):
+# An office (o) syncs with one HQ, h1, which serves (KILLSTEPS_HQS=2: two
+# HQs, whose sessions then interleave, so a run's Nth step may not be the
+# counted run's). Two starting states, each saved as folders (o's and the
+# HQ's: the HQ writes too):
 #   A. o backed up, two more records written and synced, o lost; the backup
 #      restored (`wings restore`) and one record typed.
 #   B. o's folder copied aside whole (`cp -a`, wings.mark included), two
 #      more records written and synced, the copy put back; one record typed.
 # For each: an unkilled first `wings sync` of o, run with libwg_killat.so
 # preloaded (tests/reliability/killat.c), counts its fsync/fdatasync calls:
-# the steps. Then for every N = 1 .. steps and WHEN = before, after (kill
-# just before the Nth call runs, or just after it returned): the saved
-# folders put back, the HQs started, o's first sync SIGKILLed at step N,
-# then `wings sync` without the shim until o holds nothing, and once more.
-# Each run must end with every record (the lost ones and the typed one) on
-# o and every HQ, byte-identical `list --json`, no frozen feed, `audit
-# --verify` clean everywhere, nothing held on o. One line per run.
+# the steps (twice: the two counts must agree). Then for each N = 1 ..
+# steps and WHEN = before, after (kill just before the Nth call runs, or
+# just after it returned): the saved folders put back, the HQ started, o's
+# first sync SIGKILLed at step N, then `wings sync` without the shim until
+# o holds nothing, and once more. Each run must end with every record (the
+# lost ones and the typed one) on o and the HQ, byte-identical `list
+# --json`, no frozen feed, `audit --verify` clean on both, nothing held on
+# o; and over a case, some kills must have come before o released its held
+# write and some after. One line per run.
+# Then the HQ's side: h1's daemon, preloaded, is counted from its start
+# through o's first sync to its stop, and killed before each of those
+# steps in turn (as it starts, during the session, as it stops); o's sync
+# runs (--timeout 1), h1 is started again without the shim, o settles, and
+# the same checks hold. KILLSTEPS_HQ=0 leaves the HQ's kills out.
 #
-# If steps x 2 x 2 runs would not fit the time (KILLSTEPS_MAX runs per case
-# and WHEN, default 12, at least 8), every k-th step is taken
-# (deterministically: the multiples of k before, the others shifted by one
-# after, so that every step is killed at once at least) and always the
-# first and last three; KILLSTEPS_MAX=0 takes every step both ways. The
-# HQs' own steps are not killed here. Sanitized binaries: the preloaded
-# runs set ASAN_OPTIONS=verify_asan_link_order=0 (the shim has no
-# sanitizer runtime of its own and comes before the binary's).
+# Runs per case and WHEN are at most KILLSTEPS_MAX (default 12, at least
+# 8; KILLSTEPS_HQ_MAX, default 12, for the HQ, which is killed only
+# before); 0 takes every step. Over it, the first and last three steps are
+# taken and every k-th (deterministic: i mod k = 0 before, i mod k = 1
+# after; with k = 2, as the default gives for these counts, the two ways
+# together kill at every step). Sanitized binaries: the preloaded runs add
+# verify_asan_link_order=0 to ASAN_OPTIONS (the shim has no sanitizer
+# runtime of its own and comes before the binary's). The last lines give
+# "figure faults_kill_steps=N" for tests/reliability.sh.
 #
 #   killsteps_cli.sh PATH-TO-WINGS PATH-TO-LIBWG_KILLAT.SO
 set -euo pipefail
