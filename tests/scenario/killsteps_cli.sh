@@ -144,9 +144,7 @@ verdict() {
         jqt "$T/out" "$AUDIT_WANT" ||
             AUDIT_BAD="o's audit lacks $AUDIT_SAYS: it has $(jq -c '[.[] | select(.event == "fork" or .event == "release") | [.event, .result]]' "$T/out")"
     fi
-    # Only the office's kill runs keep a lost audit entry apart (a known
-    # bug, below); everywhere else it fails the run.
-    [[ -z $AUDIT_BAD || ${AUDIT_APART:-0} == 1 ]] || WHY+="$AUDIT_BAD; "
+    [[ -z $AUDIT_BAD ]] || WHY+="$AUDIT_BAD; "
     [[ $(jq -r '[.[].name] | sort | join(" ")' "$T/list.o") == "$WANT_NAMES" ]] ||
         WHY+="o holds $(jq -r '[.[].name] | sort | join(" ")' "$T/list.o"), not $WANT_NAMES; "
 }
@@ -195,7 +193,7 @@ kill_every() {
         check "$tag: a second unkilled first sync takes the same $steps steps" \
             same_text "$got" "$steps"
     fi
-    HELD=0 FREED=0 AUDIT_LOST=
+    HELD=0 FREED=0
     for when in before after; do
         pick "$steps" "$([[ $when == before ]] && echo 0 || echo 1)"
         # KILLSTEPS_AT="N...": those steps only (to look at one again).
@@ -222,8 +220,7 @@ kill_every() {
                 FREED=$((FREED + 1))
             fi
             settle
-            AUDIT_APART=1 verdict
-            [[ -z $AUDIT_BAD ]] || AUDIT_LOST+="$when $n: $AUDIT_BAD; "
+            verdict
             if [[ -z $WHY ]]; then
                 ok "$tag: killed $when step $n/$steps; then all $WANT persons everywhere, nothing frozen or held, audits clean"
             else
@@ -236,17 +233,6 @@ kill_every() {
     info "$tag: after the kill o still held its writes $HELD times, had released them $FREED times"
     check "$tag: some kills came before the release of the held writes" test "$HELD" -gt 0
     check "$tag: and some after it" test "$FREED" -gt 0
-    if [[ -n ${AUDIT_WANT-} ]]; then
-        [[ -z $AUDIT_LOST ]] || info "$tag: audit entries lost at: $AUDIT_LOST"
-        # Known bug: the `fork` entry (wg_store__fork_done, after the sync
-        # batch's commit) and the `release` entry (wg_store_life_check,
-        # after the release's commit) are each written in a transaction of
-        # their own; a kill between the two commits loses the entry while
-        # the repair or the release stands (steps 6, and 11 and 12, of 17).
-        xfail "$tag: o's audit names the repair and the release whatever step the first sync is killed at" \
-            "the fork and release audit entries are committed apart from the repair and the release" \
-            test -z "$AUDIT_LOST"
-    fi
 }
 
 # shim_serve N WHEN: h1's daemon started with the shim, killed at its step
@@ -390,7 +376,10 @@ add_person o 8
 save_start B
 WANT=8 WANT_NAMES="p1 p2 p3 p4 p5 p6 p7 p8"
 # o's audit must name the repair: one more `fork` entry than the saved
-# state holds, and the release of the held write it signed again.
+# state holds, and the release of the held write it signed again. (Each
+# entry commits with what it tells of: written in a transaction of its own
+# after the repair's or the release's commit, a kill between the two lost
+# it while the repair or release stood.)
 on B.o --json audit
 FORKS0=$(jq '[.[] | select(.event == "fork")] | length' "$T/out")
 AUDIT_WANT="([.[] | select(.event == \"fork\")] | length) > $FORKS0 and
