@@ -19,8 +19,9 @@
 # o holds nothing, and once more. Each run must end with every record (the
 # lost ones and the typed one) on o and the HQ, byte-identical `list
 # --json`, no frozen feed, `audit --verify` clean on both, nothing held on
-# o; and over a case, some kills must have come before o released its held
-# write and some after. One line per run.
+# o, and in B a new `fork` entry and its `release` in o's audit; and over a
+# case, some kills must have come before o released its held write and
+# some after. One line per run.
 # Then the HQ's side: h1's daemon, preloaded, is counted from its start
 # through o's first sync to its stop, and killed before each of those
 # steps in turn (as it starts, during the session, as it stops); o's sync
