@@ -32,7 +32,7 @@ static void put_int(wg_change *c, int idx, int64_t v)
     f->i = v;
 }
 
-wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err)
+wg_rc wg_store__audit_add(wg_store *st, const wg_audit_entry *e, wg_err *err)
 {
     const wg_table *t = wg_schema_audit();
     char now[WG_TIME_CHARS + 1];
@@ -77,10 +77,15 @@ wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err)
              e->result ? e->result : "ok", 16);
     if (e->reason)
         put_text(&c, wg_schema_field_index(t, "reason"), reason, 256);
+    return wg_store__local_change(st, &c, 1, err);
+}
+
+wg_rc wg_store_audit(wg_store *st, const wg_audit_entry *e, wg_err *err)
+{
     wg_rc rc = wg_store_begin(st, err);
     if (rc)
         return rc;
-    if ((rc = wg_store__local_change(st, &c, 1, err))) {
+    if ((rc = wg_store__audit_add(st, e, err))) {
         wg_store_rollback(st);
         return rc;
     }

@@ -463,6 +463,8 @@ wg_rc wg_store_apply(wg_store *st, const wg_signed_change *cs, size_t n,
                             "changes in feed %s", st->tf[i].unsigned_n,
                             st->tf[i].part);
     if (rc == WG_OK)
+        rc = wg_store__fork_audit(st, err);
+    if (rc == WG_OK)
         rc = wg_store__flush_feeds(st, err);
     if (rc == WG_OK) {
         rc = wg_store__commit(st, err);

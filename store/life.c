@@ -537,6 +537,24 @@ wg_rc wg_store_life_check(wg_store *st, const char *synced, wg_err *err)
         rc = wg_store__run(st, "releasing held writes", err,
                            "DELETE FROM meta WHERE k IN ('life_hold', "
                            "'life_since', 'life_hw')", "");
+    /* The audit entry commits with the release: a kill between two
+     * commits would keep the release and lose its entry. */
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s: every peer has synced since; %llu "
+             "held writes signed after the node's own changes they gave "
+             "back%s", ls.reason, (unsigned long long)released,
+             lost ? "" : "; nothing lost");
+    if (lost)
+        snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
+                 "; %llu changes this node signed before the rollback were "
+                 "held by no peer and are lost", (unsigned long long)lost);
+    wg_audit_entry a = { 0 };
+    a.event = "release";
+    a.result = lost ? "failed" : "ok";
+    a.reason = reason;
+    a.sent = (int64_t)released;
+    if (rc == WG_OK)
+        rc = wg_store__audit_add(st, &a, err);
     if (rc == WG_OK) {
         rc = wg_store_commit(st, err);
     } else {
@@ -552,21 +570,6 @@ wg_rc wg_store_life_check(wg_store *st, const char *synced, wg_err *err)
     st->mark.total = st->total;
     st->mark.own = st->own;
     write_slot(st, 1);
-    char reason[256];
-    snprintf(reason, sizeof reason, "%s: every peer has synced since; %llu "
-             "held writes signed after the node's own changes they gave "
-             "back%s", ls.reason, (unsigned long long)released,
-             lost ? "" : "; nothing lost");
-    if (lost)
-        snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
-                 "; %llu changes this node signed before the rollback were "
-                 "held by no peer and are lost", (unsigned long long)lost);
-    wg_audit_entry a = { 0 };
-    a.event = "release";
-    a.result = lost ? "failed" : "ok";
-    a.reason = reason;
-    a.sent = (int64_t)released;
-    wg_store_audit(st, &a, NULL);
     wg_store__logf(st, lost ? WG_LOG_WARN : WG_LOG_INFO, "%s", reason);
     return WG_OK;
 }
@@ -845,6 +848,39 @@ wg_rc wg_store__fork_repair(wg_store *st, wg_feed_state *fs, uint64_t seq,
     return WG_OK;
 }
 
+/* The fork's one-line reason, into BUF. */
+static void fork_reason(const wg_store *st, char *buf, size_t size)
+{
+    const char *peer = st->apply_peer[0] ? st->apply_peer : "unknown";
+    snprintf(buf, size, "fork: this node's own feed %s from #%llu "
+             "differs from what %s holds (an old copy of its folder put "
+             "back?): %llu own changes held, signed again after what the "
+             "peer gave back once every peer has synced", st->fork_part,
+             (unsigned long long)st->fork_seq, peer,
+             (unsigned long long)st->fork_moved);
+}
+
+wg_rc wg_store__fork_audit(wg_store *st, wg_err *err)
+{
+    if (!st->forked)
+        return WG_OK;
+    /* Inside the batch's transaction, so the entry commits with the cut
+     * feed (a kill between two commits kept the repair and lost its
+     * entry); held like every write of this node while its feed is cut. */
+    char reason[512];
+    fork_reason(st, reason, sizeof reason);
+    wg_audit_entry a = { 0 };
+    a.event = "fork";
+    a.peer = st->apply_peer[0] ? st->apply_peer : "unknown";
+    a.result = "ok";
+    a.reason = reason;
+    int was = st->held;
+    st->held = 1;
+    wg_rc rc = wg_store__audit_add(st, &a, err);
+    st->held = was;
+    return rc;
+}
+
 void wg_store__fork_done(wg_store *st, int committed)
 {
     if (!st->forked)
@@ -854,20 +890,8 @@ void wg_store__fork_done(wg_store *st, int committed)
         return;
     st->held = 1;
     st->forks++;
-    const char *peer = st->apply_peer[0] ? st->apply_peer : "unknown";
     char reason[512];
-    snprintf(reason, sizeof reason, "fork: this node's own feed %s from #%llu "
-             "differs from what %s holds (an old copy of its folder put "
-             "back?): %llu own changes held, signed again after what the "
-             "peer gave back once every peer has synced", st->fork_part,
-             (unsigned long long)st->fork_seq, peer,
-             (unsigned long long)st->fork_moved);
-    wg_audit_entry a = { 0 };
-    a.event = "fork";
-    a.peer = peer;
-    a.result = "ok";
-    a.reason = reason;
-    wg_store_audit(st, &a, NULL);
+    fork_reason(st, reason, sizeof reason);
     wg_store__logf(st, WG_LOG_INFO, "%s", reason);
 }
 

@@ -279,6 +279,10 @@ void wg_store__forget_feeds(wg_store *st);
  * for wg_store__merge(). */
 wg_rc wg_store__local_change(wg_store *st, wg_change *c, int fresh,
                              wg_err *err);
+/* audit.c: wg_store_audit() inside the caller's transaction, so that the
+ * entry commits (or not) with what it tells of. */
+wg_rc wg_store__audit_add(wg_store *st, const wg_audit_entry *e,
+                          wg_err *err);
 
 /* records.c: a record's chain of changes, walked newest first by key (the
  * change's key; the prev column names the one merged before it). */
@@ -336,7 +340,10 @@ int wg_store__fork_seen(wg_store *st, const char *part, uint64_t seq);
  * transaction; wg_store__fork_done() after it commits. */
 wg_rc wg_store__fork_repair(wg_store *st, wg_feed_state *fs, uint64_t seq,
                             wg_err *err);
-/* After the transaction of a repair: writes held from now on, audited. */
+/* Before the commit of a batch that repaired a feed: its `fork` audit
+ * entry, held, in the same transaction (nothing to do if none was). */
+wg_rc wg_store__fork_audit(wg_store *st, wg_err *err);
+/* After the transaction of a repair: writes held from now on, logged. */
 void wg_store__fork_done(wg_store *st, int committed);
 /* A batch from the peer wg_store_apply_peer() named ends in a change of
  * this node's own feed PART that does not chain: learn that feed from it

@@ -658,3 +658,39 @@ sync_check() {
         bad "$name" "expected exit 0 and one line '$peer ok sent=N received=M' ($(show_last))"
     fi
 }
+
+# ---- records and node states shared by the life scenarios ------------------------------
+
+# add_person NODE I [COUNTY]: add person I on NODE (a failed check if the add
+# fails): name pI, born 1960-01-01, the id number of COUNTY (default
+# $COUNTY) with serial I, gender by I's parity as the id number's 17th digit
+# says (odd: male).
+add_person() {
+    local idn g=female c=${3:-$COUNTY}
+    idnum_v idn "${c}19600101$(printf %03d "$2")"
+    (($2 % 2)) && g=male
+    on "$1" add person name="p$2" gender=$g birth_date=1960-01-01 \
+        id_number="$idn" disability_category=physical disability_grade=1
+    [[ $RC -eq 0 ]] || bad "add p$2 on $1" "$(show_last)"
+}
+
+# held_on NODE: NODE's status says its own writes are held (after a restore
+# or a copy-back, until its peers have synced with it); free_on NODE: not.
+held_on() {
+    on "$1" --json status
+    jqt "$T/out" '.held != null'
+}
+free_on() {
+    on "$1" --json status
+    jqt "$T/out" '.held == null'
+}
+
+# copy_node FROM TO: TO (a folder in $T, or absolute) becomes a copy of FROM
+# made with `cp -a` (wings.mark included), whatever TO held before.
+copy_node() {
+    local from to
+    from=$(node_dir "$1")
+    to=$(node_dir "$2")
+    rm -rf -- "$to"
+    cp -a -- "$from" "$to"
+}

@@ -68,14 +68,7 @@ everywhere() {
     done
 }
 
-held_on() { # held_on NODE: its status says writes are held
-    on "$1" --json status
-    jqt "$T/out" '.held != null'
-}
-free_on() {
-    on "$1" --json status
-    jqt "$T/out" '.held == null'
-}
+# held_on, free_on: lib.sh.
 
 # lose OLD NEW BACKUP: OLD is gone; BACKUP restored into NEW.
 lose() {
