@@ -81,9 +81,9 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     # per input), fuzz_csv 22,800/s, fuzz_keyfile 67,800/s, the others
     # 50,000-100,000/s; on the same cores loaded by other work, a third to
     # a sixth of that. A weight gives a harness FUZZ_SECONDS times it: at
-    # FUZZ_SECONDS=45 each makes about 2,000,000 or more on idle cores, and
-    # 1,000,000 at less than half those rates; 720 s of fuzzing in all,
-    # about 360 s of wall time two at a time.
+    # FUZZ_SECONDS=40 (scripts/dev test) each makes about 1,800,000 or
+    # more on idle cores, and 1,000,000 at a little over half those rates;
+    # 640 s of fuzzing in all, about 320 s of wall time two at a time.
     declare -A weight=([xlsx]=4 [fields]=4 [csv]=3 [keyfile]=1)
     fuzz_dir=$(mktemp -d "${TMPDIR:-/tmp}/wings-fuzzlogs.XXXXXX")
     names=()
