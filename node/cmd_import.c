@@ -29,6 +29,8 @@
 #include "wg_xlsx.h"
 
 #define IMPORT_CACHE_KIB (512 * 1024)   /* the page cache an import may use */
+#define POOL_PER_BYTE 7                 /* store bytes per CSV byte, with room */
+#define POOL_EXTRA ((size_t)8 << 20)    /* the pages an import reads */
 #define MAX_LISTED 1000   /* failing rows listed; the rest are counted */
 #define MAX_IGNORED 32
 #define COL_ID (-1)
@@ -565,6 +567,14 @@ int cmd_import(wg_cli *cli, int argc, char **argv)
         return wg_cli_fail(cli, &err);
     }
     im.csv = src.csv != NULL;
+    /* The pages this import will write, about: a store takes some 6 bytes
+     * per byte of CSV (the record, its signed change, the indexes), and an
+     * .xlsx holds a quarter of its text. */
+    size_t guess = (size_t)total * (im.csv ? POOL_PER_BYTE
+                                           : 4 * POOL_PER_BYTE) +
+                   POOL_EXTRA;
+    wg_store_reserve_cache(guess < (size_t)IMPORT_CACHE_KIB * 1024
+                               ? guess : (size_t)IMPORT_CACHE_KIB * 1024);
     int code = wg_cli_open_store(cli, &im.st);
     if (code) {
         source_close(&src);

@@ -624,6 +624,11 @@ out:
     return rc;
 }
 
+void wg_store_reserve_cache(size_t bytes)
+{
+    wg_vfs_reserve_pages(bytes);
+}
+
 wg_rc wg_store_set_cache(wg_store *st, int kib, wg_err *err)
 {
     char sql[64];

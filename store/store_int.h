@@ -129,6 +129,9 @@ struct wg_store {
 
 /* vfs.c */
 wg_rc wg_vfs_register(wg_err *err);
+/* Before the first wg_vfs_register() of the process: SQLite's page cache
+ * may take about BYTES from a pool of its own (see vfs.c). */
+void wg_vfs_reserve_pages(size_t bytes);
 /* Seal DBPATH (and its WAL) under KEY/DBID from now on; the key is copied
  * into guarded memory. */
 wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],

@@ -84,6 +84,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1433,12 +1434,79 @@ static sqlite3_vfs wings_vfs = {
 static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 static int reg_rc = SQLITE_ERROR;
 
+/* ---- SQLite's page cache pool ---------------------------------------------
+ *
+ * A command that will fill a large page cache (an import writes a whole
+ * file's pages in one transaction) says so before the process opens its
+ * first store (wg_vfs_reserve_pages()). SQLite's cache lines then come from
+ * one mapping of this module instead of one malloc each:
+ *
+ *   MADV_HUGEPAGE  where the kernel offers transparent huge pages, filling
+ *                  the cache costs a fault per 2 MiB instead of one per
+ *                  page (under a hypervisor, most of what filling it costs)
+ *                  and the B-tree walks miss the TLB less;
+ *   MADV_DONTDUMP  the plaintext pages stay out of core dumps, like the
+ *                  frame cache's.
+ *
+ * SQLite threads its free list through every line when it is handed the
+ * pool, so the pool is sized to what the command expects to use, not to the
+ * cache's limit; lines beyond it come from malloc as before. It must be set
+ * before SQLite starts and is process-wide: a daemon running an import for
+ * a client keeps its own arrangement. The pool lives until exit (SQLite may
+ * use it to the end) and goes with the process. */
+#define POOL_ALIGN ((size_t)2 << 20)   /* a transparent huge page */
+#define POOL_MIN_LINES 256
+
+static size_t pool_want;   /* bytes; read once, by do_register() */
+
+void wg_vfs_reserve_pages(size_t bytes)
+{
+    pool_want = bytes;
+}
+
+static void pool_setup(void)
+{
+    int hdr = 0;
+    if (!pool_want ||
+        sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK ||
+        hdr < 0)
+        return;
+    size_t line = ((size_t)WG_PAGE_BYTES + (size_t)hdr + 7) & ~(size_t)7;
+    size_t n = pool_want / line;
+    if (n > (size_t)INT32_MAX / 2)
+        n = (size_t)INT32_MAX / 2;
+    if (n < POOL_MIN_LINES)
+        return;
+    size_t len = (n * line + POOL_ALIGN - 1) & ~(POOL_ALIGN - 1);
+    size_t span = len + POOL_ALIGN;
+    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return;   /* SQLite mallocs its lines, as without a pool */
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + POOL_ALIGN - 1) &
+                             ~(uintptr_t)(POOL_ALIGN - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (p + span > a + len)
+        munmap(a + len, (size_t)(p + span - (a + len)));
+#ifdef MADV_HUGEPAGE
+    madvise(a, len, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_DONTDUMP
+    madvise(a, len, MADV_DONTDUMP);
+#endif
+    if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, a, (int)line, (int)n) !=
+        SQLITE_OK)
+        munmap(a, len);
+}
+
 static void do_register(void)
 {
     /* Before SQLite starts: no count of its memory (nothing here reads
      * it), so its allocator takes no global lock per malloc. Refused
      * (harmlessly) if something started SQLite first. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    pool_setup();
     base_vfs = sqlite3_vfs_find(NULL);
     if (!base_vfs)
         return;

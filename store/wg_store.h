@@ -76,6 +76,12 @@ void wg_store_logf(wg_store *st, int level, const char *module,
 #define WG_STORE_CACHE_KIB 65536
 wg_rc wg_store_set_cache(wg_store *st, int kib, wg_err *err);
 
+/* Before this process opens its first store: about BYTES of page cache will
+ * be filled (an import's estimate), so SQLite takes its cache lines from one
+ * mapping in huge pages, out of core dumps (store/vfs.c). No effect once a
+ * store was opened (a daemon keeps its arrangement), nor for small BYTES. */
+void wg_store_reserve_cache(size_t bytes);
+
 /* The node's identity. Borrowed: valid until wg_store_close(). */
 const wg_node_info *wg_store_info(const wg_store *st);
 
