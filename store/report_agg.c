@@ -122,7 +122,9 @@ static const char *const stmt_sql[S_NSTMT] = {
  * an integer, zero-filled past their ends so a cell compares as bytes)
  * and what the transaction added to it so far. */
 #define PEND_TEXT 12    /* a county (6), a date (10), a month (7) */
-#define PEND_MAX 16384  /* cells a transaction buffers before it writes */
+#define PEND_MAX 65536  /* cells a transaction buffers before it writes (an
+                         * import's day cells: every birth date of 50 years) */
+#define PEND_KEEP 4096  /* slots kept between transactions */
 
 typedef struct pcell {
     uint8_t used, k;
@@ -130,6 +132,7 @@ typedef struct pcell {
     int64_t i;
     int d[5];
 } pcell;
+_Static_assert(offsetof(pcell, d) % 8 == 0, "cell_hash reads the key as words");
 
 struct wg_rpt {
     sqlite3_stmt *s[S_NSTMT];
@@ -412,14 +415,20 @@ static wg_rc apply(wg_store *st, int k, const char *a, int alen,
  * at most PEND_MAX cells; a transaction that moves more writes them out
  * and starts again. */
 
+/* The key's bytes (from k to d, zero-filled) as five words, mixed. */
 static uint64_t cell_hash(const pcell *c)
 {
-    uint64_t h = 1469598103934665603ULL;
-    const uint8_t *p = &c->k;
-    size_t n = offsetof(pcell, d) - offsetof(pcell, k);
-    for (size_t j = 0; j < n; j++)
-        h = (h ^ p[j]) * 1099511628211ULL;
-    return h ^ (h >> 29);
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    const uint8_t *p = (const uint8_t *)c;
+    for (size_t o = 0; o < offsetof(pcell, d); o += 8) {
+        uint64_t w;
+        memcpy(&w, p + o, 8);
+        if (o == 0)
+            w &= ~(uint64_t)0xff;   /* `used` is not part of the key */
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    return h;
 }
 
 static int cell_same(const pcell *x, const pcell *y)
@@ -458,9 +467,14 @@ static void pend_grow(struct wg_rpt *r)
 
 void wg_store__report_discard(wg_store *st)
 {
-    if (st->rpt && st->rpt->n) {
-        memset(st->rpt->cells, 0, st->rpt->cap * sizeof *st->rpt->cells);
-        st->rpt->n = 0;
+    struct wg_rpt *r = st->rpt;
+    if (r && r->cap > PEND_KEEP) {   /* a big transaction's table: freed */
+        free(r->cells);
+        r->cells = NULL;
+        r->cap = r->n = 0;
+    } else if (r && r->n) {
+        memset(r->cells, 0, r->cap * sizeof *r->cells);
+        r->n = 0;
     }
 }
 
