@@ -31,6 +31,7 @@
 #define IMPORT_CACHE_KIB (512 * 1024)   /* the page cache an import may use */
 #define POOL_PER_BYTE 7                 /* store bytes per CSV byte, with room */
 #define POOL_EXTRA ((size_t)8 << 20)    /* the pages an import reads */
+#define ROW_BYTES 100                   /* a CSV row, about (for wg_store_bulk) */
 #define MAX_LISTED 1000   /* failing rows listed; the rest are counted */
 #define MAX_IGNORED 32
 #define COL_ID (-1)
@@ -601,6 +602,12 @@ int cmd_import(wg_cli *cli, int argc, char **argv)
     if ((rc = wg_store_set_cache(im.st, IMPORT_CACHE_KIB, &err)) ||
         (rc = wg_store_begin(im.st, &err)))
         goto out;
+    if ((rc = wg_store_bulk(im.st, t, (long)(total / (im.csv ? ROW_BYTES
+                                                           : ROW_BYTES / 4)),
+                            &err))) {
+        wg_store_rollback(im.st);
+        goto out;
+    }
     for (;;) {
         rc = source_read(&src, &row, &kinds, &nf, &line, &err);
         if (rc == WG_ERR_NOTFOUND) {

@@ -152,6 +152,70 @@ static wg_rc create_list_indexes(wg_store *st, wg_err *err)
     return WG_OK;
 }
 
+/* ---- bulk loads ------------------------------------------------------------
+ *
+ * A list index takes every record written in an order of its own (a name,
+ * then the record's id): a record added costs a descent to a random leaf
+ * and its wide entry (every text field a search reads) moved in there. An
+ * import of a county's spreadsheet into a new or small node does that for
+ * every row, and it was the largest single cost of the import. Built once
+ * by CREATE INDEX instead, the entries are sorted in memory and the leaves
+ * written in order and full.
+ *
+ *   wg_store_bulk(T, rows)   inside the transaction, before the rows: if
+ *                            they are many (BULK_MIN) and T holds fewer
+ *                            than BULK_RATIO times as many, T's list
+ *                            indexes are dropped
+ *   the rows                 nothing a write runs reads a list index
+ *                            (uniqueness has its own live index; records
+ *                            are found by id), so nothing waits on them
+ *   wg_store__commit()       makes them again before COMMIT; ROLLBACK
+ *                            brings the old ones back unchanged
+ *
+ * Dropping and making an index are part of the transaction: a process
+ * killed between leaves the store as it was before BEGIN. A store of many
+ * records keeps its indexes (making them again would cost more than the
+ * rows' entries), and so does any other transaction. */
+#define BULK_MIN 5000
+#define BULK_RATIO 2
+
+wg_rc wg_store_bulk(wg_store *st, const wg_table *t, long rows, wg_err *err)
+{
+    if (rows < BULK_MIN || sqlite3_get_autocommit(st->db))
+        return WG_OK;
+    char name[128], sql[1024], q[160];
+    snprintf(q, sizeof q, "SELECT max(n) FROM %s", t->name);
+    sqlite3_stmt *s;
+    wg_rc rc = wg_store__prepare(st, q, &s, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(s);
+    long long held = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return wg_store__sqlerr(st, r, "counting records", err);
+    if (held * BULK_RATIO > rows)
+        return WG_OK;
+    size_t tl = strlen(t->name);
+    for (int i = 0; local_index(i, name, sizeof name, sql, sizeof sql); i++) {
+        if (strncmp(name, t->name, tl) || strncmp(name + tl, "_list_", 6))
+            continue;
+        snprintf(q, sizeof q, "DROP INDEX IF EXISTS %s", name);
+        if ((rc = wg_store__exec(st, q, err)))
+            return rc;
+        st->list_dropped = 1;
+    }
+    return WG_OK;
+}
+
+wg_rc wg_store__list_indexes_restore(wg_store *st, wg_err *err)
+{
+    if (!st->list_dropped)
+        return WG_OK;
+    st->list_dropped = 0;
+    return create_list_indexes(st, err);
+}
+
 /* Indexes an earlier release described and this one does not need:
  * person_id_number duplicated person_live_id_number for every query (all
  * of them ask for live records), at the cost of one more index entry per

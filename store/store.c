@@ -197,12 +197,15 @@ wg_rc wg_store__begin(wg_store *st, wg_err *err)
      * rolled back on its own (never by one still open: BEGIN fails). */
     if (rc == WG_OK)
         wg_store__report_discard(st);
+    st->list_dropped = 0;
     return rc;
 }
 
 wg_rc wg_store__commit(wg_store *st, wg_err *err)
 {
-    wg_rc fr = wg_store__report_flush(st, err);
+    wg_rc fr = wg_store__list_indexes_restore(st, err);
+    if (fr == WG_OK)
+        fr = wg_store__report_flush(st, err);
     if (fr) {
         wg_store__rollback(st);
         return fr;
@@ -220,6 +223,7 @@ wg_rc wg_store__commit(wg_store *st, wg_err *err)
 void wg_store__rollback(wg_store *st)
 {
     st->pend_total = st->pend_own = 0;
+    st->list_dropped = 0;   /* the drop is rolled back with the rest */
     wg_store__report_discard(st);
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);

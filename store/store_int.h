@@ -71,6 +71,8 @@ struct wg_store {
     uint8_t (*okeys)[WG_SIGN_PK_BYTES];  /* oid -> origin key; [0] unused */
     uint32_t nokeys, capokeys;
     int in_txn;
+    int list_dropped;   /* wg_store_bulk() dropped list indexes: made again
+                         * before COMMIT (wg_store__commit) */
     wg_feed_state *tf;
     int ntf, captf;
     sqlite3_stmt *s_row[4][WG_TABLE_WIRE_MAX + 1];  /* wg_store__row_stmt() */
@@ -132,6 +134,10 @@ wg_rc wg_vfs_register(wg_err *err);
 /* Before the first wg_vfs_register() of the process: SQLite's page cache
  * may take about BYTES from a pool of its own (see vfs.c). */
 void wg_vfs_reserve_pages(size_t bytes);
+
+/* ddl.c: the list indexes wg_store_bulk() dropped, made again (inside the
+ * open transaction, before it commits). */
+wg_rc wg_store__list_indexes_restore(wg_store *st, wg_err *err);
 /* Seal DBPATH (and its WAL) under KEY/DBID from now on; the key is copied
  * into guarded memory. */
 wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],

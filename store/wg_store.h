@@ -82,6 +82,12 @@ wg_rc wg_store_set_cache(wg_store *st, int kib, wg_err *err);
  * store was opened (a daemon keeps its arrangement), nor for small BYTES. */
 void wg_store_reserve_cache(size_t bytes);
 
+/* Inside a transaction, before about ROWS records of T are written in it (an
+ * import): when they outnumber what T holds, T's list indexes are dropped
+ * and made again, in one pass, just before the transaction commits (a
+ * rollback keeps the old ones). See store/ddl.c. */
+wg_rc wg_store_bulk(wg_store *st, const wg_table *t, long rows, wg_err *err);
+
 /* The node's identity. Borrowed: valid until wg_store_close(). */
 const wg_node_info *wg_store_info(const wg_store *st);
 

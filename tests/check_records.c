@@ -57,11 +57,114 @@ static char *dump(wg_store *st)
     return (char *)b.data;
 }
 
+/* ---- bulk loads ---------------------------------------------------------- */
+
+static int has_index(wg_store *st, const char *name)
+{
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM "
+                                        "sqlite_schema WHERE type = 'index' "
+                                        "AND name = ?", -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    int n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* PRAGMA integrity_check also counts each index's entries against its
+ * table: "ok" means the list index holds exactly the live records. */
+static void integrity_ok(wg_store *st)
+{
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1,
+                                        &s, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "ok");
+    sqlite3_finalize(s);
+}
+
+static long live_in_name_order(wg_store *st)
+{
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM person "
+                                        "INDEXED BY person_list_name WHERE "
+                                        "deleted = 0 AND (name IS NULL) = 0",
+                                        -1, &s, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    long n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
 /* ---- tests ------------------------------------------------------------------ */
 
 /* The cases the tests run in: fixture and time limit. */
 static const tu_case case_merge = {"merge", setup, teardown, 120};
 static const tu_case case_feed = {"feed", setup, teardown, 60};
+
+/* An import's transaction drops the list index when its rows outnumber
+ * the table's and makes it again at COMMIT, whole; a rollback keeps the
+ * old one; a few rows, or a table already holding many, keep it. */
+START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
+{
+    char *d = nu_create(dir, "bulk", "450224", WG_ROLE_OFFICE,
+                        WG_KDF_INTERACTIVE);
+    wg_store *st = nu_open(d);
+    const wg_table *t = wg_schema_table("person");
+    wg_err err = { 0 };
+    nu_add_persons(st, NULL, 1, 3);
+
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 0);
+    for (int i = 4; i <= 5; i++)
+        ck_assert_int_eq(nu_add_person(st, i, NULL, NULL, NULL, &err), WG_OK);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 0);
+    ck_assert_msg(wg_store_commit(st, &err) == WG_OK, "%s", err.msg);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    integrity_ok(st);
+    ck_assert_int_eq(live_in_name_order(st), 5);
+
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 0);
+    ck_assert_int_eq(nu_add_person(st, 6, NULL, NULL, NULL, &err), WG_OK);
+    wg_store_rollback(st);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    integrity_ok(st);
+    ck_assert_int_eq(live_in_name_order(st), 5);
+
+    /* A transaction after the rollback commits with the index kept up. */
+    nu_add_persons(st, NULL, 6, 1);
+    integrity_ok(st);
+    ck_assert_int_eq(live_in_name_order(st), 6);
+
+    /* Too few rows to be worth it; outside a transaction, nothing. */
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    ck_assert_int_eq(wg_store_bulk(st, t, 4999, &err), WG_OK);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    wg_store_rollback(st);
+    ck_assert_int_eq(wg_store_bulk(st, t, 100000, &err), WG_OK);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+
+    /* A table holding more than half as many as the rows keeps it. */
+    nu_add_persons(st, NULL, 7, 2600);
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
+    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    wg_store_rollback(st);
+    wg_store_close(&st);
+
+    /* Reopened: the index made at a commit is there and whole. */
+    st = nu_open(d);
+    integrity_ok(st);
+    ck_assert_int_eq(live_in_name_order(st), 2606);
+    wg_store_close(&st);
+    free(d);
+}
+END_TEST
 
 START_TEST(test_records_later_write_wins_and_history_keeps_the_loser)
 {
@@ -608,6 +711,7 @@ static const tu_test tests[] = {
     TU_TEST(case_feed, test_records_feed_check_reports_a_dropped_change),
     TU_TEST(case_feed, test_records_feed_check_reports_two_reordered_changes),
     TU_TEST(case_feed, test_records_feed_check_reports_a_signature_by_another_key),
+    TU_TEST(case_merge, test_records_bulk_load_makes_the_list_index_again_at_commit),
 };
 
 int main(void)
