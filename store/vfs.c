@@ -334,8 +334,10 @@ struct wcache {
     keyent *k;
     unsigned fork_gen;       /* made in this process, not inherited */
     uint32_t last_read;      /* 1 + the frame last served to xRead */
-    uint8_t *plain[WC_CHUNKS];   /* WC_CHUNK * WAL_FRAME: plain_alloc() */
-    uint8_t *sealed[WC_CHUNKS];  /* WC_CHUNK * WG_PAGE_BYTES */
+    uint8_t *plain_arena;        /* WC_CHUNKS * PLAIN_CHUNK, reserved */
+    uint8_t *sealed_arena;       /* WC_CHUNKS * SEALED_CHUNK, reserved */
+    uint8_t *plain[WC_CHUNKS];   /* chunk i of plain_arena once taken */
+    uint8_t *sealed[WC_CHUNKS];  /* chunk i of sealed_arena once taken */
     pthread_mutex_t lock;        /* guards what follows, and transitions */
     pthread_cond_t work;     /* to the sealer: a job, a queued slot, stop */
     pthread_cond_t done;     /* to the writer: a seal finished */
@@ -358,59 +360,73 @@ static void on_fork_child(void)
     atomic_fetch_add(&fork_gen, 1);
 }
 
-/* Cached plaintext lives in its own mappings, kept out of core dumps and
- * wiped before release. Not locked: up to 64 MiB would exhaust
+/* Cached plaintext lives in a mapping of its own, kept out of core dumps
+ * and wiped before release. Not locked: up to 64 MiB would exhaust
  * RLIMIT_MEMLOCK, which the keys need (SQLite's page cache, holding the same
- * pages, is not locked either). A chunk is filled from its first use on,
- * so it is mapped populated: one call instead of a page fault per page
- * (costly under a hypervisor). The sealed forms (ciphertext) are mapped
- * the same way. */
+ * pages, is not locked either). The sealed forms (ciphertext) have a second
+ * mapping. Each is reserved whole when the cache is made (address space
+ * only) and filled a chunk at a time from the chunk's first use on:
+ *
+ *   MADV_HUGEPAGE        where the kernel offers transparent huge pages, a
+ *                        chunk costs a fault per 2 MiB rather than one per
+ *                        4 KiB page: under a hypervisor that traps page-table
+ *                        updates, most of what an import's commit cost;
+ *   MADV_POPULATE_WRITE  a chunk's first use fills it in one call (kernels
+ *                        without it fault page by page);
+ *   MADV_DONTNEED        a chunk given back (wc_clear) is wiped, then
+ *                        returned to the kernel; the reservation stays.
+ */
 #define PLAIN_CHUNK ((size_t)WC_CHUNK * WAL_FRAME)
 #define SEALED_CHUNK ((size_t)WC_CHUNK * WG_PAGE_BYTES)
+#define ARENA_ALIGN ((size_t)2 << 20)
 
-#ifndef MAP_POPULATE
-#define MAP_POPULATE 0
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14 */
 #endif
 
-static uint8_t *chunk_map(size_t n, int plain)
+/* Reserve LEN bytes at a huge-page boundary; aborts when the address space
+ * is exhausted (as a failed malloc would). */
+static uint8_t *arena_map(size_t len, int plain)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    size_t span = len + ARENA_ALIGN;
+    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
-        fprintf(stderr, "wings: out of memory allocating %zu bytes\n", n);
+        fprintf(stderr, "wings: out of memory reserving %zu bytes\n", len);
         abort();
     }
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + ARENA_ALIGN - 1) &
+                             ~(uintptr_t)(ARENA_ALIGN - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (p + span > a + len)
+        munmap(a + len, (size_t)(p + span - (a + len)));
+#ifdef MADV_HUGEPAGE
+    madvise(a, len, MADV_HUGEPAGE);
+#endif
 #ifdef MADV_DONTDUMP
     if (plain)
-        madvise(p, n, MADV_DONTDUMP);
+        madvise(a, len, MADV_DONTDUMP);
 #else
     (void)plain;
 #endif
+    return a;
+}
+
+static uint8_t *chunk_take(uint8_t *arena, size_t size, int i)
+{
+    uint8_t *p = arena + (size_t)i * size;
+    madvise(p, size, MADV_POPULATE_WRITE);   /* a hint: may be refused */
     return p;
 }
 
-static uint8_t *plain_alloc(void)
+static void chunk_give_back(uint8_t *p, size_t size, int plain)
 {
-    return chunk_map(PLAIN_CHUNK, 1);
-}
-
-static void plain_free(uint8_t *p)
-{
-    if (p) {
-        wg_wipe(p, PLAIN_CHUNK);
-        munmap(p, PLAIN_CHUNK);
-    }
-}
-
-static uint8_t *sealed_alloc(void)
-{
-    return chunk_map(SEALED_CHUNK, 0);
-}
-
-static void sealed_free(uint8_t *p)
-{
-    if (p)
-        munmap(p, SEALED_CHUNK);
+    if (!p)
+        return;
+    if (plain)
+        wg_wipe(p, size);
+    madvise(p, size, MADV_DONTNEED);
 }
 
 static uint8_t *wc_plain(wcache *c, uint32_t s)
@@ -510,10 +526,11 @@ static void wc_free(keyent *k)
         pthread_cond_destroy(&c->done);
         pthread_mutex_destroy(&c->lock);
     }
-    for (int i = 0; i < WC_CHUNKS; i++) {
-        plain_free(c->plain[i]);
-        sealed_free(c->sealed[i]);
-    }
+    for (int i = 0; i < WC_CHUNKS; i++)
+        if (c->plain[i])
+            wg_wipe(c->plain[i], PLAIN_CHUNK);
+    munmap(c->plain_arena, WC_CHUNKS * PLAIN_CHUNK);
+    munmap(c->sealed_arena, WC_CHUNKS * SEALED_CHUNK);
     free(c);
 }
 
@@ -535,6 +552,8 @@ static wcache *wc_get(keyent *k)
         return c;
     c = wg_xcalloc(1, sizeof *c);
     c->k = k;
+    c->plain_arena = arena_map(WC_CHUNKS * PLAIN_CHUNK, 1);
+    c->sealed_arena = arena_map(WC_CHUNKS * SEALED_CHUNK, 0);
     c->fork_gen = atomic_load(&fork_gen);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->work, NULL);
@@ -564,9 +583,10 @@ static void wc_wait_slot(wcache *c, uint32_t s)
 static uint8_t *wc_begin(wcache *c, uint32_t i)
 {
     uint32_t s = i % WC_FRAMES;
-    if (!c->plain[s / WC_CHUNK]) {
-        c->plain[s / WC_CHUNK] = plain_alloc();
-        c->sealed[s / WC_CHUNK] = sealed_alloc();
+    int ch = (int)(s / WC_CHUNK);
+    if (!c->plain[ch]) {
+        c->plain[ch] = chunk_take(c->plain_arena, PLAIN_CHUNK, ch);
+        c->sealed[ch] = chunk_take(c->sealed_arena, SEALED_CHUNK, ch);
     }
     wslot *w = &c->slot[s];
     if (atomic_load(&w->state) != WS_EMPTY) {
@@ -675,9 +695,9 @@ static void wc_clear(keyent *k)
      * than when the database closes (a daemon runs for months). */
     if (!c->job && !c->in_job)
         for (int i = WC_KEEP; i < WC_CHUNKS; i++) {
-            plain_free(c->plain[i]);
+            chunk_give_back(c->plain[i], PLAIN_CHUNK, 1);
             c->plain[i] = NULL;
-            sealed_free(c->sealed[i]);
+            chunk_give_back(c->sealed[i], SEALED_CHUNK, 0);
             c->sealed[i] = NULL;
         }
     pthread_mutex_unlock(&c->lock);
