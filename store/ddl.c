@@ -175,14 +175,53 @@ static wg_rc create_list_indexes(wg_store *st, wg_err *err)
  * Dropping and making an index are part of the transaction: a process
  * killed between leaves the store as it was before BEGIN. A store of many
  * records keeps its indexes (making them again would cost more than the
- * rows' entries), and so does any other transaction. */
+ * rows' entries), and so does any other transaction.
+ *
+ * The record ids of the new rows go into T's unique id index, at random
+ * places, one descent each. In a bulk load they are drawn ahead, a pool of
+ * up to IDPOOL_MAX at a time, and handed out in ascending order: each is
+ * exactly as random as one drawn alone (and the pool is dropped with the
+ * transaction), but the index takes them in one sweep, where the next
+ * entry lands beside the last. */
 #define BULK_MIN 5000
 #define BULK_RATIO 2
+#define IDPOOL_MAX 65536
+
+static int rowid_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+void wg_store__new_rowid(wg_store *st, uint8_t rowid[16])
+{
+    if (!st->idpool_batch) {
+        wg_random(rowid, 16);
+        return;
+    }
+    if (st->idpool_next == st->idpool_n) {
+        if (!st->idpool)
+            st->idpool = wg_xmalloc(st->idpool_batch * sizeof *st->idpool);
+        wg_random(st->idpool, st->idpool_batch * sizeof *st->idpool);
+        qsort(st->idpool, st->idpool_batch, sizeof *st->idpool, rowid_cmp);
+        st->idpool_n = st->idpool_batch;
+        st->idpool_next = 0;
+    }
+    memcpy(rowid, st->idpool[st->idpool_next++], 16);
+}
+
+void wg_store__bulk_end(wg_store *st)
+{
+    st->list_dropped = 0;
+    free(st->idpool);
+    st->idpool = NULL;
+    st->idpool_n = st->idpool_next = st->idpool_batch = 0;
+}
 
 wg_rc wg_store_bulk(wg_store *st, const wg_table *t, long rows, wg_err *err)
 {
     if (rows < BULK_MIN || sqlite3_get_autocommit(st->db))
         return WG_OK;
+    st->idpool_batch = rows < IDPOOL_MAX ? (size_t)rows : IDPOOL_MAX;
     char name[128], sql[1024], q[160];
     snprintf(q, sizeof q, "SELECT max(n) FROM %s", t->name);
     sqlite3_stmt *s;

@@ -414,7 +414,7 @@ wg_rc wg_store_add(wg_store *st, const wg_table *t, const char *const *names,
         }
         wg_hex_decode(rowid, sizeof rowid, id, NULL);
     } else {
-        wg_random(rowid, sizeof rowid);
+        wg_store__new_rowid(st, rowid);
         wg_hex_encode(id, rowid, sizeof rowid);
     }
     wg_change ch;

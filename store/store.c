@@ -197,7 +197,7 @@ wg_rc wg_store__begin(wg_store *st, wg_err *err)
      * rolled back on its own (never by one still open: BEGIN fails). */
     if (rc == WG_OK)
         wg_store__report_discard(st);
-    st->list_dropped = 0;
+    wg_store__bulk_end(st);
     return rc;
 }
 
@@ -216,6 +216,7 @@ wg_rc wg_store__commit(wg_store *st, wg_err *err)
         wg_store__rollback(st);
         return r;
     }
+    wg_store__bulk_end(st);
     wg_store__life_committed(st);
     return WG_OK;
 }
@@ -223,7 +224,7 @@ wg_rc wg_store__commit(wg_store *st, wg_err *err)
 void wg_store__rollback(wg_store *st)
 {
     st->pend_total = st->pend_own = 0;
-    st->list_dropped = 0;   /* the drop is rolled back with the rest */
+    wg_store__bulk_end(st);   /* a drop is rolled back with the rest */
     wg_store__report_discard(st);
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);

@@ -73,6 +73,8 @@ struct wg_store {
     int in_txn;
     int list_dropped;   /* wg_store_bulk() dropped list indexes: made again
                          * before COMMIT (wg_store__commit) */
+    uint8_t (*idpool)[16];  /* wg_store_bulk(): record ids drawn ahead, */
+    size_t idpool_n, idpool_next, idpool_batch;   /* in ascending order */
     wg_feed_state *tf;
     int ntf, captf;
     sqlite3_stmt *s_row[4][WG_TABLE_WIRE_MAX + 1];  /* wg_store__row_stmt() */
@@ -138,6 +140,10 @@ void wg_vfs_reserve_pages(size_t bytes);
 /* ddl.c: the list indexes wg_store_bulk() dropped, made again (inside the
  * open transaction, before it commits). */
 wg_rc wg_store__list_indexes_restore(wg_store *st, wg_err *err);
+/* A new record id, drawn at random (wg_store_bulk(): from a sorted pool). */
+void wg_store__new_rowid(wg_store *st, uint8_t rowid[16]);
+/* A transaction ended, however: what wg_store_bulk() set up is forgotten. */
+void wg_store__bulk_end(wg_store *st);
 /* Seal DBPATH (and its WAL) under KEY/DBID from now on; the key is copied
  * into guarded memory. */
 wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],

@@ -119,10 +119,22 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
     ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
     ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
     ck_assert_int_eq(has_index(st, "person_list_name"), 0);
-    for (int i = 4; i <= 5; i++)
-        ck_assert_int_eq(nu_add_person(st, i, NULL, NULL, NULL, &err), WG_OK);
+    /* The new records' ids come from a pool drawn ahead, in ascending
+     * order (and each one new). */
+    char prev[WG_ID_HEX_CHARS + 1] = "", id[WG_ID_HEX_CHARS + 1];
+    for (int i = 4; i <= 5; i++) {
+        nu_person p;
+        nu_person_row(&p, i, NULL, NULL, NULL);
+        ck_assert_msg(wg_store_add(st, t, p.f, p.v, p.n, id, &err) == WG_OK,
+                      "%s", err.msg);
+        ck_assert_int_eq((int)strlen(id), WG_ID_HEX_CHARS);
+        ck_assert_msg(strcmp(prev, id) < 0, "%s then %s", prev, id);
+        memcpy(prev, id, sizeof id);
+    }
+    ck_assert_ptr_nonnull(st->idpool);
     ck_assert_int_eq(has_index(st, "person_list_name"), 0);
     ck_assert_msg(wg_store_commit(st, &err) == WG_OK, "%s", err.msg);
+    ck_assert_ptr_null(st->idpool);   /* gone with the transaction */
     ck_assert_int_eq(has_index(st, "person_list_name"), 1);
     integrity_ok(st);
     ck_assert_int_eq(live_in_name_order(st), 5);
@@ -132,6 +144,7 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
     ck_assert_int_eq(has_index(st, "person_list_name"), 0);
     ck_assert_int_eq(nu_add_person(st, 6, NULL, NULL, NULL, &err), WG_OK);
     wg_store_rollback(st);
+    ck_assert_ptr_null(st->idpool);
     ck_assert_int_eq(has_index(st, "person_list_name"), 1);
     integrity_ok(st);
     ck_assert_int_eq(live_in_name_order(st), 5);
