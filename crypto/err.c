@@ -5,8 +5,10 @@
 #include "wg_i18n.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 wg_rc wg_err_set(wg_err *err, wg_rc code, const char *fmt, ...)
@@ -70,6 +72,40 @@ void *wg_xrealloc(void *p, size_t n)
     if (!q)
         oom(n);
     return q;
+}
+
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+void *wg_huge_alloc(size_t n, int dontdump)
+{
+    size_t len = (n + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+    size_t span = len + HUGE_ALIGN;
+    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        oom(n);
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_ALIGN - 1) &
+                             ~(uintptr_t)(HUGE_ALIGN - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (p + span > a + len)
+        munmap(a + len, (size_t)(p + span - (a + len)));
+#ifdef MADV_HUGEPAGE
+    madvise(a, len, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_DONTDUMP
+    if (dontdump)
+        madvise(a, len, MADV_DONTDUMP);
+#else
+    (void)dontdump;
+#endif
+    return a;
+}
+
+void wg_huge_free(void *p, size_t n)
+{
+    if (p)
+        munmap(p, (n + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1));
 }
 
 char *wg_xstrdup(const char *s)

@@ -48,4 +48,13 @@ void *wg_xcalloc(size_t count, size_t size);
 void *wg_xrealloc(void *p, size_t n);
 char *wg_xstrdup(const char *s);
 
+/* N zero bytes at a 2 MiB boundary, in transparent huge pages where the
+ * kernel offers them: a page fault per 2 MiB rather than per 4 KiB page
+ * (under a hypervisor that traps page-table updates, the larger part of
+ * filling tens of MiB). Address space is reserved; memory comes on first
+ * touch. DONTDUMP keeps it out of core dumps. Never fails, as above.
+ * Release with wg_huge_free(P, N). */
+void *wg_huge_alloc(size_t n, int dontdump);
+void wg_huge_free(void *p, size_t n);
+
 #endif

@@ -140,6 +140,24 @@ struct wg_rpt {
     size_t cap, n;
 };
 
+/* A table of CAP cells, zeroed; a large one (an import's) in huge pages,
+ * which it fills at random. */
+#define CELLS_HUGE ((size_t)2 << 20)
+
+static pcell *cells_alloc(size_t cap)
+{
+    size_t n = cap * sizeof(pcell);
+    return n >= CELLS_HUGE ? wg_huge_alloc(n, 0) : wg_xcalloc(cap, sizeof(pcell));
+}
+
+static void cells_free(pcell *cells, size_t cap)
+{
+    if (cap * sizeof(pcell) >= CELLS_HUGE)
+        wg_huge_free(cells, cap * sizeof(pcell));
+    else
+        free(cells);
+}
+
 static wg_rc get_stmt(wg_store *st, int k, sqlite3_stmt **out, wg_err *err)
 {
     if (!st->rpt)
@@ -162,7 +180,7 @@ void wg_store__report_release(wg_store *st)
         return;
     for (int k = 0; k < S_NSTMT; k++)
         sqlite3_finalize(st->rpt->s[k]);
-    free(st->rpt->cells);
+    cells_free(st->rpt->cells, st->rpt->cap);
     free(st->rpt);
     st->rpt = NULL;
 }
@@ -457,19 +475,19 @@ static void pend_grow(struct wg_rpt *r)
     pcell *old = r->cells;
     size_t ocap = r->cap;
     r->cap = ocap ? ocap * 2 : 1024;
-    r->cells = wg_xcalloc(r->cap, sizeof *r->cells);
+    r->cells = cells_alloc(r->cap);
     r->n = 0;
     for (size_t j = 0; j < ocap; j++)
         if (old[j].used)
             pend_put(r, &old[j], old[j].d, 5);
-    free(old);
+    cells_free(old, ocap);
 }
 
 void wg_store__report_discard(wg_store *st)
 {
     struct wg_rpt *r = st->rpt;
     if (r && r->cap > PEND_KEEP) {   /* a big transaction's table: freed */
-        free(r->cells);
+        cells_free(r->cells, r->cap);
         r->cells = NULL;
         r->cap = r->n = 0;
     } else if (r && r->n) {

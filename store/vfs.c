@@ -378,40 +378,10 @@ static void on_fork_child(void)
  */
 #define PLAIN_CHUNK ((size_t)WC_CHUNK * WAL_FRAME)
 #define SEALED_CHUNK ((size_t)WC_CHUNK * WG_PAGE_BYTES)
-#define ARENA_ALIGN ((size_t)2 << 20)
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23   /* Linux 5.14 */
 #endif
-
-/* Reserve LEN bytes at a huge-page boundary; aborts when the address space
- * is exhausted (as a failed malloc would). */
-static uint8_t *arena_map(size_t len, int plain)
-{
-    size_t span = len + ARENA_ALIGN;
-    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-        fprintf(stderr, "wings: out of memory reserving %zu bytes\n", len);
-        abort();
-    }
-    uint8_t *a = (uint8_t *)(((uintptr_t)p + ARENA_ALIGN - 1) &
-                             ~(uintptr_t)(ARENA_ALIGN - 1));
-    if (a > p)
-        munmap(p, (size_t)(a - p));
-    if (p + span > a + len)
-        munmap(a + len, (size_t)(p + span - (a + len)));
-#ifdef MADV_HUGEPAGE
-    madvise(a, len, MADV_HUGEPAGE);
-#endif
-#ifdef MADV_DONTDUMP
-    if (plain)
-        madvise(a, len, MADV_DONTDUMP);
-#else
-    (void)plain;
-#endif
-    return a;
-}
 
 static uint8_t *chunk_take(uint8_t *arena, size_t size, int i)
 {
@@ -529,8 +499,8 @@ static void wc_free(keyent *k)
     for (int i = 0; i < WC_CHUNKS; i++)
         if (c->plain[i])
             wg_wipe(c->plain[i], PLAIN_CHUNK);
-    munmap(c->plain_arena, WC_CHUNKS * PLAIN_CHUNK);
-    munmap(c->sealed_arena, WC_CHUNKS * SEALED_CHUNK);
+    wg_huge_free(c->plain_arena, WC_CHUNKS * PLAIN_CHUNK);
+    wg_huge_free(c->sealed_arena, WC_CHUNKS * SEALED_CHUNK);
     free(c);
 }
 
@@ -552,8 +522,8 @@ static wcache *wc_get(keyent *k)
         return c;
     c = wg_xcalloc(1, sizeof *c);
     c->k = k;
-    c->plain_arena = arena_map(WC_CHUNKS * PLAIN_CHUNK, 1);
-    c->sealed_arena = arena_map(WC_CHUNKS * SEALED_CHUNK, 0);
+    c->plain_arena = wg_huge_alloc(WC_CHUNKS * PLAIN_CHUNK, 1);
+    c->sealed_arena = wg_huge_alloc(WC_CHUNKS * SEALED_CHUNK, 0);
     c->fork_gen = atomic_load(&fork_gen);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->work, NULL);
@@ -1474,7 +1444,6 @@ static int reg_rc = SQLITE_ERROR;
  * before SQLite starts and is process-wide: a daemon running an import for
  * a client keeps its own arrangement. The pool lives until exit (SQLite may
  * use it to the end) and goes with the process. */
-#define POOL_ALIGN ((size_t)2 << 20)   /* a transparent huge page */
 #define POOL_MIN_LINES 256
 
 static size_t pool_want;   /* bytes; read once, by do_register() */
@@ -1497,27 +1466,10 @@ static void pool_setup(void)
         n = (size_t)INT32_MAX / 2;
     if (n < POOL_MIN_LINES)
         return;
-    size_t len = (n * line + POOL_ALIGN - 1) & ~(POOL_ALIGN - 1);
-    size_t span = len + POOL_ALIGN;
-    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return;   /* SQLite mallocs its lines, as without a pool */
-    uint8_t *a = (uint8_t *)(((uintptr_t)p + POOL_ALIGN - 1) &
-                             ~(uintptr_t)(POOL_ALIGN - 1));
-    if (a > p)
-        munmap(p, (size_t)(a - p));
-    if (p + span > a + len)
-        munmap(a + len, (size_t)(p + span - (a + len)));
-#ifdef MADV_HUGEPAGE
-    madvise(a, len, MADV_HUGEPAGE);
-#endif
-#ifdef MADV_DONTDUMP
-    madvise(a, len, MADV_DONTDUMP);
-#endif
+    uint8_t *a = wg_huge_alloc(n * line, 1);
     if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, a, (int)line, (int)n) !=
         SQLITE_OK)
-        munmap(a, len);
+        wg_huge_free(a, n * line);
 }
 
 static void do_register(void)
