@@ -31,7 +31,7 @@
 #define IMPORT_CACHE_KIB (512 * 1024)   /* the page cache an import may use */
 #define POOL_PER_BYTE 7                 /* store bytes per CSV byte, with room */
 #define POOL_EXTRA ((size_t)8 << 20)    /* the pages an import reads */
-#define ROW_BYTES 100                   /* a CSV row, about (for wg_store_bulk) */
+#define ROW_BYTES 64                    /* a CSV row, about (for wg_store_bulk) */
 #define MAX_LISTED 1000   /* failing rows listed; the rest are counted */
 #define MAX_IGNORED 32
 #define COL_ID (-1)

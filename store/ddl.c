@@ -87,7 +87,8 @@ static const struct { const char *table, *field; } list_sorts[] = {
 
 /* The statements that make them, one at a time: 1 and SQL filled while
  * there is one at position I, else 0. */
-static int local_index(int i, char *name, size_t ncap, char *sql, size_t cap)
+int wg_store__local_index(int i, char *name, size_t ncap, char *sql,
+                          size_t cap)
 {
     int k = 0;
     for (int j = 0; list_sorts[j].table; j++, k++) {
@@ -141,118 +142,16 @@ static wg_rc has_object(wg_store *st, const char *type, const char *name,
     return WG_OK;
 }
 
-static wg_rc create_list_indexes(wg_store *st, wg_err *err)
+wg_rc wg_store__create_list_indexes(wg_store *st, wg_err *err)
 {
     char name[128], sql[1024];
-    for (int i = 0; local_index(i, name, sizeof name, sql, sizeof sql); i++) {
+    for (int i = 0;
+         wg_store__local_index(i, name, sizeof name, sql, sizeof sql); i++) {
         wg_rc rc = wg_store__exec(st, sql, err);
         if (rc)
             return rc;
     }
     return WG_OK;
-}
-
-/* ---- bulk loads ------------------------------------------------------------
- *
- * A list index takes every record written in an order of its own (a name,
- * then the record's id): a record added costs a descent to a random leaf
- * and its wide entry (every text field a search reads) moved in there. An
- * import of a county's spreadsheet into a new or small node does that for
- * every row, and it was the largest single cost of the import. Built once
- * by CREATE INDEX instead, the entries are sorted in memory and the leaves
- * written in order and full.
- *
- *   wg_store_bulk(T, rows)   inside the transaction, before the rows: if
- *                            they are many (BULK_MIN) and T holds fewer
- *                            than BULK_RATIO times as many, T's list
- *                            indexes are dropped
- *   the rows                 nothing a write runs reads a list index
- *                            (uniqueness has its own live index; records
- *                            are found by id), so nothing waits on them
- *   wg_store__commit()       makes them again before COMMIT; ROLLBACK
- *                            brings the old ones back unchanged
- *
- * Dropping and making an index are part of the transaction: a process
- * killed between leaves the store as it was before BEGIN. A store of many
- * records keeps its indexes (making them again would cost more than the
- * rows' entries), and so does any other transaction.
- *
- * The record ids of the new rows go into T's unique id index, at random
- * places, one descent each. In a bulk load they are drawn ahead, a pool of
- * up to IDPOOL_MAX at a time, and handed out in ascending order: each is
- * exactly as random as one drawn alone (and the pool is dropped with the
- * transaction), but the index takes them in one sweep, where the next
- * entry lands beside the last. */
-#define BULK_MIN 5000
-#define BULK_RATIO 2
-#define IDPOOL_MAX 65536
-
-static int rowid_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, 16);
-}
-
-void wg_store__new_rowid(wg_store *st, uint8_t rowid[16])
-{
-    if (!st->idpool_batch) {
-        wg_random(rowid, 16);
-        return;
-    }
-    if (st->idpool_next == st->idpool_n) {
-        if (!st->idpool)
-            st->idpool = wg_xmalloc(st->idpool_batch * sizeof *st->idpool);
-        wg_random(st->idpool, st->idpool_batch * sizeof *st->idpool);
-        qsort(st->idpool, st->idpool_batch, sizeof *st->idpool, rowid_cmp);
-        st->idpool_n = st->idpool_batch;
-        st->idpool_next = 0;
-    }
-    memcpy(rowid, st->idpool[st->idpool_next++], 16);
-}
-
-void wg_store__bulk_end(wg_store *st)
-{
-    st->list_dropped = 0;
-    free(st->idpool);
-    st->idpool = NULL;
-    st->idpool_n = st->idpool_next = st->idpool_batch = 0;
-}
-
-wg_rc wg_store_bulk(wg_store *st, const wg_table *t, long rows, wg_err *err)
-{
-    if (rows < BULK_MIN || sqlite3_get_autocommit(st->db))
-        return WG_OK;
-    st->idpool_batch = rows < IDPOOL_MAX ? (size_t)rows : IDPOOL_MAX;
-    char name[128], sql[1024], q[160];
-    snprintf(q, sizeof q, "SELECT max(n) FROM %s", t->name);
-    sqlite3_stmt *s;
-    wg_rc rc = wg_store__prepare(st, q, &s, err);
-    if (rc)
-        return rc;
-    int r = sqlite3_step(s);
-    long long held = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return wg_store__sqlerr(st, r, "counting records", err);
-    if (held * BULK_RATIO > rows)
-        return WG_OK;
-    size_t tl = strlen(t->name);
-    for (int i = 0; local_index(i, name, sizeof name, sql, sizeof sql); i++) {
-        if (strncmp(name, t->name, tl) || strncmp(name + tl, "_list_", 6))
-            continue;
-        snprintf(q, sizeof q, "DROP INDEX IF EXISTS %s", name);
-        if ((rc = wg_store__exec(st, q, err)))
-            return rc;
-        st->list_dropped = 1;
-    }
-    return WG_OK;
-}
-
-wg_rc wg_store__list_indexes_restore(wg_store *st, wg_err *err)
-{
-    if (!st->list_dropped)
-        return WG_OK;
-    st->list_dropped = 0;
-    return create_list_indexes(st, err);
 }
 
 /* Indexes an earlier release described and this one does not need:
@@ -272,8 +171,8 @@ wg_rc wg_store__list_indexes(wg_store *st, wg_err *err)
             return rc;
         todo = have;
     }
-    for (int i = 0; !todo && local_index(i, name, sizeof name, sql,
-                                            sizeof sql); i++) {
+    for (int i = 0; !todo && wg_store__local_index(i, name, sizeof name,
+                                                   sql, sizeof sql); i++) {
         int have;
         wg_rc rc = has_object(st, "index", name, &have, err);
         if (rc)
@@ -290,7 +189,7 @@ wg_rc wg_store__list_indexes(wg_store *st, wg_err *err)
                  retired_indexes[i]);
         rc = wg_store__exec(st, sql, err);
     }
-    if (rc || (rc = create_list_indexes(st, err))) {
+    if (rc || (rc = wg_store__create_list_indexes(st, err))) {
         wg_store__rollback(st);
         return rc;
     }
@@ -330,7 +229,7 @@ wg_rc wg_store__create_schema(wg_store *st, wg_err *err)
         if ((rc = create_record_table(st, t, err)) == WG_OK)
             rc = create_indexes(st, t, err);
     if (rc == WG_OK)
-        rc = create_list_indexes(st, err);
+        rc = wg_store__create_list_indexes(st, err);
     return rc;
 }
 

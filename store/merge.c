@@ -159,6 +159,41 @@ static void bind_field(sqlite3_stmt *s, int col, const wg_change_field *f)
         sqlite3_bind_null(s, col);
 }
 
+/* A bulk load holds T's live unique values in memory (bulk.c): tell it
+ * what the row written now holds, against what it held (VALS, if FOUND). */
+static void bulk_note(wg_store *st, const wg_table *t, const char *id,
+                      const wg_change *c, const int *won,
+                      sqlite3_value *const *vals, int found)
+{
+    int nf = t->nfields;
+    int old_del = !found || (vals[nf] && sqlite3_value_int64(vals[nf]) != 0);
+    int new_del = old_del && found;
+    if (won[nf]) {
+        const wg_change_field *d = &c->fields[won[nf] - 1];
+        new_del = d->type == WG_VAL_INT && d->i != 0;
+    }
+    for (int f = 0; f < nf; f++) {
+        if (!t->fields[f].unique)
+            continue;
+        char buf[WG_FIELD_MAX_BYTES + 1];
+        const char *old = NULL, *now = NULL;
+        if (found && vals[f] && sqlite3_value_type(vals[f]) == SQLITE_TEXT)
+            old = (const char *)sqlite3_value_text(vals[f]);
+        now = old;
+        if (won[f]) {
+            const wg_change_field *v = &c->fields[won[f] - 1];
+            now = NULL;
+            if (v->type == WG_VAL_TEXT && v->len < sizeof buf) {
+                memcpy(buf, v->text, v->len);
+                buf[v->len] = '\0';
+                now = buf;
+            }
+        }
+        wg_store__bulk_moved(st, t, f, id, old_del ? NULL : old,
+                             new_del ? NULL : now);
+    }
+}
+
 wg_rc wg_store__merge(wg_store *st, const wg_change *c, uint32_t oid,
                       int fresh, int64_t k, int64_t *prev, wg_err *err)
 {
@@ -283,6 +318,8 @@ again:
         else if (any)
             rc = wg_store__report_after_new(st, &note, t, c,
                                             fresh == WG_FRESH_NEW_ID, err);
+        if (rc == WG_OK && st->bulk_live)
+            bulk_note(st, t, id, c, won, vals, 0);
         goto out;
     }
     /* The row remembers this change as its latest even when no field won,
@@ -315,6 +352,8 @@ again:
             rc = wg_store__sqlerr(st, r, "writing a record", err);
         else if (any)
             rc = wg_store__report_after(st, &note, err);
+        if (rc == WG_OK && any && st->bulk_live)
+            bulk_note(st, t, id, c, won, vals, 1);
     }
 written:
     /* Concurrent edits: recounted from the record's changes (its chain

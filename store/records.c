@@ -204,6 +204,9 @@ wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
      * and a value just found to have no holder is not looked up again
      * before a row is written. */
     int plain = !except || !except[0];
+    wg_rc mem;
+    if (wg_store__bulk_find(st, t, f, value, except, id_out, &mem))
+        return mem;   /* the index is dropped for a bulk load (bulk.c) */
     if (plain && st->miss_ok && st->miss_tno == t->wire && st->miss_f == f &&
         !strcmp(st->miss_val, value))
         return WG_ERR_NOTFOUND;

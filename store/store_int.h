@@ -75,6 +75,7 @@ struct wg_store {
                          * before COMMIT (wg_store__commit) */
     uint8_t (*idpool)[16];  /* wg_store_bulk(): record ids drawn ahead, */
     size_t idpool_n, idpool_next, idpool_batch;   /* in ascending order */
+    struct wg_bulk_live *bulk_live;   /* bulk.c: live unique values */
     wg_feed_state *tf;
     int ntf, captf;
     sqlite3_stmt *s_row[4][WG_TABLE_WIRE_MAX + 1];  /* wg_store__row_stmt() */
@@ -137,13 +138,30 @@ wg_rc wg_vfs_register(wg_err *err);
  * may take about BYTES from a pool of its own (see vfs.c). */
 void wg_vfs_reserve_pages(size_t bytes);
 
-/* ddl.c: the list indexes wg_store_bulk() dropped, made again (inside the
- * open transaction, before it commits). */
+/* ddl.c: the node-local indexes (list orders, live unique values), one at
+ * a time: 1 with NAME and SQL filled while there is one at position I. */
+int wg_store__local_index(int i, char *name, size_t ncap, char *sql,
+                          size_t cap);
+wg_rc wg_store__create_list_indexes(wg_store *st, wg_err *err);
+
+/* bulk.c: wg_store_bulk()'s transaction. The indexes it dropped, made again
+ * (inside the open transaction, before it commits). */
 wg_rc wg_store__list_indexes_restore(wg_store *st, wg_err *err);
 /* A new record id, drawn at random (wg_store_bulk(): from a sorted pool). */
 void wg_store__new_rowid(wg_store *st, uint8_t rowid[16]);
 /* A transaction ended, however: what wg_store_bulk() set up is forgotten. */
 void wg_store__bulk_end(wg_store *st);
+/* While wg_store_bulk() has T's live index of unique field F dropped: 1 and
+ * the answer of wg_store_find_unique() from memory (WG_OK with ID_OUT, or
+ * WG_ERR_NOTFOUND in *RC); else 0. */
+int wg_store__bulk_find(wg_store *st, const wg_table *t, int f,
+                        const char *value, const char *except,
+                        char id_out[33], wg_rc *rc);
+/* Record ID of T was written: its live value of unique field F was OLD and
+ * is NOW (NULL: none, or the record is deleted). Keeps
+ * wg_store__bulk_find() true; only called while st->bulk_live is set. */
+void wg_store__bulk_moved(wg_store *st, const wg_table *t, int f,
+                          const char *id, const char *old, const char *now);
 /* Seal DBPATH (and its WAL) under KEY/DBID from now on; the key is copied
  * into guarded memory. */
 wg_rc wg_vfs_attach(const char *dbpath, const uint8_t key[WG_KEY_BYTES],

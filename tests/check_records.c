@@ -119,6 +119,7 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
     ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
     ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
     ck_assert_int_eq(has_index(st, "person_list_name"), 0);
+    ck_assert_int_eq(has_index(st, "person_live_id_number"), 0);
     /* The new records' ids come from a pool drawn ahead, in ascending
      * order (and each one new). */
     char prev[WG_ID_HEX_CHARS + 1] = "", id[WG_ID_HEX_CHARS + 1];
@@ -135,7 +136,9 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
     ck_assert_int_eq(has_index(st, "person_list_name"), 0);
     ck_assert_msg(wg_store_commit(st, &err) == WG_OK, "%s", err.msg);
     ck_assert_ptr_null(st->idpool);   /* gone with the transaction */
+    ck_assert_ptr_null(st->bulk_live);
     ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    ck_assert_int_eq(has_index(st, "person_live_id_number"), 1);
     integrity_ok(st);
     ck_assert_int_eq(live_in_name_order(st), 5);
 
@@ -145,7 +148,9 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
     ck_assert_int_eq(nu_add_person(st, 6, NULL, NULL, NULL, &err), WG_OK);
     wg_store_rollback(st);
     ck_assert_ptr_null(st->idpool);
+    ck_assert_ptr_null(st->bulk_live);
     ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    ck_assert_int_eq(has_index(st, "person_live_id_number"), 1);
     integrity_ok(st);
     ck_assert_int_eq(live_in_name_order(st), 5);
 
@@ -174,6 +179,93 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
     st = nu_open(d);
     integrity_ok(st);
     ck_assert_int_eq(live_in_name_order(st), 2606);
+    wg_store_close(&st);
+    free(d);
+}
+END_TEST
+
+/* While a bulk load has the live id numbers' index dropped, memory answers
+ * for it: a person's id number is still refused a second time, whether the
+ * first holder was there before the load or added, updated or deleted in
+ * it; and the index made again at COMMIT holds exactly the live values. */
+START_TEST(test_records_bulk_load_keeps_one_person_once)
+{
+    char *d = nu_create(dir, "once", "450224", WG_ROLE_OFFICE,
+                        WG_KDF_INTERACTIVE);
+    wg_store *st = nu_open(d);
+    const wg_table *t = wg_schema_table("person");
+    int f = wg_schema_field_index(t, "id_number");
+    wg_err err = { 0 };
+    char before[WG_ID_HEX_CHARS + 1], a[WG_ID_HEX_CHARS + 1],
+        b[WG_ID_HEX_CHARS + 1], got[WG_ID_HEX_CHARS + 1];
+    nu_person p1, p2, p3, p4;
+    nu_person_row(&p1, 1, NULL, NULL, NULL);
+    nu_person_row(&p2, 2, NULL, NULL, NULL);
+    nu_person_row(&p3, 3, NULL, NULL, NULL);
+    nu_person_row(&p4, 4, NULL, NULL, NULL);
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    ck_assert_int_eq(wg_store_add(st, t, p1.f, p1.v, p1.n, before, &err),
+                     WG_OK);
+    ck_assert_int_eq(wg_store_commit(st, &err), WG_OK);
+
+    ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
+    ck_assert_int_eq(wg_store_bulk(st, t, 100000, &err), WG_OK);
+    ck_assert_int_eq(has_index(st, "person_live_id_number"), 0);
+    ck_assert_ptr_nonnull(st->bulk_live);
+
+    /* A holder from before the load: found, and a second add refused
+     * naming it. */
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p1.id_number, NULL, got,
+                                          &err), WG_OK);
+    ck_assert_str_eq(got, before);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p1.id_number, before,
+                                          got, &err), WG_ERR_NOTFOUND);
+    ck_assert_int_eq(wg_store_add(st, t, p1.f, p1.v, p1.n, NULL, &err),
+                     WG_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, before) != NULL, "%s", err.msg);
+
+    /* Added in the load: found; a second add refused. */
+    ck_assert_int_eq(wg_store_add(st, t, p2.f, p2.v, p2.n, a, &err), WG_OK);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p2.id_number, NULL, got,
+                                          &err), WG_OK);
+    ck_assert_str_eq(got, a);
+    ck_assert_int_eq(wg_store_add(st, t, p2.f, p2.v, p2.n, NULL, &err),
+                     WG_ERR_INVALID);
+
+    /* Updated to another number: the old one is free, the new one held;
+     * taking a number another record holds is refused. */
+    const char *fld = "id_number";
+    const char *v3 = p3.id_number, *v1 = p1.id_number;
+    ck_assert_int_eq(wg_store_update(st, t, a, &fld, &v3, 1, &err), WG_OK);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p2.id_number, NULL, got,
+                                          &err), WG_ERR_NOTFOUND);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p3.id_number, NULL, got,
+                                          &err), WG_OK);
+    ck_assert_str_eq(got, a);
+    ck_assert_int_eq(wg_store_update(st, t, a, &fld, &v1, 1, &err),
+                     WG_ERR_INVALID);
+
+    /* Deleted: its number is free for a new record. */
+    ck_assert_int_eq(wg_store_delete(st, t, before, &err), WG_OK);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p1.id_number, NULL, got,
+                                          &err), WG_ERR_NOTFOUND);
+    ck_assert_int_eq(wg_store_add(st, t, p1.f, p1.v, p1.n, b, &err), WG_OK);
+    ck_assert_int_eq(wg_store_add(st, t, p4.f, p4.v, p4.n, NULL, &err),
+                     WG_OK);
+    ck_assert_msg(wg_store_commit(st, &err) == WG_OK, "%s", err.msg);
+
+    /* The index made again holds what memory held: the same answers. */
+    ck_assert_ptr_null(st->bulk_live);
+    ck_assert_int_eq(has_index(st, "person_live_id_number"), 1);
+    integrity_ok(st);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p1.id_number, NULL, got,
+                                          &err), WG_OK);
+    ck_assert_str_eq(got, b);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p3.id_number, NULL, got,
+                                          &err), WG_OK);
+    ck_assert_str_eq(got, a);
+    ck_assert_int_eq(wg_store_find_unique(st, t, f, p2.id_number, NULL, got,
+                                          &err), WG_ERR_NOTFOUND);
     wg_store_close(&st);
     free(d);
 }
@@ -725,6 +817,7 @@ static const tu_test tests[] = {
     TU_TEST(case_feed, test_records_feed_check_reports_two_reordered_changes),
     TU_TEST(case_feed, test_records_feed_check_reports_a_signature_by_another_key),
     TU_TEST(case_merge, test_records_bulk_load_makes_the_list_index_again_at_commit),
+    TU_TEST(case_merge, test_records_bulk_load_keeps_one_person_once),
 };
 
 int main(void)

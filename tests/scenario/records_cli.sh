@@ -1099,4 +1099,50 @@ on hq import person scope-hq2.csv
 expect "hq 450000 importing a 460100 row: exit 3, outside its scope" rc=3 \
     out-empty "err:wings: line 2: county: 460100 is outside this node's scope (hq 450000)"
 
+# ===========================================================================
+section "7. a large import into a small node (the bulk path): one person once"
+
+# 8,000 rows: over 5,000 as import estimates them (64 bytes a row), so it
+# takes the bulk path (the list and live-value indexes dropped for the
+# transaction, made again at COMMIT, id numbers checked from memory
+# meanwhile); plus a last row repeating row 10's id number, another name.
+persons_csv "$COUNTY" 1 8000 学员 >big.csv
+dup=$(sed -n 11p big.csv)
+echo "重名,${dup#*,}" >>big.csv
+check "(the large file is over 320,000 bytes: 5,000 rows as import counts)" \
+    test "$(stat -c %s big.csv)" -gt 320000
+new_node bulk "$COUNTY"
+on bulk add person name=早到 id_number="$(sed -n 6p big.csv | cut -d, -f4)" \
+    disability_category=visual
+expect "bulk: one person typed before the file (the same as row 5's)" rc=0
+early=$(cat "$T/out")
+on bulk import person big.csv
+expect "the large file: exit 3, nothing on stdout" rc=3 out-empty
+check "stderr: row 5 names the person typed before, the last row names row 10's" \
+    grep -qE "^wings: line 6: id_number: [0-9X]{18} is already registered here as person $early, with other values; use --update" "$T/err"
+check "stderr: the last row (6002) names the record of row 10" \
+    grep -qE "^wings: line 8002: id_number: [0-9X]{18} is already registered here as person [0-9a-f]{32}, with other values; use --update" "$T/err"
+check "stderr: exactly those two rows and the summary" \
+    has_lines "$T/err" 3
+on bulk --json list person
+expect "after the refused large import only the typed person" rc=0 out-lines=1
+check "(one person)" jqt "$T/out" 'length == 1'
+on bulk --json import person big.csv --skip-invalid
+expect "--skip-invalid: 7,999 added, 2 skipped" rc=0 \
+    'out={"written":7999,"skipped":2,"added":7999,"updated":0,"unchanged":0,"encoding":"utf-8"}'
+on bulk --json list person
+check "8,000 persons, every id number once" \
+    jqt "$T/out" 'length == 8000 and ([.[].id_number] | unique | length) == 8000'
+check "row 10's person is the file's, not the repeat" \
+    jqt "$T/out" '[.[] | select(.name == "重名")] | length == 0'
+on bulk --json list person --sort name --limit 2
+expect "list --sort name (the list index made again) gives two" rc=0
+check "(学员1, 学员10 in name order)" \
+    jqt "$T/out" '[.[].name] == ["学员1", "学员10"]'
+on bulk review
+expect "review: no id number held twice" rc=0 '!out~id_number'
+on bulk --json import person big.csv --skip-invalid
+expect "the same file again: nothing written, 7,999 unchanged" rc=0 \
+    'out={"written":0,"skipped":2,"added":0,"updated":0,"unchanged":7999,"encoding":"utf-8"}'
+
 lib_finish
