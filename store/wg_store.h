@@ -83,9 +83,11 @@ wg_rc wg_store_set_cache(wg_store *st, int kib, wg_err *err);
 void wg_store_reserve_cache(size_t bytes);
 
 /* Inside a transaction, before about ROWS records of T are written in it (an
- * import): when they outnumber what T holds, T's list indexes are dropped
- * and made again, in one pass, just before the transaction commits (a
- * rollback keeps the old ones). See store/ddl.c. */
+ * import): new record ids come from a pool drawn ahead, in ascending order;
+ * and when the rows outnumber what T holds, T's list and live-value indexes
+ * are dropped and made again, in one pass each, just before the transaction
+ * commits (a rollback keeps the old ones), uniqueness being answered from
+ * memory meanwhile. Nothing a caller sees changes. See store/bulk.c. */
 wg_rc wg_store_bulk(wg_store *st, const wg_table *t, long rows, wg_err *err);
 
 /* The node's identity. Borrowed: valid until wg_store_close(). */
