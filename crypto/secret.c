@@ -52,8 +52,20 @@ static _Thread_local uint8_t pool[POOL_BYTES];
 static _Thread_local size_t pool_left;
 static _Thread_local unsigned pool_gen;   /* 0: never filled */
 
+/* A bulk draw (more than BULK_BYTES: a pool of record ids for an import)
+ * would be a getrandom() per 256 bytes: it is one 32-byte seed from the
+ * system instead, expanded by ChaCha20 (randombytes_buf_deterministic). */
+#define BULK_BYTES 4096
+
 void wg_random(void *buf, size_t n)
 {
+    if (n > BULK_BYTES) {
+        uint8_t seed[randombytes_SEEDBYTES];
+        randombytes_buf(seed, sizeof seed);
+        randombytes_buf_deterministic(buf, n, seed);
+        sodium_memzero(seed, sizeof seed);
+        return;
+    }
     if (n > POOL_SMALL) {
         randombytes_buf(buf, n);
         return;

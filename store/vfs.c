@@ -383,10 +383,17 @@ static void on_fork_child(void)
 #define MADV_POPULATE_WRITE 23   /* Linux 5.14 */
 #endif
 
+#define PAGE_DOWN(x) ((uintptr_t)(x) & ~(uintptr_t)4095)
+#define PAGE_UP(x) (((uintptr_t)(x) + 4095) & ~(uintptr_t)4095)
+
+/* A plain chunk (WC_CHUNK frames of 4120 bytes) starts and ends inside a
+ * page: populating takes in the pages it touches (a neighbour's share
+ * early, harmless), giving back only the pages wholly inside it. */
 static uint8_t *chunk_take(uint8_t *arena, size_t size, int i)
 {
     uint8_t *p = arena + (size_t)i * size;
-    madvise(p, size, MADV_POPULATE_WRITE);   /* a hint: may be refused */
+    madvise((void *)PAGE_DOWN(p), PAGE_UP(p + size) - PAGE_DOWN(p),
+            MADV_POPULATE_WRITE);   /* a hint: may be refused */
     return p;
 }
 
@@ -396,7 +403,9 @@ static void chunk_give_back(uint8_t *p, size_t size, int plain)
         return;
     if (plain)
         wg_wipe(p, size);
-    madvise(p, size, MADV_DONTNEED);
+    if (PAGE_DOWN(p + size) > PAGE_UP(p))
+        madvise((void *)PAGE_UP(p), PAGE_DOWN(p + size) - PAGE_UP(p),
+                MADV_DONTNEED);
 }
 
 static uint8_t *wc_plain(wcache *c, uint32_t s)
