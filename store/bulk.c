@@ -54,9 +54,31 @@
 
 /* ---- record ids ------------------------------------------------------------ */
 
-static int rowid_cmp(const void *a, const void *b)
+/* The pool in ascending order: a counting sort on the first two bytes
+ * (uniformly random, so a bucket holds one or two), then insertion within
+ * each bucket: linear, where qsort's comparisons were a visible part of an
+ * import. TMP has room for the pool. */
+static void sort_ids(uint8_t (*ids)[16], uint8_t (*tmp)[16], size_t n)
 {
-    return memcmp(a, b, 16);
+    uint32_t *start = wg_xcalloc(65537, sizeof *start);
+    for (size_t i = 0; i < n; i++)
+        start[(ids[i][0] << 8 | ids[i][1]) + 1]++;
+    for (size_t b = 1; b <= 65536; b++)
+        start[b] += start[b - 1];
+    for (size_t i = 0; i < n; i++)
+        memcpy(tmp[start[ids[i][0] << 8 | ids[i][1]]++], ids[i], 16);
+    for (size_t i = 1; i < n; i++) {   /* nearly sorted: short moves */
+        uint8_t v[16];
+        memcpy(v, tmp[i], 16);
+        size_t j = i;
+        while (j > 0 && memcmp(tmp[j - 1], v, 16) > 0) {
+            memcpy(tmp[j], tmp[j - 1], 16);
+            j--;
+        }
+        memcpy(tmp[j], v, 16);
+    }
+    memcpy(ids, tmp, n * 16);
+    free(start);
 }
 
 void wg_store__new_rowid(wg_store *st, uint8_t rowid[16])
@@ -66,11 +88,12 @@ void wg_store__new_rowid(wg_store *st, uint8_t rowid[16])
         return;
     }
     if (st->idpool_next == st->idpool_n) {
+        size_t n = st->idpool_batch;
         if (!st->idpool)
-            st->idpool = wg_xmalloc(st->idpool_batch * sizeof *st->idpool);
-        wg_random(st->idpool, st->idpool_batch * sizeof *st->idpool);
-        qsort(st->idpool, st->idpool_batch, sizeof *st->idpool, rowid_cmp);
-        st->idpool_n = st->idpool_batch;
+            st->idpool = wg_xmalloc(2 * n * sizeof *st->idpool);
+        wg_random(st->idpool, n * sizeof *st->idpool);
+        sort_ids(st->idpool, st->idpool + n, n);
+        st->idpool_n = n;
         st->idpool_next = 0;
     }
     memcpy(rowid, st->idpool[st->idpool_next++], 16);

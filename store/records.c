@@ -204,19 +204,19 @@ wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
      * and a value just found to have no holder is not looked up again
      * before a row is written. */
     int plain = !except || !except[0];
-    wg_rc mem;
-    if (wg_store__bulk_find(st, t, f, value, except, id_out, &mem))
-        return mem;   /* the index is dropped for a bulk load (bulk.c) */
     if (plain && st->miss_ok && st->miss_tno == t->wire && st->miss_f == f &&
         !strcmp(st->miss_val, value))
         return WG_ERR_NOTFOUND;
     sqlite3_stmt *once = NULL, **slot = &once;
+    wg_rc rc = WG_OK;
+    /* A bulk load has the index dropped: memory answers (bulk.c). */
+    if (wg_store__bulk_find(st, t, f, value, except, id_out, &rc))
+        goto found;
     if (t->wire <= WG_TABLE_WIRE_MAX &&
         (!st->s_uniq[t->wire] || st->s_uniq_f[t->wire] == f)) {
         slot = &st->s_uniq[t->wire];
         st->s_uniq_f[t->wire] = f;
     }
-    wg_rc rc = WG_OK;
     if (*slot) {
         sqlite3_reset(*slot);
     } else {
@@ -244,6 +244,7 @@ wg_rc wg_store_find_unique(wg_store *st, const wg_table *t, int f,
     else
         rc = wg_store__sqlerr(st, r, "looking up a value", err);
     sqlite3_reset(s);
+found:
     st->miss_ok = rc == WG_ERR_NOTFOUND && plain &&
                   strlen(value) < sizeof st->miss_val;
     if (st->miss_ok) {
