@@ -99,10 +99,14 @@ static void base_node(fu_snap *snap, const char *name, int n)
 /* ---- (a) a local transaction ---------------------------------------------- */
 
 /* Add persons 100..102, rename person 1, delete person 2: one
- * transaction. */
-static wg_rc local_txn(wg_store *st, wg_err *err)
+ * transaction; BULK: announced as a bulk load of many rows, so the list and
+ * live-value indexes are dropped in it and made again at its commit
+ * (store/bulk.c). */
+static wg_rc local_txn(wg_store *st, int bulk, wg_err *err)
 {
     wg_rc rc = wg_store_begin(st, err);
+    if (rc == WG_OK && bulk)
+        rc = wg_store_bulk(st, wg_schema_table("person"), 100000, err);
     for (int k = 100; rc == WG_OK && k < 103; k++)
         rc = fu_add_person(st, k, err);
     char id[WG_ID_HEX_CHARS + 1];
@@ -139,8 +143,31 @@ static int local_present(wg_store *st)
 /* The cases the tests run in: fixture and time limit. */
 static const tu_case case_faults = {"faults", setup, teardown, 600};
 
-START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
+/* The store's indexes agree with its tables (every entry, every count). */
+static void indexes_whole(wg_store *st, const char *what, long n)
 {
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1,
+                                        &s, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    ck_assert_msg(!strcmp((const char *)sqlite3_column_text(s, 0), "ok"),
+                  "%s (fault at call %ld): %s", what, n,
+                  (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM "
+                                        "sqlite_schema WHERE name IN "
+                                        "('person_list_name', "
+                                        "'person_live_id_number')", -1, &s,
+                                        NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    ck_assert_msg(sqlite3_column_int(s, 0) == 2, "%s (fault at call %ld): "
+                  "an index is missing", what, n);
+    sqlite3_finalize(s);
+}
+
+static void local_at_every_call(int bulk)
+{
+    const char *what = bulk ? "bulk write" : "local write";
     fu_snap base;
     base_node(&base, "n", 40);
     char *wd = tu_path(dir, "work");
@@ -154,20 +181,20 @@ START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
             wg_store *st = nu_open(wd);
             fv_arm_fault(kind, n, 0);
             wg_err err = { 0 };
-            wg_rc rc = local_txn(st, &err);
+            wg_rc rc = local_txn(st, bulk, &err);
             long hits = fv_hits();
             fv_disarm();
             runs++;
             int committed = rc == WG_OK, later_ok = 0;
             if (hits) {
-                check_error(kind, rc, err.msg, "local write", n);
+                check_error(kind, rc, err.msg, what, n);
                 if (n == 1 || kind == FV_EIO_READ)
-                    fprintf(stderr, "faults local %s at %ld: %s\n",
+                    fprintf(stderr, "faults %s %s at %ld: %s\n", what,
                             fv_kind_name(kind), n, err.msg);
             }
             else
-                ck_assert_msg(rc == WG_OK, "local write failed without a "
-                              "fault: %s", err.msg);
+                ck_assert_msg(rc == WG_OK, "%s failed without a fault: %s",
+                              what, err.msg);
             if (hits) {
                 /* The same handle afterwards: a clear error or a commit. */
                 wg_err e2 = { 0 };
@@ -181,24 +208,37 @@ START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
             st = nu_open(wd);
             ck_assert_int_eq(fu_all_or_none(st, 0, 1, NULL, 0), 1);
             ck_assert_int_eq(fu_all_or_none(st, 3, 37, NULL, 0), 1);
-            check_step(local_present(st), committed, "the local write", n);
+            check_step(local_present(st), committed, what, n);
+            indexes_whole(st, what, n);
             check_step(fu_all_or_none(st, 500, 1, NULL, 0), later_ok,
                        "the next write", n);
-            fu_verify_feeds(st, "local write");
+            fu_verify_feeds(st, what);
             wg_store_close(&st);
-            fu_verify_pages(wd, "local write");
+            fu_verify_pages(wd, what);
             if (!hits)
                 break;
         }
         ck_assert_msg(n <= MAX_N, "%s: the write never completed",
                       fv_kind_name(kind));
-        fprintf(stderr, "faults local %s: %ld calls\n", fv_kind_name(kind),
-                n - 1);
+        fprintf(stderr, "faults %s %s: %ld calls\n", what,
+                fv_kind_name(kind), n - 1);
     }
     fv_set_filter(NULL);
     fu_snap_release(&base);
     free(wd);
     fu_figures(0, n_lost, n_partial);
+}
+
+START_TEST(test_faults_local_write_fails_cleanly_at_every_call)
+{
+    local_at_every_call(0);
+}
+END_TEST
+
+/* The same as a bulk load: indexes dropped and made again at the commit. */
+START_TEST(test_faults_bulk_write_fails_cleanly_at_every_call)
+{
+    local_at_every_call(1);
 }
 END_TEST
 
@@ -441,6 +481,7 @@ END_TEST
 
 static const tu_test tests[] = {
     TU_TEST(case_faults, test_faults_local_write_fails_cleanly_at_every_call),
+    TU_TEST(case_faults, test_faults_bulk_write_fails_cleanly_at_every_call),
     TU_TEST(case_faults, test_faults_import_fails_cleanly_at_every_call),
     TU_TEST(case_faults, test_faults_sync_batch_fails_cleanly_at_every_call),
 };
