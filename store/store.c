@@ -193,11 +193,13 @@ wg_rc wg_store__step(wg_store *st, sqlite3_stmt *s, const char *what,
 wg_rc wg_store__begin(wg_store *st, wg_err *err)
 {
     wg_rc rc = wg_store__exec(st, "BEGIN IMMEDIATE", err);
-    /* A transaction begins: deltas still buffered were left by one SQLite
-     * rolled back on its own (never by one still open: BEGIN fails). */
-    if (rc == WG_OK)
+    /* A transaction begins: deltas and bulk-load state still held were
+     * left by one SQLite rolled back on its own (never by one still open:
+     * BEGIN fails, and that transaction keeps both). */
+    if (rc == WG_OK) {
         wg_store__report_discard(st);
-    wg_store__bulk_end(st);
+        wg_store__bulk_end(st);
+    }
     return rc;
 }
 

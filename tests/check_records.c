@@ -134,6 +134,9 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
     }
     ck_assert_ptr_nonnull(st->idpool);
     ck_assert_int_eq(has_index(st, "person_list_name"), 0);
+    /* A BEGIN refused inside it leaves the load as it was. */
+    ck_assert_int_ne(wg_store_begin(st, NULL), WG_OK);
+    ck_assert_ptr_nonnull(st->bulk_live);
     ck_assert_msg(wg_store_commit(st, &err) == WG_OK, "%s", err.msg);
     ck_assert_ptr_null(st->idpool);   /* gone with the transaction */
     ck_assert_ptr_null(st->bulk_live);
