@@ -108,6 +108,20 @@ void wg_huge_free(void *p, size_t n)
         munmap(p, (n + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1));
 }
 
+void *wg_table_alloc(size_t count, size_t size)
+{
+    return count * size >= HUGE_ALIGN ? wg_huge_alloc(count * size, 0)
+                                      : wg_xcalloc(count, size);
+}
+
+void wg_table_free(void *p, size_t count, size_t size)
+{
+    if (count * size >= HUGE_ALIGN)
+        wg_huge_free(p, count * size);
+    else
+        free(p);
+}
+
 char *wg_xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;

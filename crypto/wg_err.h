@@ -56,5 +56,10 @@ char *wg_xstrdup(const char *s);
  * Release with wg_huge_free(P, N). */
 void *wg_huge_alloc(size_t n, int dontdump);
 void wg_huge_free(void *p, size_t n);
+/* A zeroed table of COUNT entries of SIZE bytes, filled at random (a hash
+ * table): from calloc while small, wg_huge_alloc() from 2 MiB on. Release
+ * with wg_table_free() and the same COUNT and SIZE. */
+void *wg_table_alloc(size_t count, size_t size);
+void wg_table_free(void *p, size_t count, size_t size);
 
 #endif

@@ -52,39 +52,42 @@
 #define LIVE_FIELDS 4   /* unique fields of one table held in memory */
 #define LIVE_PRESIZE_MAX ((size_t)1 << 22)
 
-/* ---- record ids ------------------------------------------------------------ */
+/* ---- record ids -------------------------------------------------------- */
 
 /* The pool in ascending order: a counting sort on the first two bytes
  * (uniformly random, so a bucket holds one or two), then insertion within
  * each bucket: linear, where qsort's comparisons were a visible part of an
  * import. TMP has room for the pool. */
-static void sort_ids(uint8_t (*ids)[16], uint8_t (*tmp)[16], size_t n)
+static void sort_ids(uint8_t (*ids)[WG_ROWID_BYTES],
+                     uint8_t (*tmp)[WG_ROWID_BYTES], size_t n)
 {
     uint32_t *start = wg_xcalloc(65537, sizeof *start);
     for (size_t i = 0; i < n; i++)
         start[(ids[i][0] << 8 | ids[i][1]) + 1]++;
     for (size_t b = 1; b <= 65536; b++)
         start[b] += start[b - 1];
-    for (size_t i = 0; i < n; i++)
-        memcpy(tmp[start[ids[i][0] << 8 | ids[i][1]]++], ids[i], 16);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = (uint32_t)(ids[i][0] << 8 | ids[i][1]);
+        memcpy(tmp[start[b]++], ids[i], WG_ROWID_BYTES);
+    }
     for (size_t i = 1; i < n; i++) {   /* nearly sorted: short moves */
-        uint8_t v[16];
-        memcpy(v, tmp[i], 16);
+        uint8_t v[WG_ROWID_BYTES];
+        memcpy(v, tmp[i], WG_ROWID_BYTES);
         size_t j = i;
-        while (j > 0 && memcmp(tmp[j - 1], v, 16) > 0) {
-            memcpy(tmp[j], tmp[j - 1], 16);
+        while (j > 0 && memcmp(tmp[j - 1], v, WG_ROWID_BYTES) > 0) {
+            memcpy(tmp[j], tmp[j - 1], WG_ROWID_BYTES);
             j--;
         }
-        memcpy(tmp[j], v, 16);
+        memcpy(tmp[j], v, WG_ROWID_BYTES);
     }
-    memcpy(ids, tmp, n * 16);
+    memcpy(ids, tmp, n * WG_ROWID_BYTES);
     free(start);
 }
 
-void wg_store__new_rowid(wg_store *st, uint8_t rowid[16])
+void wg_store__new_rowid(wg_store *st, uint8_t rowid[WG_ROWID_BYTES])
 {
     if (!st->idpool_batch) {
-        wg_random(rowid, 16);
+        wg_random(rowid, WG_ROWID_BYTES);
         return;
     }
     if (st->idpool_next == st->idpool_n) {
@@ -96,7 +99,7 @@ void wg_store__new_rowid(wg_store *st, uint8_t rowid[16])
         st->idpool_n = n;
         st->idpool_next = 0;
     }
-    memcpy(rowid, st->idpool[st->idpool_next++], 16);
+    memcpy(rowid, st->idpool[st->idpool_next++], WG_ROWID_BYTES);
 }
 
 /* ---- live values in memory ------------------------------------------------
@@ -141,28 +144,13 @@ static int same_value(const lmap *m, const lentry *e, const char *v, size_t n)
     return e->len == n && !memcmp(m->text + e->off, v, n);
 }
 
-static lentry *lmap_table(size_t cap)
-{
-    return cap * sizeof(lentry) >= ((size_t)2 << 20)
-               ? wg_huge_alloc(cap * sizeof(lentry), 0)
-               : wg_xcalloc(cap, sizeof(lentry));
-}
-
-static void lmap_table_free(lentry *e, size_t cap)
-{
-    if (cap * sizeof(lentry) >= ((size_t)2 << 20))
-        wg_huge_free(e, cap * sizeof(lentry));
-    else
-        free(e);
-}
-
 /* A table of at least 2 * WANT slots (a power of two), entries moved in. */
 static void lmap_resize(lmap *m, size_t want)
 {
     size_t cap = 1024;
     while (cap < 2 * want)
         cap *= 2;
-    lentry *old = m->e, *e = lmap_table(cap);
+    lentry *old = m->e, *e = wg_table_alloc(cap, sizeof *e);
     size_t ocap = m->cap, used = 0;
     for (size_t j = 0; j < ocap; j++) {
         if (old[j].state != 1)
@@ -175,7 +163,7 @@ static void lmap_resize(lmap *m, size_t want)
         used++;
     }
     if (old)
-        lmap_table_free(old, ocap);
+        wg_table_free(old, ocap, sizeof *old);
     m->e = e;
     m->cap = cap;
     m->used = used;
@@ -246,9 +234,18 @@ static int lmap_find(const lmap *m, const char *value, const char *except,
 static void lmap_free(lmap *m)
 {
     if (m->e)
-        lmap_table_free(m->e, m->cap);
+        wg_table_free(m->e, m->cap, sizeof *m->e);
     free(m->text);
     memset(m, 0, sizeof *m);
+}
+
+static void live_free(struct wg_bulk_live *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < b->n; i++)
+        lmap_free(&b->m[i]);
+    free(b);
 }
 
 static lmap *live_map(wg_store *st, const wg_table *t, int f)
@@ -297,9 +294,7 @@ static wg_rc live_load(wg_store *st, const wg_table *t, long rows,
         if (!t->fields[f].unique)
             continue;
         if (b->n == LIVE_FIELDS) {   /* not expected: keep the indexes */
-            for (int i = 0; i < b->n; i++)
-                lmap_free(&b->m[i]);
-            free(b);
+            live_free(b);
             return WG_ERR_NOTFOUND;
         }
         b->m[b->n++].f = f;
@@ -325,16 +320,14 @@ static wg_rc live_load(wg_store *st, const wg_table *t, long rows,
             rc = wg_store__sqlerr(st, r, "reading unique values", err);
     }
     if (rc) {
-        for (int i = 0; i < b->n; i++)
-            lmap_free(&b->m[i]);
-        free(b);
+        live_free(b);
         return rc;
     }
     st->bulk_live = b;
     return WG_OK;
 }
 
-/* ---- the transaction ----------------------------------------------------- */
+/* ---- the transaction --------------------------------------------------- */
 
 void wg_store__bulk_end(wg_store *st)
 {
@@ -342,12 +335,8 @@ void wg_store__bulk_end(wg_store *st)
     free(st->idpool);
     st->idpool = NULL;
     st->idpool_n = st->idpool_next = st->idpool_batch = 0;
-    if (st->bulk_live) {
-        for (int i = 0; i < st->bulk_live->n; i++)
-            lmap_free(&st->bulk_live->m[i]);
-        free(st->bulk_live);
-        st->bulk_live = NULL;
-    }
+    live_free(st->bulk_live);
+    st->bulk_live = NULL;
 }
 
 /* Is NAME one of T's node-local indexes, and of which kind? */
@@ -398,9 +387,6 @@ wg_rc wg_store__list_indexes_restore(wg_store *st, wg_err *err)
 {
     if (!st->list_dropped)
         return WG_OK;
-    /* From here on the indexes answer again (an index made while the
-     * memory still did would make no difference, but keep one source). */
-    wg_rc rc = wg_store__create_list_indexes(st, err);
-    wg_store__bulk_end(st);
-    return rc;
+    st->list_dropped = 0;   /* the rest goes with the transaction */
+    return wg_store__create_list_indexes(st, err);
 }

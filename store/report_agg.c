@@ -132,31 +132,14 @@ typedef struct pcell {
     int64_t i;
     int d[5];
 } pcell;
-_Static_assert(offsetof(pcell, d) % 8 == 0, "cell_hash reads the key as words");
+_Static_assert(offsetof(pcell, d) % 8 == 0,
+               "cell_hash reads the key as words");
 
 struct wg_rpt {
     sqlite3_stmt *s[S_NSTMT];
     pcell *cells;      /* open addressing, cap a power of two */
     size_t cap, n;
 };
-
-/* A table of CAP cells, zeroed; a large one (an import's) in huge pages,
- * which it fills at random. */
-#define CELLS_HUGE ((size_t)2 << 20)
-
-static pcell *cells_alloc(size_t cap)
-{
-    size_t n = cap * sizeof(pcell);
-    return n >= CELLS_HUGE ? wg_huge_alloc(n, 0) : wg_xcalloc(cap, sizeof(pcell));
-}
-
-static void cells_free(pcell *cells, size_t cap)
-{
-    if (cap * sizeof(pcell) >= CELLS_HUGE)
-        wg_huge_free(cells, cap * sizeof(pcell));
-    else
-        free(cells);
-}
 
 static wg_rc get_stmt(wg_store *st, int k, sqlite3_stmt **out, wg_err *err)
 {
@@ -180,7 +163,7 @@ void wg_store__report_release(wg_store *st)
         return;
     for (int k = 0; k < S_NSTMT; k++)
         sqlite3_finalize(st->rpt->s[k]);
-    cells_free(st->rpt->cells, st->rpt->cap);
+    wg_table_free(st->rpt->cells, st->rpt->cap, sizeof(pcell));
     free(st->rpt);
     st->rpt = NULL;
 }
@@ -475,19 +458,19 @@ static void pend_grow(struct wg_rpt *r)
     pcell *old = r->cells;
     size_t ocap = r->cap;
     r->cap = ocap ? ocap * 2 : 1024;
-    r->cells = cells_alloc(r->cap);
+    r->cells = wg_table_alloc(r->cap, sizeof *r->cells);
     r->n = 0;
     for (size_t j = 0; j < ocap; j++)
         if (old[j].used)
             pend_put(r, &old[j], old[j].d, 5);
-    cells_free(old, ocap);
+    wg_table_free(old, ocap, sizeof *old);
 }
 
 void wg_store__report_discard(wg_store *st)
 {
     struct wg_rpt *r = st->rpt;
     if (r && r->cap > PEND_KEEP) {   /* a big transaction's table: freed */
-        cells_free(r->cells, r->cap);
+        wg_table_free(r->cells, r->cap, sizeof *r->cells);
         r->cells = NULL;
         r->cap = r->n = 0;
     } else if (r && r->n) {

@@ -71,10 +71,11 @@ struct wg_store {
     uint8_t (*okeys)[WG_SIGN_PK_BYTES];  /* oid -> origin key; [0] unused */
     uint32_t nokeys, capokeys;
     int in_txn;
-    int list_dropped;   /* wg_store_bulk() dropped list indexes: made again
-                         * before COMMIT (wg_store__commit) */
-    uint8_t (*idpool)[16];  /* wg_store_bulk(): record ids drawn ahead, */
-    size_t idpool_n, idpool_next, idpool_batch;   /* in ascending order */
+    int list_dropped;   /* wg_store_bulk() dropped list and live-value
+                         * indexes: made again before COMMIT */
+    /* wg_store_bulk(): record ids drawn ahead, in ascending order */
+    uint8_t (*idpool)[WG_ROWID_BYTES];
+    size_t idpool_n, idpool_next, idpool_batch;
     struct wg_bulk_live *bulk_live;   /* bulk.c: live unique values */
     wg_feed_state *tf;
     int ntf, captf;
@@ -148,7 +149,7 @@ wg_rc wg_store__create_list_indexes(wg_store *st, wg_err *err);
  * (inside the open transaction, before it commits). */
 wg_rc wg_store__list_indexes_restore(wg_store *st, wg_err *err);
 /* A new record id, drawn at random (wg_store_bulk(): from a sorted pool). */
-void wg_store__new_rowid(wg_store *st, uint8_t rowid[16]);
+void wg_store__new_rowid(wg_store *st, uint8_t rowid[WG_ROWID_BYTES]);
 /* A transaction ended, however: what wg_store_bulk() set up is forgotten. */
 void wg_store__bulk_end(wg_store *st);
 /* While wg_store_bulk() has T's live index of unique field F dropped: 1 and
@@ -156,7 +157,7 @@ void wg_store__bulk_end(wg_store *st);
  * WG_ERR_NOTFOUND in *RC); else 0. */
 int wg_store__bulk_find(wg_store *st, const wg_table *t, int f,
                         const char *value, const char *except,
-                        char id_out[33], wg_rc *rc);
+                        char id_out[WG_ID_HEX_CHARS + 1], wg_rc *rc);
 /* Record ID of T was written: its live value of unique field F was OLD and
  * is NOW (NULL: none, or the record is deleted). Keeps
  * wg_store__bulk_find() true; only called while st->bulk_live is set. */
