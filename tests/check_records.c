@@ -59,32 +59,6 @@ static char *dump(wg_store *st)
 
 /* ---- bulk loads ---------------------------------------------------------- */
 
-static int has_index(wg_store *st, const char *name)
-{
-    sqlite3_stmt *s;
-    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM "
-                                        "sqlite_schema WHERE type = 'index' "
-                                        "AND name = ?", -1, &s, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-    int n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
-/* PRAGMA integrity_check also counts each index's entries against its
- * table: "ok" means the list index holds exactly the live records. */
-static void integrity_ok(wg_store *st)
-{
-    sqlite3_stmt *s;
-    ck_assert_int_eq(sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1,
-                                        &s, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-    ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "ok");
-    sqlite3_finalize(s);
-}
-
 static long live_in_name_order(wg_store *st)
 {
     sqlite3_stmt *s;
@@ -118,8 +92,8 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
 
     ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
     ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 0);
-    ck_assert_int_eq(has_index(st, "person_live_id_number"), 0);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 0);
+    ck_assert_int_eq(nu_has_index(st, "person_live_id_number"), 0);
     /* The new records' ids come from a pool drawn ahead, in ascending
      * order (and each one new). */
     char prev[WG_ID_HEX_CHARS + 1] = "", id[WG_ID_HEX_CHARS + 1];
@@ -133,54 +107,54 @@ START_TEST(test_records_bulk_load_makes_the_list_index_again_at_commit)
         memcpy(prev, id, sizeof id);
     }
     ck_assert_ptr_nonnull(st->idpool);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 0);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 0);
     /* A BEGIN refused inside it leaves the load as it was. */
     ck_assert_int_ne(wg_store_begin(st, NULL), WG_OK);
     ck_assert_ptr_nonnull(st->bulk_live);
     ck_assert_msg(wg_store_commit(st, &err) == WG_OK, "%s", err.msg);
     ck_assert_ptr_null(st->idpool);   /* gone with the transaction */
     ck_assert_ptr_null(st->bulk_live);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
-    ck_assert_int_eq(has_index(st, "person_live_id_number"), 1);
-    integrity_ok(st);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 1);
+    ck_assert_int_eq(nu_has_index(st, "person_live_id_number"), 1);
+    nu_integrity_ok(st, "the store");
     ck_assert_int_eq(live_in_name_order(st), 5);
 
     ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
     ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 0);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 0);
     ck_assert_int_eq(nu_add_person(st, 6, NULL, NULL, NULL, &err), WG_OK);
     wg_store_rollback(st);
     ck_assert_ptr_null(st->idpool);
     ck_assert_ptr_null(st->bulk_live);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
-    ck_assert_int_eq(has_index(st, "person_live_id_number"), 1);
-    integrity_ok(st);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 1);
+    ck_assert_int_eq(nu_has_index(st, "person_live_id_number"), 1);
+    nu_integrity_ok(st, "the store");
     ck_assert_int_eq(live_in_name_order(st), 5);
 
     /* A transaction after the rollback commits with the index kept up. */
     nu_add_persons(st, NULL, 6, 1);
-    integrity_ok(st);
+    nu_integrity_ok(st, "the store");
     ck_assert_int_eq(live_in_name_order(st), 6);
 
     /* Too few rows to be worth it; outside a transaction, nothing. */
     ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
     ck_assert_int_eq(wg_store_bulk(st, t, 4999, &err), WG_OK);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 1);
     wg_store_rollback(st);
     ck_assert_int_eq(wg_store_bulk(st, t, 100000, &err), WG_OK);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 1);
 
     /* A table holding more than half as many as the rows keeps it. */
     nu_add_persons(st, NULL, 7, 2600);
     ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
     ck_assert_int_eq(wg_store_bulk(st, t, 5000, &err), WG_OK);
-    ck_assert_int_eq(has_index(st, "person_list_name"), 1);
+    ck_assert_int_eq(nu_has_index(st, "person_list_name"), 1);
     wg_store_rollback(st);
     wg_store_close(&st);
 
     /* Reopened: the index made at a commit is there and whole. */
     st = nu_open(d);
-    integrity_ok(st);
+    nu_integrity_ok(st, "the store");
     ck_assert_int_eq(live_in_name_order(st), 2606);
     wg_store_close(&st);
     free(d);
@@ -213,7 +187,7 @@ START_TEST(test_records_bulk_load_keeps_one_person_once)
 
     ck_assert_int_eq(wg_store_begin(st, &err), WG_OK);
     ck_assert_int_eq(wg_store_bulk(st, t, 100000, &err), WG_OK);
-    ck_assert_int_eq(has_index(st, "person_live_id_number"), 0);
+    ck_assert_int_eq(nu_has_index(st, "person_live_id_number"), 0);
     ck_assert_ptr_nonnull(st->bulk_live);
 
     /* A holder from before the load: found, and a second add refused
@@ -259,8 +233,8 @@ START_TEST(test_records_bulk_load_keeps_one_person_once)
 
     /* The index made again holds what memory held: the same answers. */
     ck_assert_ptr_null(st->bulk_live);
-    ck_assert_int_eq(has_index(st, "person_live_id_number"), 1);
-    integrity_ok(st);
+    ck_assert_int_eq(nu_has_index(st, "person_live_id_number"), 1);
+    nu_integrity_ok(st, "the store");
     ck_assert_int_eq(wg_store_find_unique(st, t, f, p1.id_number, NULL, got,
                                           &err), WG_OK);
     ck_assert_str_eq(got, b);

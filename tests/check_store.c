@@ -474,16 +474,6 @@ static void digest(wg_store *st, char out[256])
     sqlite3_finalize(s);
 }
 
-static void integrity_ok(wg_store *st)
-{
-    sqlite3_stmt *s;
-    ck_assert_int_eq(wg_store__prepare(st, "PRAGMA integrity_check", &s, NULL),
-                     WG_OK);
-    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-    ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "ok");
-    sqlite3_finalize(s);
-}
-
 /* Transactions of ROWS rows under a random-key index (so each commit
  * rewrites pages scattered over the file), each also updating earlier rows:
  * pages go through many frames, checkpoints and WAL restarts. */
@@ -531,13 +521,13 @@ START_TEST(test_store_many_checkpoints_keep_every_row)
     st = open_ok(d);
     digest(st, got);
     ck_assert_str_eq(got, want);
-    integrity_ok(st);
+    nu_integrity_ok(st, "the store");
     wg_store_close(&st);
     ck_assert_int_eq(verify(snap, &p), 0);
     st = open_ok(snap);
     digest(st, got);
     ck_assert_str_eq(got, before_crash);
-    integrity_ok(st);
+    nu_integrity_ok(st, "the store");
     /* The recovered store writes on, checkpointing frames it read at
      * recovery. */
     churn(st, 5, 400, 300);
@@ -580,7 +570,7 @@ START_TEST(test_store_wal_longer_than_the_cache_checkpoints_whole)
     st = open_ok(d);
     digest(st, got);
     ck_assert_str_eq(got, want);
-    integrity_ok(st);
+    nu_integrity_ok(st, "the store");
     wg_store_close(&st);
     ck_assert(access(wal, F_OK) != 0 || !tu_contains(wal, MARKER));
     char *db = tu_path(d, "wings.db");

@@ -351,6 +351,44 @@ static inline char *nu_find_on_path(const char *name)
     }
 }
 
+/* ---- a store's insides (for suites that include store_int.h) ------------ */
+
+#ifdef WG_STORE_INT_H
+/* SQLite's PRAGMA integrity_check of ST says "ok": every page, and every
+ * index entry against its table (so an index made again holds exactly the
+ * rows it should). WHAT names the moment in the failure. */
+static inline void nu_integrity_ok(wg_store *st, const char *what)
+{
+    sqlite3_stmt *s;
+    NU_ASSERT(sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s,
+                                 NULL) == SQLITE_OK,
+              "%s: integrity_check: %s", what, sqlite3_errmsg(st->db));
+    int r = sqlite3_step(s);
+    const char *got = r == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0)
+                                      : NULL;
+    char said[256];
+    snprintf(said, sizeof said, "%s", got ? got : sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    NU_ASSERT(got && !strcmp(said, "ok"), "%s: integrity_check says %s",
+              what, said);
+}
+
+/* Does ST's schema hold an index NAME? */
+static inline int nu_has_index(wg_store *st, const char *name)
+{
+    sqlite3_stmt *s;
+    NU_ASSERT(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_schema "
+                                 "WHERE type = 'index' AND name = ?", -1, &s,
+                                 NULL) == SQLITE_OK,
+              "reading the schema: %s", sqlite3_errmsg(st->db));
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_finalize(s);
+    NU_ASSERT(n >= 0, "reading the schema for %s", name);
+    return n > 0;
+}
+#endif
+
 /* ---- the Check fixture ------------------------------------------------- */
 
 #ifdef WG_TESTUTIL_H
