@@ -165,18 +165,28 @@ static int raw_request(const char *path)
     return r > 0 ? 3 : 0;
 }
 
-/* Run raw_request() in a child, as UID when UID >= 0; its exit status. */
+/* Run raw_request() in a child, as UID when UID >= 0; its exit status.
+ * Another user runs a copy of this executable in the test's folder: the
+ * build tree may lie where only its owner can reach (a checkout inside a
+ * private temporary folder), and exec would fail there (exit 6). */
 static int raw_child(long uid)
 {
+    char *exe = uid >= 0 ? tu_path(dir, "raw-client") : NULL;
+    if (exe && access(exe, X_OK) != 0) {
+        tu_copy(self_exe, exe);
+        ck_assert_int_eq(chmod(exe, 0755), 0);
+    }
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         if (uid >= 0 && (setgid((gid_t)uid) != 0 || setuid((uid_t)uid) != 0))
             _exit(5);
-        char *args[] = { self_exe, "--raw-request", srv.path, NULL };
-        execv(self_exe, args);
+        char *run = exe ? exe : self_exe;
+        char *args[] = { run, "--raw-request", srv.path, NULL };
+        execv(run, args);
         _exit(6);
     }
+    free(exe);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFEXITED(status));
